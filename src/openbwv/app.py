@@ -1,0 +1,121 @@
+"""The FastAPI application: JSON under /api/v1, pages, health and metrics."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+
+from openbwv import __version__
+from openbwv.auth import LoginPolicy, Public
+from openbwv.auth.api import router as auth_api
+from openbwv.auth.pages import router as auth_pages
+from openbwv.config import Settings
+from openbwv.db import SessionFactory, make_engine, make_session_factory
+from openbwv.errors import OpenbwvError, Unauthenticated
+from openbwv.observability import Metrics, request_middleware
+from openbwv.people.api import router as people_api
+from openbwv.people.pages import router as people_pages
+from openbwv.web.pages import router as web_pages
+from openbwv.web.render import render
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
+ROUTERS = (auth_api, people_api, auth_pages, people_pages, web_pages)
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", "")
+
+
+def _error_page(request: Request, status_code: int, message: str) -> Response:
+    headings = {401: "Please sign in", 403: "Not allowed", 404: "Not found", 409: "Cannot do that"}
+    context = {
+        "title": "Error",
+        "heading": headings.get(status_code, "Something went wrong"),
+        "message": message,
+    }
+    return render(request, "error.html", context, actor=None, status_code=status_code)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error answers ``{"detail": ...}`` for the API and an error page for a browser."""
+
+    @app.exception_handler(OpenbwvError)
+    async def openbwv_error(request: Request, exc: OpenbwvError) -> Response:
+        if _wants_json(request):
+            headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+        if isinstance(exc, Unauthenticated):
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return _error_page(request, exc.status_code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
+        if _wants_json(request):
+            return JSONResponse({"detail": errors}, status_code=422)
+        message = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in errors)
+        return _error_page(request, 422, message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return _error_page(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error")
+        return JSONResponse(
+            {"detail": "Internal server error; the request id is in the logs."}, status_code=500
+        )
+
+
+def create_app(settings: Settings, session_factory: sessionmaker[Session] | None = None) -> FastAPI:
+    """Build the app for ``settings``; tests pass their own session factory."""
+    app = FastAPI(
+        title="openbwv",
+        version=__version__,
+        description="Body-worn video, Taser and oversight management for a police force.",
+    )
+    app.state.settings = settings
+    app.state.session_factory = session_factory or make_session_factory(
+        make_engine(settings.resolved_database_url)
+    )
+    app.state.login_policy = LoginPolicy(
+        max_failures_per_account=settings.login_max_failures,
+        max_failures_per_address=settings.login_address_max_failures,
+        lockout=timedelta(minutes=settings.login_lockout_minutes),
+        token_ttl=timedelta(minutes=settings.token_ttl_minutes),
+    )
+    metrics = Metrics()
+    app.middleware("http")(request_middleware(metrics))
+    install_error_handlers(app)
+
+    @app.get("/healthz", dependencies=[Public], tags=["operations"])
+    def healthz(factory: SessionFactory) -> dict[str, str]:
+        """Whether the service and its database answer."""
+        with factory() as session:
+            session.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/metrics", dependencies=[Public], tags=["operations"], response_class=PlainTextResponse)
+    def prometheus_metrics() -> Response:
+        """Request counts and latencies in Prometheus text format."""
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

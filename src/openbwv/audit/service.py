@@ -1,0 +1,93 @@
+"""Recording audit events: in the caller's transaction, or at once in a transaction of their own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from openbwv.audit.actions import AuditAction
+from openbwv.audit.models import AuditEvent
+from openbwv.db import transaction, utcnow
+from openbwv.observability import client_address_var, request_id_var
+from openbwv.policy import Actor
+
+
+@dataclass(frozen=True)
+class Target:
+    """What an event is about: a kind of record and its id (or a name where there is no record)."""
+
+    kind: str
+    id: str
+
+
+def record(
+    db: Session,
+    *,
+    actor: Actor,
+    action: AuditAction,
+    target: Target | None = None,
+    reason: str | None = None,
+    details: dict[str, object] | None = None,
+) -> AuditEvent:
+    """Add an event to the caller's transaction: it commits or rolls back with the change it describes."""
+    event = AuditEvent(
+        occurred_at=utcnow(),
+        actor_username=actor.username,
+        actor_user_id=actor.user_id,
+        action=str(action),
+        target_type=target.kind if target else None,
+        target_id=target.id if target else None,
+        reason=reason,
+        details=details or {},
+        client_address=client_address_var.get(),
+        request_id=request_id_var.get(),
+    )
+    db.add(event)
+    return event
+
+
+def record_now(
+    factory: sessionmaker[Session],
+    *,
+    actor: Actor,
+    action: AuditAction,
+    target: Target | None = None,
+    reason: str | None = None,
+    details: dict[str, object] | None = None,
+) -> None:
+    """Write an event in its own transaction, so it survives a request that fails (a refused login)."""
+    with transaction(factory) as session:
+        record(session, actor=actor, action=action, target=target, reason=reason, details=details)
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    actor: str | None = None
+    action: str | None = None
+    target_type: str | None = None
+    target_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def list_events(db: Session, *, where: EventFilter, limit: int, offset: int) -> tuple[list[AuditEvent], int]:
+    """Events matching ``where``, newest first, with the total count."""
+    query = select(AuditEvent)
+    if where.actor:
+        query = query.where(AuditEvent.actor_username == where.actor)
+    if where.action:
+        query = query.where(AuditEvent.action == where.action)
+    if where.target_type:
+        query = query.where(AuditEvent.target_type == where.target_type)
+    if where.target_id:
+        query = query.where(AuditEvent.target_id == where.target_id)
+    if where.since:
+        query = query.where(AuditEvent.occurred_at >= where.since)
+    if where.until:
+        query = query.where(AuditEvent.occurred_at < where.until)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.scalars(query.order_by(AuditEvent.id.desc()).limit(limit).offset(offset)).all()
+    return list(rows), total

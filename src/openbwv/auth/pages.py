@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from openbwv.auth.deps import SESSION_COOKIE, Public, Require
+from openbwv.auth.service import end_session, sign_in
+from openbwv.db import Db, SessionFactory
+from openbwv.errors import TooManyRequests, Unauthenticated
+from openbwv.policy import Actor, Permission
+from openbwv.web.csrf import check_csrf
+from openbwv.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _safe_next(target: str) -> str:
+    """Only follow a local path after sign-in, never another site."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+@router.get("/login", response_class=HTMLResponse, dependencies=[Public])
+def login_form(request: Request, next: str = "/") -> HTMLResponse:
+    """The sign-in form."""
+    return render(request, "auth/login.html", {"title": "Sign in", "next": next, "username": ""}, actor=None)
+
+
+@router.post("/login", dependencies=[Public, Depends(check_csrf)])
+def login(
+    request: Request,
+    factory: SessionFactory,
+    username: Annotated[str, Form(max_length=150)],
+    password: Annotated[str, Form(max_length=1024)],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    """Sign in and start a web session."""
+    settings = request.app.state.settings
+    policy = request.app.state.login_policy
+    try:
+        token, _ = sign_in(
+            factory,
+            username=username,
+            password=password,
+            address=request.client.host if request.client else "unknown",
+            kind="session",
+            policy=policy,
+        )
+    except (Unauthenticated, TooManyRequests) as refusal:
+        context = {"title": "Sign in", "next": next, "username": username, "error": refusal.message}
+        return render(request, "auth/login.html", context, actor=None, status_code=refusal.status_code)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(policy.token_ttl.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+    )
+    return response
+
+
+@router.post("/logout", dependencies=[Depends(check_csrf)])
+def logout(request: Request, db: Db, actor: Actor = Require(Permission.SELF_READ)) -> Response:
+    """End the web session."""
+    raw = request.cookies.get(SESSION_COOKIE)
+    if raw:
+        end_session(db, actor, raw)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response

@@ -1,0 +1,302 @@
+"""User accounts, sign-in with throttling, and tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
+
+from openbwv import audit
+from openbwv.audit import AuditAction, Target
+from openbwv.auth.models import AuthToken, LoginFailure, UserAccount, UserRole
+from openbwv.auth.passwords import hash_password, needs_rehash, verify_password
+from openbwv.db import transaction, utcnow
+from openbwv.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthenticated
+from openbwv.policy import Actor, Role
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,149}$")
+MIN_PASSWORD_LENGTH = 8
+TOKEN_KINDS = ("api", "session")
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    """How sign-in is throttled; built from settings."""
+
+    max_failures_per_account: int
+    max_failures_per_address: int
+    lockout: timedelta
+    token_ttl: timedelta
+
+
+def actor_for(user: UserAccount) -> Actor:
+    return Actor(
+        username=user.username,
+        roles=frozenset(Role(r.role) for r in user.roles),
+        user_id=user.id,
+        officer_id=user.officer_id,
+    )
+
+
+def parse_roles(names: Iterable[str]) -> frozenset[Role]:
+    """Roles from their names; an unknown name is an input error that lists the valid ones."""
+    roles: set[Role] = set()
+    for name in names:
+        try:
+            roles.add(Role(name.strip()))
+        except ValueError:
+            valid = ", ".join(sorted(Role))
+            raise InvalidInput("roles", f"unknown role {name!r}; valid roles are {valid}") from None
+    if not roles:
+        raise InvalidInput("roles", "at least one role is required")
+    return frozenset(roles)
+
+
+def check_password_strength(password: str) -> None:
+    if not password.strip():
+        raise InvalidInput("password", "the password must not be empty")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput("password", f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def create_user(
+    db: Session,
+    actor: Actor,
+    *,
+    username: str,
+    password: str,
+    roles: Iterable[str],
+    display_name: str | None = None,
+    officer_id: int | None = None,
+    organisation: str | None = None,
+) -> UserAccount:
+    """Create an account with its roles; the password is stored only as an argon2 hash."""
+    username = username.strip().lower()
+    if not USERNAME_PATTERN.match(username):
+        raise InvalidInput(
+            "username",
+            "use 2 to 150 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit",
+        )
+    role_set = parse_roles(roles)
+    check_password_strength(password)
+    if db.scalar(select(UserAccount.id).where(UserAccount.username == username)) is not None:
+        raise Conflict(f"The username {username!r} is already taken.", rule="username_taken")
+    if officer_id is not None and db.scalar(
+        select(UserAccount.id).where(UserAccount.officer_id == officer_id)
+    ):
+        raise Conflict("That officer already has a user account.", rule="officer_has_account")
+    user = UserAccount(
+        username=username,
+        display_name=(display_name or username).strip(),
+        password_hash=hash_password(password),
+        officer_id=officer_id,
+        organisation=organisation,
+        roles=[UserRole(role=str(role)) for role in sorted(role_set)],
+    )
+    db.add(user)
+    try:
+        db.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"The username {username!r} is already taken.", rule="username_taken") from exc
+    audit.record(
+        db,
+        actor=actor,
+        action=AuditAction.AUTH_USER_CREATED,
+        target=Target("user", username),
+        details={"roles": sorted(role_set)},
+    )
+    return user
+
+
+def get_user(db: Session, username: str) -> UserAccount | None:
+    return db.scalar(select(UserAccount).where(UserAccount.username == username.strip().lower()))
+
+
+def list_users(
+    db: Session, *, search: str | None = None, role: Role | None = None, limit: int, offset: int
+) -> tuple[list[UserAccount], int]:
+    """Accounts ordered by username, optionally filtered by a name fragment or a role."""
+    query = select(UserAccount)
+    if search:
+        pattern = f"%{search.strip().lower()}%"
+        query = query.where(
+            func.lower(UserAccount.username).like(pattern)
+            | func.lower(UserAccount.display_name).like(pattern)
+        )
+    if role:
+        query = query.where(UserAccount.roles.any(UserRole.role == str(role)))
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.scalars(query.order_by(UserAccount.username).limit(limit).offset(offset)).all()
+    return list(rows), total
+
+
+def set_roles(db: Session, actor: Actor, *, username: str, roles: Iterable[str]) -> UserAccount:
+    """Replace an account's roles, recording the before and after."""
+    user = get_user(db, username)
+    if user is None:
+        raise NotFound("user")
+    role_set = parse_roles(roles)
+    before = sorted(r.role for r in user.roles)
+    if actor.user_id == user.id and Role.ADMIN in actor.roles and Role.ADMIN not in role_set:
+        raise Conflict("You cannot remove your own admin role.", rule="own_admin_role")
+    user.roles = [UserRole(role=str(role)) for role in sorted(role_set)]
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action=AuditAction.AUTH_USER_ROLES_CHANGED,
+        target=Target("user", user.username),
+        details={"before": before, "after": sorted(role_set)},
+    )
+    return user
+
+
+def disable_user(db: Session, actor: Actor, *, username: str) -> UserAccount:
+    """Stop an account signing in; its tokens stop working at once, its history stays."""
+    user = get_user(db, username)
+    if user is None:
+        raise NotFound("user")
+    if user.id == actor.user_id:
+        raise Conflict("You cannot disable your own account.", rule="own_account")
+    if user.is_active:
+        user.is_active = False
+        audit.record(
+            db, actor=actor, action=AuditAction.AUTH_USER_DISABLED, target=Target("user", user.username)
+        )
+    return user
+
+
+def _token_digest(raw_token: str) -> str:
+    return hashlib.sha256(raw_token.encode()).hexdigest()
+
+
+def issue_token(db: Session, user: UserAccount, *, kind: str, ttl: timedelta) -> str:
+    """A new random token for ``user``; the caller gets the only copy of its raw value."""
+    if kind not in TOKEN_KINDS:
+        raise ValueError(f"unknown token kind {kind!r}")
+    raw_token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.add(AuthToken(token_hash=_token_digest(raw_token), user_id=user.id, kind=kind, expires_at=now + ttl))
+    return raw_token
+
+
+def resolve_token(db: Session, raw_token: str) -> Actor | None:
+    """The actor a live token belongs to, or None if it is unknown, expired, revoked or disabled."""
+    row = db.execute(
+        select(AuthToken, UserAccount)
+        .join(UserAccount, UserAccount.id == AuthToken.user_id)
+        .where(AuthToken.token_hash == _token_digest(raw_token))
+    ).first()
+    if row is None:
+        return None
+    token, user = row
+    if token.revoked_at is not None or token.expires_at <= utcnow() or not user.is_active:
+        return None
+    return actor_for(user)
+
+
+def revoke_token(db: Session, raw_token: str) -> None:
+    token = db.scalar(select(AuthToken).where(AuthToken.token_hash == _token_digest(raw_token)))
+    if token is not None and token.revoked_at is None:
+        token.revoked_at = utcnow()
+
+
+def end_session(db: Session, actor: Actor, raw_token: str) -> None:
+    """Sign out: the session token stops working at once."""
+    revoke_token(db, raw_token)
+    audit.record(db, actor=actor, action=AuditAction.AUTH_LOGOUT, target=Target("user", actor.username))
+
+
+def _recent_failures(
+    db: Session, *, column: InstrumentedAttribute[str], value: str, policy: LoginPolicy
+) -> int:
+    since = utcnow() - policy.lockout
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(LoginFailure)
+            .where(column == value, LoginFailure.failed_at >= since)
+        )
+        or 0
+    )
+
+
+def _throttled(db: Session, *, username: str, address: str, policy: LoginPolicy) -> str | None:
+    """Why sign-in is refused without checking the password, or None."""
+    if _recent_failures(db, column=LoginFailure.username, value=username, policy=policy) >= (
+        policy.max_failures_per_account
+    ):
+        return "account"
+    if _recent_failures(db, column=LoginFailure.client_address, value=address, policy=policy) >= (
+        policy.max_failures_per_address
+    ):
+        return "address"
+    return None
+
+
+def sign_in(
+    factory: sessionmaker[Session],
+    *,
+    username: str,
+    password: str,
+    address: str,
+    kind: str,
+    policy: LoginPolicy,
+) -> tuple[str, Actor]:
+    """Check a username and password and issue a token.
+
+    Failures and lockouts are written in their own transaction before the refusal is raised, so they
+    survive it. The same answer is given for an unknown user and a wrong password, and the lockout
+    counts typed usernames, so neither tells a guesser whether an account exists.
+    """
+    typed = username.strip().lower()[:150]
+    anonymous = Actor(username=typed or "(blank)")
+    target = Target("user", typed)
+    minutes = int(policy.lockout.total_seconds() // 60)
+    with transaction(factory) as db:
+        throttled = _throttled(db, username=typed, address=address, policy=policy)
+        if throttled:
+            audit.record(
+                db,
+                actor=anonymous,
+                action=AuditAction.AUTH_LOGIN_FAILED,
+                target=target,
+                details={"refused": f"locked_out_{throttled}"},
+            )
+    if throttled:
+        raise TooManyRequests(
+            f"Too many failed sign-ins for this {throttled}; try again in {minutes} minutes."
+        )
+    with transaction(factory) as db:
+        user = get_user(db, typed)
+        if user is not None and user.is_active and verify_password(user.password_hash, password):
+            if needs_rehash(user.password_hash):
+                user.password_hash = hash_password(password)
+            db.execute(delete(LoginFailure).where(LoginFailure.username == typed))
+            token = issue_token(db, user, kind=kind, ttl=policy.token_ttl)
+            actor = actor_for(user)
+            audit.record(db, actor=actor, action=AuditAction.AUTH_LOGIN_SUCCEEDED, target=target)
+            return token, actor
+        if user is None:
+            verify_password(None, password)
+    with transaction(factory) as db:
+        db.add(LoginFailure(username=typed, client_address=address))
+        db.flush()
+        audit.record(db, actor=anonymous, action=AuditAction.AUTH_LOGIN_FAILED, target=target)
+        now_throttled = _throttled(db, username=typed, address=address, policy=policy)
+        if now_throttled:
+            audit.record(
+                db,
+                actor=anonymous,
+                action=AuditAction.AUTH_LOGIN_LOCKED_OUT,
+                target=target if now_throttled == "account" else Target("address", address),
+                details={"minutes": minutes},
+            )
+    raise Unauthenticated("Incorrect username or password.")

@@ -1,0 +1,103 @@
+"""Configuration from ``OPENBWV_*`` environment variables, defaulting to an embedded setup.
+
+The embedded default is SQLite and local disk under ``OPENBWV_DATA_DIR``; production points
+``OPENBWV_DATABASE_URL`` at PostgreSQL and ``OPENBWV_STORAGE_URL`` at an object store.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import urlparse
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "OPENBWV_"
+SUPPORTED_DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
+SUPPORTED_STORAGE_SCHEMES = ("file", "s3")
+
+
+class ConfigError(Exception):
+    """Configuration that stops start-up; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    data_dir: Path = Path("./var")
+    database_url: str = ""
+    storage_url: str = ""
+    secret_key: str = ""
+    cookie_secure: bool = True
+    token_ttl_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_address_max_failures: int = Field(default=20, ge=1)
+    login_lockout_minutes: int = Field(default=15, ge=1)
+    log_level: str = "INFO"
+    force_name: str = "West Midlands Police"
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if value and urlparse(value).scheme not in SUPPORTED_DATABASE_SCHEMES:
+            raise ValueError(f"the scheme must be one of {', '.join(SUPPORTED_DATABASE_SCHEMES)}")
+        return value
+
+    @field_validator("storage_url")
+    @classmethod
+    def _check_storage_url(cls, value: str) -> str:
+        if value and urlparse(value).scheme not in SUPPORTED_STORAGE_SCHEMES:
+            raise ValueError(f"the scheme must be one of {', '.join(SUPPORTED_STORAGE_SCHEMES)}")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return level
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to SQLite in the data directory."""
+        if self.database_url:
+            url = self.database_url
+            if url.startswith("postgresql://"):
+                url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+            return url
+        return f"sqlite:///{(self.data_dir / 'openbwv.sqlite3').resolve()}"
+
+    @cached_property
+    def resolved_storage_url(self) -> str:
+        """The storage URL, defaulting to a folder in the data directory."""
+        return self.storage_url or (self.data_dir / "storage").resolve().as_uri()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @cached_property
+    def resolved_secret_key(self) -> str:
+        """The key that signs cookies: from the environment, else kept in the data directory."""
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.data_dir / "secret_key"
+        if not key_file.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+
+
+def load_settings() -> Settings:
+    """Read settings from the environment, turning a validation failure into one sentence."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        variable = ENV_PREFIX + str(first["loc"][0]).upper() if first["loc"] else ENV_PREFIX
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{variable} is invalid: {message}.") from exc

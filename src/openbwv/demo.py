@@ -1,0 +1,186 @@
+"""A believable demo force: West Midlands units, a few hundred officers and one login per role.
+
+Seeding is idempotent: existing units, officers and users are left as they are, and the demo
+logins' passwords are made once and kept in the data directory, so every start prints working ones.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from openbwv import people
+from openbwv.config import Settings
+from openbwv.db import transaction
+from openbwv.policy import SYSTEM, Role
+
+DEMO_UNITS = [
+    ("BHAM-RESP", "Birmingham Response", "response", "Birmingham"),
+    ("BHAM-NPT", "Birmingham Neighbourhood Team", "neighbourhood", "Birmingham"),
+    ("BHAM-CID", "Birmingham CID", "cid", "Birmingham"),
+    ("COV-RESP", "Coventry Response", "response", "Coventry"),
+    ("COV-NPT", "Coventry Neighbourhood Team", "neighbourhood", "Coventry"),
+    ("WOLV-RESP", "Wolverhampton Response", "response", "Wolverhampton"),
+    ("WALS-NPT", "Walsall Neighbourhood Team", "neighbourhood", "Walsall"),
+    ("DUD-RESP", "Dudley Response", "response", "Dudley"),
+    ("SOL-NPT", "Solihull Neighbourhood Team", "neighbourhood", "Solihull"),
+    ("WBROM-CUST", "West Bromwich Custody", "custody", "West Bromwich"),
+    ("FSU", "Force Support Unit", "force_support", "Birmingham"),
+    ("OSU", "Operational Support Unit", "operational_support", "Birmingham"),
+    ("TRAFFIC", "Central Motorway Police Group", "traffic", "Walsall"),
+    ("TSG", "Territorial Support Group", "tsg", "Birmingham"),
+]
+
+# (rank, share of the force) for a realistic pyramid.
+RANK_MIX = [
+    ("constable", 0.78),
+    ("sergeant", 0.13),
+    ("inspector", 0.05),
+    ("chief_inspector", 0.02),
+    ("superintendent", 0.01),
+    ("chief_superintendent", 0.01),
+]
+
+GIVEN_NAMES = [
+    "Amira",
+    "Ben",
+    "Chloe",
+    "Daniel",
+    "Ella",
+    "Farhan",
+    "Grace",
+    "Harpreet",
+    "Imran",
+    "Jack",
+    "Kiran",
+    "Leah",
+    "Mohammed",
+    "Niamh",
+    "Oliver",
+    "Priya",
+    "Rhys",
+    "Sophie",
+    "Tariq",
+    "Uma",
+    "Vikram",
+    "Wendy",
+    "Yusuf",
+    "Zara",
+    "Aaron",
+    "Bethany",
+    "Callum",
+    "Deepa",
+    "Ethan",
+    "Fatima",
+    "George",
+    "Hannah",
+]
+FAMILY_NAMES = [
+    "Ahmed",
+    "Baker",
+    "Clarke",
+    "Davies",
+    "Evans",
+    "Fletcher",
+    "Green",
+    "Hussain",
+    "Iqbal",
+    "Jones",
+    "Khan",
+    "Lewis",
+    "Morris",
+    "Nolan",
+    "Owen",
+    "Patel",
+    "Quinn",
+    "Roberts",
+    "Singh",
+    "Taylor",
+    "Underwood",
+    "Vaughan",
+    "Walker",
+    "Young",
+    "Begum",
+    "Campbell",
+    "Edwards",
+    "Kaur",
+    "Mahmood",
+    "Ward",
+]
+
+DEMO_OFFICER_COUNT = 320
+DEMO_LOGINS: list[tuple[Role, str]] = [(role, f"demo.{role.value.replace('_', '-')}") for role in Role]
+EXTERNAL_ORGANISATIONS = {
+    Role.PROSECUTOR: "Crown Prosecution Service",
+    Role.PANEL_MEMBER: "Taser scrutiny panel",
+    Role.PCC_OFFICE: "Office of the Police and Crime Commissioner",
+}
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    password: str
+    role: Role
+
+
+def _seed_people(db: Session) -> list[str]:
+    """Create the demo units and officers that are missing; returns every demo collar number."""
+    for code, name, kind, station in DEMO_UNITS:
+        if people.get_unit(db, code) is None:
+            people.create_unit(db, SYSTEM, code=code, name=name, kind=kind, station=station)
+    rng = random.Random(2018)
+    ranks = [rank for rank, _ in RANK_MIX]
+    weights = [share for _, share in RANK_MIX]
+    collars = []
+    for n in range(DEMO_OFFICER_COUNT):
+        collar = f"{4000 + n * 7}"
+        name = f"{rng.choice(GIVEN_NAMES)} {rng.choice(FAMILY_NAMES)}"
+        rank = rng.choices(ranks, weights)[0]
+        unit = DEMO_UNITS[n % len(DEMO_UNITS)][0]
+        if people.get_officer(db, collar) is None:
+            people.create_officer(db, SYSTEM, collar_number=collar, name=name, rank=rank, unit=unit)
+        collars.append(collar)
+    return collars
+
+
+def _demo_passwords(settings: Settings) -> dict[str, str]:
+    """Passwords for the demo logins, made once and kept (0600) in the data directory."""
+    path = settings.data_dir / "demo-logins.json"
+    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    for _, username in DEMO_LOGINS:
+        stored.setdefault(username, secrets.token_urlsafe(12))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(stored, indent=2))
+    path.chmod(0o600)
+    return stored
+
+
+def seed_demo(factory: sessionmaker[Session], settings: Settings) -> list[DemoLogin]:
+    """Seed what is missing of the demo force and return one working login per role."""
+    passwords = _demo_passwords(settings)
+    logins = []
+    with transaction(factory) as db:
+        collars = iter(_seed_people(db))
+        for role, username in DEMO_LOGINS:
+            logins.append(DemoLogin(username=username, password=passwords[username], role=role))
+            if people.get_account(db, username) is not None:
+                continue
+            external = role in EXTERNAL_ORGANISATIONS
+            people.create_account(
+                db,
+                SYSTEM,
+                username=username,
+                password=passwords[username],
+                roles=[role],
+                collar_number=None if external or role == Role.ADMIN else next(collars),
+                display_name=f"Demo {role.value.replace('_', ' ')}"
+                if external or role == Role.ADMIN
+                else None,
+                organisation=EXTERNAL_ORGANISATIONS.get(role),
+            )
+    return logins

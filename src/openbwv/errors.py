@@ -1,0 +1,59 @@
+"""Errors the service layer raises; one handler turns them into ``{"detail": ...}`` answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class OpenbwvError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str, *, detail: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail if detail is not None else message
+
+
+class Unauthenticated(OpenbwvError):
+    status_code = 401
+
+
+class Forbidden(OpenbwvError):
+    status_code = 403
+
+    def __init__(self, message: str = "You do not have permission to do this.") -> None:
+        super().__init__(message)
+
+
+class NotFound(OpenbwvError):
+    status_code = 404
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"No such {what}.")
+
+
+class Conflict(OpenbwvError):
+    """The request clashes with what is stored; ``rule`` names the rule for machines."""
+
+    status_code = 409
+
+    def __init__(self, message: str, *, rule: str | None = None) -> None:
+        super().__init__(message, detail={"rule": rule, "message": message} if rule else message)
+        self.rule = rule
+
+
+class TooManyRequests(OpenbwvError):
+    status_code = 429
+
+
+class InvalidInput(OpenbwvError):
+    """422 in the same shape as pydantic's field errors."""
+
+    status_code = 422
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(
+            f"{field}: {message}",
+            detail=[{"loc": ["body", field], "msg": message, "type": "value_error"}],
+        )
+        self.field = field

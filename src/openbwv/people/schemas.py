@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class UnitIn(BaseModel):
+    code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+    name: str = Field(min_length=1, max_length=200)
+    kind: str = Field(default="other", min_length=1, max_length=40)
+    station: str | None = Field(default=None, max_length=120)
+
+
+class UnitOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name: str
+    kind: str
+    station: str | None
+
+
+class RankOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name: str
+    seniority: int
+    is_warranted: bool
+
+
+class OfficerIn(BaseModel):
+    collar_number: str = Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9]+$")
+    name: str = Field(min_length=1, max_length=200)
+    rank: str = Field(min_length=1, max_length=40, description="Rank code, e.g. constable.")
+    unit: str = Field(min_length=1, max_length=40, description="Unit code.")
+
+
+class OfficerOut(BaseModel):
+    collar_number: str
+    name: str
+    rank: str
+    rank_name: str
+    unit: str
+    unit_name: str
+    is_active: bool
+    left_on: date | None
+
+
+class LeaverIn(BaseModel):
+    left_on: date
+
+
+class UserCreateIn(BaseModel):
+    username: str = Field(min_length=2, max_length=150)
+    password: str = Field(min_length=8, max_length=1024)
+    roles: list[str] = Field(min_length=1)
+    display_name: str | None = Field(default=None, max_length=200)
+    collar_number: str | None = Field(default=None, max_length=20, description="Link to an officer.")
+    organisation: str | None = Field(default=None, max_length=200, description="For external users.")
+
+
+class RolesIn(BaseModel):
+    roles: list[str] = Field(min_length=1)
+
+
+class UserOut(BaseModel):
+    username: str
+    display_name: str
+    roles: list[str]
+    collar_number: str | None
+    organisation: str | None
+    is_active: bool
+
+
+class MeOut(BaseModel):
+    username: str
+    display_name: str
+    roles: list[str]
+    permissions: list[str]
+    officer: OfficerOut | None

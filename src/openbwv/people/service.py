@@ -1,0 +1,180 @@
+"""Units, ranks, officers and the accounts linked to them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from openbwv import audit, auth
+from openbwv.audit import AuditAction, Target
+from openbwv.auth import UserAccount
+from openbwv.errors import Conflict, InvalidInput, NotFound
+from openbwv.people.models import Officer, Rank, Unit
+from openbwv.policy import Actor, Role
+
+
+def list_ranks(db: Session) -> list[Rank]:
+    return list(db.scalars(select(Rank).order_by(Rank.seniority)).all())
+
+
+def get_unit(db: Session, code: str) -> Unit | None:
+    return db.scalar(select(Unit).where(Unit.code == code.strip().upper()))
+
+
+def list_units(db: Session) -> list[Unit]:
+    return list(db.scalars(select(Unit).order_by(Unit.name)).all())
+
+
+def create_unit(
+    db: Session, actor: Actor, *, code: str, name: str, kind: str = "other", station: str | None = None
+) -> Unit:
+    """Create a unit; codes are stored upper-case and must be unique."""
+    code = code.strip().upper()
+    if get_unit(db, code) is not None:
+        raise Conflict(f"A unit with code {code} already exists.", rule="unit_code_taken")
+    unit = Unit(code=code, name=name.strip(), kind=kind.strip().lower(), station=station)
+    db.add(unit)
+    db.flush()
+    audit.record(db, actor=actor, action=AuditAction.PEOPLE_UNIT_CREATED, target=Target("unit", code))
+    return unit
+
+
+def get_officer(db: Session, collar_number: str) -> Officer | None:
+    return db.scalar(select(Officer).where(Officer.collar_number == collar_number.strip().upper()))
+
+
+def get_officer_by_id(db: Session, officer_id: int) -> Officer | None:
+    return db.get(Officer, officer_id)
+
+
+@dataclass(frozen=True)
+class OfficerFilter:
+    search: str | None = None
+    unit: str | None = None
+    rank: str | None = None
+    active: bool | None = None
+
+
+def list_officers(db: Session, *, where: OfficerFilter, limit: int, offset: int) -> tuple[list[Officer], int]:
+    """Officers ordered by collar number, filtered by name or collar fragment, unit, rank and status."""
+    query = select(Officer)
+    if where.search:
+        pattern = f"%{where.search.strip().lower()}%"
+        query = query.where(
+            or_(func.lower(Officer.name).like(pattern), func.lower(Officer.collar_number).like(pattern))
+        )
+    if where.unit:
+        query = query.join(Unit, Unit.id == Officer.unit_id).where(Unit.code == where.unit.strip().upper())
+    if where.rank:
+        query = query.where(Officer.rank_code == where.rank)
+    if where.active is not None:
+        query = query.where(Officer.is_active == where.active)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.scalars(query.order_by(Officer.collar_number).limit(limit).offset(offset)).all()
+    return list(rows), total
+
+
+def create_officer(
+    db: Session, actor: Actor, *, collar_number: str, name: str, rank: str, unit: str
+) -> Officer:
+    """Create an officer in a unit at a rank; the collar number is unique across the force."""
+    collar_number = collar_number.strip().upper()
+    rank_row = db.get(Rank, rank.strip().lower())
+    if rank_row is None:
+        valid = ", ".join(r.code for r in list_ranks(db))
+        raise InvalidInput("rank", f"unknown rank {rank!r}; valid ranks are {valid}")
+    unit_row = get_unit(db, unit)
+    if unit_row is None:
+        raise InvalidInput("unit", f"no unit has the code {unit.strip().upper()!r}")
+    if get_officer(db, collar_number) is not None:
+        raise Conflict(f"Collar number {collar_number} is already in use.", rule="collar_number_taken")
+    officer = Officer(collar_number=collar_number, name=name.strip(), rank=rank_row, unit=unit_row)
+    db.add(officer)
+    db.flush()
+    audit.record(
+        db, actor=actor, action=AuditAction.PEOPLE_OFFICER_CREATED, target=Target("officer", collar_number)
+    )
+    return officer
+
+
+def mark_leaver(db: Session, actor: Actor, *, collar_number: str, left_on: date) -> Officer:
+    """Record that an officer has left the force; their history is kept."""
+    officer = get_officer(db, collar_number)
+    if officer is None:
+        raise NotFound("officer")
+    if not officer.is_active:
+        raise Conflict(
+            f"Officer {officer.collar_number} already left on {officer.left_on}.", rule="already_left"
+        )
+    officer.is_active = False
+    officer.left_on = left_on
+    audit.record(
+        db,
+        actor=actor,
+        action=AuditAction.PEOPLE_OFFICER_UPDATED,
+        target=Target("officer", officer.collar_number),
+        details={"left_on": left_on.isoformat()},
+    )
+    return officer
+
+
+def create_account(
+    db: Session,
+    actor: Actor,
+    *,
+    username: str,
+    password: str,
+    roles: Iterable[str],
+    display_name: str | None = None,
+    collar_number: str | None = None,
+    organisation: str | None = None,
+) -> UserAccount:
+    """Create a user account, linked to an officer when a collar number is given."""
+    officer = None
+    if collar_number:
+        officer = get_officer(db, collar_number)
+        if officer is None:
+            raise InvalidInput(
+                "collar_number", f"no officer has collar number {collar_number.strip().upper()}"
+            )
+    return auth.create_user(
+        db,
+        actor,
+        username=username,
+        password=password,
+        roles=roles,
+        display_name=display_name or (officer.name if officer else None),
+        officer_id=officer.id if officer else None,
+        organisation=organisation,
+    )
+
+
+def collar_numbers_for(db: Session, officer_ids: Iterable[int | None]) -> dict[int, str]:
+    """Collar numbers of the given officers, for showing accounts alongside the people they belong to."""
+    ids = {i for i in officer_ids if i is not None}
+    if not ids:
+        return {}
+    rows = db.execute(select(Officer.id, Officer.collar_number).where(Officer.id.in_(ids))).all()
+    return {officer_id: collar for officer_id, collar in rows}
+
+
+def list_accounts(
+    db: Session, *, search: str | None, role: Role | None, limit: int, offset: int
+) -> tuple[list[UserAccount], int]:
+    return auth.list_users(db, search=search, role=role, limit=limit, offset=offset)
+
+
+def get_account(db: Session, username: str) -> UserAccount | None:
+    return auth.get_user(db, username)
+
+
+def set_account_roles(db: Session, actor: Actor, *, username: str, roles: Iterable[str]) -> UserAccount:
+    return auth.set_roles(db, actor, username=username, roles=roles)
+
+
+def disable_account(db: Session, actor: Actor, *, username: str) -> UserAccount:
+    return auth.disable_user(db, actor, username=username)

@@ -1,0 +1,95 @@
+"""Who may do what: roles, permissions and the one function that decides.
+
+Pure: no database and no web framework here, so every rule can be read as the role matrix below
+and tested without a server. Routes declare a permission with ``openbwv.auth.Require``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    AUDITOR = "auditor"
+    CONTROL_ROOM = "control_room"
+    EQUIPMENT_MANAGER = "equipment_manager"
+    EVIDENCE_MANAGER = "evidence_manager"
+    OFFICER = "officer"
+    PANEL_MEMBER = "panel_member"
+    PCC_OFFICE = "pcc_office"
+    PROFESSIONAL_STANDARDS = "professional_standards"
+    PROSECUTOR = "prosecutor"
+    SUPERVISOR = "supervisor"
+    TRAINING_MANAGER = "training_manager"
+
+
+class Permission(StrEnum):
+    AUDIT_EVENT_READ = "audit:event:read"
+    PEOPLE_OFFICER_READ = "people:officer:read"
+    PEOPLE_OFFICER_WRITE = "people:officer:write"
+    PEOPLE_UNIT_READ = "people:unit:read"
+    PEOPLE_UNIT_WRITE = "people:unit:write"
+    SELF_READ = "self:profile:read"
+    USERS_ACCOUNT_READ = "users:account:read"
+    USERS_ACCOUNT_WRITE = "users:account:write"
+
+
+_EVERYONE = frozenset({Permission.SELF_READ})
+_FORCE_STAFF = _EVERYONE | {Permission.PEOPLE_OFFICER_READ, Permission.PEOPLE_UNIT_READ}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.AUDITOR: _FORCE_STAFF | {Permission.AUDIT_EVENT_READ},
+    Role.CONTROL_ROOM: _FORCE_STAFF,
+    Role.EQUIPMENT_MANAGER: _FORCE_STAFF,
+    Role.EVIDENCE_MANAGER: _FORCE_STAFF,
+    Role.OFFICER: _EVERYONE,
+    Role.PANEL_MEMBER: _EVERYONE,
+    Role.PCC_OFFICE: _EVERYONE,
+    Role.PROFESSIONAL_STANDARDS: _FORCE_STAFF | {Permission.AUDIT_EVENT_READ},
+    Role.PROSECUTOR: _EVERYONE,
+    Role.SUPERVISOR: _FORCE_STAFF,
+    Role.TRAINING_MANAGER: _FORCE_STAFF,
+}
+
+ROLE_DESCRIPTIONS: dict[Role, str] = {
+    Role.ADMIN: "Runs the system: user accounts and roles.",
+    Role.AUDITOR: "Reads and verifies the audit log.",
+    Role.CONTROL_ROOM: "Live map and live view with an operational reason.",
+    Role.EQUIPMENT_MANAGER: "Devices, docks, issue and return.",
+    Role.EVIDENCE_MANAGER: "Footage library, cases, disclosure and retention.",
+    Role.OFFICER: "Records and tags their own footage, files use-of-force reports.",
+    Role.PANEL_MEMBER: "External: scrutiny panel, sees redacted footage only.",
+    Role.PCC_OFFICE: "Police and crime commissioner's office: figures, no personal data.",
+    Role.PROFESSIONAL_STANDARDS: "Misuse alerts, exceptions and complaints.",
+    Role.PROSECUTOR: "External: receives shared cases and court bundles.",
+    Role.SUPERVISOR: "Sergeant or inspector: reviews reports, live view for officer safety.",
+    Role.TRAINING_MANAGER: "Courses, authority and eligibility policy.",
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Whoever is acting: a signed-in user, or a job acting for the system (``user_id`` None)."""
+
+    username: str
+    roles: frozenset[Role] = field(default_factory=frozenset)
+    user_id: int | None = None
+    officer_id: int | None = None
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        granted: frozenset[Permission] = frozenset()
+        for role in self.roles:
+            granted |= ROLE_PERMISSIONS[role]
+        return granted
+
+
+SYSTEM = Actor(username="system")
+
+
+def can(actor: Actor, permission: Permission) -> bool:
+    """Whether ``actor`` holds ``permission`` through any of its roles."""
+    return permission in actor.permissions

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import HTMLResponse
+
+from openbwv import people
+from openbwv.auth import Require
+from openbwv.db import Db
+from openbwv.policy import ROLE_DESCRIPTIONS, Actor, Permission, can
+from openbwv.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(request: Request, db: Db, actor: Actor = Require(Permission.SELF_READ)) -> HTMLResponse:
+    """The home page: what this user's roles let them see, with headline figures."""
+    cards: list[dict[str, Any]] = []
+    if can(actor, Permission.PEOPLE_OFFICER_READ):
+        _, active = people.list_officers(db, where=people.OfficerFilter(active=True), limit=1, offset=0)
+        cards.append({"figure": active, "label": "Serving officers", "href": "/officers"})
+        cards.append({"figure": len(people.list_units(db)), "label": "Units", "href": None})
+    if can(actor, Permission.USERS_ACCOUNT_READ):
+        _, users = people.list_accounts(db, search=None, role=None, limit=1, offset=0)
+        cards.append({"figure": users, "label": "User accounts", "href": "/users"})
+    account = people.get_account(db, actor.username)
+    officer = people.get_officer_by_id(db, actor.officer_id) if actor.officer_id else None
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "title": "Home",
+            "display_name": account.display_name if account else actor.username,
+            "roles": [(role, ROLE_DESCRIPTIONS[role]) for role in sorted(actor.roles)],
+            "cards": cards,
+            "officer": officer,
+        },
+        actor=actor,
+    )

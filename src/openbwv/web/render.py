@@ -1,0 +1,63 @@
+"""Rendering pages: one Jinja2 environment over the web shell's templates and each domain's own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from starlette.responses import HTMLResponse
+
+from openbwv.policy import Actor, Permission, can
+from openbwv.web.csrf import CSRF_FIELD, csrf_token_for, set_csrf_cookie
+
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+_TEMPLATE_DIRS = [_PACKAGE_ROOT / "web" / "templates", *sorted(_PACKAGE_ROOT.glob("*/templates"))]
+
+templates = Jinja2Templates(
+    env=Environment(
+        loader=ChoiceLoader([FileSystemLoader(str(d)) for d in dict.fromkeys(_TEMPLATE_DIRS)]),
+        autoescape=select_autoescape(default=True),
+    )
+)
+
+NAVIGATION: list[tuple[str, str, Permission]] = [
+    ("Home", "/", Permission.SELF_READ),
+    ("Officers", "/officers", Permission.PEOPLE_OFFICER_READ),
+    ("Users", "/users", Permission.USERS_ACCOUNT_READ),
+]
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any], *, actor: Actor | None, status_code: int = 200
+) -> HTMLResponse:
+    """Render ``name`` with the signed-in actor, their navigation and the form token."""
+    settings = request.app.state.settings
+    full = {
+        "actor": actor,
+        "can": (lambda permission: actor is not None and can(actor, permission)),
+        "Permission": Permission,
+        "navigation": [(label, href) for label, href, p in NAVIGATION if actor is not None and can(actor, p)],
+        "csrf_field": CSRF_FIELD,
+        "csrf_token": csrf_token_for(request),
+        "force_name": settings.force_name,
+        "path": request.url.path,
+        **context,
+    }
+    response = templates.TemplateResponse(request, name, full, status_code=status_code)
+    set_csrf_cookie(request, response, secure=settings.cookie_secure)
+    return response
+
+
+def query_builder(request: Request) -> Any:
+    """A template helper that rebuilds the current query string with another ``offset``."""
+
+    def query_for(offset: int) -> str:
+        params = {k: v for k, v in request.query_params.items() if k != "offset" and v}
+        params["offset"] = str(offset)
+        return urlencode(params)
+
+    return query_for

@@ -1,0 +1,62 @@
+"""Keyword-argument builders for test data, committed so that the app under test sees it."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from openbwv import auth, people
+from openbwv.db import transaction
+from openbwv.people.models import Officer, Unit
+from openbwv.policy import SYSTEM, Role
+
+DEFAULT_PASSWORD = "correct horse battery"
+_sequence = itertools.count(1)
+
+
+def make_unit(
+    db: Session, *, code: str | None = None, name: str = "Response", kind: str = "response"
+) -> Unit:
+    return people.create_unit(db, SYSTEM, code=code or f"U{next(_sequence)}", name=name, kind=kind)
+
+
+def make_officer(
+    db: Session,
+    *,
+    collar: str | None = None,
+    name: str = "Sam Patel",
+    rank: str = "constable",
+    unit: Unit | None = None,
+) -> Officer:
+    unit = unit or people.get_unit(db, "RESP") or make_unit(db, code="RESP")
+    return people.create_officer(
+        db, SYSTEM, collar_number=collar or f"{1000 + next(_sequence)}", name=name, rank=rank, unit=unit.code
+    )
+
+
+def make_user(
+    db: Session,
+    *,
+    username: str | None = None,
+    roles: list[Role] | None = None,
+    password: str = DEFAULT_PASSWORD,
+    officer: Officer | None = None,
+) -> auth.UserAccount:
+    return auth.create_user(
+        db,
+        SYSTEM,
+        username=username or f"user{next(_sequence)}",
+        password=password,
+        roles=[str(r) for r in (roles or [Role.OFFICER])],
+        officer_id=officer.id if officer else None,
+    )
+
+
+def headers_for(factory: sessionmaker[Session], *roles: Role, username: str | None = None) -> dict[str, str]:
+    """Bearer headers for a new user holding ``roles`` (a token is issued directly, skipping sign-in)."""
+    with transaction(factory) as db:
+        user = make_user(db, username=username, roles=list(roles) or [Role.OFFICER])
+        token = auth.issue_token(db, user, kind="api", ttl=timedelta(hours=1))
+    return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,129 @@
+"""Fixtures shared by every test: a migrated database on SQLite and PostgreSQL, an app, and users.
+
+Each test gets a clean database: on SQLite a copy of a freshly migrated file, on PostgreSQL a
+schema of this run's own, emptied after each test. Under CI a PostgreSQL that cannot be reached
+fails the run instead of skipping its half.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from openbwv.app import create_app
+from openbwv.auth import passwords
+from openbwv.config import Settings
+from openbwv.db import Base, make_engine, make_session_factory
+from openbwv.migrate import upgrade
+
+POSTGRES_URL = os.environ.get(
+    "OPENBWV_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() == "true"
+# Rows that migrations seed; they stay between tests.
+SEEDED_TABLES = {"rank", "alembic_version"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing() -> Iterator[None]:
+    """argon2 at its cheapest in tests, where hashes protect nothing; sign-in code paths are unchanged."""
+    original = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    passwords._hasher = original
+
+
+def _postgres_reachable() -> str | None:
+    try:
+        with psycopg.connect(POSTGRES_URL.replace("+psycopg", ""), connect_timeout=3):
+            return None
+    except psycopg.OperationalError as exc:
+        return str(exc).strip().splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "openbwv.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_schema_url() -> Iterator[str]:
+    problem = _postgres_reachable()
+    if problem:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL at {POSTGRES_URL} is required under CI: {problem}")
+        pytest.skip(f"PostgreSQL not reachable: {problem}")
+    schema = f"openbwv_test_{uuid.uuid4().hex[:10]}"
+    admin_url = POSTGRES_URL.replace("+psycopg", "")
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    upgrade(url)
+    yield url
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def _empty_postgres(engine: Engine) -> None:
+    tables = [t.name for t in Base.metadata.sorted_tables if t.name not in SEEDED_TABLES]
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database for one test, on each backend in turn."""
+    if request.param == "sqlite":
+        path = tmp_path / "openbwv.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("postgres_schema_url")
+    yield url
+    engine = make_engine(url)
+    _empty_postgres(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", database_url=database_url, secret_key="test-secret")
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(settings.resolved_database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def factory(engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def db(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for service tests; what it flushes is visible to it, and it is rolled back after."""
+    session = factory()
+    yield session
+    session.rollback()
+    session.close()
+
+
+@pytest.fixture
+def client(settings: Settings, factory: sessionmaker[Session]) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, factory), base_url="https://testserver") as test_client:
+        yield test_client

@@ -1,0 +1,76 @@
+"""The permission matrix: every route declares what it needs, and refuses every role without it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from openbwv.app import ROUTERS
+from openbwv.auth.deps import RequirePermission, public
+from openbwv.policy import ROLE_PERMISSIONS, Permission, Role
+from tests.builders import headers_for
+
+CSRF = "matrix-csrf-token"
+
+
+def _all_routes() -> list[APIRoute]:
+    return [route for router in ROUTERS for route in router.routes if isinstance(route, APIRoute)]
+
+
+def _walk(dependant: Dependant) -> Iterator[object]:
+    for dependency in dependant.dependencies:
+        yield dependency.call
+        yield from _walk(dependency)
+
+
+def declared_permission(route: APIRoute) -> Permission | None:
+    """The permission a route requires; None when it declares itself public."""
+    calls = list(_walk(route.dependant))
+    required = [c.permission for c in calls if isinstance(c, RequirePermission)]
+    if required:
+        return required[0]
+    if public in calls:
+        return None
+    raise AssertionError(f"{route.path} declares neither a permission nor Public")
+
+
+def _request(client: TestClient, route: APIRoute, headers: dict[str, str]) -> int:
+    method = sorted(route.methods)[0]
+    path = re.sub(r"\{[^}]+\}", "x", route.path)
+    client.cookies.set("openbwv_csrf", CSRF)
+    data = {"csrf_token": CSRF} if method != "GET" else None
+    if not route.path.startswith("/api/"):
+        headers = {**headers, "Accept": "text/html"}
+    response = client.request(method, path, headers=headers, data=data, follow_redirects=False)
+    return response.status_code
+
+
+def test_every_route_declares_a_permission_or_public() -> None:
+    routes = _all_routes()
+    assert len(routes) > 10
+    public_paths = {r.path for r in routes if declared_permission(r) is None}
+    assert public_paths == {"/api/v1/auth/token", "/login"}
+
+
+PROTECTED = [r for r in _all_routes() if declared_permission(r) is not None]
+
+
+@pytest.mark.parametrize("route", PROTECTED, ids=[f"{sorted(r.methods)[0]} {r.path}" for r in PROTECTED])
+def test_route_refuses_anonymous_and_every_role_without_its_permission(
+    route: APIRoute, client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    permission = declared_permission(route)
+    anonymous = _request(client, route, {})
+    assert anonymous == (401 if route.path.startswith("/api/") else 303)
+    for role in Role:
+        status = _request(client, route, headers_for(factory, role))
+        if permission in ROLE_PERMISSIONS[role]:
+            assert status not in (401, 403), f"{role} should pass {route.path}"
+        else:
+            assert status == 403, f"{role} should be refused {route.path}, got {status}"
