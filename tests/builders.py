@@ -44,13 +44,13 @@ def make_user(
     password: str = DEFAULT_PASSWORD,
     officer: Officer | None = None,
 ) -> auth.UserAccount:
-    return auth.create_user(
+    return people.create_account(
         db,
         SYSTEM,
         username=username or f"user{next(_sequence)}",
         password=password,
         roles=[str(r) for r in (roles or [Role.OFFICER])],
-        officer_id=officer.id if officer else None,
+        collar_number=officer.collar_number if officer else None,
     )
 
 

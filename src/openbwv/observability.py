@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 client_address_var: ContextVar[str | None] = ContextVar("client_address", default=None)
@@ -71,11 +70,9 @@ class Metrics:
 
 def _route_template(request: Request) -> str:
     """The matched route's path template, so metrics do not grow a label per record id."""
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", request.url.path))
-    return "unmatched"
+    route = request.scope.get("route")
+    path = getattr(route, "path", None)
+    return str(path) if path else "unmatched"
 
 
 def request_middleware(
@@ -103,6 +100,7 @@ def request_middleware(
                 "request",
                 extra={
                     "fields": {
+                        "request_id": request_id[:64],
                         "method": request.method,
                         "path": request.url.path,
                         "route": route,

@@ -6,8 +6,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# Verified against when the username is unknown, so a miss takes as long as a wrong password.
-_DECOY_HASH = _hasher.hash("decoy password that matches nothing")
 
 
 def hash_password(password: str) -> str:
@@ -15,8 +13,12 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    """Check a password; with no hash (unknown user) it still spends a hash's time, then fails."""
+    if password_hash is None:
+        _hasher.hash(password)
+        return False
     try:
-        return _hasher.verify(password_hash or _DECOY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 

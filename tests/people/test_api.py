@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from openbwv.db import transaction
+from openbwv.policy import Role
+from tests.builders import headers_for, make_officer, make_unit
+
+
+class TestUnitsApi:
+    def test_admin_creates_a_unit_and_everyone_with_read_sees_it(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        response = client.post(
+            "/api/v1/units",
+            json={"code": "tsg", "name": "Territorial Support Group"},
+            headers=headers_for(factory, Role.ADMIN),
+        )
+        assert response.status_code == 201
+        assert response.json()["code"] == "TSG"
+        listed = client.get("/api/v1/units", headers=headers_for(factory, Role.SUPERVISOR)).json()
+        assert [u["code"] for u in listed] == ["TSG"]
+
+    def test_duplicate_code_is_409(self, client: TestClient, factory: sessionmaker[Session]) -> None:
+        headers = headers_for(factory, Role.ADMIN)
+        client.post("/api/v1/units", json={"code": "TSG", "name": "A"}, headers=headers)
+        response = client.post("/api/v1/units", json={"code": "tsg", "name": "B"}, headers=headers)
+        assert response.status_code == 409
+        assert response.json()["detail"] == {
+            "rule": "unit_code_taken",
+            "message": "A unit with code TSG already exists.",
+        }
+
+    def test_malformed_body_is_422_listing_fields(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        response = client.post(
+            "/api/v1/units", json={"code": "has space"}, headers=headers_for(factory, Role.ADMIN)
+        )
+        assert response.status_code == 422
+        assert sorted(tuple(e["loc"]) for e in response.json()["detail"]) == [
+            ("body", "code"),
+            ("body", "name"),
+        ]
+
+    def test_invalid_json_is_422_not_500(self, client: TestClient, factory: sessionmaker[Session]) -> None:
+        headers = {**headers_for(factory, Role.ADMIN), "Content-Type": "application/json"}
+        response = client.post("/api/v1/units", content=b"{not json", headers=headers)
+        assert response.status_code == 422
+
+
+class TestOfficersApi:
+    def test_create_then_get_by_collar(self, client: TestClient, factory: sessionmaker[Session]) -> None:
+        with transaction(factory) as db:
+            make_unit(db, code="RESP", name="Birmingham Response")
+        body = {"collar_number": "5501", "name": "Tom Ward", "rank": "constable", "unit": "resp"}
+        created = client.post("/api/v1/officers", json=body, headers=headers_for(factory, Role.ADMIN))
+        assert created.status_code == 201
+        fetched = client.get("/api/v1/officers/5501", headers=headers_for(factory, Role.SUPERVISOR))
+        assert fetched.json() == {
+            "collar_number": "5501",
+            "name": "Tom Ward",
+            "rank": "constable",
+            "rank_name": "Constable",
+            "unit": "RESP",
+            "unit_name": "Birmingham Response",
+            "is_active": True,
+            "left_on": None,
+        }
+
+    def test_unknown_rank_is_422_on_the_rank_field(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_unit(db, code="RESP")
+        body = {"collar_number": "5502", "name": "Tom Ward", "rank": "general", "unit": "RESP"}
+        response = client.post("/api/v1/officers", json=body, headers=headers_for(factory, Role.ADMIN))
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == ["body", "rank"]
+
+    def test_missing_officer_is_404(self, client: TestClient, factory: sessionmaker[Session]) -> None:
+        response = client.get("/api/v1/officers/0000", headers=headers_for(factory, Role.SUPERVISOR))
+        assert response.status_code == 404
+        assert response.json() == {"detail": "No such officer."}
+
+    def test_officer_role_cannot_list_the_force(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        assert client.get("/api/v1/officers", headers=headers_for(factory, Role.OFFICER)).status_code == 403
+
+    def test_list_is_paged_and_searchable(self, client: TestClient, factory: sessionmaker[Session]) -> None:
+        with transaction(factory) as db:
+            for n in range(3):
+                make_officer(db, collar=f"90{n}", name=f"Officer Nine{n}")
+            make_officer(db, collar="100", name="Someone Else")
+        page = client.get(
+            "/api/v1/officers",
+            params={"q": "nine", "limit": 2},
+            headers=headers_for(factory, Role.SUPERVISOR),
+        ).json()
+        assert page["total"] == 3
+        assert [o["collar_number"] for o in page["items"]] == ["900", "901"]
