@@ -277,3 +277,7 @@ def officer_names(db: Session, officer_ids: list[int | None]) -> dict[int, str]:
     """'collar name' labels for showing movements."""
     found = people.officers_by_ids(db, [i for i in officer_ids if i is not None])
     return {i: f"{o.collar_number} {o.name}" for i, o in found.items()}
+
+
+def officer_collars(db: Session, officer_ids: list[int]) -> dict[int, str]:
+    return {i: o.collar_number for i, o in people.officers_by_ids(db, officer_ids).items()}

@@ -303,3 +303,12 @@ def withdraw_volunteer(db: Session, actor: Actor, *, collar_number: str) -> None
         target=Target("officer", officer.collar_number),
         details={"volunteer": False},
     )
+
+
+def officers_with_authority(db: Session, authority: str) -> set[int]:
+    """Officers who hold a pass granting ``authority`` (for roll-out progress)."""
+    return set(
+        db.scalars(
+            select(TrainingPass.officer_id).where(TrainingPass.authority == authority).distinct()
+        ).all()
+    )
