@@ -101,9 +101,10 @@ def create_device(
     )
     db.add(device)
     db.flush()
-    add_movement(
+    received = add_movement(
         db, actor, device, action="received", to_state="pooled" if pooled else "in_stock", at=now or utcnow()
     )
+    received.from_state = None
     audit.record(db, actor=actor, action=AuditAction.FLEET_DEVICE_CREATED, target=Target("device", serial))
     return device
 
