@@ -13,12 +13,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, literal, select
 from sqlalchemy.orm import Session
 
 from openbwv import audit, people
 from openbwv.audit import AuditAction, Target
-from openbwv.db import utcnow
+from openbwv.db import UTCDateTime, bulk_insert, in_values, utcnow
 from openbwv.errors import OpenbwvError
 from openbwv.fleet.devices import DeviceFilter, list_devices, list_taser_models
 from openbwv.fleet.models import DEVICE_KINDS, Device, Movement
@@ -152,7 +152,7 @@ def import_devices(
     taken: set[str] = set()
     for start in range(0, len(serials), BATCH):
         chunk = serials[start : start + BATCH]
-        taken.update(db.scalars(select(Device.serial).where(Device.serial.in_(chunk))).all())
+        taken.update(db.scalars(select(Device.serial).where(in_values(db, Device.serial, chunk))).all())
     seen: dict[str, int] = {}
     good: list[dict[str, object]] = []
     for line, row in rows:
@@ -197,22 +197,29 @@ def import_devices(
 
 
 def _insert_devices(db: Session, actor: Actor, rows: list[dict[str, object]], now: datetime) -> None:
+    device_table = Device.__table__
+    assert isinstance(device_table, Table)
     for start in range(0, len(rows), BATCH):
-        chunk = [{**r, "created_at": now} for r in rows[start : start + BATCH]]
-        created = db.execute(insert(Device).returning(Device.id, Device.state), chunk).all()
-        movements = [
-            {
-                "device_id": device_id,
-                "occurred_at": now,
-                "action": "received",
-                "from_state": None,
-                "to_state": state,
-                "actor_username": actor.username,
-                "note": "imported from a delivery note",
-            }
-            for device_id, state in created
-        ]
-        db.execute(insert(Movement), movements)
+        chunk = [
+            {**r, "unit_id": None, "battery_health": None, "storage_health": None, "slots": None,
+             "online": None, "current_issue_id": None, "created_at": now}
+            for r in rows[start : start + BATCH]
+        ]  # fmt: skip
+        bulk_insert(db, device_table, chunk)
+        # One statement writes the chunk's "received" movements from the rows just inserted.
+        received = select(
+            Device.id,
+            literal(now, UTCDateTime()),
+            literal("received"),
+            Device.state,
+            literal(actor.username),
+            literal("imported from a delivery note"),
+        ).where(in_values(db, Device.serial, [str(r["serial"]) for r in chunk]))
+        db.execute(
+            insert(Movement).from_select(
+                ["device_id", "occurred_at", "action", "to_state", "actor_username", "note"], received
+            )
+        )
 
 
 def _audit_import(db: Session, actor: Actor, report: ImportReport) -> None:

@@ -6,13 +6,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import Table, func, or_, select
 from sqlalchemy.orm import Session
 
 from openbwv import audit, auth
 from openbwv.audit import AuditAction, Target
 from openbwv.auth import UserAccount
-from openbwv.db import utcnow
+from openbwv.db import bulk_insert, in_values, utcnow
 from openbwv.errors import Conflict, InvalidInput, NotFound
 from openbwv.people.models import Officer, Rank, Unit
 from openbwv.policy import Actor, Role
@@ -206,7 +206,9 @@ def existing_collar_numbers(db: Session, collar_numbers: Iterable[str]) -> set[s
     taken: set[str] = set()
     for start in range(0, len(wanted), 5000):
         chunk = wanted[start : start + 5000]
-        taken.update(db.scalars(select(Officer.collar_number).where(Officer.collar_number.in_(chunk))).all())
+        taken.update(
+            db.scalars(select(Officer.collar_number).where(in_values(db, Officer.collar_number, chunk))).all()
+        )
     return taken
 
 
@@ -228,8 +230,10 @@ def bulk_create_officers(db: Session, actor: Actor, rows: list[dict[str, str]]) 
         }
         for r in rows
     ]
+    officer_table = Officer.__table__
+    assert isinstance(officer_table, Table)
     for start in range(0, len(values), 5000):
-        db.execute(insert(Officer), values[start : start + 5000])
+        bulk_insert(db, officer_table, [{**v, "left_on": None} for v in values[start : start + 5000]])
     audit.record(
         db,
         actor=actor,
