@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from openbwv import auth, people
+from openbwv import auth, fleet, people
 from openbwv.db import transaction
+from openbwv.fleet import training
+from openbwv.fleet.models import Device
 from openbwv.people.models import Officer, Unit
 from openbwv.policy import SYSTEM, Role
 
@@ -60,3 +63,23 @@ def headers_for(factory: sessionmaker[Session], *roles: Role, username: str | No
         user = make_user(db, username=username, roles=list(roles) or [Role.OFFICER])
         token = auth.issue_token(db, user, kind="api", ttl=timedelta(hours=1))
     return {"Authorization": f"Bearer {token}"}
+
+
+def make_device(
+    db: Session, *, kind: str = "camera", serial: str | None = None, model: str | None = None, **extra: Any
+) -> Device:
+    default_model = {"camera": "Axon Body 3", "taser": "X2", "dock": "Axon Dock 8"}[kind]
+    return fleet.create_device(
+        db,
+        SYSTEM,
+        kind=kind,
+        serial=serial or f"SN{next(_sequence):06d}",
+        model=model or default_model,
+        **extra,
+    )
+
+
+def make_pass(db: Session, officer: Officer, course: str, passed_on: date) -> None:
+    training.record_pass(
+        db, SYSTEM, collar_number=officer.collar_number, course=course, passed_on=passed_on, today=passed_on
+    )

@@ -31,7 +31,7 @@ POSTGRES_URL = os.environ.get(
 )
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # Rows that migrations seed; they stay between tests.
-SEEDED_TABLES = {"rank", "alembic_version"}
+SEEDED_TABLES = {"rank", "alembic_version", "training_course", "taser_model"}
 
 
 @pytest.fixture(scope="session", autouse=True)

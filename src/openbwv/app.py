@@ -22,6 +22,9 @@ from openbwv.auth.pages import router as auth_pages
 from openbwv.config import Settings
 from openbwv.db import SessionFactory, make_engine, make_session_factory
 from openbwv.errors import OpenbwvError, Unauthenticated
+from openbwv.fleet.api import router as fleet_api
+from openbwv.fleet.pages import router as fleet_pages
+from openbwv.fleet.training.api import router as training_api
 from openbwv.observability import Metrics, request_middleware
 from openbwv.people.api import router as people_api
 from openbwv.people.pages import router as people_pages
@@ -31,7 +34,7 @@ from openbwv.web.render import render
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
-ROUTERS = (auth_api, people_api, auth_pages, people_pages, web_pages)
+ROUTERS = (auth_api, people_api, fleet_api, training_api, auth_pages, people_pages, fleet_pages, web_pages)
 
 
 def _wants_json(request: Request) -> bool:

@@ -11,6 +11,7 @@ import uvicorn
 from openbwv.config import ConfigError, Settings, load_settings
 from openbwv.db import make_engine, make_session_factory, transaction
 from openbwv.errors import OpenbwvError
+from openbwv.fleet.cli import import_app, training_app
 from openbwv.observability import configure_logging
 from openbwv.policy import SYSTEM, Role
 
@@ -24,6 +25,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(training_app, name="training")
+app.add_typer(import_app, name="import")
 
 
 def _upgraded_settings() -> Settings:

@@ -8,9 +8,21 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    any_,
+    create_engine,
+    event,
+    literal,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -99,3 +111,33 @@ def get_db(request: Request) -> Iterator[Session]:
 
 Db = Annotated[Session, Depends(get_db)]
 SessionFactory = Annotated[sessionmaker[Session], Depends(get_session_factory)]
+
+
+def bulk_insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows in the session's transaction: ``COPY`` on PostgreSQL, executemany elsewhere.
+
+    Every row must name the same columns; column defaults are not applied, so give every value.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.execute(table.insert(), rows)
+        return
+    columns = list(rows[0])
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    names = ", ".join(f'"{c}"' for c in columns)
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
+
+
+def in_values(
+    session: Session, column: ColumnElement[Any] | InstrumentedAttribute[Any], values: list[str]
+) -> ColumnElement[bool]:
+    """``column IN values`` for thousands of values: one array parameter on PostgreSQL, whose planner
+    is slow over thousands of separate parameters; a plain ``IN`` elsewhere."""
+    if session.connection().dialect.name == "postgresql":
+        return column == any_(literal(values, ARRAY(String)))
+    return column.in_(values)

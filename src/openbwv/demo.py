@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from openbwv import people
 from openbwv.config import Settings
 from openbwv.db import transaction
+from openbwv.fleet.demo import seed_fleet
 from openbwv.policy import SYSTEM, Role
 
 DEMO_UNITS = [
@@ -165,7 +166,9 @@ def seed_demo(factory: sessionmaker[Session], settings: Settings) -> list[DemoLo
     passwords = _demo_passwords(settings)
     logins = []
     with transaction(factory) as db:
-        collars = iter(_seed_people(db))
+        all_collars = _seed_people(db)
+        seed_fleet(db, all_collars)
+        collars = iter(all_collars)
         for role, username in DEMO_LOGINS:
             logins.append(DemoLogin(username=username, password=passwords[username], role=role))
             if people.get_account(db, username) is not None:

@@ -27,31 +27,41 @@ class Role(StrEnum):
 
 class Permission(StrEnum):
     AUDIT_EVENT_READ = "audit:event:read"
+    FLEET_DEVICE_READ = "fleet:device:read"
+    FLEET_DEVICE_WRITE = "fleet:device:write"
+    FLEET_IMPORT_WRITE = "fleet:import:write"
+    FLEET_ISSUE_WRITE = "fleet:issue:write"
     PEOPLE_OFFICER_READ = "people:officer:read"
     PEOPLE_OFFICER_WRITE = "people:officer:write"
     PEOPLE_UNIT_READ = "people:unit:read"
     PEOPLE_UNIT_WRITE = "people:unit:write"
     SELF_READ = "self:profile:read"
+    TRAINING_POLICY_WRITE = "training:policy:write"
+    TRAINING_RECORD_READ = "training:record:read"
+    TRAINING_RECORD_WRITE = "training:record:write"
     USERS_ACCOUNT_READ = "users:account:read"
     USERS_ACCOUNT_WRITE = "users:account:write"
 
 
 _EVERYONE = frozenset({Permission.SELF_READ})
 _FORCE_STAFF = _EVERYONE | {Permission.PEOPLE_OFFICER_READ, Permission.PEOPLE_UNIT_READ}
+_FLEET_READERS = _FORCE_STAFF | {Permission.FLEET_DEVICE_READ, Permission.TRAINING_RECORD_READ}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.AUDITOR: _FORCE_STAFF | {Permission.AUDIT_EVENT_READ},
-    Role.CONTROL_ROOM: _FORCE_STAFF,
-    Role.EQUIPMENT_MANAGER: _FORCE_STAFF,
+    Role.CONTROL_ROOM: _FLEET_READERS,
+    Role.EQUIPMENT_MANAGER: _FLEET_READERS
+    | {Permission.FLEET_DEVICE_WRITE, Permission.FLEET_IMPORT_WRITE, Permission.FLEET_ISSUE_WRITE},
     Role.EVIDENCE_MANAGER: _FORCE_STAFF,
     Role.OFFICER: _EVERYONE,
     Role.PANEL_MEMBER: _EVERYONE,
     Role.PCC_OFFICE: _EVERYONE,
-    Role.PROFESSIONAL_STANDARDS: _FORCE_STAFF | {Permission.AUDIT_EVENT_READ},
+    Role.PROFESSIONAL_STANDARDS: _FLEET_READERS | {Permission.AUDIT_EVENT_READ},
     Role.PROSECUTOR: _EVERYONE,
-    Role.SUPERVISOR: _FORCE_STAFF,
-    Role.TRAINING_MANAGER: _FORCE_STAFF,
+    Role.SUPERVISOR: _FLEET_READERS,
+    Role.TRAINING_MANAGER: _FLEET_READERS
+    | {Permission.TRAINING_POLICY_WRITE, Permission.TRAINING_RECORD_WRITE},
 }
 
 ROLE_DESCRIPTIONS: dict[Role, str] = {

@@ -4,6 +4,8 @@ from alembic import context
 
 import openbwv.audit.models
 import openbwv.auth.models
+import openbwv.fleet.models
+import openbwv.fleet.training.models
 import openbwv.people.models  # noqa: F401 - registers every table on Base.metadata
 from openbwv.db import Base, make_engine
 

@@ -2,9 +2,11 @@
 
 from openbwv.people.service import (
     OfficerFilter,
+    bulk_create_officers,
     create_account,
     create_officer,
     create_unit,
+    existing_collar_numbers,
     get_account,
     get_officer,
     get_officer_by_id,
@@ -14,13 +16,17 @@ from openbwv.people.service import (
     list_ranks,
     list_units,
     mark_leaver,
+    officer_ids_by_unit,
+    officers_by_ids,
 )
 
 __all__ = [
     "OfficerFilter",
+    "bulk_create_officers",
     "create_account",
     "create_officer",
     "create_unit",
+    "existing_collar_numbers",
     "get_account",
     "get_officer",
     "get_officer_by_id",
@@ -30,4 +36,6 @@ __all__ = [
     "list_ranks",
     "list_units",
     "mark_leaver",
+    "officer_ids_by_unit",
+    "officers_by_ids",
 ]

@@ -6,12 +6,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Table, func, or_, select
 from sqlalchemy.orm import Session
 
 from openbwv import audit, auth
 from openbwv.audit import AuditAction, Target
 from openbwv.auth import UserAccount
+from openbwv.db import bulk_insert, in_values, utcnow
 from openbwv.errors import Conflict, InvalidInput, NotFound
 from openbwv.people.models import Officer, Rank, Unit
 from openbwv.policy import Actor, Role
@@ -178,3 +179,66 @@ def set_account_roles(db: Session, actor: Actor, *, username: str, roles: Iterab
 
 def disable_account(db: Session, actor: Actor, *, username: str) -> UserAccount:
     return auth.disable_user(db, actor, username=username)
+
+
+def officers_by_ids(db: Session, officer_ids: Iterable[int]) -> dict[int, Officer]:
+    """Officers by id, for showing other domains' rows alongside the people they name."""
+    ids = sorted(set(officer_ids))
+    found: dict[int, Officer] = {}
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        found.update({o.id: o for o in db.scalars(select(Officer).where(Officer.id.in_(chunk))).all()})
+    return found
+
+
+def officer_ids_by_unit(db: Session) -> dict[int, list[int]]:
+    """The ids of serving officers in each unit, keyed by unit id."""
+    grouped: dict[int, list[int]] = {}
+    rows = db.execute(select(Officer.unit_id, Officer.id).where(Officer.is_active.is_(True))).all()
+    for unit_id, officer_id in rows:
+        grouped.setdefault(unit_id, []).append(officer_id)
+    return grouped
+
+
+def existing_collar_numbers(db: Session, collar_numbers: Iterable[str]) -> set[str]:
+    """Which of ``collar_numbers`` are already taken, in one query per 5,000."""
+    wanted = sorted({c.strip().upper() for c in collar_numbers})
+    taken: set[str] = set()
+    for start in range(0, len(wanted), 5000):
+        chunk = wanted[start : start + 5000]
+        taken.update(
+            db.scalars(select(Officer.collar_number).where(in_values(db, Officer.collar_number, chunk))).all()
+        )
+    return taken
+
+
+def bulk_create_officers(db: Session, actor: Actor, rows: list[dict[str, str]]) -> int:
+    """Insert validated officers (collar_number, name, rank code, unit code) in batches; one audit event.
+
+    The caller has checked every row (ranks, units and collar numbers); this only writes.
+    """
+    unit_ids = {u.code: u.id for u in list_units(db)}
+    now = utcnow()
+    values = [
+        {
+            "collar_number": r["collar_number"].strip().upper(),
+            "name": r["name"].strip(),
+            "rank_code": r["rank"].strip().lower(),
+            "unit_id": unit_ids[r["unit"].strip().upper()],
+            "is_active": True,
+            "created_at": now,
+        }
+        for r in rows
+    ]
+    officer_table = Officer.__table__
+    assert isinstance(officer_table, Table)
+    for start in range(0, len(values), 5000):
+        bulk_insert(db, officer_table, [{**v, "left_on": None} for v in values[start : start + 5000]])
+    audit.record(
+        db,
+        actor=actor,
+        action=AuditAction.PEOPLE_OFFICER_CREATED,
+        target=Target("officer_import", str(len(values))),
+        details={"count": len(values)},
+    )
+    return len(values)

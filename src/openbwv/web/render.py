@@ -28,6 +28,11 @@ NAVIGATION: list[tuple[str, str, Permission]] = [
     ("Home", "/", Permission.SELF_READ),
     ("Officers", "/officers", Permission.PEOPLE_OFFICER_READ),
     ("Users", "/users", Permission.USERS_ACCOUNT_READ),
+    ("My kit", "/kit", Permission.SELF_READ),
+    ("Fleet", "/fleet/devices", Permission.FLEET_DEVICE_READ),
+    ("Issue and return", "/fleet/counter", Permission.FLEET_ISSUE_WRITE),
+    ("Roll-out", "/fleet/rollout", Permission.FLEET_DEVICE_READ),
+    ("Taser authority", "/training/expiry", Permission.TRAINING_RECORD_READ),
 ]
 
 

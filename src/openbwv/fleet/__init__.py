@@ -1,0 +1,18 @@
+"""Fleet: cameras, Tasers, docks and cartridges, who holds them, and the history of every move."""
+
+from openbwv.fleet.authority import AuthorityExceptions, find_authority_exceptions, run_daily_authority_check
+from openbwv.fleet.devices import DeviceFilter, create_device, get_device, list_devices
+from openbwv.fleet.issues import issue_device, officer_kit, return_issue
+
+__all__ = [
+    "AuthorityExceptions",
+    "DeviceFilter",
+    "create_device",
+    "find_authority_exceptions",
+    "get_device",
+    "issue_device",
+    "list_devices",
+    "officer_kit",
+    "return_issue",
+    "run_daily_authority_check",
+]

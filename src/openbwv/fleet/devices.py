@@ -1,0 +1,284 @@
+"""Devices: registering cameras, Tasers and docks, finding them, their history, repair and retirement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from openbwv import audit, people
+from openbwv.audit import AuditAction, Target
+from openbwv.db import utcnow
+from openbwv.errors import Conflict, InvalidInput, NotFound
+from openbwv.fleet.models import DEVICE_KINDS, Cartridge, Device, Movement, TaserModel
+from openbwv.policy import Actor
+
+# States an equipment manager may set by hand; issue and return set "issued" themselves.
+SETTABLE_STATES = ("in_stock", "pooled", "in_repair", "retired")
+
+
+def add_movement(
+    db: Session,
+    actor: Actor,
+    device: Device,
+    *,
+    action: str,
+    to_state: str,
+    at: datetime,
+    officer_id: int | None = None,
+    issue_id: int | None = None,
+    note: str | None = None,
+) -> Movement:
+    """Append a movement and move the device's current state with it, in the same transaction."""
+    movement = Movement(
+        device_id=device.id,
+        occurred_at=at,
+        action=action,
+        from_state=device.state,
+        to_state=to_state,
+        officer_id=officer_id,
+        issue_id=issue_id,
+        actor_username=actor.username,
+        note=note,
+    )
+    device.state = to_state
+    db.add(movement)
+    return movement
+
+
+def taser_model(db: Session, model: str) -> TaserModel | None:
+    """A Taser model by code or name, ignoring case."""
+    wanted = model.strip().lower()
+    for row in db.scalars(select(TaserModel)).all():
+        if wanted in (row.code.lower(), row.name.lower()):
+            return row
+    return None
+
+
+def list_taser_models(db: Session) -> list[TaserModel]:
+    return list(db.scalars(select(TaserModel).order_by(TaserModel.code)).all())
+
+
+def create_device(
+    db: Session,
+    actor: Actor,
+    *,
+    kind: str,
+    serial: str,
+    model: str,
+    firmware: str | None = None,
+    station: str | None = None,
+    pooled: bool = False,
+    slots: int | None = None,
+    online: bool | None = None,
+    now: datetime | None = None,
+) -> Device:
+    """Register a device received into stock (or straight into a station's pool)."""
+    serial = serial.strip().upper()
+    if kind not in DEVICE_KINDS:
+        raise InvalidInput("kind", f"must be one of {', '.join(DEVICE_KINDS)}")
+    if kind == "taser":
+        found = taser_model(db, model)
+        if found is None:
+            valid = ", ".join(m.code for m in list_taser_models(db))
+            raise InvalidInput("model", f"unknown Taser model {model!r}; models are {valid}")
+        model = found.code
+    if pooled and (kind != "camera" or not station):
+        raise InvalidInput("station", "a pooled device must be a camera with the station whose pool it joins")
+    if get_device(db, serial) is not None:
+        raise Conflict(f"A device with serial {serial} is already registered.", rule="serial_taken")
+    device = Device(
+        kind=kind,
+        serial=serial,
+        model=model.strip(),
+        firmware=firmware,
+        station=station,
+        slots=slots if kind == "dock" else None,
+        online=online if kind == "dock" else None,
+        state="in_stock",
+    )
+    db.add(device)
+    db.flush()
+    received = add_movement(
+        db, actor, device, action="received", to_state="pooled" if pooled else "in_stock", at=now or utcnow()
+    )
+    received.from_state = None
+    audit.record(db, actor=actor, action=AuditAction.FLEET_DEVICE_CREATED, target=Target("device", serial))
+    return device
+
+
+def get_device(db: Session, serial: str) -> Device | None:
+    return db.scalar(select(Device).where(Device.serial == serial.strip().upper()))
+
+
+@dataclass(frozen=True)
+class DeviceFilter:
+    kind: str | None = None
+    state: str | None = None
+    model: str | None = None
+    station: str | None = None
+    search: str | None = None
+
+
+def list_devices(db: Session, *, where: DeviceFilter, limit: int, offset: int) -> tuple[list[Device], int]:
+    """Devices by serial, filtered by kind, state, model, station and a serial fragment."""
+    query = select(Device)
+    if where.kind:
+        query = query.where(Device.kind == where.kind)
+    if where.state:
+        query = query.where(Device.state == where.state)
+    if where.model:
+        query = query.where(Device.model == where.model)
+    if where.station:
+        query = query.where(Device.station == where.station)
+    if where.search:
+        pattern = f"%{where.search.strip().upper()}%"
+        query = query.where(or_(Device.serial.like(pattern), func.upper(Device.model).like(pattern)))
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.scalars(query.order_by(Device.serial).limit(limit).offset(offset)).all()
+    return list(rows), total
+
+
+def list_stations(db: Session) -> list[str]:
+    return [s for s in db.scalars(select(Device.station).distinct().order_by(Device.station)).all() if s]
+
+
+def list_models(db: Session) -> list[str]:
+    return list(db.scalars(select(Device.model).distinct().order_by(Device.model)).all())
+
+
+def device_history(db: Session, device: Device) -> list[Movement]:
+    """Every movement of a device, oldest first."""
+    return list(
+        db.scalars(
+            select(Movement)
+            .where(Movement.device_id == device.id)
+            .order_by(Movement.occurred_at, Movement.id)
+        ).all()
+    )
+
+
+def officer_history(db: Session, officer_id: int) -> list[tuple[Movement, Device]]:
+    """Every movement of kit to or from an officer, newest first."""
+    rows = db.execute(
+        select(Movement, Device)
+        .join(Device, Device.id == Movement.device_id)
+        .where(Movement.officer_id == officer_id)
+        .order_by(Movement.occurred_at.desc(), Movement.id.desc())
+    ).all()
+    return [(m, d) for m, d in rows]
+
+
+def change_state(
+    db: Session,
+    actor: Actor,
+    *,
+    serial: str,
+    state: str,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> Device:
+    """Send a device to repair, retire it, or put it back in stock or a pool; never while it is issued."""
+    device = get_device(db, serial)
+    if device is None:
+        raise NotFound("device")
+    if state not in SETTABLE_STATES:
+        raise InvalidInput("state", f"must be one of {', '.join(SETTABLE_STATES)}")
+    if device.current_issue_id is not None:
+        raise Conflict(
+            f"{device.kind.capitalize()} {device.serial} is issued; return it before changing its state.",
+            rule="device_issued",
+        )
+    if device.state == "retired":
+        raise Conflict(f"{device.kind.capitalize()} {device.serial} is retired.", rule="device_retired")
+    if state == "pooled" and (device.kind != "camera" or not device.station):
+        raise InvalidInput("state", "only a camera with a station can join that station's pool")
+    previous = device.state
+    add_movement(db, actor, device, action="state_changed", to_state=state, at=now or utcnow(), note=note)
+    audit.record(
+        db,
+        actor=actor,
+        action=AuditAction.FLEET_DEVICE_STATE_CHANGED,
+        target=Target("device", device.serial),
+        reason=note,
+        details={"from": previous, "to": state},
+    )
+    return device
+
+
+def load_cartridge(
+    db: Session,
+    actor: Actor,
+    *,
+    taser_serial: str,
+    serial: str,
+    lot: str,
+    expires_on: date,
+    bay: int,
+    today: date | None = None,
+) -> Cartridge:
+    """Load a cartridge into a free bay of a Taser; an expired cartridge is refused."""
+    today = today or date.today()
+    device = get_device(db, taser_serial)
+    if device is None or device.kind != "taser":
+        raise NotFound("Taser")
+    model = taser_model(db, device.model)
+    bays = model.cartridge_bays if model else 1
+    if not 1 <= bay <= bays:
+        raise InvalidInput("bay", f"a {device.model} has bays 1 to {bays}")
+    if expires_on <= today:
+        raise Conflict(
+            f"Cartridge {serial} expired on {expires_on.isoformat()}; load one in date.",
+            rule="cartridge_expired",
+        )
+    loaded = cartridges_of(db, device.id)
+    if any(c.bay == bay for c in loaded):
+        raise Conflict(f"Bay {bay} of Taser {device.serial} already holds a cartridge.", rule="bay_occupied")
+    if db.scalar(select(Cartridge).where(Cartridge.serial == serial.strip().upper())) is not None:
+        raise Conflict(f"Cartridge {serial} is already registered.", rule="serial_taken")
+    now = utcnow()
+    cartridge = Cartridge(
+        serial=serial.strip().upper(),
+        lot=lot,
+        expires_on=expires_on,
+        taser_id=device.id,
+        bay=bay,
+        loaded_at=now,
+    )
+    db.add(cartridge)
+    db.flush()
+    add_movement(
+        db,
+        actor,
+        device,
+        action="cartridge_loaded",
+        to_state=device.state,
+        at=now,
+        note=f"bay {bay}: {cartridge.serial}",
+    )
+    audit.record(
+        db,
+        actor=actor,
+        action=AuditAction.FLEET_CARTRIDGE_LOADED,
+        target=Target("device", device.serial),
+        details={"cartridge": cartridge.serial, "lot": lot, "bay": bay, "expires_on": expires_on.isoformat()},
+    )
+    return cartridge
+
+
+def cartridges_of(db: Session, taser_id: int) -> list[Cartridge]:
+    return list(
+        db.scalars(select(Cartridge).where(Cartridge.taser_id == taser_id).order_by(Cartridge.bay)).all()
+    )
+
+
+def officer_names(db: Session, officer_ids: list[int | None]) -> dict[int, str]:
+    """'collar name' labels for showing movements."""
+    found = people.officers_by_ids(db, [i for i in officer_ids if i is not None])
+    return {i: f"{o.collar_number} {o.name}" for i, o in found.items()}
+
+
+def officer_collars(db: Session, officer_ids: list[int]) -> dict[int, str]:
+    return {i: o.collar_number for i, o in people.officers_by_ids(db, officer_ids).items()}

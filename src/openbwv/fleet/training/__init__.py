@@ -1,0 +1,43 @@
+"""Training: courses, passes, the authority they grant and when it lapses, STRA eligibility, volunteers."""
+
+from openbwv.fleet.training.service import (
+    AuthorityStatus,
+    CourseStatus,
+    add_months,
+    add_volunteer,
+    authority_of,
+    create_course,
+    get_course,
+    is_volunteer,
+    latest_expiries,
+    list_courses,
+    list_eligibility_rules,
+    list_volunteers,
+    officer_training,
+    officers_with_authority,
+    record_pass,
+    refusing_rule,
+    set_eligibility,
+    withdraw_volunteer,
+)
+
+__all__ = [
+    "AuthorityStatus",
+    "CourseStatus",
+    "add_months",
+    "add_volunteer",
+    "authority_of",
+    "create_course",
+    "get_course",
+    "is_volunteer",
+    "latest_expiries",
+    "list_courses",
+    "list_eligibility_rules",
+    "list_volunteers",
+    "officer_training",
+    "officers_with_authority",
+    "record_pass",
+    "refusing_rule",
+    "set_eligibility",
+    "withdraw_volunteer",
+]

@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter
+
+from openbwv.auth import Require
+from openbwv.db import Db
+from openbwv.fleet import authority, devices
+from openbwv.fleet.access import visible_officer
+from openbwv.fleet.training import service
+from openbwv.fleet.training.models import EligibilityRule
+from openbwv.fleet.training.schemas import (
+    AuthorityExceptionsOut,
+    CourseIn,
+    CourseOut,
+    CourseStatusOut,
+    EligibilityIn,
+    EligibilityOut,
+    PassIn,
+    PassOut,
+    VolunteerIn,
+    VolunteerOut,
+)
+from openbwv.policy import Actor, Permission
+
+router = APIRouter(prefix="/api/v1", tags=["training"])
+
+
+@router.get("/courses", response_model=list[CourseOut])
+def list_courses(db: Db, actor: Actor = Require(Permission.TRAINING_RECORD_READ)) -> list[CourseOut]:
+    """Every course and the authority it grants, with its validity."""
+    return [CourseOut.model_validate(c) for c in service.list_courses(db)]
+
+
+@router.post("/courses", response_model=CourseOut, status_code=201)
+def create_course(
+    body: CourseIn, db: Db, actor: Actor = Require(Permission.TRAINING_POLICY_WRITE)
+) -> CourseOut:
+    """Add one of the force's own courses."""
+    return CourseOut.model_validate(service.create_course(db, actor, **body.model_dump()))
+
+
+@router.post("/officers/{collar_number}/training", response_model=PassOut, status_code=201)
+def record_pass(
+    collar_number: str, body: PassIn, db: Db, actor: Actor = Require(Permission.TRAINING_RECORD_WRITE)
+) -> PassOut:
+    """Record that an officer passed a course (bwv_user, taser_initial, taser_refresher or the force's own)."""
+    row = service.record_pass(
+        db,
+        actor,
+        collar_number=collar_number,
+        course=body.course,
+        passed_on=body.passed_on,
+        trainer=body.trainer,
+    )
+    return PassOut(
+        collar_number=collar_number.strip().upper(),
+        course=row.course_code,
+        passed_on=row.passed_on,
+        expires_on=row.expires_on,
+        trainer=row.trainer,
+    )
+
+
+@router.get("/officers/{collar_number}/training", response_model=list[CourseStatusOut])
+def officer_training(
+    collar_number: str, db: Db, actor: Actor = Require(Permission.SELF_READ)
+) -> list[CourseStatusOut]:
+    """Each course the officer has passed, its expiry and whether the authority is in date."""
+    officer = visible_officer(db, actor, collar_number, permission=Permission.TRAINING_RECORD_READ)
+    rows = service.officer_training(db, officer.id, today=date.today())
+    return [CourseStatusOut.model_validate(r) for r in rows]
+
+
+def _rule_out(rule: EligibilityRule) -> EligibilityOut:
+    return EligibilityOut(
+        id=rule.id,
+        authority=rule.authority,
+        rank=rule.rank_code,
+        unit_id=rule.unit_id,
+        eligible=rule.eligible,
+        effective_from=rule.effective_from,
+        reason=rule.reason,
+        set_by=rule.set_by,
+    )
+
+
+@router.get("/eligibility-rules", response_model=list[EligibilityOut])
+def list_eligibility_rules(
+    db: Db, actor: Actor = Require(Permission.TRAINING_RECORD_READ)
+) -> list[EligibilityOut]:
+    """The STRA eligibility policy, newest first."""
+    return [_rule_out(r) for r in service.list_eligibility_rules(db)]
+
+
+@router.post("/eligibility-rules", response_model=EligibilityOut, status_code=201)
+def set_eligibility(
+    body: EligibilityIn, db: Db, actor: Actor = Require(Permission.TRAINING_POLICY_WRITE)
+) -> EligibilityOut:
+    """Record a STRA decision: whether a rank and/or unit may hold an authority, from a date."""
+    return _rule_out(service.set_eligibility(db, actor, **body.model_dump()))
+
+
+@router.get("/taser-volunteers", response_model=list[VolunteerOut])
+def list_volunteers(db: Db, actor: Actor = Require(Permission.TRAINING_RECORD_READ)) -> list[VolunteerOut]:
+    """The register of officers who volunteer to carry Taser."""
+    rows = service.list_volunteers(db)
+    collars = devices.officer_collars(db, [r.officer_id for r in rows])
+    return [VolunteerOut(collar_number=collars[r.officer_id], volunteered_on=r.volunteered_on) for r in rows]
+
+
+@router.post("/taser-volunteers", response_model=VolunteerOut, status_code=201)
+def add_volunteer(
+    body: VolunteerIn, db: Db, actor: Actor = Require(Permission.TRAINING_RECORD_WRITE)
+) -> VolunteerOut:
+    """Put an officer on the Taser volunteers register."""
+    row = service.add_volunteer(
+        db, actor, collar_number=body.collar_number, volunteered_on=body.volunteered_on or date.today()
+    )
+    return VolunteerOut(collar_number=body.collar_number.strip().upper(), volunteered_on=row.volunteered_on)
+
+
+@router.post("/taser-volunteers/{collar_number}/withdraw", status_code=204)
+def withdraw_volunteer(
+    collar_number: str, db: Db, actor: Actor = Require(Permission.TRAINING_RECORD_WRITE)
+) -> None:
+    """Take an officer off the Taser volunteers register."""
+    service.withdraw_volunteer(db, actor, collar_number=collar_number)
+
+
+@router.get("/training/exceptions", response_model=AuthorityExceptionsOut)
+def authority_exceptions(
+    db: Db, on: date | None = None, actor: Actor = Require(Permission.TRAINING_RECORD_READ)
+) -> AuthorityExceptionsOut:
+    """Taser authorities lapsing within 30 days, and lapsed ones with a Taser still issued."""
+    found = authority.find_authority_exceptions(db, today=on or date.today())
+    return AuthorityExceptionsOut.model_validate(found, from_attributes=True)
+
+
+@router.post("/training/check-lapses", response_model=AuthorityExceptionsOut)
+def run_authority_check(
+    db: Db, on: date | None = None, actor: Actor = Require(Permission.TRAINING_POLICY_WRITE)
+) -> AuthorityExceptionsOut:
+    """Run the daily authority check now: notify officers and supervisors, once per fact."""
+    found = authority.run_daily_authority_check(db, actor, today=on or date.today())
+    return AuthorityExceptionsOut.model_validate(found, from_attributes=True)

@@ -1,0 +1,91 @@
+"""Courses, passes, the eligibility policy, the Taser volunteers register and notifications."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from openbwv.db import Base, utcnow
+
+AUTHORITIES = ("bwv", "taser")
+
+
+class Course(Base):
+    """A course; passing it grants ``authority`` for ``validity_months`` (None: no expiry)."""
+
+    __tablename__ = "training_course"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    authority: Mapped[str | None] = mapped_column(String(20))
+    validity_months: Mapped[int | None]
+
+
+class TrainingPass(Base):
+    """An officer passed a course on a day; ``expires_on`` is fixed when recorded."""
+
+    __tablename__ = "training_pass"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"))
+    course_code: Mapped[str] = mapped_column(ForeignKey("training_course.code"))
+    authority: Mapped[str | None] = mapped_column(String(20))
+    passed_on: Mapped[date]
+    expires_on: Mapped[date | None]
+    trainer: Mapped[str | None] = mapped_column(String(200))
+    recorded_by: Mapped[str] = mapped_column(String(150))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        Index("ix_training_pass_officer", "officer_id", "authority"),
+        Index("ix_training_pass_authority_expires", "authority", "expires_on"),
+    )
+
+
+class EligibilityRule(Base):
+    """The STRA policy as data: whether a rank and/or unit may hold an authority, from a date."""
+
+    __tablename__ = "eligibility_rule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authority: Mapped[str] = mapped_column(String(20))
+    rank_code: Mapped[str | None] = mapped_column(ForeignKey("rank.code"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    eligible: Mapped[bool]
+    effective_from: Mapped[date]
+    reason: Mapped[str] = mapped_column(Text)
+    set_by: Mapped[str] = mapped_column(String(150))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TaserVolunteer(Base):
+    """An officer who volunteers to carry Taser; carrying is voluntary."""
+
+    __tablename__ = "taser_volunteer"
+
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), primary_key=True)
+    volunteered_on: Mapped[date]
+    recorded_by: Mapped[str] = mapped_column(String(150))
+
+
+class Notification(Base):
+    """A message for an officer, or for the supervisors of their unit; one per fact, never repeated."""
+
+    __tablename__ = "notification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"))
+    recipient: Mapped[str] = mapped_column(String(20))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    authority: Mapped[str] = mapped_column(String(20))
+    expires_on: Mapped[date]
+    message: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("officer_id", "recipient", "kind", "authority", "expires_on"),
+        Index("ix_notification_unit", "unit_id", "created_at"),
+    )

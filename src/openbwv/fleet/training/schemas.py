@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class CourseIn(BaseModel):
+    code: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
+    name: str = Field(min_length=1, max_length=120)
+    authority: str | None = Field(default=None, description="bwv, taser, or none.")
+    validity_months: int | None = Field(default=None, ge=1, le=120)
+
+
+class CourseOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name: str
+    authority: str | None
+    validity_months: int | None
+
+
+class PassIn(BaseModel):
+    course: str = Field(min_length=1, max_length=40)
+    passed_on: date
+    trainer: str | None = Field(default=None, max_length=200)
+
+
+class PassOut(BaseModel):
+    collar_number: str
+    course: str
+    passed_on: date
+    expires_on: date | None
+    trainer: str | None
+
+
+class CourseStatusOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    course: str
+    name: str
+    authority: str | None
+    passed_on: date
+    expires_on: date | None
+    in_date: bool
+    trainer: str | None
+
+
+class EligibilityIn(BaseModel):
+    authority: str = Field(default="taser", max_length=20)
+    rank: str | None = Field(default=None, max_length=40)
+    unit: str | None = Field(default=None, max_length=40)
+    eligible: bool
+    effective_from: date
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class EligibilityOut(BaseModel):
+    id: int
+    authority: str
+    rank: str | None
+    unit_id: int | None
+    eligible: bool
+    effective_from: date
+    reason: str
+    set_by: str
+
+
+class VolunteerIn(BaseModel):
+    collar_number: str = Field(min_length=1, max_length=20)
+    volunteered_on: date | None = None
+
+
+class VolunteerOut(BaseModel):
+    collar_number: str
+    volunteered_on: date
+
+
+class AuthorityLineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    collar_number: str
+    name: str
+    unit: str
+    expires_on: date
+    tasers_held: list[str]
+
+
+class AuthorityExceptionsOut(BaseModel):
+    today: date
+    lapsing: list[AuthorityLineOut]
+    lapsed_with_taser: list[AuthorityLineOut]
+    notifications_added: int

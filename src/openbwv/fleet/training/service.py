@@ -1,0 +1,314 @@
+"""Courses, passes, authority and its expiry, the STRA eligibility policy and the volunteers register."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from openbwv import audit, people
+from openbwv.audit import AuditAction, Target
+from openbwv.errors import Conflict, InvalidInput, NotFound
+from openbwv.fleet.training.models import (
+    AUTHORITIES,
+    Course,
+    EligibilityRule,
+    TaserVolunteer,
+    TrainingPass,
+)
+from openbwv.policy import Actor
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` moved by whole months, clamped to the end of a shorter month."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def list_courses(db: Session) -> list[Course]:
+    return list(db.scalars(select(Course).order_by(Course.code)).all())
+
+
+def get_course(db: Session, code: str) -> Course | None:
+    return db.get(Course, code.strip().lower())
+
+
+def create_course(
+    db: Session, actor: Actor, *, code: str, name: str, authority: str | None, validity_months: int | None
+) -> Course:
+    """Add one of the force's own courses; it may grant an authority for a number of months."""
+    code = code.strip().lower()
+    if authority is not None and authority not in AUTHORITIES:
+        raise InvalidInput("authority", f"must be one of {', '.join(AUTHORITIES)} or empty")
+    if get_course(db, code) is not None:
+        raise Conflict(f"A course with code {code} already exists.", rule="course_code_taken")
+    course = Course(code=code, name=name.strip(), authority=authority, validity_months=validity_months)
+    db.add(course)
+    db.flush()
+    audit.record(db, actor=actor, action=AuditAction.TRAINING_COURSE_CREATED, target=Target("course", code))
+    return course
+
+
+def record_pass(
+    db: Session,
+    actor: Actor,
+    *,
+    collar_number: str,
+    course: str,
+    passed_on: date,
+    trainer: str | None = None,
+    today: date | None = None,
+) -> TrainingPass:
+    """Record that an officer passed a course on a day; the expiry follows from the course."""
+    today = today or date.today()
+    officer = people.get_officer(db, collar_number)
+    if officer is None:
+        raise NotFound("officer")
+    course_row = get_course(db, course)
+    if course_row is None:
+        valid = ", ".join(c.code for c in list_courses(db))
+        raise InvalidInput("course", f"unknown course {course!r}; courses are {valid}")
+    if passed_on > today:
+        raise InvalidInput("passed_on", f"{passed_on.isoformat()} is in the future")
+    expires_on = (
+        add_months(passed_on, course_row.validity_months) if course_row.validity_months is not None else None
+    )
+    row = TrainingPass(
+        officer_id=officer.id,
+        course_code=course_row.code,
+        authority=course_row.authority,
+        passed_on=passed_on,
+        expires_on=expires_on,
+        trainer=trainer,
+        recorded_by=actor.username,
+    )
+    db.add(row)
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action=AuditAction.TRAINING_PASS_RECORDED,
+        target=Target("officer", officer.collar_number),
+        details={"course": course_row.code, "passed_on": passed_on.isoformat(), "trainer": trainer},
+    )
+    return row
+
+
+@dataclass(frozen=True)
+class CourseStatus:
+    course: str
+    name: str
+    authority: str | None
+    passed_on: date
+    expires_on: date | None
+    in_date: bool
+    trainer: str | None
+
+
+def officer_training(db: Session, officer_id: int, *, today: date) -> list[CourseStatus]:
+    """The latest pass of each course the officer has passed, with its expiry."""
+    rows = db.execute(
+        select(TrainingPass, Course)
+        .join(Course, Course.code == TrainingPass.course_code)
+        .where(TrainingPass.officer_id == officer_id)
+        .order_by(TrainingPass.passed_on, TrainingPass.id)
+    ).all()
+    latest: dict[str, tuple[TrainingPass, Course]] = {}
+    for passed, course in rows:
+        latest[course.code] = (passed, course)
+    return [
+        CourseStatus(
+            course=course.code,
+            name=course.name,
+            authority=course.authority,
+            passed_on=passed.passed_on,
+            expires_on=passed.expires_on,
+            in_date=passed.expires_on is None or today < passed.expires_on,
+            trainer=passed.trainer,
+        )
+        for passed, course in sorted(latest.values(), key=lambda pc: pc[1].code)
+    ]
+
+
+@dataclass(frozen=True)
+class AuthorityStatus:
+    authority: str
+    last_passed_on: date
+    expires_on: date | None
+    in_date: bool
+
+
+def authority_of(db: Session, officer_id: int, authority: str, *, today: date) -> AuthorityStatus | None:
+    """The officer's authority from their latest pass of any course granting it; None if never trained."""
+    latest = db.execute(
+        select(TrainingPass.passed_on, TrainingPass.expires_on)
+        .where(TrainingPass.officer_id == officer_id, TrainingPass.authority == authority)
+        .order_by(TrainingPass.passed_on.desc(), TrainingPass.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return None
+    passed_on, expires_on = latest
+    return AuthorityStatus(
+        authority=authority,
+        last_passed_on=passed_on,
+        expires_on=expires_on,
+        in_date=expires_on is None or today < expires_on,
+    )
+
+
+def latest_expiries(db: Session, authority: str, officer_ids: list[int] | None = None) -> dict[int, date]:
+    """Each officer's authority expiry (from the latest-expiring pass), for the daily check."""
+    query = (
+        select(TrainingPass.officer_id, func.max(TrainingPass.expires_on))
+        .where(TrainingPass.authority == authority, TrainingPass.expires_on.is_not(None))
+        .group_by(TrainingPass.officer_id)
+    )
+    if officer_ids is not None:
+        query = query.where(TrainingPass.officer_id.in_(officer_ids))
+    return {officer_id: expires for officer_id, expires in db.execute(query).all() if expires is not None}
+
+
+def list_eligibility_rules(db: Session) -> list[EligibilityRule]:
+    return list(
+        db.scalars(
+            select(EligibilityRule).order_by(EligibilityRule.effective_from.desc(), EligibilityRule.id.desc())
+        ).all()
+    )
+
+
+def set_eligibility(
+    db: Session,
+    actor: Actor,
+    *,
+    authority: str,
+    rank: str | None,
+    unit: str | None,
+    eligible: bool,
+    effective_from: date,
+    reason: str,
+) -> EligibilityRule:
+    """Add a STRA decision: whether officers of a rank and/or unit may hold an authority from a date."""
+    if authority not in AUTHORITIES:
+        raise InvalidInput("authority", f"must be one of {', '.join(AUTHORITIES)}")
+    rank_code = rank.strip().lower() if rank else None
+    if rank_code and rank_code not in {r.code for r in people.list_ranks(db)}:
+        raise InvalidInput("rank", f"unknown rank {rank!r}")
+    unit_row = people.get_unit(db, unit) if unit else None
+    if unit and unit_row is None:
+        raise InvalidInput("unit", f"no unit has the code {unit.strip().upper()!r}")
+    rule = EligibilityRule(
+        authority=authority,
+        rank_code=rank_code,
+        unit_id=unit_row.id if unit_row else None,
+        eligible=eligible,
+        effective_from=effective_from,
+        reason=reason.strip(),
+        set_by=actor.username,
+    )
+    db.add(rule)
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action=AuditAction.TRAINING_POLICY_CHANGED,
+        target=Target("eligibility_rule", str(rule.id)),
+        reason=reason,
+        details={
+            "authority": authority,
+            "rank": rank_code,
+            "unit": unit_row.code if unit_row else None,
+            "eligible": eligible,
+            "effective_from": effective_from.isoformat(),
+        },
+    )
+    return rule
+
+
+def refusing_rule(
+    db: Session, *, authority: str, rank_code: str, unit_id: int, today: date
+) -> EligibilityRule | None:
+    """The rule that makes an officer ineligible today, or None when they are eligible.
+
+    The most specific rule in force wins (rank and unit, then unit, then rank, then force-wide);
+    among equals, the latest effective date.
+    """
+    rules = db.scalars(
+        select(EligibilityRule).where(
+            EligibilityRule.authority == authority,
+            EligibilityRule.effective_from <= today,
+            (EligibilityRule.rank_code.is_(None)) | (EligibilityRule.rank_code == rank_code),
+            (EligibilityRule.unit_id.is_(None)) | (EligibilityRule.unit_id == unit_id),
+        )
+    ).all()
+    if not rules:
+        return None
+    best = max(
+        rules,
+        key=lambda r: (r.unit_id is not None, r.rank_code is not None, r.effective_from, r.id),
+    )
+    return None if best.eligible else best
+
+
+def is_volunteer(db: Session, officer_id: int) -> bool:
+    return db.get(TaserVolunteer, officer_id) is not None
+
+
+def list_volunteers(db: Session) -> list[TaserVolunteer]:
+    return list(db.scalars(select(TaserVolunteer).order_by(TaserVolunteer.volunteered_on)).all())
+
+
+def add_volunteer(db: Session, actor: Actor, *, collar_number: str, volunteered_on: date) -> TaserVolunteer:
+    """Put an officer on the register of those who volunteer to carry Taser."""
+    officer = people.get_officer(db, collar_number)
+    if officer is None:
+        raise NotFound("officer")
+    if is_volunteer(db, officer.id):
+        raise Conflict(
+            f"Officer {officer.collar_number} is already on the Taser volunteers register.",
+            rule="already_volunteered",
+        )
+    row = TaserVolunteer(officer_id=officer.id, volunteered_on=volunteered_on, recorded_by=actor.username)
+    db.add(row)
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action=AuditAction.TRAINING_VOLUNTEER_CHANGED,
+        target=Target("officer", officer.collar_number),
+        details={"volunteer": True, "on": volunteered_on.isoformat()},
+    )
+    return row
+
+
+def withdraw_volunteer(db: Session, actor: Actor, *, collar_number: str) -> None:
+    """Take an officer off the Taser volunteers register."""
+    officer = people.get_officer(db, collar_number)
+    if officer is None:
+        raise NotFound("officer")
+    row = db.get(TaserVolunteer, officer.id)
+    if row is None:
+        raise Conflict(
+            f"Officer {officer.collar_number} is not on the Taser volunteers register.", rule="not_volunteer"
+        )
+    db.delete(row)
+    audit.record(
+        db,
+        actor=actor,
+        action=AuditAction.TRAINING_VOLUNTEER_CHANGED,
+        target=Target("officer", officer.collar_number),
+        details={"volunteer": False},
+    )
+
+
+def officers_with_authority(db: Session, authority: str) -> set[int]:
+    """Officers who hold a pass granting ``authority`` (for roll-out progress)."""
+    return set(
+        db.scalars(
+            select(TrainingPass.officer_id).where(TrainingPass.authority == authority).distinct()
+        ).all()
+    )

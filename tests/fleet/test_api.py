@@ -1,0 +1,231 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from openbwv import auth
+from openbwv.db import transaction
+from openbwv.fleet import training
+from openbwv.policy import SYSTEM, Role
+from tests.builders import headers_for, make_device, make_officer, make_pass, make_user
+
+
+def _manager(factory: sessionmaker[Session]) -> dict[str, str]:
+    return headers_for(factory, Role.EQUIPMENT_MANAGER)
+
+
+class TestCreateDevice:
+    def test_anonymous_is_401(self, client: TestClient) -> None:
+        assert client.post("/api/v1/devices", json={}).status_code == 401
+
+    def test_officer_is_403(self, client: TestClient, factory: sessionmaker[Session]) -> None:
+        body = {"kind": "camera", "serial": "C1", "model": "Axon Body 3"}
+        assert client.post("/api/v1/devices", json=body, headers=headers_for(factory)).status_code == 403
+
+    def test_unknown_kind_is_422(self, client: TestClient, factory: sessionmaker[Session]) -> None:
+        body = {"kind": "radio", "serial": "C1", "model": "Airwave"}
+        assert client.post("/api/v1/devices", json=body, headers=_manager(factory)).status_code == 422
+
+    def test_equipment_manager_registers_a_taser_and_filters_find_it(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        headers = _manager(factory)
+        created = client.post(
+            "/api/v1/devices", json={"kind": "taser", "serial": "x2-001", "model": "x2"}, headers=headers
+        )
+        assert created.status_code == 201
+        assert (created.json()["serial"], created.json()["model"], created.json()["state"]) == (
+            "X2-001",
+            "X2",
+            "in_stock",
+        )
+        client.post(
+            "/api/v1/devices",
+            json={"kind": "camera", "serial": "CAM-1", "model": "Axon Body 3"},
+            headers=headers,
+        )
+        listed = client.get("/api/v1/devices", params={"kind": "taser", "state": "in_stock"}, headers=headers)
+        assert [d["serial"] for d in listed.json()["items"]] == ["X2-001"]
+
+    def test_a_serial_registered_twice_is_409(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        headers = _manager(factory)
+        body = {"kind": "camera", "serial": "CAM-2", "model": "Axon Body 3"}
+        client.post("/api/v1/devices", json=body, headers=headers)
+        again = client.post("/api/v1/devices", json=body, headers=headers)
+        assert again.status_code == 409
+        assert again.json()["detail"]["rule"] == "serial_taken"
+
+
+class TestIssueEndpoint:
+    def test_anonymous_is_401(self, client: TestClient) -> None:
+        assert client.post("/api/v1/issues", json={}).status_code == 401
+
+    def test_supervisor_is_403(self, client: TestClient, factory: sessionmaker[Session]) -> None:
+        body = {"device_serial": "X", "collar_number": "1", "kind": "personal"}
+        response = client.post("/api/v1/issues", json=body, headers=headers_for(factory, Role.SUPERVISOR))
+        assert response.status_code == 403
+
+    def test_bad_kind_is_422(self, client: TestClient, factory: sessionmaker[Session]) -> None:
+        body = {"device_serial": "X", "collar_number": "1", "kind": "borrowed"}
+        assert client.post("/api/v1/issues", json=body, headers=_manager(factory)).status_code == 422
+
+    def test_end_to_end_train_issue_and_return(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        admin = headers_for(factory, Role.ADMIN)
+        trainer = headers_for(factory, Role.TRAINING_MANAGER)
+        manager = _manager(factory)
+        assert (
+            client.post("/api/v1/units", json={"code": "resp", "name": "Response"}, headers=admin).status_code
+            == 201
+        )
+        officer = {"collar_number": "6001", "name": "Leah Lewis", "rank": "constable", "unit": "RESP"}
+        assert client.post("/api/v1/officers", json=officer, headers=admin).status_code == 201
+        client.post(
+            "/api/v1/devices",
+            json={"kind": "camera", "serial": "CAM-7", "model": "Axon Body 3"},
+            headers=manager,
+        )
+        issue = {"device_serial": "CAM-7", "collar_number": "6001", "kind": "personal"}
+        refused = client.post("/api/v1/issues", json=issue, headers=manager)
+        assert refused.status_code == 409
+        assert refused.json()["detail"]["rule"] == "bwv_training_required"
+        passed = {"course": "bwv_user", "passed_on": "2026-01-05"}
+        assert client.post("/api/v1/officers/6001/training", json=passed, headers=trainer).status_code == 201
+        issued = client.post("/api/v1/issues", json=issue, headers=manager)
+        assert issued.status_code == 201
+        assert (issued.json()["device_serial"], issued.json()["collar_number"]) == ("CAM-7", "6001")
+        returned = client.post(f"/api/v1/issues/{issued.json()['id']}/return", headers=manager)
+        assert returned.status_code == 200
+        assert returned.json()["returned_at"] is not None
+        history = client.get("/api/v1/devices/CAM-7/history", headers=manager).json()
+        assert [h["action"] for h in history] == ["received", "issued", "returned"]
+
+    def test_taser_refused_with_the_lapse_date(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        yesterday = date.today() - timedelta(days=1)
+        with transaction(factory) as db:
+            officer = make_officer(db, collar="6002")
+            make_pass(db, officer, "taser_initial", training.add_months(yesterday, -12))
+            training.add_volunteer(db, SYSTEM, collar_number="6002", volunteered_on=yesterday)
+            make_device(db, kind="taser", serial="TZ-1")
+        body = {"device_serial": "TZ-1", "collar_number": "6002", "kind": "personal"}
+        response = client.post("/api/v1/issues", json=body, headers=_manager(factory))
+        assert response.status_code == 409
+        assert response.json()["detail"]["rule"] == "taser_authority_lapsed"
+        assert f"lapsed on {yesterday.isoformat()}" in response.json()["detail"]["message"]
+
+
+class TestReturnEndpoint:
+    def test_anonymous_is_401(self, client: TestClient) -> None:
+        assert client.post("/api/v1/issues/1/return").status_code == 401
+
+    def test_training_manager_is_403(self, client: TestClient, factory: sessionmaker[Session]) -> None:
+        response = client.post("/api/v1/issues/1/return", headers=headers_for(factory, Role.TRAINING_MANAGER))
+        assert response.status_code == 403
+
+    def test_unknown_issue_is_404(self, client: TestClient, factory: sessionmaker[Session]) -> None:
+        assert client.post("/api/v1/issues/999/return", headers=_manager(factory)).status_code == 404
+
+    def test_bad_id_is_422(self, client: TestClient, factory: sessionmaker[Session]) -> None:
+        assert client.post("/api/v1/issues/abc/return", headers=_manager(factory)).status_code == 422
+
+
+class TestOfficerTraining:
+    def test_anonymous_is_401(self, client: TestClient) -> None:
+        assert client.get("/api/v1/officers/1/training").status_code == 401
+
+    def test_another_officers_record_is_hidden(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_officer(db, collar="6100")
+        assert client.get("/api/v1/officers/6100/training", headers=headers_for(factory)).status_code == 404
+
+    def test_recording_needs_training_write(self, client: TestClient, factory: sessionmaker[Session]) -> None:
+        body = {"course": "bwv_user", "passed_on": "2026-01-05"}
+        response = client.post("/api/v1/officers/1/training", json=body, headers=_manager(factory))
+        assert response.status_code == 403
+
+    def test_unknown_course_is_422(self, client: TestClient, factory: sessionmaker[Session]) -> None:
+        with transaction(factory) as db:
+            make_officer(db, collar="6101")
+        body = {"course": "juggling", "passed_on": "2026-01-05"}
+        trainer = headers_for(factory, Role.TRAINING_MANAGER)
+        response = client.post("/api/v1/officers/6101/training", json=body, headers=trainer)
+        assert response.status_code == 422
+
+    def test_the_officer_sees_each_course_with_its_expiry(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            officer = make_officer(db, collar="6102")
+            make_pass(db, officer, "bwv_user", date(2025, 3, 1))
+            make_pass(db, officer, "taser_initial", date(2020, 3, 1))
+            make_user(db, username="own", officer=officer)
+        with transaction(factory) as db:
+            user = auth.get_user(db, "own")
+            assert user is not None
+            token = auth.issue_token(db, user, kind="api", ttl=timedelta(hours=1))
+        response = client.get("/api/v1/officers/6102/training", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200
+        assert [(c["course"], c["expires_on"], c["in_date"]) for c in response.json()] == [
+            ("bwv_user", None, True),
+            ("taser_initial", "2021-03-01", False),
+        ]
+
+
+class TestImportEndpoint:
+    def test_anonymous_is_401(self, client: TestClient) -> None:
+        assert client.post("/api/v1/imports/officers", content="x").status_code == 401
+
+    def test_supervisor_is_403(self, client: TestClient, factory: sessionmaker[Session]) -> None:
+        headers = headers_for(factory, Role.SUPERVISOR)
+        assert client.post("/api/v1/imports/devices", content="x", headers=headers).status_code == 403
+
+    def test_one_bad_row_is_422_naming_the_line(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        text = "kind,serial,model\ncamera,A-1,Axon\nwand,A-2,Hogwarts\n"
+        headers = {**_manager(factory), "Content-Type": "text/csv"}
+        response = client.post("/api/v1/imports/devices", content=text, headers=headers)
+        assert response.status_code == 422
+        assert response.json()["detail"]["errors"][0]["line"] == 3
+        assert client.get("/api/v1/devices", headers=headers).json()["total"] == 0
+
+    def test_multipart_upload_imports_and_exports(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        text = "kind,serial,model\ncamera,A-1,Axon\ncamera,A-2,Axon\n"
+        headers = _manager(factory)
+        response = client.post(
+            "/api/v1/imports/devices", files={"file": ("note.csv", text, "text/csv")}, headers=headers
+        )
+        assert response.json()["imported"] == 2
+        exported = client.get("/api/v1/exports/devices.csv", headers=headers)
+        assert exported.headers["content-type"].startswith("text/csv")
+        assert exported.text.splitlines()[1].startswith("camera,A-1,Axon")
+
+
+class TestAuthorityExceptionsEndpoint:
+    def test_officer_is_403(self, client: TestClient, factory: sessionmaker[Session]) -> None:
+        assert client.get("/api/v1/training/exceptions", headers=headers_for(factory)).status_code == 403
+
+    def test_bad_date_is_422(self, client: TestClient, factory: sessionmaker[Session]) -> None:
+        headers = headers_for(factory, Role.TRAINING_MANAGER)
+        assert client.get("/api/v1/training/exceptions?on=soon", headers=headers).status_code == 422
+
+    def test_run_lists_lapsing_and_notifies(self, client: TestClient, factory: sessionmaker[Session]) -> None:
+        with transaction(factory) as db:
+            officer = make_officer(db, collar="6200")
+            make_pass(db, officer, "taser_refresher", date(2025, 12, 10))
+        headers = headers_for(factory, Role.TRAINING_MANAGER)
+        response = client.post("/api/v1/training/check-lapses?on=2026-11-26", headers=headers)
+        assert response.status_code == 200
+        assert [x["collar_number"] for x in response.json()["lapsing"]] == ["6200"]
+        assert response.json()["notifications_added"] == 2

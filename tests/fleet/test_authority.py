@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from openbwv.fleet import find_authority_exceptions, issues, run_daily_authority_check, training
+from openbwv.fleet.training.models import Notification
+from openbwv.policy import SYSTEM
+from tests.builders import make_device, make_officer, make_pass
+
+TODAY = date(2026, 11, 26)
+ISSUED_AT = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+
+
+class TestFindAuthorityExceptions:
+    def test_lists_the_officer_whose_taser_is_still_out_after_lapse(self, db: Session) -> None:
+        officer = make_officer(db, collar="7001", name="Kiran Singh")
+        make_pass(db, officer, "taser_initial", date(2025, 10, 1))
+        training.add_volunteer(db, SYSTEM, collar_number="7001", volunteered_on=date(2025, 9, 1))
+        taser = make_device(db, kind="taser", serial="TX1")
+        issues.issue_device(
+            db, SYSTEM, device_serial="TX1", collar_number="7001", kind="personal", now=ISSUED_AT
+        )
+        found = find_authority_exceptions(db, today=TODAY)
+        assert [(x.collar_number, x.expires_on, x.tasers_held) for x in found.lapsed_with_taser] == [
+            ("7001", date(2026, 10, 1), [taser.serial])
+        ]
+
+    def test_a_lapsed_officer_who_returned_their_taser_is_not_an_exception(self, db: Session) -> None:
+        officer = make_officer(db, collar="7002")
+        make_pass(db, officer, "taser_initial", date(2025, 10, 1))
+        assert find_authority_exceptions(db, today=TODAY).lapsed_with_taser == []
+
+    def test_lists_authorities_lapsing_within_30_days(self, db: Session) -> None:
+        soon, later = make_officer(db, collar="7003"), make_officer(db, collar="7004")
+        make_pass(db, soon, "taser_refresher", date(2025, 12, 20))
+        make_pass(db, later, "taser_refresher", date(2026, 1, 30))
+        found = find_authority_exceptions(db, today=TODAY)
+        assert [(x.collar_number, x.expires_on) for x in found.lapsing] == [("7003", date(2026, 12, 20))]
+
+
+class TestRunDailyAuthorityCheck:
+    def test_notifies_officer_and_supervisor_once(self, db: Session) -> None:
+        officer = make_officer(db, collar="7005")
+        make_pass(db, officer, "taser_refresher", date(2025, 12, 1))
+        first = run_daily_authority_check(db, SYSTEM, today=TODAY)
+        second = run_daily_authority_check(db, SYSTEM, today=TODAY)
+        assert (first.notifications_added, second.notifications_added) == (2, 0)
+        rows = db.scalars(select(Notification).order_by(Notification.recipient)).all()
+        assert [(n.recipient, n.unit_id) for n in rows] == [
+            ("officer", officer.unit_id),
+            ("supervisor", officer.unit_id),
+        ]
+        assert "lapses on 2026-12-01" in rows[0].message

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from openbwv import people
+from openbwv.cli import app
+from openbwv.config import Settings
+from openbwv.db import transaction
+from openbwv.fleet import issues, training
+from openbwv.policy import SYSTEM
+from tests.builders import make_device, make_officer, make_pass, make_unit
+
+
+@pytest.fixture
+def runner(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("OPENBWV_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("OPENBWV_DATA_DIR", str(settings.data_dir))
+    return CliRunner()
+
+
+class TestCheckLapses:
+    def test_prints_the_officer_whose_taser_is_still_out(
+        self, runner: CliRunner, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            officer = make_officer(db, collar="9001", name="Rhys Roberts")
+            make_pass(db, officer, "taser_initial", date(2025, 11, 1))
+            training.add_volunteer(db, SYSTEM, collar_number="9001", volunteered_on=date(2025, 11, 1))
+            make_device(db, kind="taser", serial="TQ-1")
+            issues.issue_device(
+                db, SYSTEM, device_serial="TQ-1", collar_number="9001", kind="personal",
+                now=datetime(2026, 10, 1, tzinfo=UTC),
+            )  # fmt: skip
+        result = runner.invoke(app, ["training", "check-lapses", "--date", "2026-11-26"])
+        assert result.exit_code == 0, result.output
+        assert "9001     Rhys Roberts" in result.output
+        assert "lapsed 2026-11-01  Taser TQ-1" in result.output
+
+    def test_a_bad_date_is_refused(self, runner: CliRunner) -> None:
+        result = runner.invoke(app, ["training", "check-lapses", "--date", "26/11/2026"])
+        assert result.exit_code == 2
+
+
+class TestImportCommand:
+    def test_bad_row_imports_nothing_and_exits_1(
+        self, runner: CliRunner, factory: sessionmaker[Session], tmp_path: Path
+    ) -> None:
+        with transaction(factory) as db:
+            make_unit(db, code="RESP")
+        path = tmp_path / "hr.csv"
+        path.write_text("collar_number,name,rank,unit\n9100,A B,constable,RESP\n9101,C D,constable,NOPE\n")
+        result = runner.invoke(app, ["import", "officers", str(path)])
+        assert result.exit_code == 1
+        assert "line 3: no unit has the code 'NOPE'" in result.output
+        with factory() as db:
+            assert people.get_officer(db, "9100") is None
+
+    def test_skip_bad_imports_the_rest(
+        self, runner: CliRunner, factory: sessionmaker[Session], tmp_path: Path
+    ) -> None:
+        with transaction(factory) as db:
+            make_unit(db, code="RESP")
+        path = tmp_path / "hr.csv"
+        path.write_text("collar_number,name,rank,unit\n9100,A B,constable,RESP\n9101,C D,constable,NOPE\n")
+        result = runner.invoke(app, ["import", "officers", str(path), "--skip-bad"])
+        assert result.exit_code == 0, result.output
+        with factory() as db:
+            assert people.get_officer(db, "9100") is not None
