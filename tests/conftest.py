@@ -58,13 +58,13 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+POSTGRES_PROBLEM = _postgres_reachable()
+
+
 @pytest.fixture(scope="session")
 def postgres_schema_url() -> Iterator[str]:
-    problem = _postgres_reachable()
-    if problem:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL at {POSTGRES_URL} is required under CI: {problem}")
-        pytest.skip(f"PostgreSQL not reachable: {problem}")
+    if POSTGRES_PROBLEM:
+        pytest.fail(f"PostgreSQL at {POSTGRES_URL} is required under CI: {POSTGRES_PROBLEM}")
     schema = f"openbwv_test_{uuid.uuid4().hex[:10]}"
     admin_url = POSTGRES_URL.replace("+psycopg", "")
     with psycopg.connect(admin_url, autocommit=True) as connection:
@@ -82,7 +82,17 @@ def _empty_postgres(engine: Engine) -> None:
         connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param(
+            "postgresql",
+            marks=pytest.mark.skipif(
+                bool(POSTGRES_PROBLEM) and not IN_CI, reason=f"PostgreSQL not reachable: {POSTGRES_PROBLEM}"
+            ),
+        ),
+    ]
+)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated, empty database for one test, on each backend in turn."""
     if request.param == "sqlite":

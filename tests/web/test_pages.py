@@ -168,3 +168,29 @@ class TestOperations:
         paths = client.get("/openapi.json").json()["paths"]
         assert {"/api/v1/auth/token", "/api/v1/me", "/api/v1/users", "/api/v1/officers"} <= set(paths)
         assert client.get("/docs").status_code == 200
+
+
+class TestNavigation:
+    def test_accounts_without_an_officer_record_get_no_kit_link(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        sign_in(client, factory, Role.ADMIN, username="deskadmin")
+        page = client.get("/", headers=HTML).text
+        assert 'href="/users"' in page
+        assert 'href="/kit"' not in page
+
+    def test_an_officer_sees_their_kit_link_but_not_the_fleet(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            officer = make_officer(db, collar="8800")
+            make_user(db, username="pc8800", roles=[Role.OFFICER], officer=officer)
+        form = client.get("/login", headers=HTML).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert token is not None
+        client.post(
+            "/login", data={"username": "pc8800", "password": DEFAULT_PASSWORD, "csrf_token": token.group(1)}
+        )
+        page = client.get("/", headers=HTML).text
+        assert 'href="/kit"' in page
+        assert 'href="/fleet/devices"' not in page

@@ -2,11 +2,7 @@ from __future__ import annotations
 
 from alembic import context
 
-import openbwv.audit.models
-import openbwv.auth.models
-import openbwv.fleet.models
-import openbwv.fleet.training.models
-import openbwv.people.models  # noqa: F401 - registers every table on Base.metadata
+import openbwv.app  # noqa: F401 - the app imports every domain, which registers its tables on Base.metadata
 from openbwv.db import Base, make_engine
 
 config = context.config

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -24,15 +25,29 @@ templates = Jinja2Templates(
     )
 )
 
-NAVIGATION: list[tuple[str, str, Permission]] = [
-    ("Home", "/", Permission.SELF_READ),
-    ("Officers", "/officers", Permission.PEOPLE_OFFICER_READ),
-    ("Users", "/users", Permission.USERS_ACCOUNT_READ),
-    ("My kit", "/kit", Permission.SELF_READ),
-    ("Fleet", "/fleet/devices", Permission.FLEET_DEVICE_READ),
-    ("Issue and return", "/fleet/counter", Permission.FLEET_ISSUE_WRITE),
-    ("Roll-out", "/fleet/rollout", Permission.FLEET_DEVICE_READ),
-    ("Taser authority", "/training/expiry", Permission.TRAINING_RECORD_READ),
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    href: str
+    permission: Permission
+    officers_only: bool = False
+
+    def shown_to(self, actor: Actor | None) -> bool:
+        if actor is None or not can(actor, self.permission):
+            return False
+        return actor.officer_id is not None or not self.officers_only
+
+
+NAVIGATION: list[NavItem] = [
+    NavItem("Home", "/", Permission.SELF_READ),
+    NavItem("Officers", "/officers", Permission.PEOPLE_OFFICER_READ),
+    NavItem("Users", "/users", Permission.USERS_ACCOUNT_READ),
+    NavItem("My kit", "/kit", Permission.SELF_READ, officers_only=True),
+    NavItem("Fleet", "/fleet/devices", Permission.FLEET_DEVICE_READ),
+    NavItem("Issue and return", "/fleet/counter", Permission.FLEET_ISSUE_WRITE),
+    NavItem("Roll-out", "/fleet/rollout", Permission.FLEET_DEVICE_READ),
+    NavItem("Taser authority", "/training/expiry", Permission.TRAINING_RECORD_READ),
 ]
 
 
@@ -45,7 +60,7 @@ def render(
         "actor": actor,
         "can": (lambda permission: actor is not None and can(actor, permission)),
         "Permission": Permission,
-        "navigation": [(label, href) for label, href, p in NAVIGATION if actor is not None and can(actor, p)],
+        "navigation": [(item.label, item.href) for item in NAVIGATION if item.shown_to(actor)],
         "csrf_field": CSRF_FIELD,
         "csrf_token": csrf_token_for(request),
         "force_name": settings.force_name,

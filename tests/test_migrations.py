@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine
+
+import openbwv.app  # noqa: F401 - registers every domain's tables
+from openbwv.db import Base
+
+
+def test_migrations_build_exactly_the_schema_the_models_describe(engine: Engine) -> None:
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
