@@ -26,8 +26,8 @@ def _free_port() -> int:
 
 @contextmanager
 def serve(settings: Settings, factory: sessionmaker[Session]) -> Iterator[str]:
-    """Serve the app over plain HTTP (so cookies are not marked Secure) and yield its base URL."""
-    app = create_app(settings.model_copy(update={"cookie_secure": False}), factory)
+    """Serve the app on loopback and yield its base URL; browsers accept Secure cookies there."""
+    app = create_app(settings, factory)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_config=None))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
