@@ -1,7 +1,9 @@
-"""The ``openbwv`` command: serve, demo, database and user administration."""
+"""The ``openbwv`` command: serve, worker, demo, database and user administration."""
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import sys
 from typing import Annotated
 
@@ -48,6 +50,34 @@ def serve(
 ) -> None:
     """Bring the database up to date and serve the web app and API."""
     _serve(_upgraded_settings(), host, port)
+
+
+async def _work_until_signalled(settings: Settings) -> None:
+    from openbwv.app import all_jobs
+    from openbwv.jobs import run_worker
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await run_worker(settings, all_jobs(), stop=stop)
+
+
+@app.command()
+def worker() -> None:
+    """Bring the database up to date and run background jobs until stopped (PostgreSQL only).
+
+    Run as many worker processes as the load needs, apart from ``serve``; each schedule still
+    runs once per tick. SIGTERM or Ctrl+C lets running jobs finish, then stops.
+    """
+    if load_settings().is_sqlite:
+        raise ConfigError(
+            "OPENBWV_DATABASE_URL must name PostgreSQL for separate workers; "
+            "with SQLite, `openbwv serve` runs the jobs itself."
+        )
+    settings = _upgraded_settings()
+    configure_logging(settings.log_level)
+    asyncio.run(_work_until_signalled(settings))
 
 
 @app.command()
