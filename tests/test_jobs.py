@@ -18,12 +18,14 @@ from fastapi.testclient import TestClient
 from pgqueuer import PsycopgDriver, Queries
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
+from openbwv import cli
 from openbwv.app import create_app
-from openbwv.config import Settings
+from openbwv.config import ConfigError, Settings
 from openbwv.db import transaction
 from openbwv.jobs import JobRegistry, Worker, enqueue, enqueue_async
-from openbwv.jobs.worker import prune_job_log
+from openbwv.jobs.worker import PRUNE_SCHEDULE, prune_job_log
 from tests.jobs_support import count_probes, make_registry, probe
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -309,3 +311,31 @@ class TestWorkerProcesses:
             stop_worker_processes(doomed, *([survivor] if survivor else []))
         assert pids("hang.started") == [doomed.pid, survivor.pid]
         assert rerun_after < 8
+
+
+class TestWorkerCommand:
+    def test_refuses_sqlite(self, tmp_path: Path) -> None:
+        result = CliRunner().invoke(
+            cli.app, ["worker"], env={"OPENBWV_DATA_DIR": str(tmp_path), "OPENBWV_DATABASE_URL": ""}
+        )
+        assert isinstance(result.exception, ConfigError)
+        assert "serve" in str(result.exception)
+
+    @pytest.mark.slow
+    @ON_POSTGRES
+    def test_runs_until_sigterm(
+        self, database_url: str, factory: sessionmaker[Session], tmp_path: Path
+    ) -> None:
+        def scheduled() -> bool:
+            with transaction(factory) as db:
+                query = text("SELECT count(*) FROM pgqueuer_schedules WHERE entrypoint = :name")
+                return db.scalar(query, {"name": PRUNE_SCHEDULE[0]}) == 1
+
+        env = {**os.environ, "OPENBWV_DATABASE_URL": database_url, "OPENBWV_DATA_DIR": str(tmp_path)}
+        command = subprocess.Popen([Path(sys.executable).parent / "openbwv", "worker"], env=env)
+        try:
+            wait_for(scheduled, timeout=15)
+            command.send_signal(signal.SIGTERM)
+            assert command.wait(timeout=15) == 0
+        finally:
+            stop_worker_processes(command)

@@ -111,7 +111,11 @@ def _hand_over_after_commit(db: Session) -> None:
         # No worker in this process (a CLI command): the start-up sweeps re-queue the work.
         log.info("no worker runs in this process; %d job(s) left to the start-up sweeps", len(jobs))
         return
-    queue.submit(jobs)
+    try:
+        queue.submit(jobs)
+    except Exception:
+        # The caller's work has committed and must not look failed; the sweeps re-queue it.
+        log.exception("could not hand %d job(s) to the in-process queue", len(jobs))
 
 
 def _drop_after_rollback(db: Session) -> None:
