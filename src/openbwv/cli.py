@@ -52,7 +52,7 @@ def serve(
     _serve(_upgraded_settings(), host, port)
 
 
-async def _work_until_signalled(settings: Settings) -> None:
+async def _work_until_signalled(settings: Settings, batch_size: int) -> None:
     from openbwv.app import all_jobs
     from openbwv.jobs import run_worker
 
@@ -60,15 +60,19 @@ async def _work_until_signalled(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await run_worker(settings, all_jobs(), stop=stop)
+    await run_worker(settings, all_jobs(), stop=stop, batch_size=batch_size)
 
 
 @app.command()
-def worker() -> None:
-    """Bring the database up to date and run background jobs until stopped (PostgreSQL only).
+def worker(
+    batch_size: Annotated[
+        int,
+        typer.Option(help="Jobs taken at once; larger runs more short jobs a second, less fairly.", min=1),
+    ] = 10,
+) -> None:
+    """Bring the database up to date and run background jobs until SIGTERM or Ctrl+C (PostgreSQL only).
 
-    Run as many worker processes as the load needs, apart from ``serve``; each schedule still
-    runs once per tick. SIGTERM or Ctrl+C lets running jobs finish, then stops.
+    Run as many as the load needs, apart from 'serve'; each schedule still runs once per tick.
     """
     if load_settings().is_sqlite:
         raise ConfigError(
@@ -77,7 +81,7 @@ def worker() -> None:
         )
     settings = _upgraded_settings()
     configure_logging(settings.log_level)
-    asyncio.run(_work_until_signalled(settings))
+    asyncio.run(_work_until_signalled(settings, batch_size))
 
 
 @app.command()

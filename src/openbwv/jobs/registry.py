@@ -63,7 +63,8 @@ class JobRegistry:
         """Declare a handler run on a cron schedule (UTC; a sixth field counts seconds).
 
         However many workers run, one of them runs each tick; a tick missed while no worker
-        ran is caught up once on PostgreSQL and skipped in the embedded mode.
+        ran is caught up once on PostgreSQL and skipped in the embedded mode. A run that
+        raises is logged, not retried: the next tick is the retry.
         """
         if not croniter.is_valid(cron):
             raise ValueError(f"invalid cron expression {cron!r} for schedule {name!r}")
