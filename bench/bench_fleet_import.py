@@ -11,18 +11,17 @@ import io
 import os
 import platform
 import random
-import re
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import psycopg
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from bench.report import update_section
 from openbwv import people
 from openbwv.db import make_engine, make_session_factory, transaction
 from openbwv.fleet import imports, run_daily_authority_check
@@ -38,8 +37,6 @@ POSTGRES_URL = os.environ.get(
     "OPENBWV_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 TODAY = date(2026, 11, 26)
-DOC = Path(__file__).resolve().parent.parent / "docs" / "PERFORMANCE.md"
-MARK_START, MARK_END = "<!-- bench_fleet_import: start -->", "<!-- bench_fleet_import: end -->"
 UNITS = [f"U{n:03d}" for n in range(60)]
 RANKS = ["constable"] * 8 + ["sergeant", "inspector"]
 
@@ -163,7 +160,6 @@ def write_doc(rows: list[tuple[str, dict[str, float]]], copy: dict[str, float]) 
         return f"{value / base:.1f}x" if base else "—"
 
     lines = [
-        MARK_START,
         "## Fleet: bulk import and the daily authority check (`bench/bench_fleet_import.py`)",
         "",
         f"{OFFICERS:,} officers (HR export) and {DEVICES:,} devices (delivery note) imported from CSV through",
@@ -194,21 +190,8 @@ def write_doc(rows: list[tuple[str, dict[str, float]]], copy: dict[str, float]) 
         "The import does more than `COPY`: it parses and checks every row against ranks, units and",
         "existing collar numbers or serials, and writes a movement row per device; the ratio is the cost",
         "of those rules over the raw load.",
-        MARK_END,
     ]
     return "\n".join(lines)
-
-
-def save(section: str) -> None:
-    DOC.parent.mkdir(exist_ok=True)
-    existing = DOC.read_text() if DOC.exists() else "# Performance\n\nFigures written by `make bench`.\n"
-    pattern = re.compile(re.escape(MARK_START) + ".*?" + re.escape(MARK_END), re.S)
-    updated = (
-        pattern.sub(lambda _: section, existing)
-        if pattern.search(existing)
-        else existing.rstrip() + "\n\n" + section
-    )
-    DOC.write_text(updated.rstrip() + "\n")
 
 
 def main() -> None:
@@ -232,9 +215,8 @@ def main() -> None:
     for key in ("officers", "devices", "check"):
         base = f"{copy[key]:>9.2f}s" if key in copy else f"{'—':>10}"
         print(f"{key:<12}{rows[0][1][key]:>9.2f}s{rows[1][1][key]:>11.2f}s{base}")
-    section = write_doc(rows, copy)
-    save(section)
-    print(f"Figures written to {DOC.relative_to(DOC.parent.parent)}.")
+    update_section("bench_fleet_import", write_doc(rows, copy))
+    print("Figures written to docs/PERFORMANCE.md.")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import psycopg
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
+from pgqueuer.domain.settings import db_settings
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,6 +33,12 @@ POSTGRES_URL = os.environ.get(
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # Rows that migrations seed; they stay between tests.
 SEEDED_TABLES = {"rank", "alembic_version", "training_course", "taser_model"}
+# pgqueuer's tables (migration 0002) are not on Base.metadata; emptied too, so that no job or
+# schedule outlives its test.
+JOB_TABLES = tuple(
+    getattr(db_settings(), name)
+    for name in ("queue_table", "queue_table_log", "statistics_table", "schedules_table")
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -78,6 +85,7 @@ def postgres_schema_url() -> Iterator[str]:
 
 def _empty_postgres(engine: Engine) -> None:
     tables = [t.name for t in Base.metadata.sorted_tables if t.name not in SEEDED_TABLES]
+    tables += JOB_TABLES
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
 

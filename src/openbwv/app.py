@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,9 +24,11 @@ from openbwv.auth.pages import router as auth_pages
 from openbwv.config import Settings
 from openbwv.db import SessionFactory, make_engine, make_session_factory
 from openbwv.errors import OpenbwvError, Unauthenticated
+from openbwv.fleet import jobs as fleet_jobs
 from openbwv.fleet.api import router as fleet_api
 from openbwv.fleet.pages import router as fleet_pages
 from openbwv.fleet.training.api import router as training_api
+from openbwv.jobs import JobRegistry, Worker
 from openbwv.observability import Metrics, request_middleware
 from openbwv.people.api import router as people_api
 from openbwv.people.pages import router as people_pages
@@ -35,6 +39,16 @@ log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
 ROUTERS = (auth_api, people_api, fleet_api, training_api, auth_pages, people_pages, fleet_pages, web_pages)
+# Each domain's `jobs.registry`, as it gains background work.
+JOB_REGISTRIES: tuple[JobRegistry, ...] = (fleet_jobs.registry,)
+
+
+def all_jobs() -> JobRegistry:
+    """Every domain's tasks, schedules and start-up sweeps: what a worker runs."""
+    merged = JobRegistry()
+    for registry in JOB_REGISTRIES:
+        merged.include(registry)
+    return merged
 
 
 def _wants_json(request: Request) -> bool:
@@ -85,12 +99,34 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
 
-def create_app(settings: Settings, session_factory: sessionmaker[Session] | None = None) -> FastAPI:
-    """Build the app for ``settings``; tests pass their own session factory."""
+def create_app(
+    settings: Settings,
+    session_factory: sessionmaker[Session] | None = None,
+    jobs: JobRegistry | None = None,
+) -> FastAPI:
+    """Build the app for ``settings``; tests pass their own session factory and jobs.
+
+    With SQLite, or when ``OPENBWV_RUN_WORKER_IN_PROCESS`` is set, the app runs the jobs itself
+    while it serves.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not (settings.is_sqlite or settings.run_worker_in_process):
+            yield
+            return
+        worker = Worker(settings, jobs or all_jobs(), factory=app.state.session_factory)
+        await worker.start()
+        try:
+            yield
+        finally:
+            await worker.stop()
+
     app = FastAPI(
         title="openbwv",
         version=__version__,
         description="Body-worn video, Taser and oversight management for a police force.",
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.session_factory = session_factory or make_session_factory(

@@ -1,7 +1,9 @@
-"""The ``openbwv`` command: serve, demo, database and user administration."""
+"""The ``openbwv`` command: serve, worker, demo, database and user administration."""
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import sys
 from typing import Annotated
 
@@ -51,6 +53,38 @@ def serve(
 ) -> None:
     """Bring the database up to date and serve the web app and API."""
     _serve(_upgraded_settings(), host, port)
+
+
+async def _work_until_signalled(settings: Settings, batch_size: int) -> None:
+    from openbwv.app import all_jobs
+    from openbwv.jobs import run_worker
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await run_worker(settings, all_jobs(), stop=stop, batch_size=batch_size)
+
+
+@app.command()
+def worker(
+    batch_size: Annotated[
+        int,
+        typer.Option(help="Jobs taken at once; larger runs more short jobs a second, less fairly.", min=1),
+    ] = 10,
+) -> None:
+    """Bring the database up to date and run background jobs until SIGTERM or Ctrl+C (PostgreSQL only).
+
+    Run as many as the load needs, apart from 'serve'; each schedule still runs once per tick.
+    """
+    if load_settings().is_sqlite:
+        raise ConfigError(
+            "OPENBWV_DATABASE_URL must name PostgreSQL for separate workers; "
+            "with SQLite, `openbwv serve` runs the jobs itself."
+        )
+    settings = _upgraded_settings()
+    configure_logging(settings.log_level)
+    asyncio.run(_work_until_signalled(settings, batch_size))
 
 
 @app.command()

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = Field(default=15, ge=1)
     log_level: str = "INFO"
     force_name: str = "West Midlands Police"
+    # With PostgreSQL, `openbwv worker` processes run the jobs unless this puts one in the web app.
+    run_worker_in_process: bool = False
 
     @field_validator("database_url")
     @classmethod

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
+from openbwv.app import all_jobs
+from openbwv.db import transaction, utcnow
 from openbwv.fleet import find_authority_exceptions, issues, run_daily_authority_check, training
+from openbwv.fleet.jobs import DAILY_AUTHORITY_CHECK, daily_authority_check
 from openbwv.fleet.training.models import Notification
 from openbwv.policy import SYSTEM
 from tests.builders import make_device, make_officer, make_pass
@@ -54,3 +57,25 @@ class TestRunDailyAuthorityCheck:
             ("supervisor", officer.unit_id),
         ]
         assert "lapses on 2026-12-01" in rows[0].message
+
+
+class TestDailyJob:
+    def test_the_worker_runs_the_check_and_a_second_run_notifies_nobody_twice(
+        self, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            officer = make_officer(db, collar="5150")
+            make_pass(db, officer, "taser_initial", utcnow().date() - timedelta(days=350))
+        counts = []
+        for _ in range(2):
+            daily_authority_check(factory)
+            with factory() as db:
+                counts.append(db.scalar(select(func.count()).select_from(Notification)))
+        with factory() as db:
+            found = find_authority_exceptions(db, today=utcnow().date())
+        assert [line.collar_number for line in found.lapsing] == ["5150"]
+        assert counts == [2, 2], "one notice for the officer and one for their unit's supervisors, once"
+
+    def test_the_app_registers_it_as_a_nightly_schedule(self) -> None:
+        schedule = all_jobs().schedules[DAILY_AUTHORITY_CHECK]
+        assert schedule.cron == "5 2 * * *"

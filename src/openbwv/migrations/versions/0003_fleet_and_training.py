@@ -1,7 +1,7 @@
 """fleet and training: devices, issues, movements, cartridges, roll-out, courses, passes, policy
 
-Revision ID: 0004
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from alembic import op
 
 import openbwv.db
 
-revision: str = "0004"
-down_revision: str | None = "0001"
+revision: str = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

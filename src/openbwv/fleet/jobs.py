@@ -1,0 +1,27 @@
+"""The fleet's periodic work: the daily Taser authority check."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from openbwv.db import transaction, utcnow
+from openbwv.fleet.authority import run_daily_authority_check
+from openbwv.jobs import JobRegistry
+from openbwv.policy import SYSTEM
+
+registry = JobRegistry()
+
+DAILY_AUTHORITY_CHECK = "fleet.daily_authority_check"
+
+
+@registry.schedule(DAILY_AUTHORITY_CHECK, "5 2 * * *")
+def daily_authority_check(factory: sessionmaker[Session]) -> None:
+    """Every night: notify lapsing authorities and list lapsed ones with a Taser still out (idempotent)."""
+    with transaction(factory) as db:
+        run_daily_authority_check(db, SYSTEM, today=utcnow().date())
+
+
+@registry.on_startup
+def catch_up_authority_check(factory: sessionmaker[Session]) -> None:
+    """Run today's check at start-up too, so a server that was down at 02:05 does not skip a day."""
+    daily_authority_check(factory)
