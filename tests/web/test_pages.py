@@ -124,8 +124,11 @@ class TestUserAdminPages:
             data={"roles": ["auditor", "professional_standards"], "csrf_token": token},
             headers=HTML,
         )
-        assert "Saved roles of newclerk" in saved.text
+        assert "Roles saved." in saved.text
         assert 'value="professional_standards" checked' in saved.text
+        disabled = client.post("/users/newclerk/disable", data={"csrf_token": token}, headers=HTML)
+        assert "Account disabled." in disabled.text
+        assert "(disabled)" in client.get("/users", params={"q": "newclerk"}, headers=HTML).text
 
     def test_a_short_password_re_shows_the_form_with_the_reason(
         self, client: TestClient, factory: sessionmaker[Session]

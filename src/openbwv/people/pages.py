@@ -8,7 +8,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from openbwv.auth import Require
 from openbwv.db import Db
-from openbwv.errors import Conflict, InvalidInput
+from openbwv.errors import Conflict, InvalidInput, NotFound
 from openbwv.paging import Paging
 from openbwv.people import service
 from openbwv.people.api import user_out
@@ -133,6 +133,27 @@ def create_user_from_form(
     return RedirectResponse(f"/users?q={user.username}&notice=Created+{user.username}", status_code=303)
 
 
+@router.get("/users/{username}", response_class=HTMLResponse)
+def edit_user_page(
+    request: Request,
+    username: str,
+    db: Db,
+    notice: Annotated[str | None, Query(max_length=200)] = None,
+    actor: Actor = Require(Permission.USERS_ACCOUNT_WRITE),
+) -> HTMLResponse:
+    """One account: change its roles or disable it."""
+    user = service.get_account(db, username)
+    if user is None:
+        raise NotFound("user")
+    context = {
+        "title": user.username,
+        "user": user_out(user, service.collar_numbers_for(db, [user.officer_id])),
+        "roles": [(role, ROLE_DESCRIPTIONS[role]) for role in sorted(Role)],
+        "notice": notice,
+    }
+    return render(request, "people/user_edit.html", context, actor=actor)
+
+
 @router.post("/users/{username}/roles", dependencies=[Depends(check_csrf)])
 def set_roles_from_form(
     username: str,
@@ -140,8 +161,15 @@ def set_roles_from_form(
     roles: Annotated[list[str] | None, Form()] = None,
     actor: Actor = Require(Permission.USERS_ACCOUNT_WRITE),
 ) -> Response:
-    """Replace a user's roles from the users page."""
+    """Replace a user's roles from their account page."""
     user = service.set_account_roles(db, actor, username=username, roles=roles or [])
-    return RedirectResponse(
-        f"/users?q={user.username}&notice=Saved+roles+of+{user.username}", status_code=303
-    )
+    return RedirectResponse(f"/users/{user.username}?notice=Roles+saved.", status_code=303)
+
+
+@router.post("/users/{username}/disable", dependencies=[Depends(check_csrf)])
+def disable_from_form(
+    username: str, db: Db, actor: Actor = Require(Permission.USERS_ACCOUNT_WRITE)
+) -> Response:
+    """Disable an account from its page."""
+    user = service.disable_account(db, actor, username=username)
+    return RedirectResponse(f"/users/{user.username}?notice=Account+disabled.", status_code=303)
