@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 
+from openbwv.db import Base
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def is_model_table(name: str | None, type_: str, parent_names: Mapping[str, str | None]) -> bool:
+    """Autogenerate compares only the tables the models declare; pgqueuer's own tables are its business."""
+    return type_ != "table" or name in Base.metadata.tables
 
 
 def alembic_config(url: str) -> Config:

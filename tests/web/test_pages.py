@@ -197,3 +197,20 @@ class TestNavigation:
         page = client.get("/", headers=HTML).text
         assert 'href="/kit"' in page
         assert 'href="/fleet/devices"' not in page
+
+
+class TestDashboard:
+    def test_each_role_sees_its_own_figures(self, client: TestClient, factory: sessionmaker[Session]) -> None:
+        sign_in(client, factory, Role.EQUIPMENT_MANAGER, username="kitclerk")
+        page = client.get("/", headers=HTML).text
+        assert "Cameras issued" in page
+        assert "Overdue returns" in page
+        assert "User accounts" not in page
+
+    def test_training_manager_sees_authority_exceptions(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        sign_in(client, factory, Role.TRAINING_MANAGER, username="trainer")
+        page = client.get("/", headers=HTML).text
+        assert "Lapsed authorities with a Taser still out" in page
+        assert "User accounts" not in page

@@ -2,7 +2,7 @@
 
 from openbwv.fleet.authority import AuthorityExceptions, find_authority_exceptions, run_daily_authority_check
 from openbwv.fleet.devices import DeviceFilter, create_device, get_device, list_devices
-from openbwv.fleet.issues import issue_device, officer_kit, return_issue
+from openbwv.fleet.issues import issue_device, list_open_issues, officer_kit, return_issue
 
 __all__ = [
     "AuthorityExceptions",
@@ -12,6 +12,7 @@ __all__ = [
     "get_device",
     "issue_device",
     "list_devices",
+    "list_open_issues",
     "officer_kit",
     "return_issue",
     "run_daily_authority_check",

@@ -4,6 +4,7 @@ from alembic import context
 
 import openbwv.app  # noqa: F401 - the app imports every domain, which registers its tables on Base.metadata
 from openbwv.db import Base, make_engine
+from openbwv.migrate import is_model_table
 
 config = context.config
 target_metadata = Base.metadata
@@ -24,6 +25,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=is_model_table,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -5,9 +5,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse
 
-from openbwv import people
+from openbwv import fleet, people
 from openbwv.auth import Require
-from openbwv.db import Db
+from openbwv.db import Db, utcnow
 from openbwv.policy import ROLE_DESCRIPTIONS, Actor, Permission, can
 from openbwv.web.render import render
 
@@ -22,6 +22,44 @@ def dashboard(request: Request, db: Db, actor: Actor = Require(Permission.SELF_R
         _, active = people.list_officers(db, where=people.OfficerFilter(active=True), limit=1, offset=0)
         cards.append({"figure": active, "label": "Serving officers", "href": "/officers"})
         cards.append({"figure": len(people.list_units(db)), "label": "Units", "href": None})
+    if can(actor, Permission.FLEET_DEVICE_READ):
+        _, issued = fleet.list_devices(
+            db, where=fleet.DeviceFilter(kind="camera", state="issued"), limit=1, offset=0
+        )
+        _, pooled = fleet.list_devices(
+            db, where=fleet.DeviceFilter(kind="camera", state="pooled"), limit=1, offset=0
+        )
+        overdue = len(fleet.list_open_issues(db, overdue_only=True))
+        cards.append(
+            {"figure": issued, "label": "Cameras issued", "href": "/fleet/devices?kind=camera&state=issued"}
+        )
+        cards.append(
+            {
+                "figure": pooled,
+                "label": "Pooled cameras free",
+                "href": "/fleet/devices?kind=camera&state=pooled",
+            }
+        )
+        cards.append({"figure": overdue, "label": "Overdue returns", "href": "/fleet/counter"})
+    if can(actor, Permission.TRAINING_RECORD_READ):
+        exceptions = fleet.find_authority_exceptions(db, today=utcnow().date())
+        cards.append(
+            {
+                "figure": len(exceptions.lapsing),
+                "label": "Taser authorities lapsing in 30 days",
+                "href": "/training/expiry",
+            }
+        )
+        cards.append(
+            {
+                "figure": len(exceptions.lapsed_with_taser),
+                "label": "Lapsed authorities with a Taser still out",
+                "href": "/training/expiry",
+            }
+        )
+    if actor.officer_id is not None:
+        held = fleet.officer_kit(db, actor.officer_id)
+        cards.append({"figure": len(held), "label": "Devices you hold", "href": "/kit"})
     if can(actor, Permission.USERS_ACCOUNT_READ):
         _, users = people.list_accounts(db, search=None, role=None, limit=1, offset=0)
         cards.append({"figure": users, "label": "User accounts", "href": "/users"})
