@@ -28,6 +28,7 @@ from openbwv.fleet import imports, run_daily_authority_check
 from openbwv.fleet.models import Device, Issue
 from openbwv.fleet.training.models import TrainingPass
 from openbwv.migrate import upgrade
+from openbwv.people.models import Officer
 from openbwv.policy import SYSTEM
 
 OFFICERS = 25_000
@@ -81,7 +82,7 @@ def _timed(action: Callable[[], object]) -> float:
 
 def _seed_authority(session: Session) -> None:
     """Taser passes for a third of the officers (spread over 13 months) and Tasers out to some."""
-    officer_ids = list(session.scalars(select(people_id())).all())
+    officer_ids = list(session.scalars(select(Officer.id)).all())
     rng = random.Random(3)
     passes = []
     for officer_id in officer_ids[::3]:
@@ -98,12 +99,6 @@ def _seed_authority(session: Session) -> None:
         for d, o in zip(tasers[:3000], officer_ids[::3], strict=False)
     ]  # fmt: skip
     session.execute(insert(Issue), issued)
-
-
-def people_id():  # type: ignore[no-untyped-def]
-    from openbwv.people.models import Officer  # the benchmark seeds rows directly, outside any domain
-
-    return Officer.id
 
 
 def run_openbwv(url: str, officers: str, devices: str) -> dict[str, float]:

@@ -41,7 +41,7 @@ def declared_permission(route: APIRoute) -> Permission | None:
 
 
 def _request(client: TestClient, route: APIRoute, headers: dict[str, str]) -> int:
-    method = sorted(route.methods)[0]
+    method = sorted(route.methods or ())[0]
     path = re.sub(r"\{[^}]+\}", "x", route.path)
     client.cookies.set("openbwv_csrf", CSRF)
     data = {"csrf_token": CSRF} if method != "GET" else None
@@ -61,7 +61,9 @@ def test_every_route_declares_a_permission_or_public() -> None:
 PROTECTED = [r for r in _all_routes() if declared_permission(r) is not None]
 
 
-@pytest.mark.parametrize("route", PROTECTED, ids=[f"{sorted(r.methods)[0]} {r.path}" for r in PROTECTED])
+@pytest.mark.parametrize(
+    "route", PROTECTED, ids=[f"{sorted(r.methods or ())[0]} {r.path}" for r in PROTECTED]
+)
 def test_route_refuses_anonymous_and_every_role_without_its_permission(
     route: APIRoute, client: TestClient, factory: sessionmaker[Session]
 ) -> None:

@@ -11,7 +11,7 @@ class OpenbwvError(Exception):
     def __init__(self, message: str, *, detail: Any = None) -> None:
         super().__init__(message)
         self.message = message
-        self.detail = detail if detail is not None else message
+        self.detail: Any = detail if detail is not None else message
 
 
 class Unauthenticated(OpenbwvError):

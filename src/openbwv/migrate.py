@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 from alembic import command
@@ -13,7 +12,7 @@ from openbwv.db import Base
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-def is_model_table(name: str | None, type_: str, parent_names: Mapping[str, str | None]) -> bool:
+def is_model_table(name: str | None, type_: str, parent_names: object) -> bool:
     """Autogenerate compares only the tables the models declare; pgqueuer's own tables are its business."""
     return type_ != "table" or name in Base.metadata.tables
 

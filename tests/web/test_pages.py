@@ -62,7 +62,7 @@ class TestSignInPage:
         cookie = next(c for c in client.cookies.jar if c.name == "openbwv_session")
         assert cookie.secure
         assert cookie.has_nonstandard_attr("HttpOnly")
-        assert cookie.get_nonstandard_attr("SameSite").lower() == "lax"
+        assert str(cookie.get_nonstandard_attr("SameSite")).lower() == "lax"
 
     def test_sign_in_does_not_redirect_off_site(
         self, client: TestClient, factory: sessionmaker[Session]

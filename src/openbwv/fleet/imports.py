@@ -73,8 +73,8 @@ def _read(
     text: str, columns: tuple[str, ...], required: tuple[str, ...]
 ) -> tuple[list[tuple[int, dict[str, str]]], list[RowError]]:
     """Rows with their line numbers (the header is line 1), or the header's error."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in required if c not in header]
     if missing:
         return [], [
@@ -82,10 +82,12 @@ def _read(
                 1, f"the header must name the columns {', '.join(columns)}; missing {', '.join(missing)}"
             )
         ]
-    reader.fieldnames = header
+    wanted = [(name, header.index(name)) for name in columns if name in header]
     rows = []
     for record in reader:
-        values = {k: (v or "").strip() for k, v in record.items() if k is not None and isinstance(v, str)}
+        if not record:
+            continue
+        values = {name: record[i].strip() if i < len(record) else "" for name, i in wanted}
         rows.append((reader.line_num, values))
     return rows, []
 
