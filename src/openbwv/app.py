@@ -28,6 +28,7 @@ from openbwv.fleet import jobs as fleet_jobs
 from openbwv.fleet.api import router as fleet_api
 from openbwv.fleet.pages import router as fleet_pages
 from openbwv.fleet.training.api import router as training_api
+from openbwv.fleet.training.pages import router as training_pages
 from openbwv.jobs import JobRegistry, Worker
 from openbwv.observability import Metrics, request_middleware
 from openbwv.people.api import router as people_api
@@ -38,7 +39,17 @@ from openbwv.web.render import render
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
-ROUTERS = (auth_api, people_api, fleet_api, training_api, auth_pages, people_pages, fleet_pages, web_pages)
+ROUTERS = (
+    auth_api,
+    people_api,
+    fleet_api,
+    training_api,
+    auth_pages,
+    people_pages,
+    fleet_pages,
+    training_pages,
+    web_pages,
+)
 # Each domain's `jobs.registry`, as it gains background work.
 JOB_REGISTRIES: tuple[JobRegistry, ...] = (fleet_jobs.registry,)
 

@@ -16,7 +16,7 @@ from openbwv.policy import Actor, Permission, can
 from openbwv.web.csrf import CSRF_FIELD, csrf_token_for, set_csrf_cookie
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
-_TEMPLATE_DIRS = [_PACKAGE_ROOT / "web" / "templates", *sorted(_PACKAGE_ROOT.glob("*/templates"))]
+_TEMPLATE_DIRS = [_PACKAGE_ROOT / "web" / "templates", *sorted(_PACKAGE_ROOT.glob("**/templates"))]
 
 templates = Jinja2Templates(
     env=Environment(
@@ -48,6 +48,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("Issue and return", "/fleet/counter", Permission.FLEET_ISSUE_WRITE),
     NavItem("Roll-out", "/fleet/rollout", Permission.FLEET_DEVICE_READ),
     NavItem("Taser authority", "/training/expiry", Permission.TRAINING_RECORD_READ),
+    NavItem("Training", "/training", Permission.TRAINING_RECORD_READ),
 ]
 
 

@@ -1,0 +1,146 @@
+"""The training manager's records page: passes, the STRA eligibility policy and the volunteers register."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from urllib.parse import quote_plus
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from openbwv import people
+from openbwv.auth import Require
+from openbwv.db import Db
+from openbwv.errors import Conflict, InvalidInput, NotFound
+from openbwv.fleet.training import service
+from openbwv.fleet.training.models import AUTHORITIES
+from openbwv.policy import Actor, Permission
+from openbwv.web.csrf import check_csrf
+from openbwv.web.render import render
+
+router = APIRouter(include_in_schema=False)
+Refusal = (Conflict, InvalidInput, NotFound)
+
+
+def _records_page(
+    request: Request,
+    db: Db,
+    actor: Actor,
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    volunteers = service.list_volunteers(db)
+    officers = people.officers_by_ids(db, (v.officer_id for v in volunteers))
+    context = {
+        "title": "Training records",
+        "notice": notice,
+        "error": error,
+        "today": date.today(),
+        "courses": service.list_courses(db),
+        "authorities": AUTHORITIES,
+        "ranks": people.list_ranks(db),
+        "units": people.list_units(db),
+        "rules": service.list_eligibility_rules(db),
+        "volunteers": [(v, officers[v.officer_id]) for v in volunteers],
+    }
+    return render(request, "training/records.html", context, actor=actor, status_code=status_code)
+
+
+def _done(message: str) -> Response:
+    return RedirectResponse(f"/training?notice={quote_plus(message)}", status_code=303)
+
+
+@router.get("/training", response_class=HTMLResponse)
+def records_page(
+    request: Request,
+    db: Db,
+    notice: Annotated[str | None, Query(max_length=300)] = None,
+    actor: Actor = Require(Permission.TRAINING_RECORD_READ),
+) -> HTMLResponse:
+    """Record passes, set the eligibility policy and keep the volunteers register."""
+    return _records_page(request, db, actor, notice=notice)
+
+
+@router.post("/training/passes", dependencies=[Depends(check_csrf)])
+def record_pass_from_form(
+    request: Request,
+    db: Db,
+    collar_number: Annotated[str, Form(max_length=20)],
+    course: Annotated[str, Form(max_length=40)],
+    passed_on: Annotated[date, Form()],
+    trainer: Annotated[str, Form(max_length=200)] = "",
+    actor: Actor = Require(Permission.TRAINING_RECORD_WRITE),
+) -> Response:
+    """Record that an officer passed a course."""
+    try:
+        row = service.record_pass(
+            db,
+            actor,
+            collar_number=collar_number,
+            course=course,
+            passed_on=passed_on,
+            trainer=trainer or None,
+        )
+    except Refusal as refusal:
+        return _records_page(request, db, actor, error=refusal.message, status_code=refusal.status_code)
+    expiry = f"; in date until {row.expires_on.isoformat()}" if row.expires_on else ""
+    return _done(
+        f"Recorded {row.course_code} passed by {collar_number.strip().upper()} on {passed_on}{expiry}."
+    )
+
+
+@router.post("/training/eligibility", dependencies=[Depends(check_csrf)])
+def set_eligibility_from_form(
+    request: Request,
+    db: Db,
+    authority: Annotated[str, Form(max_length=20)],
+    effective_from: Annotated[date, Form()],
+    eligible: Annotated[str, Form(pattern="^(yes|no)$")],
+    reason: Annotated[str, Form(min_length=1, max_length=500)],
+    rank: Annotated[str, Form(max_length=40)] = "",
+    unit: Annotated[str, Form(max_length=40)] = "",
+    actor: Actor = Require(Permission.TRAINING_POLICY_WRITE),
+) -> Response:
+    """Add a STRA decision to the eligibility policy."""
+    try:
+        service.set_eligibility(
+            db,
+            actor,
+            authority=authority,
+            rank=rank or None,
+            unit=unit or None,
+            eligible=eligible == "yes",
+            effective_from=effective_from,
+            reason=reason,
+        )
+    except Refusal as refusal:
+        return _records_page(request, db, actor, error=refusal.message, status_code=refusal.status_code)
+    return _done(f"Eligibility rule for {authority} from {effective_from} saved.")
+
+
+@router.post("/training/volunteers", dependencies=[Depends(check_csrf)])
+def add_volunteer_from_form(
+    request: Request,
+    db: Db,
+    collar_number: Annotated[str, Form(max_length=20)],
+    volunteered_on: Annotated[date, Form()],
+    actor: Actor = Require(Permission.TRAINING_RECORD_WRITE),
+) -> Response:
+    """Put an officer on the Taser volunteers register."""
+    try:
+        service.add_volunteer(db, actor, collar_number=collar_number, volunteered_on=volunteered_on)
+    except Refusal as refusal:
+        return _records_page(request, db, actor, error=refusal.message, status_code=refusal.status_code)
+    return _done(f"{collar_number.strip().upper()} is on the Taser volunteers register.")
+
+
+@router.post("/training/volunteers/{collar_number}/withdraw", dependencies=[Depends(check_csrf)])
+def withdraw_volunteer_from_form(
+    collar_number: str, db: Db, actor: Actor = Require(Permission.TRAINING_RECORD_WRITE)
+) -> Response:
+    """Take an officer off the Taser volunteers register."""
+    service.withdraw_volunteer(db, actor, collar_number=collar_number)
+    return _done(f"{collar_number.strip().upper()} is off the Taser volunteers register.")
