@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from openbwv import __version__
+from openbwv.audit.api import router as audit_api
 from openbwv.auth import LoginPolicy, Public
 from openbwv.auth.api import router as auth_api
 from openbwv.auth.pages import router as auth_pages
@@ -34,7 +35,17 @@ from openbwv.web.render import render
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
-ROUTERS = (auth_api, people_api, fleet_api, training_api, auth_pages, people_pages, fleet_pages, web_pages)
+ROUTERS = (
+    auth_api,
+    people_api,
+    fleet_api,
+    training_api,
+    audit_api,
+    auth_pages,
+    people_pages,
+    fleet_pages,
+    web_pages,
+)
 
 
 def _wants_json(request: Request) -> bool:
