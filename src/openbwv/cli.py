@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from openbwv.audit.cli import audit_app
 from openbwv.config import ConfigError, Settings, load_settings
 from openbwv.db import make_engine, make_session_factory, transaction
 from openbwv.errors import OpenbwvError
@@ -27,6 +28,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(training_app, name="training")
 app.add_typer(import_app, name="import")
+app.add_typer(audit_app, name="audit")
 
 
 def _upgraded_settings() -> Settings:

@@ -54,7 +54,7 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")[:26] + "Z"
 
 
-def leaf_bytes(event: Mapping[str, Any]) -> bytes:
+def leaf_bytes(event: Mapping[Any, Any]) -> bytes:
     """The canonical bytes of an event given as a mapping of its ``FIELDS`` (a row's ``_mapping``)."""
     record = {name: event[name] for name in FIELDS}
     record["occurred_at"] = format_time(event["occurred_at"])
