@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 
 from openbwv import __version__
 from openbwv.audit.api import router as audit_api
+from openbwv.audit.pages import router as audit_pages
 from openbwv.auth import LoginPolicy, Public
 from openbwv.auth.api import router as auth_api
 from openbwv.auth.pages import router as auth_pages
@@ -44,6 +45,7 @@ ROUTERS = (
     auth_pages,
     people_pages,
     fleet_pages,
+    audit_pages,
     web_pages,
 )
 

@@ -94,18 +94,11 @@ def proof_command(
     ] = None,
 ) -> None:
     """Write a C2SP tlog-proof@v1 file: the entry, its inclusion proof and the signed checkpoint."""
-    from openbwv.audit import proof_file, proofs
+    from openbwv.audit import evidence
 
     _, factory = _database()
     with factory() as db:
-        size, path = proofs.inclusion_proof(db, leaf_index=leaf_index, tree_size=tree_size)
-        checkpoint = proofs.get_checkpoint(db, size)
-        (entry,) = proofs.list_entries(db, start=leaf_index, end=leaf_index + 1)
-    text = proof_file.format_proof(
-        proof_file.TlogProof(
-            index=leaf_index, hashes=tuple(path), checkpoint=checkpoint.note, extra=entry.leaf
-        )
-    )
+        size, text = evidence.tlog_proof(db, leaf_index=leaf_index, tree_size=tree_size)
     if out is None:
         typer.echo(text, nl=False)
     else:

@@ -25,6 +25,7 @@ from openbwv.audit.models import AuditCheckpoint, AuditEvent, AuditLeaf, AuditPe
 from openbwv.audit.service import record
 from openbwv.config import ConfigError, Settings
 from openbwv.db import transaction, utcnow
+from openbwv.errors import Conflict
 from openbwv.policy import Actor
 
 KEY_FILE = "audit-log.key"
@@ -248,6 +249,18 @@ def run_verification(
         )
     _store(factory, report, actor=actor, started=started)
     return report
+
+
+def verify_on_demand(factory: sessionmaker[Session], settings: Settings, *, actor: Actor) -> Report:
+    """``run_verification`` for someone waiting on a page: refused (``Conflict``) for a large log."""
+    with factory() as db:
+        size = db.scalar(select(func.count()).select_from(AuditLeaf)) or 0
+    if size > ON_DEMAND_LIMIT:
+        raise Conflict(
+            f"The log has {size:,} leaves, too many to verify while you wait; "
+            "the scheduled job or `openbwv audit verify` checks it."
+        )
+    return run_verification(factory, settings, actor=actor)
 
 
 def _store(factory: sessionmaker[Session], report: Report, *, actor: Actor, started: datetime) -> None:

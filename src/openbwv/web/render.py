@@ -33,6 +33,8 @@ NAVIGATION: list[tuple[str, str, Permission]] = [
     ("Issue and return", "/fleet/counter", Permission.FLEET_ISSUE_WRITE),
     ("Roll-out", "/fleet/rollout", Permission.FLEET_DEVICE_READ),
     ("Taser authority", "/training/expiry", Permission.TRAINING_RECORD_READ),
+    ("Audit", "/audit", Permission.AUDIT_EVENT_READ),
+    ("Alerts", "/audit/alerts", Permission.AUDIT_ALERT_READ),
 ]
 
 
