@@ -144,7 +144,9 @@ def verify_now(
     request: Request, factory: SessionFactory, actor: Actor = Require(Permission.AUDIT_EVENT_READ)
 ) -> Response:
     """Run the independent verifier now (for logs small enough to check while the browser waits)."""
-    report = verification.verify_on_demand(factory, _settings(request), actor=actor)
+    settings = _settings(request)
+    verifier = log.log_signer(settings).verifier()
+    report = verification.verify_on_demand(factory, settings, actor=actor, verifier=verifier)
     return RedirectResponse(f"/audit/checkpoint?notice={quote_plus(report.summary()[:300])}", status_code=303)
 
 

@@ -251,7 +251,9 @@ def run_verification(
     return report
 
 
-def verify_on_demand(factory: sessionmaker[Session], settings: Settings, *, actor: Actor) -> Report:
+def verify_on_demand(
+    factory: sessionmaker[Session], settings: Settings, *, actor: Actor, verifier: note.Verifier
+) -> Report:
     """``run_verification`` for someone waiting on a page: refused (``Conflict``) for a large log."""
     with factory() as db:
         size = db.scalar(select(func.count()).select_from(AuditLeaf)) or 0
@@ -260,7 +262,7 @@ def verify_on_demand(factory: sessionmaker[Session], settings: Settings, *, acto
             f"The log has {size:,} leaves, too many to verify while you wait; "
             "the scheduled job or `openbwv audit verify` checks it."
         )
-    return run_verification(factory, settings, actor=actor)
+    return run_verification(factory, settings, actor=actor, verifier=verifier)
 
 
 def _store(factory: sessionmaker[Session], report: Report, *, actor: Actor, started: datetime) -> None:
