@@ -19,11 +19,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, literal, select, text, tuple_, union_all
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.audit import canonical, merkle, note
-from openbwv.audit.models import AuditCheckpoint, AuditLeaf, AuditPending, AuditTreeNode
+from openbwv.audit.models import AuditCheckpoint, AuditLeaf, AuditPending
 from openbwv.config import ConfigError, Settings
 from openbwv.db import transaction, utcnow
 from openbwv.errors import Conflict
@@ -54,31 +54,48 @@ def current_size(db: Session) -> int:
     return 0 if last is None else last + 1
 
 
-def node_fetcher(db: Session) -> merkle.FetchNodes:
-    """A ``merkle.FetchNodes`` over the stored tree: one query for any set of node ids."""
+def node_fetcher(db: Session, *, signed_size: int | None = None) -> merkle.FetchNodes:
+    """A ``merkle.FetchNodes`` over the stored tree: one query for any set of node ids.
+
+    With ``signed_size``, the same query returns nothing unless a checkpoint covers that many leaves,
+    so a proof for a signed tree costs one round trip. Proofs are the log's hottest read: the query
+    is plain SQL with a placeholder per key and its text cached by shape (building it as an
+    expression costs more than running it; PostgreSQL keeps a prepared plan per shape). Leaves come
+    from ``audit_leaf``; each subtree is an exact key lookup, as SQLite scans for a row-value ``IN``.
+    """
+    connection = db.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
 
     def fetch(ids: Sequence[merkle.NodeId]) -> Mapping[merkle.NodeId, bytes]:
+        if not ids:
+            return {}
         leaves = [index for level, index in ids if level == 0]
         inner = [(level, index) for level, index in ids if level > 0]
-        parts = []
-        if leaves:
-            parts.append(
-                select(literal(0).label("level"), AuditLeaf.leaf_index, AuditLeaf.leaf_hash).where(
-                    AuditLeaf.leaf_index.in_(leaves)
-                )
-            )
-        if inner:
-            parts.append(
-                select(AuditTreeNode.level, AuditTreeNode.idx, AuditTreeNode.hash).where(
-                    tuple_(AuditTreeNode.level, AuditTreeNode.idx).in_(inner)
-                )
-            )
-        if not parts:
-            return {}
-        query = parts[0] if len(parts) == 1 else union_all(*parts)
-        return {(level, index): bytes(digest) for level, index, digest in db.execute(query)}
+        sql = _fetch_sql(len(leaves), len(inner), mark, signed=signed_size is not None)
+        guard = () if signed_size is None else (signed_size,)
+        params = (
+            *leaves,
+            *(guard if leaves else ()),
+            *(value for node in inner for value in node),
+            *(guard if inner else ()),
+        )
+        rows = connection.exec_driver_sql(sql, params)
+        return {(level, index): bytes(digest) for level, index, digest in rows}
 
     return fetch
+
+
+@lru_cache(maxsize=1024)
+def _fetch_sql(leaves: int, inner: int, mark: str, *, signed: bool) -> str:
+    guard = f" AND EXISTS (SELECT 1 FROM audit_checkpoint WHERE tree_size >= {mark})" if signed else ""
+    parts = []
+    if leaves:
+        marks = ", ".join([mark] * leaves)
+        parts.append(f"SELECT 0, leaf_index, leaf_hash FROM audit_leaf WHERE leaf_index IN ({marks}){guard}")
+    if inner:
+        keys = " OR ".join([f"(level = {mark} AND idx = {mark})"] * inner)
+        parts.append(f"SELECT level, idx, hash FROM audit_tree_node WHERE ({keys}){guard}")
+    return " UNION ALL ".join(parts)
 
 
 def sequence_batch(db: Session, *, limit: int = BATCH_SIZE) -> int:

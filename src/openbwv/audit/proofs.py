@@ -6,7 +6,7 @@ for any tree size up to the latest signed checkpoint; they never rehash leaves.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,37 +92,45 @@ def _signed_size(db: Session) -> int:
     return latest
 
 
-def _check_tree_size(field: str, tree_size: int, signed: int) -> None:
+def _check_signed(db: Session, field: str, tree_size: int) -> None:
+    signed = _signed_size(db)
     if tree_size > signed:
         raise InvalidInput(
             field, f"no checkpoint covers {tree_size} leaves; the latest checkpoint has {signed}"
         )
 
 
+def _proof(
+    db: Session, field: str, tree_size: int, build: Callable[[merkle.FetchNodes], list[bytes]]
+) -> list[bytes]:
+    """Build a proof for a tree that a checkpoint must cover, in one query when all is well: the node
+    query itself checks the signed size, and only a refusal costs a second query to explain it."""
+    try:
+        path = build(node_fetcher(db, signed_size=tree_size))
+    except merkle.MissingNodeError as exc:
+        _check_signed(db, field, tree_size)
+        raise _incomplete(exc) from None
+    if not path:
+        _check_signed(db, field, tree_size)  # an empty proof read nothing, so nothing checked the size
+    return path
+
+
 def inclusion_proof(db: Session, *, leaf_index: int, tree_size: int | None = None) -> tuple[int, list[bytes]]:
     """The tree size used (default: the latest checkpoint's) and the RFC 9162 inclusion proof of
     ``leaf_index`` in it."""
-    signed = _signed_size(db)
-    size = signed if tree_size is None else tree_size
-    _check_tree_size("tree_size", size, signed)
+    size = _signed_size(db) if tree_size is None else tree_size
     if not 0 <= leaf_index < size:
         raise InvalidInput("leaf_index", f"must be below the tree size {size}")
-    try:
-        return size, merkle.inclusion_proof(leaf_index, size, signed, node_fetcher(db))
-    except merkle.MissingNodeError as exc:
-        raise _incomplete(exc) from None
+    return size, _proof(
+        db, "tree_size", size, lambda fetch: merkle.inclusion_proof(leaf_index, size, size, fetch)
+    )
 
 
 def consistency_proof(db: Session, *, first: int, second: int) -> list[bytes]:
     """The RFC 9162 consistency proof from tree size ``first`` to ``second``."""
-    signed = _signed_size(db)
-    _check_tree_size("second", second, signed)
     if not 1 <= first <= second:
         raise InvalidInput("first", f"must be at least 1 and at most second ({second})")
-    try:
-        return merkle.consistency_proof(first, second, signed, node_fetcher(db))
-    except merkle.MissingNodeError as exc:
-        raise _incomplete(exc) from None
+    return _proof(db, "second", second, lambda fetch: merkle.consistency_proof(first, second, second, fetch))
 
 
 def _incomplete(exc: merkle.MissingNodeError) -> Conflict:
