@@ -137,8 +137,8 @@ def _queued_events(db: Session, limit: int) -> list[dict[str, Any]]:
     rows = (
         db.connection()
         .exec_driver_sql(
-            f"SELECT {columns} FROM audit_pending p JOIN audit_event e ON e.id = p.event_id "
-            f"ORDER BY p.event_id LIMIT {int(limit)}"
+            f"SELECT {columns} FROM (SELECT event_id FROM audit_pending ORDER BY event_id LIMIT {int(limit)}) p "
+            "JOIN audit_event e ON e.id = p.event_id ORDER BY p.event_id"
         )
         .fetchall()
     )
