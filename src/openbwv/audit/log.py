@@ -58,42 +58,63 @@ def node_fetcher(db: Session, *, signed_size: int | None = None) -> merkle.Fetch
     """A ``merkle.FetchNodes`` over the stored tree: one query for any set of node ids.
 
     With ``signed_size``, the same query returns nothing unless a checkpoint covers that many leaves,
-    so a proof for a signed tree costs one round trip. Proofs are the log's hottest read: the query
-    is plain SQL with a placeholder per key and its text cached by shape (building it as an
-    expression costs more than running it; PostgreSQL keeps a prepared plan per shape). Leaves come
-    from ``audit_leaf``; each subtree is an exact key lookup, as SQLite scans for a row-value ``IN``.
+    so a proof for a signed tree costs one round trip. Proofs are the log's hottest read, so the
+    query is plain SQL: on PostgreSQL one fixed text with array parameters (prepared once per
+    connection), elsewhere one exact key lookup per node with its text cached by shape (SQLite
+    scans the table for a row-value ``IN``). Leaves come from ``audit_leaf``.
     """
     connection = db.connection()
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    postgres = connection.dialect.name == "postgresql"
+    guarded = signed_size is not None
 
     def fetch(ids: Sequence[merkle.NodeId]) -> Mapping[merkle.NodeId, bytes]:
         if not ids:
             return {}
         leaves = [index for level, index in ids if level == 0]
         inner = [(level, index) for level, index in ids if level > 0]
-        sql = _fetch_sql(len(leaves), len(inner), mark, signed=signed_size is not None)
-        guard = () if signed_size is None else (signed_size,)
-        params = (
-            *leaves,
-            *(guard if leaves else ()),
-            *(value for node in inner for value in node),
-            *(guard if inner else ()),
-        )
+        guard = (signed_size,) if guarded else ()
+        if postgres:
+            sql = _POSTGRES_FETCH_GUARDED if guarded else _POSTGRES_FETCH
+            params: tuple[Any, ...] = (
+                leaves,
+                *guard,
+                [level for level, _ in inner],
+                [index for _, index in inner],
+                *guard,
+            )
+        else:
+            sql = _sqlite_fetch(len(leaves), len(inner), guarded=guarded)
+            params = (
+                *leaves,
+                *(guard if leaves else ()),
+                *(value for node in inner for value in node),
+                *(guard if inner else ()),
+            )
         rows = connection.exec_driver_sql(sql, params)
         return {(level, index): bytes(digest) for level, index, digest in rows}
 
     return fetch
 
 
+_GUARD = " AND EXISTS (SELECT 1 FROM audit_checkpoint WHERE tree_size >= {mark})"
+_POSTGRES_FETCH_TEMPLATE = (
+    "SELECT 0, leaf_index, leaf_hash FROM audit_leaf WHERE leaf_index = ANY(%s::bigint[]){guard} "
+    "UNION ALL SELECT n.level, n.idx, n.hash FROM unnest(%s::smallint[], %s::bigint[]) AS k(level, idx) "
+    "JOIN audit_tree_node n ON n.level = k.level AND n.idx = k.idx WHERE true{guard}"
+)
+_POSTGRES_FETCH = _POSTGRES_FETCH_TEMPLATE.format(guard="")
+_POSTGRES_FETCH_GUARDED = _POSTGRES_FETCH_TEMPLATE.format(guard=_GUARD.format(mark="%s"))
+
+
 @lru_cache(maxsize=1024)
-def _fetch_sql(leaves: int, inner: int, mark: str, *, signed: bool) -> str:
-    guard = f" AND EXISTS (SELECT 1 FROM audit_checkpoint WHERE tree_size >= {mark})" if signed else ""
+def _sqlite_fetch(leaves: int, inner: int, *, guarded: bool) -> str:
+    guard = _GUARD.format(mark="?") if guarded else ""
     parts = []
     if leaves:
-        marks = ", ".join([mark] * leaves)
+        marks = ", ".join(["?"] * leaves)
         parts.append(f"SELECT 0, leaf_index, leaf_hash FROM audit_leaf WHERE leaf_index IN ({marks}){guard}")
     if inner:
-        keys = " OR ".join([f"(level = {mark} AND idx = {mark})"] * inner)
+        keys = " OR ".join(["(level = ? AND idx = ?)"] * inner)
         parts.append(f"SELECT level, idx, hash FROM audit_tree_node WHERE ({keys}){guard}")
     return " UNION ALL ".join(parts)
 
@@ -134,14 +155,19 @@ def _queued_events(db: Session, limit: int) -> list[dict[str, Any]]:
     that both give the same bytes. SQLite keeps times as naive UTC text and JSON as text.
     """
     columns = ", ".join(f"e.{name}" for name in canonical.FIELDS)
-    rows = (
-        db.connection()
-        .exec_driver_sql(
-            f"SELECT {columns} FROM (SELECT event_id FROM audit_pending ORDER BY event_id LIMIT {int(limit)}) p "
-            "JOIN audit_event e ON e.id = p.event_id ORDER BY p.event_id"
+    batch = f"SELECT event_id FROM audit_pending ORDER BY event_id LIMIT {int(limit)}"
+    if db.get_bind().dialect.name == "postgresql":
+        # One key lookup per queued event, whatever the statistics say: a lateral subquery that
+        # ``OFFSET 0`` keeps from being flattened into a join the planner may turn into a full scan.
+        # The cost estimate of that plan would also trigger JIT compiling, slower than the query.
+        db.execute(text("SET LOCAL jit = off"))
+        sql = (
+            f"SELECT {columns} FROM ({batch}) p CROSS JOIN LATERAL "
+            "(SELECT * FROM audit_event WHERE id = p.event_id OFFSET 0) e ORDER BY p.event_id"
         )
-        .fetchall()
-    )
+    else:
+        sql = f"SELECT {columns} FROM ({batch}) p JOIN audit_event e ON e.id = p.event_id ORDER BY p.event_id"
+    rows = db.connection().exec_driver_sql(sql).fetchall()
     events = [dict(zip(canonical.FIELDS, row, strict=True)) for row in rows]
     if db.get_bind().dialect.name == "sqlite":
         for event in events:
