@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.app import create_app
 from openbwv.audit import note, verify
+from openbwv.auth import RequirePermissionUnlessPublic
 from openbwv.config import Settings
-from openbwv.policy import Role
+from openbwv.policy import Permission, Role
 from tests.audit.helpers import publish, record_events
 from tests.builders import headers_for
 
@@ -87,6 +88,12 @@ class TestCheckpoint:
         assert private_client.get("/api/v1/audit/checkpoint", headers=officer).status_code == 403
         auditor = headers_for(factory, Role.AUDITOR)
         assert private_client.get("/api/v1/audit/checkpoint", headers=auditor).status_code == 200
+
+
+class TestPublicDependency:
+    def test_only_a_boolean_setting_can_open_a_route(self) -> None:
+        with pytest.raises(ValueError, match="force_name is not a boolean setting"):
+            RequirePermissionUnlessPublic(Permission.AUDIT_EVENT_READ, "force_name")
 
 
 class TestEntries:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from openbwv.audit import log, note
+from openbwv.audit import log, note, verification
 from openbwv.audit.models import AuditCheckpoint, AuditEvent, AuditLeaf, AuditTreeNode, AuditVerification
 from openbwv.cli import main
 from openbwv.config import Settings
@@ -259,6 +259,13 @@ class TestProofFiles:
     ) -> None:
         assert run_cli(cli, "audit", "proof", "12") == 1
         assert "must be below the tree size 12" in capsys.readouterr().err
+
+
+class TestKeyFile:
+    def test_the_verifier_reads_the_file_the_log_writes(self, settings: Settings) -> None:
+        key = log.verifier_key(settings)
+        assert verification.KEY_FILE == log.KEY_FILE
+        assert verification.system_verifier(settings).vkey() == key
 
 
 class TestSequence:
