@@ -5,7 +5,7 @@ columns and indexes, no queue trigger, no log: the baseline) and into ``audit_ev
 sequencer, which makes them leaves (canonical bytes, leaf hashes, subtree hashes, queue cleared).
 The two alternate within the run on the same database, so a noisy machine slows both alike. Then
 inclusion and consistency proofs for random leaves and sizes through the service functions the API
-calls, each in its own session as a request would be. Last, a 10M-leaf tree on PostgreSQL, written
+calls, timed inside a request's session and as the whole request. Last, a 10M-leaf tree on PostgreSQL, written
 with ``COPY`` straight from the in-memory appender (no events behind the leaves), for proof latency
 at that size. Figures go to docs/PERFORMANCE.md.
 """
@@ -247,7 +247,8 @@ def write_doc(results: dict[str, dict[str, Any]], big: dict[str, Any], floor: fl
         "each one, appends the leaf hashes to the Merkle tree, stores the leaves and subtree hashes and clears",
         "the queue. Both use the project's bulk path (`COPY` on PostgreSQL, executemany on SQLite); they",
         "alternate batch by batch in the same run. Proofs: the service functions behind",
-        f"`/api/v1/audit/proof/*`, {PROOF_REQUESTS:,} random requests each, every one in its own session.",
+        f"`/api/v1/audit/proof/*`, {PROOF_REQUESTS:,} random requests each, timed inside a request's session",
+        "and as the whole request (pool checkout with its pre-ping, transaction, proof, close).",
         f"Targets: at least {TARGET_RATE:,} events/s, at most {TARGET_RATIO}x the plain insert, proofs p99 under "
         f"{TARGET_P99_MS:.0f} ms.",
         "",
@@ -285,14 +286,23 @@ def write_doc(results: dict[str, dict[str, Any]], big: dict[str, Any], floor: fl
     for name, figures in results.items():
         plain_us = figures["seconds"]["plain"] / EVENTS * 1e6
         extra_us = figures["seconds"]["log"] / EVENTS * 1e6 - plain_us
-        if extra_us > (TARGET_RATIO - 1) * plain_us:
-            lines += [
-                "",
-                f"{name} misses the {TARGET_RATIO}x target: the log adds {extra_us:.1f} µs per event to a plain insert "
-                f"of {plain_us:.1f} µs, and {floor:.1f} µs of that is the in-memory floor (serialising the event,",
-                "SHA-256, appending to the tree) that any sequencer in this Python process pays, before reading",
-                "the queued events back and writing a leaf row and about one subtree row per event.",
-            ]
+        budget_us = (TARGET_RATIO - 1) * plain_us
+        if extra_us <= budget_us:
+            continue
+        if floor > budget_us:
+            bound = (
+                f"the in-memory floor alone is {floor:.1f} µs, so no sequencer running in Python can meet "
+                "the target here"
+            )
+        else:
+            bound = f"the in-memory floor takes {floor:.1f} µs of that"
+        lines += [
+            "",
+            f"{name} misses the {TARGET_RATIO}x target. The target allows {budget_us:.1f} µs per event on top of the "
+            f"plain insert's {plain_us:.1f} µs; {bound}. The log adds {extra_us:.1f} µs: the floor (canonical "
+            "JSON, SHA-256, appending to the tree), then the database work of the queue trigger, reading the "
+            "queued events back, writing a leaf row and about one subtree row per event and clearing the queue.",
+        ]
     inclusion, consistency = summary(big["proofs"]["inclusion"]), summary(big["proofs"]["consistency"])
     session = summary(big["proofs"]["session"])
     lines += [
@@ -300,7 +310,7 @@ def write_doc(results: dict[str, dict[str, Any]], big: dict[str, Any], floor: fl
         f"At {BIG_TREE:,} leaves on PostgreSQL (leaves and subtree hashes written with `COPY` from the",
         f"in-memory appender in {big['build']:.0f} s, no events behind them): inclusion proof median",
         f"{inclusion[0]:.2f} ms, p99 {inclusion[1]:.2f} ms; consistency proof median {consistency[0]:.2f} ms,",
-        f"p99 {consistency[1]:.2f} ms; whole request session median {session[0]:.2f} ms, p99 {session[1]:.2f} ms.",
+        f"p99 {consistency[1]:.2f} ms; whole request median {session[0]:.2f} ms, p99 {session[1]:.2f} ms.",
         "",
         MARK_END,
     ]
