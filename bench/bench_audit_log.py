@@ -34,7 +34,7 @@ from openbwv.audit import canonical, log, merkle, proofs
 from openbwv.audit.models import AuditEvent
 from openbwv.audit.verification import run_verification
 from openbwv.config import Settings
-from openbwv.db import bulk_insert, make_engine, make_session_factory, transaction
+from openbwv.db import Base, bulk_insert, make_engine, make_session_factory, transaction
 from openbwv.migrate import upgrade
 from openbwv.policy import SYSTEM
 
@@ -47,7 +47,7 @@ POSTGRES_URL = os.environ.get(
     "OPENBWV_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 DOC = Path(__file__).resolve().parent.parent / "docs" / "PERFORMANCE.md"
-MARK_START, MARK_END = "<!-- bench_audit_log:start -->", "<!-- bench_audit_log:end -->"
+MARK_START, MARK_END = "<!-- bench_audit_log: start -->", "<!-- bench_audit_log: end -->"
 START = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 ACTIONS = [
     ("footage:clip:viewed", "clip"),
@@ -82,12 +82,13 @@ def make_events(start: int, count: int, *, postgres: bool) -> list[dict[str, Any
     return rows
 
 
+EVENT_TABLE = Base.metadata.tables[AuditEvent.__tablename__]
+
+
 def plain_table() -> Table:
     """``audit_event``'s columns and indexes under another name: the append-only insert baseline."""
-    table = Table(
-        "bench_plain_event", MetaData(), *[column._copy() for column in AuditEvent.__table__.columns]
-    )
-    for index in AuditEvent.__table__.indexes:
+    table = Table("bench_plain_event", MetaData(), *[column._copy() for column in EVENT_TABLE.columns])
+    for index in EVENT_TABLE.indexes:
         Index(f"bench_plain_{index.name}", *[table.c[column.name] for column in index.columns])
     return table
 
@@ -103,7 +104,6 @@ def append(factory: sessionmaker[Session], *, postgres: bool) -> dict[str, float
     plain = plain_table()
     with transaction(factory) as db:
         plain.create(db.connection())
-    events_table: Table = AuditEvent.__table__  # type: ignore[assignment]
     seconds = {"plain": 0.0, "log": 0.0}
 
     def insert_plain(rows: list[dict[str, Any]]) -> None:
@@ -112,7 +112,7 @@ def append(factory: sessionmaker[Session], *, postgres: bool) -> dict[str, float
 
     def insert_and_sequence(rows: list[dict[str, Any]]) -> None:
         with transaction(factory) as db:
-            bulk_insert(db, events_table, rows)
+            bulk_insert(db, EVENT_TABLE, rows)
         assert log.sequence(factory, batch_size=2 * BATCH) == len(rows)
 
     for number, start in enumerate(range(0, EVENTS, BATCH)):

@@ -7,7 +7,7 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import audit
@@ -59,8 +59,13 @@ class TestSequence:
             "é": 'ünïcode \N{EM DASH} \u2028 "quoted" \\ \n',
             "nested": {"y": 2, "x": -1, "empty": {}},
         }
+        cases: list[tuple[str | None, dict[str, object]]] = [
+            ("a", details),
+            (None, {}),
+            ("\u00e9t\u00e9 \U0001f4f7", {"n": 10**15}),
+        ]
         with transaction(factory) as db:
-            for reason, data in (("a", details), (None, {}), ("\u00e9t\u00e9 \U0001f4f7", {"n": 10**15})):
+            for reason, data in cases:
                 audit.record(
                     db, actor=ACTOR, action=audit.AuditAction.AUTH_LOGIN_FAILED, reason=reason, details=data
                 )
@@ -202,7 +207,7 @@ class TestQueue:
     def test_an_event_inserted_without_the_orm_is_queued_too(self, factory: sessionmaker[Session]) -> None:
         with transaction(factory) as db:
             db.execute(
-                AuditEvent.__table__.insert(),
+                insert(AuditEvent),
                 [
                     {
                         "occurred_at": datetime(2026, 11, 26, tzinfo=UTC),

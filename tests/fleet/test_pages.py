@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-import httpx
+import httpx2
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,7 +15,7 @@ HTML = {"Accept": "text/html"}
 CSRF = "page-csrf-token"
 
 
-def _post_counter(client: TestClient, headers: dict[str, str], **form: str) -> httpx.Response:
+def _post_counter(client: TestClient, headers: dict[str, str], **form: str) -> httpx2.Response:
     client.cookies.set("openbwv_csrf", CSRF)
     return client.post(
         "/fleet/counter",
