@@ -25,6 +25,7 @@ from openbwv.app import create_app
 from openbwv.auth import passwords
 from openbwv.config import Settings
 from openbwv.db import Base, make_engine, make_session_factory
+from openbwv.jobs import JobRegistry
 from openbwv.migrate import upgrade
 
 POSTGRES_URL = os.environ.get(
@@ -143,5 +144,8 @@ def db(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture
 def client(settings: Settings, factory: sessionmaker[Session]) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, factory), base_url="https://testserver") as test_client:
+    # No background jobs: a test runs each job it is about explicitly, so nothing changes under it.
+    with TestClient(
+        create_app(settings, factory, jobs=JobRegistry()), base_url="https://testserver"
+    ) as test_client:
         yield test_client

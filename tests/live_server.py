@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.app import create_app
 from openbwv.config import Settings
+from openbwv.jobs import JobRegistry
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -27,7 +28,7 @@ def _free_port() -> int:
 @contextmanager
 def serve(settings: Settings, factory: sessionmaker[Session]) -> Iterator[str]:
     """Serve the app on loopback and yield its base URL; browsers accept Secure cookies there."""
-    app = create_app(settings, factory)
+    app = create_app(settings, factory, jobs=JobRegistry())
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=_free_port(), log_config=None))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.app import ROUTERS
-from openbwv.auth.deps import RequirePermission, public
+from openbwv.auth.deps import RequirePermission, RequirePermissionUnlessPublic, public
+from openbwv.config import Settings
 from openbwv.policy import ROLE_PERMISSIONS, Permission, Role
 from tests.builders import headers_for
 
@@ -40,6 +41,13 @@ def declared_permission(route: APIRoute) -> Permission | None:
     raise AssertionError(f"{route.path} declares neither a permission nor Public")
 
 
+def public_setting(route: APIRoute) -> str | None:
+    """The setting that opens a route to anonymous callers, if it has one."""
+    calls = list(_walk(route.dependant))
+    settings = [c.setting for c in calls if isinstance(c, RequirePermissionUnlessPublic)]
+    return settings[0] if settings else None
+
+
 def _request(client: TestClient, route: APIRoute, headers: dict[str, str]) -> int:
     method = sorted(route.methods or ())[0]
     path = re.sub(r"\{[^}]+\}", "x", route.path)
@@ -58,6 +66,16 @@ def test_every_route_declares_a_permission_or_public() -> None:
     assert public_paths == {"/api/v1/auth/token", "/login"}
 
 
+def test_only_the_audit_log_contract_can_be_opened_to_anonymous_callers() -> None:
+    opened = {r.path: public_setting(r) for r in _all_routes() if public_setting(r)}
+    assert opened == {
+        "/api/v1/audit/checkpoint": "audit_public_checkpoints",
+        "/api/v1/audit/proof/inclusion": "audit_public_checkpoints",
+        "/api/v1/audit/proof/consistency": "audit_public_checkpoints",
+        "/api/v1/audit/entries": "audit_public_entries",
+    }
+
+
 PROTECTED = [r for r in _all_routes() if declared_permission(r) is not None]
 
 
@@ -65,14 +83,21 @@ PROTECTED = [r for r in _all_routes() if declared_permission(r) is not None]
     "route", PROTECTED, ids=[f"{sorted(r.methods or ())[0]} {r.path}" for r in PROTECTED]
 )
 def test_route_refuses_anonymous_and_every_role_without_its_permission(
-    route: APIRoute, client: TestClient, factory: sessionmaker[Session]
+    route: APIRoute, client: TestClient, factory: sessionmaker[Session], settings: Settings
 ) -> None:
+    """Routes the force has opened to the public (by default, the audit log's checkpoints and
+    proofs) let everyone through instead."""
     permission = declared_permission(route)
+    setting = public_setting(route)
+    opened = setting is not None and getattr(settings, setting)
     anonymous = _request(client, route, {})
-    assert anonymous == (401 if route.path.startswith("/api/") else 303)
+    if opened:
+        assert anonymous not in (401, 403)
+    else:
+        assert anonymous == (401 if route.path.startswith("/api/") else 303)
     for role in Role:
         status = _request(client, route, headers_for(factory, role))
-        if permission in ROLE_PERMISSIONS[role]:
+        if opened or permission in ROLE_PERMISSIONS[role]:
             assert status not in (401, 403), f"{role} should pass {route.path}"
         else:
             assert status == 403, f"{role} should be refused {route.path}, got {status}"

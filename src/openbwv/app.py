@@ -18,6 +18,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from openbwv import __version__
+from openbwv.audit import jobs as audit_jobs
+from openbwv.audit.api import router as audit_api
+from openbwv.audit.pages import router as audit_pages
 from openbwv.auth import LoginPolicy, Public
 from openbwv.auth.api import router as auth_api
 from openbwv.auth.pages import router as auth_pages
@@ -31,6 +34,7 @@ from openbwv.fleet.training.api import router as training_api
 from openbwv.fleet.training.pages import router as training_pages
 from openbwv.jobs import JobRegistry, Worker
 from openbwv.observability import Metrics, request_middleware
+from openbwv.people import colleagues
 from openbwv.people.api import router as people_api
 from openbwv.people.pages import router as people_pages
 from openbwv.web.pages import router as web_pages
@@ -44,21 +48,24 @@ ROUTERS = (
     people_api,
     fleet_api,
     training_api,
+    audit_api,
     auth_pages,
     people_pages,
     fleet_pages,
     training_pages,
+    audit_pages,
     web_pages,
 )
 # Each domain's `jobs.registry`, as it gains background work.
 JOB_REGISTRIES: tuple[JobRegistry, ...] = (fleet_jobs.registry,)
 
 
-def all_jobs() -> JobRegistry:
+def all_jobs(settings: Settings) -> JobRegistry:
     """Every domain's tasks, schedules and start-up sweeps: what a worker runs."""
     merged = JobRegistry()
     for registry in JOB_REGISTRIES:
         merged.include(registry)
+    merged.include(audit_jobs.registry_for(settings, footage_relation=colleagues.footage_relation))
     return merged
 
 
@@ -126,7 +133,7 @@ def create_app(
         if not (settings.is_sqlite or settings.run_worker_in_process):
             yield
             return
-        worker = Worker(settings, jobs or all_jobs(), factory=app.state.session_factory)
+        worker = Worker(settings, jobs or all_jobs(settings), factory=app.state.session_factory)
         await worker.start()
         try:
             yield

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from openbwv.audit.cli import audit_app
 from openbwv.config import ConfigError, Settings, load_settings
 from openbwv.db import make_engine, make_session_factory, transaction
 from openbwv.errors import OpenbwvError
@@ -29,6 +30,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(training_app, name="training")
 app.add_typer(import_app, name="import")
+app.add_typer(audit_app, name="audit")
 
 
 def _upgraded_settings() -> Settings:
@@ -63,7 +65,7 @@ async def _work_until_signalled(settings: Settings, batch_size: int) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await run_worker(settings, all_jobs(), stop=stop, batch_size=batch_size)
+    await run_worker(settings, all_jobs(settings), stop=stop, batch_size=batch_size)
 
 
 @app.command()

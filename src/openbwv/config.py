@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     force_name: str = "West Midlands Police"
     # With PostgreSQL, `openbwv worker` processes run the jobs unless this puts one in the web app.
     run_worker_in_process: bool = False
+    audit_log_origin: str = "openbwv.local/audit"
+    audit_public_checkpoints: bool = True
+    audit_public_entries: bool = False
 
     @field_validator("database_url")
     @classmethod
@@ -52,6 +55,14 @@ class Settings(BaseSettings):
     def _check_storage_url(cls, value: str) -> str:
         if value and urlparse(value).scheme not in SUPPORTED_STORAGE_SCHEMES:
             raise ValueError(f"the scheme must be one of {', '.join(SUPPORTED_STORAGE_SCHEMES)}")
+        return value
+
+    @field_validator("audit_log_origin")
+    @classmethod
+    def _check_audit_log_origin(cls, value: str) -> str:
+        # The origin is also the signing key's name, which signed notes restrict.
+        if not value or "+" in value or any(c.isspace() or c < " " for c in value):
+            raise ValueError("must be non-empty, without spaces, '+' or control characters")
         return value
 
     @field_validator("log_level")

@@ -26,6 +26,7 @@ class Role(StrEnum):
 
 
 class Permission(StrEnum):
+    AUDIT_ALERT_READ = "audit:alert:read"
     AUDIT_EVENT_READ = "audit:event:read"
     FLEET_DEVICE_READ = "fleet:device:read"
     FLEET_DEVICE_WRITE = "fleet:device:write"
@@ -57,7 +58,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OFFICER: _EVERYONE,
     Role.PANEL_MEMBER: _EVERYONE,
     Role.PCC_OFFICE: _EVERYONE,
-    Role.PROFESSIONAL_STANDARDS: _FLEET_READERS | {Permission.AUDIT_EVENT_READ},
+    Role.PROFESSIONAL_STANDARDS: _FLEET_READERS | {Permission.AUDIT_ALERT_READ, Permission.AUDIT_EVENT_READ},
     Role.PROSECUTOR: _EVERYONE,
     Role.SUPERVISOR: _FLEET_READERS,
     Role.TRAINING_MANAGER: _FLEET_READERS

@@ -60,6 +60,17 @@ class TestModuleIndependence:
                 imported.update(alias.name for alias in node.names)
         assert imported <= {"__future__", "annotations", "hashlib", "collections.abc", "Sequence"}
 
+    @pytest.mark.parametrize("module", ["verification", "proof_file", "canonical"])
+    def test_the_log_checker_uses_neither_the_tree_builder_nor_the_sequencer(self, module: str) -> None:
+        source = Path(verify.__file__).with_name(f"{module}.py").read_text()
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)
+        assert not {n for n in names if n.split(".")[-1] in {"merkle", "log", "proofs"} or ".merkle" in n}
+
 
 class TestLeafHash:
     def test_matches_reference_leaf_hashes(self) -> None:
@@ -89,6 +100,30 @@ class TestRootFromLeafHashes:
     def test_rejects_hash_of_the_wrong_length(self) -> None:
         with pytest.raises(ValueError, match="leaf hash 1"):
             verify.root_from_leaf_hashes([bytes(32), bytes(31)])
+
+
+class TestStreamingRoot:
+    def test_matches_reference_roots_after_every_leaf(self) -> None:
+        stream = verify.StreamingRoot()
+        assert stream.root() == ROOTS[0]
+        for size, leaf in enumerate(LEAVES, start=1):
+            stream.append(verify.leaf_hash(leaf))
+            assert (stream.size, stream.root()) == (size, ROOTS[size])
+
+    def test_agrees_with_the_recursive_definition(self) -> None:
+        rng = random.Random(12)
+        hashes = [rng.randbytes(32) for _ in range(300)]
+        stream = verify.StreamingRoot()
+        for size, digest in enumerate(hashes, start=1):
+            stream.append(digest)
+            if size < 70 or size % 37 == 0:
+                assert stream.root() == verify.root_from_leaf_hashes(hashes[:size]), size
+
+    def test_rejects_hash_of_the_wrong_length(self) -> None:
+        stream = verify.StreamingRoot()
+        stream.append(bytes(32))
+        with pytest.raises(ValueError, match="leaf hash 1"):
+            stream.append(bytes(33))
 
 
 class TestVerifyInclusion:

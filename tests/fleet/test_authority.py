@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.app import all_jobs
+from openbwv.config import Settings
 from openbwv.db import transaction, utcnow
 from openbwv.fleet import find_authority_exceptions, issues, run_daily_authority_check, training
 from openbwv.fleet.jobs import DAILY_AUTHORITY_CHECK, daily_authority_check
@@ -76,6 +77,6 @@ class TestDailyJob:
         assert [line.collar_number for line in found.lapsing] == ["5150"]
         assert counts == [2, 2], "one notice for the officer and one for their unit's supervisors, once"
 
-    def test_the_app_registers_it_as_a_nightly_schedule(self) -> None:
-        schedule = all_jobs().schedules[DAILY_AUTHORITY_CHECK]
+    def test_the_app_registers_it_as_a_nightly_schedule(self, settings: Settings) -> None:
+        schedule = all_jobs(settings).schedules[DAILY_AUTHORITY_CHECK]
         assert schedule.cron == "5 2 * * *"

@@ -4,6 +4,8 @@ from enum import StrEnum
 
 
 class AuditAction(StrEnum):
+    AUDIT_ALERT_RAISED = "audit:alert:raised"
+    AUDIT_LOG_VERIFIED = "audit:log:verified"
     AUTH_LOGIN_FAILED = "auth:login:failed"
     AUTH_LOGIN_LOCKED_OUT = "auth:login:locked_out"
     AUTH_LOGIN_SUCCEEDED = "auth:login:succeeded"

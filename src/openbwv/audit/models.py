@@ -2,22 +2,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openbwv.db import Base
+
+# SQLite makes an ``INTEGER PRIMARY KEY`` the row id; ``BIGINT`` would add a second index.
+_BIG_ID = BigInteger().with_variant(Integer, "sqlite")
 
 
 class AuditEvent(Base):
     """One security-relevant event. Rows are only ever inserted, never updated or deleted.
 
-    ``id`` orders events as they were committed; the transparency log takes them as leaves in that
-    order, so every column that describes the event is immutable after insert.
+    Every column that describes the event is immutable after insert: the transparency log hashes
+    them into the event's leaf. ``id`` does not give the log's order (on PostgreSQL ids from the
+    sequence can commit out of order); ``audit_leaf.leaf_index`` does.
     """
 
     __tablename__ = "audit_event"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True)
     occurred_at: Mapped[datetime]
     actor_username: Mapped[str] = mapped_column(String(150))
     actor_user_id: Mapped[int | None]
@@ -34,3 +38,70 @@ class AuditEvent(Base):
         Index("ix_audit_event_action_occurred", "action", "occurred_at"),
         Index("ix_audit_event_target", "target_type", "target_id"),
     )
+
+
+class AuditPending(Base):
+    """Events committed but not yet in the log: a work queue that a database trigger fills.
+
+    The trigger queues every inserted event whatever code path wrote it; the sequencer takes rows
+    in event id order and deletes them once their events are leaves. The queue, not an anti-join
+    over all events, is what keeps each sequencing run proportional to the backlog.
+    """
+
+    __tablename__ = "audit_pending"
+
+    event_id: Mapped[int] = mapped_column(_BIG_ID, primary_key=True, autoincrement=False)
+
+
+class AuditLeaf(Base):
+    """The log's order: leaf ``leaf_index`` is event ``event_id``, whose canonical bytes hash to
+    ``leaf_hash`` (RFC 9162 leaf hash). The leaf hashes are also the tree's level 0."""
+
+    __tablename__ = "audit_leaf"
+
+    leaf_index: Mapped[int] = mapped_column(_BIG_ID, primary_key=True, autoincrement=False)
+    event_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class AuditTreeNode(Base):
+    """Hash of the complete subtree ``(level, idx)`` for level 1 and up: written once, never changed.
+
+    Node ``(k, i)`` covers leaves ``[i * 2**k, (i + 1) * 2**k)``. Roots and proofs for any tree size
+    are folded from O(log n) of these (see ``openbwv.audit.merkle``).
+    """
+
+    __tablename__ = "audit_tree_node"
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class AuditCheckpoint(Base):
+    """A signed tree head, kept for ever: ``note`` is the C2SP checkpoint signed note."""
+
+    __tablename__ = "audit_checkpoint"
+
+    tree_size: Mapped[int] = mapped_column(_BIG_ID, primary_key=True, autoincrement=False)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(Text)
+
+
+class AuditVerification(Base):
+    """The outcome of one run of the independent verifier, shown on the auditor's pages."""
+
+    __tablename__ = "audit_verification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime]
+    run_by: Mapped[str] = mapped_column(String(150))
+    ok: Mapped[bool]
+    leaves_checked: Mapped[int] = mapped_column(BigInteger)
+    checkpoints_checked: Mapped[int]
+    first_bad_leaf: Mapped[int | None] = mapped_column(BigInteger)
+    message: Mapped[str] = mapped_column(Text)

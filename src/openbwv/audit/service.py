@@ -69,6 +69,8 @@ class EventFilter:
     action: str | None = None
     target_type: str | None = None
     target_id: str | None = None
+    reason: str | None = None
+    """Words the reason contains, in any case."""
     since: datetime | None = None
     until: datetime | None = None
 
@@ -79,11 +81,17 @@ def list_events(db: Session, *, where: EventFilter, limit: int, offset: int) -> 
     if where.actor:
         query = query.where(AuditEvent.actor_username == where.actor)
     if where.action:
-        query = query.where(AuditEvent.action == where.action)
+        # ``footage:*`` finds a family of actions; anything else is one action.
+        if where.action.endswith("*"):
+            query = query.where(AuditEvent.action.startswith(where.action[:-1], autoescape=True))
+        else:
+            query = query.where(AuditEvent.action == where.action)
     if where.target_type:
         query = query.where(AuditEvent.target_type == where.target_type)
     if where.target_id:
         query = query.where(AuditEvent.target_id == where.target_id)
+    if where.reason:
+        query = query.where(AuditEvent.reason.icontains(where.reason, autoescape=True))
     if where.since:
         query = query.where(AuditEvent.occurred_at >= where.since)
     if where.until:

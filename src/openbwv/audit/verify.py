@@ -114,3 +114,36 @@ def verify_consistency(
         fn >>= 1
         sn >>= 1
     return sn == 0 and fr == first_root and sr == second_root
+
+
+class StreamingRoot:
+    """Roots of a growing list of leaves, in one pass: for checking many checkpoints while reading
+    a log once. Holds the hashes of the perfect subtrees covering the leaves so far, largest first
+    (O(log n) memory); ``root()`` folds them right to left as RFC 9162's MTH splits.
+
+    Raises ``ValueError`` for a leaf hash that is not 32 bytes long.
+    """
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._subtrees: list[tuple[int, bytes]] = []
+
+    def append(self, leaf_hash: bytes) -> None:
+        if len(leaf_hash) != HASH_SIZE:
+            raise ValueError(f"leaf hash {self.size} has {len(leaf_hash)} bytes, not {HASH_SIZE}")
+        subtrees = self._subtrees
+        subtrees.append((1, leaf_hash))
+        while len(subtrees) > 1 and subtrees[-1][0] == subtrees[-2][0]:
+            width, right = subtrees.pop()
+            _, left = subtrees.pop()
+            subtrees.append((2 * width, _interior(left, right)))
+        self.size += 1
+
+    def root(self) -> bytes:
+        """MTH of the leaves appended so far."""
+        if not self._subtrees:
+            return hashlib.sha256(b"").digest()
+        result = self._subtrees[-1][1]
+        for _, digest in reversed(self._subtrees[:-1]):
+            result = _interior(digest, result)
+        return result

@@ -1,6 +1,14 @@
 """Accounts, sign-in, tokens, and the dependencies routes use to declare who may call them."""
 
-from openbwv.auth.deps import SESSION_COOKIE, Public, Require, RequirePermission, current_actor
+from openbwv.auth.deps import (
+    SESSION_COOKIE,
+    Public,
+    Require,
+    RequirePermission,
+    RequirePermissionUnlessPublic,
+    RequireUnlessPublic,
+    current_actor,
+)
 from openbwv.auth.models import UserAccount
 from openbwv.auth.service import (
     LoginPolicy,
@@ -24,6 +32,8 @@ __all__ = [
     "Public",
     "Require",
     "RequirePermission",
+    "RequirePermissionUnlessPublic",
+    "RequireUnlessPublic",
     "UserAccount",
     "actor_for",
     "check_password_strength",

@@ -10,6 +10,7 @@ from fastapi.security import OAuth2PasswordBearer
 from openbwv import audit
 from openbwv.audit import AuditAction, Target
 from openbwv.auth.service import resolve_token
+from openbwv.config import Settings
 from openbwv.db import Db, get_session_factory
 from openbwv.errors import Forbidden, Unauthenticated
 from openbwv.policy import Actor, Permission, can
@@ -33,6 +34,12 @@ def current_actor(request: Request, db: Db, bearer: str | None = Depends(_bearer
     return actor
 
 
+def optional_actor(request: Request, db: Db, bearer: str | None = Depends(_bearer)) -> Actor | None:
+    """The signed-in caller, or None for an anonymous one (or one whose token is not valid)."""
+    raw = raw_credential(request, bearer)
+    return resolve_token(db, raw) if raw else None
+
+
 class RequirePermission:
     """A route's declared permission; the permission-matrix test reads ``permission`` off each route."""
 
@@ -52,9 +59,39 @@ class RequirePermission:
         return actor
 
 
+class RequirePermissionUnlessPublic(RequirePermission):
+    """``permission`` as usual, except that while the boolean setting ``setting`` is on, anyone may
+    call the route, signed in or not: for what the force chooses to publish. The route receives the
+    caller's ``Actor``, or None for an anonymous caller."""
+
+    def __init__(self, permission: Permission, setting: str) -> None:
+        if (
+            Settings.model_fields.get(setting) is None
+            or Settings.model_fields[setting].annotation is not bool
+        ):
+            raise ValueError(f"{setting} is not a boolean setting")
+        super().__init__(permission)
+        self.setting = setting
+
+    # The override widens the return type to allow anonymous callers, hence the ignore.
+    def __call__(  # type: ignore[override]
+        self, request: Request, actor: Actor | None = Depends(optional_actor)
+    ) -> Actor | None:
+        if getattr(request.app.state.settings, self.setting):
+            return actor
+        if actor is None:
+            raise Unauthenticated("Sign in to continue.")
+        return super().__call__(request, actor)
+
+
 def Require(permission: Permission) -> Any:  # noqa: N802 - reads as a declaration in signatures
     """Declare that a route needs ``permission``; the route receives the calling ``Actor``."""
     return Depends(RequirePermission(permission))
+
+
+def RequireUnlessPublic(permission: Permission, setting: str) -> Any:  # noqa: N802 - a declaration
+    """Declare that a route needs ``permission`` unless the force has turned ``setting`` on."""
+    return Depends(RequirePermissionUnlessPublic(permission, setting))
 
 
 def public() -> None:

@@ -49,6 +49,8 @@ NAVIGATION: list[NavItem] = [
     NavItem("Roll-out", "/fleet/rollout", Permission.FLEET_DEVICE_READ),
     NavItem("Taser authority", "/training/expiry", Permission.TRAINING_RECORD_READ),
     NavItem("Training", "/training", Permission.TRAINING_RECORD_READ),
+    NavItem("Audit", "/audit", Permission.AUDIT_EVENT_READ),
+    NavItem("Alerts", "/audit/alerts", Permission.AUDIT_ALERT_READ),
 ]
 
 

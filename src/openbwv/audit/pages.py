@@ -1,0 +1,167 @@
+"""The auditor's pages: search events, one event with its proof, the log's checkpoint and verification,
+and professional standards' alerts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+from urllib.parse import quote_plus
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from openbwv.audit import evidence, log, misuse, proofs, verification
+from openbwv.audit.api import b64
+from openbwv.audit.service import EventFilter, list_events
+from openbwv.auth import Require
+from openbwv.config import Settings
+from openbwv.db import Db, SessionFactory
+from openbwv.errors import Conflict, InvalidInput
+from openbwv.paging import Paging
+from openbwv.policy import Actor, Permission
+from openbwv.web.csrf import check_csrf
+from openbwv.web.render import query_builder, render
+
+router = APIRouter(include_in_schema=False)
+TIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%d")
+
+
+def _moment(field: str, value: str | None) -> datetime | None:
+    """A form's ``datetime-local`` or date value, read as UTC."""
+    if not value:
+        return None
+    for pattern in TIME_FORMATS:
+        try:
+            return datetime.strptime(value, pattern).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    raise InvalidInput(field, "give a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:MM)")
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def events_page(
+    request: Request,
+    db: Db,
+    paging: Paging,
+    actor_name: Annotated[str | None, Query(alias="actor", max_length=150)] = None,
+    action: Annotated[str | None, Query(max_length=80)] = None,
+    target_type: Annotated[str | None, Query(max_length=60)] = None,
+    target_id: Annotated[str | None, Query(max_length=120)] = None,
+    reason: Annotated[str | None, Query(max_length=200)] = None,
+    since: Annotated[str | None, Query(max_length=20)] = None,
+    until: Annotated[str | None, Query(max_length=20)] = None,
+    actor: Actor = Require(Permission.AUDIT_EVENT_READ),
+) -> HTMLResponse:
+    """Search the audit trail by actor, action, target, reason and time."""
+    where = EventFilter(
+        actor=actor_name or None,
+        action=action or None,
+        target_type=target_type or None,
+        target_id=target_id or None,
+        reason=reason or None,
+        since=_moment("since", since),
+        until=_moment("until", until),
+    )
+    events, total = list_events(db, where=where, limit=paging.limit, offset=paging.offset)
+    context = {
+        "title": "Audit trail",
+        "events": events,
+        "leaves": proofs.leaf_indexes(db, [e.id for e in events]),
+        "total": total,
+        "limit": paging.limit,
+        "offset": paging.offset,
+        "form": {
+            "actor": actor_name,
+            "action": action,
+            "target_type": target_type,
+            "target_id": target_id,
+            "reason": reason,
+            "since": since,
+            "until": until,
+        },
+        "query_for": query_builder(request),
+    }
+    return render(request, "audit/events.html", context, actor=actor)
+
+
+@router.get("/audit/events/{event_id}", response_class=HTMLResponse)
+def event_page(
+    request: Request, event_id: int, db: Db, actor: Actor = Require(Permission.AUDIT_EVENT_READ)
+) -> HTMLResponse:
+    """One event, its leaf, and its inclusion proof in the latest checkpoint, checked as the page is drawn."""
+    verifier = log.log_signer(_settings(request)).verifier()
+    found = evidence.event_evidence(db, event_id, verifier=verifier)
+    context = {
+        "title": f"Audit event {event_id}",
+        "e": found,
+        "leaf_text": found.leaf.decode("utf-8"),
+        "proof": [b64(digest) for digest in found.proof],
+    }
+    return render(request, "audit/event.html", context, actor=actor)
+
+
+@router.get("/audit/events/{event_id}/proof")
+def event_proof_file(event_id: int, db: Db, actor: Actor = Require(Permission.AUDIT_EVENT_READ)) -> Response:
+    """The event's C2SP tlog-proof file, to keep with a court bundle or give to a complainant."""
+    leaf_index = proofs.leaf_indexes(db, [event_id]).get(event_id)
+    if leaf_index is None:
+        raise Conflict("This event is not in the log yet; it is added within seconds.")
+    _, text = evidence.tlog_proof(db, leaf_index=leaf_index)
+    disposition = f'attachment; filename="audit-event-{event_id}.tlog-proof"'
+    return Response(
+        text, media_type="text/plain; charset=utf-8", headers={"Content-Disposition": disposition}
+    )
+
+
+@router.get("/audit/checkpoint", response_class=HTMLResponse)
+def checkpoint_page(
+    request: Request,
+    db: Db,
+    notice: Annotated[str | None, Query(max_length=300)] = None,
+    actor: Actor = Require(Permission.AUDIT_EVENT_READ),
+) -> HTMLResponse:
+    """The latest signed checkpoint, the key that checks it, and the last verification's outcome."""
+    recent, _ = proofs.list_checkpoints(db, limit=10, offset=0)
+    context = {
+        "title": "Audit log checkpoint",
+        "status": evidence.log_status(db),
+        "verifier_key": log.verifier_key(_settings(request)),
+        "recent": [(checkpoint, b64(checkpoint.root_hash)) for checkpoint in recent],
+        "run": verification.latest_verification(db),
+        "limit": verification.ON_DEMAND_LIMIT,
+        "notice": notice,
+    }
+    return render(request, "audit/checkpoint.html", context, actor=actor)
+
+
+@router.post("/audit/verify", dependencies=[Depends(check_csrf)])
+def verify_now(
+    request: Request, factory: SessionFactory, actor: Actor = Require(Permission.AUDIT_EVENT_READ)
+) -> Response:
+    """Run the independent verifier now (for logs small enough to check while the browser waits)."""
+    settings = _settings(request)
+    verifier = log.log_signer(settings).verifier()
+    report = verification.verify_on_demand(factory, settings, actor=actor, verifier=verifier)
+    return RedirectResponse(f"/audit/checkpoint?notice={quote_plus(report.summary()[:300])}", status_code=303)
+
+
+@router.get("/audit/alerts", response_class=HTMLResponse)
+def alerts_page(
+    request: Request, db: Db, paging: Paging, actor: Actor = Require(Permission.AUDIT_ALERT_READ)
+) -> HTMLResponse:
+    """Misuse alerts raised for professional standards, newest first."""
+    alerts, total = misuse.list_alerts(db, limit=paging.limit, offset=paging.offset)
+    context = {
+        "title": "Misuse alerts",
+        "alerts": alerts,
+        "total": total,
+        "limit": paging.limit,
+        "offset": paging.offset,
+        "query_for": query_builder(request),
+    }
+    return render(request, "audit/alerts.html", context, actor=actor)

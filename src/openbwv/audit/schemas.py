@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class CheckpointOut(BaseModel):
+    tree_size: int
+    root_hash: str = Field(description="Standard base64 of the RFC 9162 root hash.")
+    timestamp: datetime = Field(description="When the checkpoint was signed (not part of the signed note).")
+    note: str = Field(description="The C2SP tlog-checkpoint signed note.")
+    verifier_key: str = Field(description="The C2SP signed-note verifier key that checks the note.")
+
+
+class EntryOut(BaseModel):
+    leaf_index: int
+    event_id: int
+    occurred_at: datetime
+    actor_username: str
+    actor_user_id: int | None
+    action: str
+    target_type: str | None
+    target_id: str | None
+    reason: str | None
+    details: Any
+    client_address: str | None
+    request_id: str | None
+    leaf_b64: str = Field(
+        description="Base64 of the exact canonical bytes whose RFC 9162 leaf hash is in the tree."
+    )
+
+
+class EntriesOut(BaseModel):
+    entries: list[EntryOut]
+
+
+class InclusionProofOut(BaseModel):
+    leaf_index: int
+    tree_size: int
+    audit_path: list[str] = Field(description="Base64 hashes, leaf end first (RFC 9162 section 2.1.3).")
+
+
+class ConsistencyProofOut(BaseModel):
+    first: int
+    second: int
+    consistency: list[str] = Field(description="Base64 hashes (RFC 9162 section 2.1.4).")
+
+
+class AlertOut(BaseModel):
+    event_id: int
+    raised_at: datetime
+    rule: str
+    subject: str
+    summary: str
+    event_ids: list[int]

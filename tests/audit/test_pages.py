@@ -1,0 +1,184 @@
+"""The auditor's pages: search, one event with its checked proof, checkpoint and verification, alerts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from openbwv import audit
+from openbwv.audit import log, misuse, proof_file, proofs
+from openbwv.audit.models import AuditEvent
+from openbwv.config import Settings
+from openbwv.db import transaction
+from openbwv.policy import Actor, Role
+from tests.audit.helpers import publish, record_events
+from tests.builders import headers_for
+
+HTML = {"Accept": "text/html"}
+CSRF = "page-csrf-token"
+
+
+@pytest.fixture
+def auditor(factory: sessionmaker[Session]) -> dict[str, str]:
+    return {**headers_for(factory, Role.AUDITOR, username="auditor1"), **HTML}
+
+
+class TestEventsPage:
+    def test_anonymous_is_sent_to_sign_in_and_officers_refused(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        assert client.get("/audit", headers=HTML, follow_redirects=False).status_code == 303
+        assert client.get("/audit", headers={**headers_for(factory), **HTML}).status_code == 403
+
+    def test_lists_events_newest_first_with_their_leaves(
+        self, client: TestClient, factory: sessionmaker[Session], settings: Settings, auditor: dict[str, str]
+    ) -> None:
+        ids = record_events(factory, 3)
+        publish(factory, settings)
+        queued = record_events(factory, 1, reason="Late entry")
+        page = client.get("/audit", params={"actor": "asmith"}, headers=auditor).text
+        assert "4 events" in page
+        assert page.index(f'href="/audit/events/{queued[0]}"') < page.index(f'href="/audit/events/{ids[0]}"')
+        assert "<td>queued</td>" in page
+
+    @pytest.mark.parametrize(
+        ("params", "expected"),
+        [
+            ({"reason": "RECORD 1"}, 1),
+            ({"action": "people:*"}, 3),
+            ({"action": "people:officer"}, 0),
+            ({"target_type": "officer", "target_id": "1002"}, 1),
+            ({"since": "2000-01-01", "until": "2100-01-01T00:00"}, 3),
+            ({"until": "2000-01-01"}, 0),
+        ],
+    )
+    def test_filters(
+        self,
+        client: TestClient,
+        factory: sessionmaker[Session],
+        auditor: dict[str, str],
+        params: dict[str, str],
+        expected: int,
+    ) -> None:
+        record_events(factory, 3)
+        page = client.get("/audit", params={"actor": "asmith", **params}, headers=auditor).text
+        assert f"{expected} event{'' if expected == 1 else 's'}" in page
+
+    def test_a_malformed_time_is_422(self, client: TestClient, auditor: dict[str, str]) -> None:
+        response = client.get("/audit", params={"since": "yesterday"}, headers=auditor)
+        assert response.status_code == 422
+        assert "give a date" in response.text
+
+
+class TestEventPage:
+    def test_an_event_in_a_signed_tree_is_verified_on_the_page(
+        self, client: TestClient, factory: sessionmaker[Session], settings: Settings, auditor: dict[str, str]
+    ) -> None:
+        ids = record_events(factory, 6)
+        publish(factory, settings)
+        with factory() as db:
+            leaf = proofs.leaf_indexes(db, [ids[4]])[ids[4]]
+        page = client.get(f"/audit/events/{ids[4]}", headers=auditor).text
+        assert f"Verified: leaf {leaf} of the signed tree of" in page
+        assert "&#34;format&#34;:&#34;openbwv-audit-event/1&#34;" in page
+        assert "Download the proof file" in page
+
+    def test_a_queued_event_says_so(
+        self, client: TestClient, factory: sessionmaker[Session], auditor: dict[str, str]
+    ) -> None:
+        (event_id,) = record_events(factory, 1)
+        assert (
+            "Queued: the log adds this event within seconds."
+            in client.get(f"/audit/events/{event_id}", headers=auditor).text
+        )
+
+    def test_an_edited_event_is_shown_as_not_verified(
+        self, client: TestClient, factory: sessionmaker[Session], settings: Settings, auditor: dict[str, str]
+    ) -> None:
+        ids = record_events(factory, 3)
+        publish(factory, settings)
+        with transaction(factory) as db:
+            db.execute(update(AuditEvent).where(AuditEvent.id == ids[1]).values(reason="Edited"))
+        page = client.get(f"/audit/events/{ids[1]}", headers=auditor).text
+        assert "NOT verified" in page
+
+    def test_an_unknown_event_is_404(self, client: TestClient, auditor: dict[str, str]) -> None:
+        assert client.get("/audit/events/999999", headers=auditor).status_code == 404
+
+    def test_the_proof_file_checks_offline(
+        self, client: TestClient, factory: sessionmaker[Session], settings: Settings, auditor: dict[str, str]
+    ) -> None:
+        ids = record_events(factory, 5)
+        publish(factory, settings)
+        response = client.get(f"/audit/events/{ids[2]}/proof", headers=auditor)
+        assert response.status_code == 200
+        assert response.headers["content-disposition"].endswith('.tlog-proof"')
+        verifier = log.log_signer(settings).verifier()
+        checked = proof_file.check_proof(proof_file.parse_proof(response.text), verifier=verifier)
+        assert b'"reason":"Correcting record 2"' in checked.leaf
+
+    def test_no_proof_file_before_the_event_is_logged(
+        self, client: TestClient, factory: sessionmaker[Session], auditor: dict[str, str]
+    ) -> None:
+        (event_id,) = record_events(factory, 1)
+        assert client.get(f"/audit/events/{event_id}/proof", headers=auditor).status_code == 409
+
+
+class TestCheckpointPage:
+    def test_shows_the_checkpoint_key_and_verifies_on_demand(
+        self, client: TestClient, factory: sessionmaker[Session], settings: Settings, auditor: dict[str, str]
+    ) -> None:
+        client.cookies.set("openbwv_csrf", CSRF)
+        record_events(factory, 4)
+        checkpoint = publish(factory, settings)
+        page = client.get("/audit/checkpoint", headers=auditor).text
+        assert f'data-testid="tree-size">{checkpoint.tree_size}<' in page
+        assert log.verifier_key(settings) in page
+        assert "Not verified yet." in page
+        response = client.post("/audit/verify", data={"csrf_token": CSRF}, headers=auditor)
+        assert response.status_code == 200
+        assert "OK: " in response.text and "leaves match their events" in response.text
+        assert "Run by auditor1" in response.text
+
+    def test_verify_needs_the_form_token(self, client: TestClient, auditor: dict[str, str]) -> None:
+        client.cookies.set("openbwv_csrf", CSRF)
+        assert client.post("/audit/verify", data={"csrf_token": "other"}, headers=auditor).status_code == 403
+
+    def test_a_failed_verification_is_shown(
+        self, client: TestClient, factory: sessionmaker[Session], settings: Settings, auditor: dict[str, str]
+    ) -> None:
+        ids = record_events(factory, 3)
+        publish(factory, settings)
+        with transaction(factory) as db:
+            db.execute(update(AuditEvent).where(AuditEvent.id == ids[0]).values(action="auth:logout"))
+        client.cookies.set("openbwv_csrf", CSRF)
+        page = client.post("/audit/verify", data={"csrf_token": CSRF}, headers=auditor).text
+        assert "FAILED: leaf " in page and "no longer matches its leaf hash" in page
+
+
+class TestAlertsPage:
+    def test_professional_standards_sees_alerts_and_the_navigation(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        now = datetime.now(UTC)
+        with transaction(factory) as db:
+            for _ in range(10):
+                audit.record(
+                    db,
+                    actor=Actor(username="jbloggs"),
+                    action=audit.AuditAction.AUTH_LOGIN_FAILED,
+                    target=audit.Target("user", "jbloggs"),
+                )
+        misuse.run_misuse_rules(factory, now=now + timedelta(seconds=1))
+        headers = {**headers_for(factory, Role.PROFESSIONAL_STANDARDS), **HTML}
+        page = client.get("/audit/alerts", headers=headers).text
+        assert "10 failed sign-ins for user jbloggs within 15 minutes" in page
+        assert 'href="/audit/alerts"' in page and 'href="/audit"' in page
+
+    def test_auditors_do_not_get_alerts(self, client: TestClient, auditor: dict[str, str]) -> None:
+        assert client.get("/audit/alerts", headers=auditor).status_code == 403
+        assert 'href="/audit/alerts"' not in client.get("/audit", headers=auditor).text
