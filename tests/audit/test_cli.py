@@ -62,7 +62,7 @@ class TestVerify:
     ) -> None:
         code, out = verify_output(cli, capsys)
         assert code == 0, out
-        assert out.startswith("OK: 12 leaves match their events and all 2 signed checkpoints")
+        assert out.startswith("OK: 12 leaves match their events and all 2 signed checkpoints hold")
         with factory() as db:
             run = db.scalars(select(AuditVerification)).one()
             assert run.ok and run.leaves_checked == 12 and run.run_by == "system"

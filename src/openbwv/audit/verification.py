@@ -77,9 +77,14 @@ class Report:
 
     def summary(self) -> str:
         if self.ok:
+            checkpoints = (
+                "1 signed checkpoint holds"
+                if self.checkpoints == 1
+                else (f"all {self.checkpoints:,} signed checkpoints hold")
+            )
             return (
-                f"OK: {self.leaves:,} leaves match their events and all {self.checkpoints:,} signed "
-                f"checkpoints ({self.queued:,} events queued for the log)."
+                f"OK: {self.leaves:,} leaves match their events and {checkpoints} "
+                f"({self.queued:,} events queued for the log)."
             )
         where = f" First bad leaf index: {self.first_bad_leaf}." if self.first_bad_leaf is not None else ""
         return f"FAILED: {self.problems[0]}{where}"
