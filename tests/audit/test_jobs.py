@@ -44,4 +44,6 @@ class TestAuditJobs:
         with factory() as db:
             events = db.scalar(select(func.count()).select_from(AuditEvent))
         assert events is not None and events >= 3
-        assert _checkpoint_sizes(factory) == [events], "one checkpoint covering every event, the sweeps' own too"
+        assert _checkpoint_sizes(factory) == [events], (
+            "one checkpoint covering every event, the sweeps' own too"
+        )
