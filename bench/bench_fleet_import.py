@@ -134,6 +134,8 @@ def run_openbwv(url: str, officers: str, devices: str) -> dict[str, float]:
 
 
 def run_copy(admin_url: str, schema: str, officers: str, devices: str) -> dict[str, float]:
+    """PostgreSQL's own ``COPY`` of the same rows: into bare text tables, and (officers) into a table
+    with the officer table's indexes and foreign keys, which is what storing them with integrity costs."""
     figures: dict[str, float] = {}
     with psycopg.connect(admin_url, autocommit=False) as connection:
         connection.execute(f'SET search_path TO "{schema}"')
@@ -147,6 +149,24 @@ def run_copy(admin_url: str, schema: str, officers: str, devices: str) -> dict[s
                 copy.write(text)
             connection.commit()
             figures[key] = time.perf_counter() - start
+        connection.execute("CREATE TABLE copy_officer_full (LIKE officer INCLUDING ALL)")
+        connection.execute(
+            "ALTER TABLE copy_officer_full ADD FOREIGN KEY (rank_code) REFERENCES rank (code), "
+            "ADD FOREIGN KEY (unit_id) REFERENCES unit (id)"
+        )
+        unit_ids: dict[str, int] = dict(connection.execute("SELECT code, id FROM unit").fetchall())
+        mapped = io.StringIO()
+        writer = csv.writer(mapped, lineterminator="\n")
+        for collar, name, rank, unit in list(csv.reader(io.StringIO(officers)))[1:]:
+            writer.writerow([f"X{collar}", name, rank, unit_ids[unit], "t", "2026-11-26T00:00:00Z"])
+        start = time.perf_counter()
+        columns = "collar_number, name, rank_code, unit_id, is_active, created_at"
+        with connection.cursor().copy(
+            f"COPY copy_officer_full ({columns}) FROM STDIN WITH (FORMAT csv)"
+        ) as copy:
+            copy.write(mapped.getvalue())
+        connection.commit()
+        figures["officers_constrained"] = time.perf_counter() - start
     return figures
 
 
@@ -184,7 +204,12 @@ def write_doc(rows: list[tuple[str, dict[str, float]]], copy: dict[str, float]) 
         "",
         "The import does more than `COPY`: it parses and checks every row against ranks, units and",
         "existing collar numbers or serials, and writes a movement row per device; the ratio is the cost",
-        "of those rules over the raw load.",
+        "of those rules over the raw load. A second baseline shows what PostgreSQL alone spends storing",
+        "the same officers with the officer table's indexes and foreign keys: `COPY` of the already mapped",
+        f"rows into such a table took {copy['officers_constrained']:.2f} s "
+        f"({ratio(copy['officers_constrained'], copy['officers'])} the bare `COPY`), so at most 5 times",
+        "the bare `COPY` is below what the database needs to keep the rows' integrity, before any",
+        "parsing or checking in Python.",
     ]
     return "\n".join(lines)
 
