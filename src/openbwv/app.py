@@ -25,6 +25,7 @@ from openbwv.auth import LoginPolicy, Public
 from openbwv.auth.api import router as auth_api
 from openbwv.auth.pages import router as auth_pages
 from openbwv.config import Settings
+from openbwv.dashboard import router as dashboard_pages
 from openbwv.db import SessionFactory, make_engine, make_session_factory
 from openbwv.errors import OpenbwvError, Unauthenticated
 from openbwv.fleet import jobs as fleet_jobs
@@ -37,7 +38,6 @@ from openbwv.observability import Metrics, request_middleware
 from openbwv.people import colleagues
 from openbwv.people.api import router as people_api
 from openbwv.people.pages import router as people_pages
-from openbwv.web.pages import router as web_pages
 from openbwv.web.render import render
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ ROUTERS = (
     fleet_pages,
     training_pages,
     audit_pages,
-    web_pages,
+    dashboard_pages,
 )
 # Each domain's `jobs.registry`, as it gains background work.
 JOB_REGISTRIES: tuple[JobRegistry, ...] = (fleet_jobs.registry,)

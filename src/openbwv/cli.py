@@ -15,6 +15,7 @@ from openbwv.config import ConfigError, Settings, load_settings
 from openbwv.db import make_engine, make_session_factory, transaction
 from openbwv.errors import OpenbwvError
 from openbwv.fleet.cli import import_app, training_app
+from openbwv.migrate import upgraded_settings
 from openbwv.observability import configure_logging
 from openbwv.policy import SYSTEM, Role
 
@@ -33,14 +34,6 @@ app.add_typer(import_app, name="import")
 app.add_typer(audit_app, name="audit")
 
 
-def _upgraded_settings() -> Settings:
-    from openbwv.migrate import upgrade
-
-    settings = load_settings()
-    upgrade(settings.resolved_database_url)
-    return settings
-
-
 def _serve(settings: Settings, host: str, port: int) -> None:
     from openbwv.app import create_app
 
@@ -54,7 +47,7 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
 ) -> None:
     """Bring the database up to date and serve the web app and API."""
-    _serve(_upgraded_settings(), host, port)
+    _serve(upgraded_settings(), host, port)
 
 
 async def _work_until_signalled(settings: Settings, batch_size: int) -> None:
@@ -84,7 +77,7 @@ def worker(
             "OPENBWV_DATABASE_URL must name PostgreSQL for separate workers; "
             "with SQLite, `openbwv serve` runs the jobs itself."
         )
-    settings = _upgraded_settings()
+    settings = upgraded_settings()
     configure_logging(settings.log_level)
     asyncio.run(_work_until_signalled(settings, batch_size))
 
@@ -98,7 +91,7 @@ def demo(
     """Seed a believable demo force (safe to re-run), print its logins and serve it."""
     from openbwv.demo import seed_demo
 
-    settings = _upgraded_settings()
+    settings = upgraded_settings()
     factory = make_session_factory(make_engine(settings.resolved_database_url))
     logins = seed_demo(factory, settings)
     typer.echo(f"Demo force: {settings.force_name}. Logins (username / password / role):")
@@ -112,7 +105,7 @@ def demo(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every database migration not yet applied."""
-    settings = _upgraded_settings()
+    settings = upgraded_settings()
     typer.echo(f"Database is up to date ({settings.resolved_database_url.split('@')[-1]}).")
 
 
@@ -140,7 +133,7 @@ def users_create(
     """Create a user account with one or more roles; the password is never echoed."""
     from openbwv import people
 
-    settings = _upgraded_settings()
+    settings = upgraded_settings()
     password = _read_password(password_stdin)
     factory = make_session_factory(make_engine(settings.resolved_database_url))
     with transaction(factory) as db:
@@ -166,7 +159,7 @@ def users_list(
     """List user accounts and their roles."""
     from openbwv import people
 
-    settings = _upgraded_settings()
+    settings = upgraded_settings()
     factory = make_session_factory(make_engine(settings.resolved_database_url))
     with transaction(factory) as db:
         users, total = people.list_accounts(db, search=search, role=role, limit=100_000, offset=0)

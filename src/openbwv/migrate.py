@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from openbwv.config import Settings, load_settings
 from openbwv.db import Base
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -29,3 +30,10 @@ def upgrade(url: str, revision: str = "head") -> None:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(url), revision)
+
+
+def upgraded_settings() -> Settings:
+    """Settings from the environment, with the database brought up to date: how every command starts."""
+    settings = load_settings()
+    upgrade(settings.resolved_database_url)
+    return settings

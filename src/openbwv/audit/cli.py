@@ -11,16 +11,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.config import Settings, load_settings
 from openbwv.db import make_engine, make_session_factory
+from openbwv.migrate import upgraded_settings
 from openbwv.policy import SYSTEM
 
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 
 
 def _database() -> tuple[Settings, sessionmaker[Session]]:
-    from openbwv.migrate import upgrade
-
-    settings = load_settings()
-    upgrade(settings.resolved_database_url)
+    settings = upgraded_settings()
     return settings, make_session_factory(make_engine(settings.resolved_database_url))
 
 

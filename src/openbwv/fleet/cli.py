@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from openbwv.db import make_engine, make_session_factory, transaction
 from openbwv.fleet import imports
 from openbwv.fleet.authority import run_daily_authority_check
+from openbwv.migrate import upgraded_settings
 from openbwv.policy import SYSTEM
 
 training_app = typer.Typer(help="Training authority.", no_args_is_help=True)
@@ -19,9 +20,7 @@ import_app = typer.Typer(help="Bulk import from CSV.", no_args_is_help=True)
 
 
 def _factory() -> sessionmaker[Session]:
-    from openbwv.cli import _upgraded_settings
-
-    return make_session_factory(make_engine(_upgraded_settings().resolved_database_url))
+    return make_session_factory(make_engine(upgraded_settings().resolved_database_url))
 
 
 @training_app.command("check-lapses")

@@ -1,3 +1,5 @@
+"""The home page: what each role looks after, with headline figures from the domains."""
+
 from __future__ import annotations
 
 from typing import Any
