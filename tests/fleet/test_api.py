@@ -3,9 +3,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import auth
+from openbwv.audit.models import AuditEvent
 from openbwv.db import transaction
 from openbwv.fleet import training
 from openbwv.policy import SYSTEM, Role
@@ -210,6 +212,9 @@ class TestImportEndpoint:
         exported = client.get("/api/v1/exports/devices.csv", headers=headers)
         assert exported.headers["content-type"].startswith("text/csv")
         assert exported.text.splitlines()[1].startswith("camera,A-1,Axon")
+        with factory() as db:
+            event = db.scalars(select(AuditEvent).where(AuditEvent.action == "fleet:list:exported")).one()
+        assert (event.target_id, event.details) == ("devices", {"rows": 2})
 
 
 class TestAuthorityExceptionsEndpoint:

@@ -77,6 +77,6 @@ class TestExport:
     def test_exported_officers_import_again_elsewhere(self, db: Session) -> None:
         make_unit(db, code="RESP")
         imports.import_officers(db, SYSTEM, text=OFFICERS, skip_bad=True)
-        exported = imports.export_officers(db)
+        exported = imports.export_officers(db, SYSTEM)
         assert exported.splitlines()[0] == "collar_number,name,rank,unit"
         assert "8001,Amira Ahmed,constable,RESP" in exported.splitlines()

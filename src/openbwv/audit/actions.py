@@ -20,6 +20,7 @@ class AuditAction(StrEnum):
     FLEET_DEVICE_RETURNED = "fleet:device:returned"
     FLEET_DEVICE_STATE_CHANGED = "fleet:device:state_changed"
     FLEET_IMPORT_COMPLETED = "fleet:import:completed"
+    FLEET_LIST_EXPORTED = "fleet:list:exported"
     FLEET_ROLLOUT_CHANGED = "fleet:rollout:changed"
     PEOPLE_OFFICER_CREATED = "people:officer:created"
     PEOPLE_OFFICER_UPDATED = "people:officer:updated"

@@ -256,13 +256,13 @@ def import_devices(
 @router.get("/exports/officers.csv", response_class=Response)
 def export_officers(db: Db, actor: Actor = Require(Permission.PEOPLE_OFFICER_READ)) -> Response:
     """Every officer as CSV, in the import's columns."""
-    return Response(imports.export_officers(db), media_type="text/csv")
+    return Response(imports.export_officers(db, actor), media_type="text/csv")
 
 
 @router.get("/exports/devices.csv", response_class=Response)
 def export_devices(db: Db, actor: Actor = Require(Permission.FLEET_DEVICE_READ)) -> Response:
     """Every device as CSV, in the import's columns plus its state."""
-    return Response(imports.export_devices(db), media_type="text/csv")
+    return Response(imports.export_devices(db, actor), media_type="text/csv")
 
 
 @router.post("/rollout/phases", response_model=PhaseProgressOut, status_code=201)

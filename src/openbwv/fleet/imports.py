@@ -242,15 +242,27 @@ def _csv(header: tuple[str, ...], rows: list[list[object]]) -> str:
     return out.getvalue()
 
 
-def export_officers(db: Session) -> str:
-    """Every officer as CSV in the import's columns, so an export imports cleanly elsewhere."""
+def _audit_export(db: Session, actor: Actor, what: str, rows: int) -> None:
+    audit.record(
+        db,
+        actor=actor,
+        action=AuditAction.FLEET_LIST_EXPORTED,
+        target=Target("export", what),
+        details={"rows": rows},
+    )
+
+
+def export_officers(db: Session, actor: Actor) -> str:
+    """Every officer as CSV in the import's columns, so an export imports cleanly elsewhere; audited."""
     rows, _ = people.list_officers(db, where=people.OfficerFilter(), limit=10_000_000, offset=0)
+    _audit_export(db, actor, "officers", len(rows))
     return _csv(OFFICER_COLUMNS, [[o.collar_number, o.name, o.rank_code, o.unit.code] for o in rows])
 
 
-def export_devices(db: Session, *, where: DeviceFilter | None = None) -> str:
-    """Devices as CSV in the import's columns, with their state."""
+def export_devices(db: Session, actor: Actor, *, where: DeviceFilter | None = None) -> str:
+    """Devices as CSV in the import's columns, with their state; audited."""
     rows, _ = list_devices(db, where=where or DeviceFilter(), limit=10_000_000, offset=0)
+    _audit_export(db, actor, "devices", len(rows))
     return _csv(
         (*DEVICE_COLUMNS, "state"),
         [
