@@ -129,14 +129,10 @@ def discharge_cartridge(
     if cartridge is None:
         raise Conflict(f"Bay {bay} of Taser {device.serial} holds no cartridge.", rule="bay_empty")
     if cartridge.discharged:
-        when = (
-            cartridge.discharged_at.strftime("%Y-%m-%d %H:%M") + " UTC"
-            if cartridge.discharged_at
-            else "earlier"
-        )
+        when = cartridge.discharged_at
         raise Conflict(
-            f"Cartridge {cartridge.serial} in bay {bay} of Taser {device.serial} was already discharged "
-            f"({when}).",
+            f"Cartridge {cartridge.serial} in bay {bay} of Taser {device.serial} was already discharged"
+            f"{' at ' + when.strftime('%Y-%m-%d %H:%M') + ' UTC' if when else ''}; load a new one first.",
             rule="cartridge_already_discharged",
         )
     cartridge.discharged = True
