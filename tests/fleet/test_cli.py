@@ -41,6 +41,32 @@ class TestCheckLapses:
         assert "9001     Rhys Roberts" in result.output
         assert "lapsed 2026-11-01  Taser TQ-1" in result.output
 
+    def test_prints_the_ineligible_sergeant_whose_taser_is_still_out(
+        self, runner: CliRunner, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            officer = make_officer(db, collar="9002", name="Dee Evans", rank="sergeant")
+            make_pass(db, officer, "taser_initial", date(2026, 3, 1))
+            training.add_volunteer(db, SYSTEM, collar_number="9002", volunteered_on=date(2026, 3, 1))
+            make_device(db, kind="taser", serial="TQ-2")
+            issues.issue_device(
+                db, SYSTEM, device_serial="TQ-2", collar_number="9002", kind="personal",
+                now=datetime(2026, 10, 1, tzinfo=UTC),
+            )  # fmt: skip
+            training.set_eligibility(
+                db, SYSTEM, authority="taser", rank="sergeant", unit=None, eligible=False,
+                effective_from=date(2026, 11, 1), reason="Sergeants not funded for the refresher",
+            )  # fmt: skip
+        result = runner.invoke(app, ["training", "check-lapses", "--date", "2026-11-26"])
+        assert result.exit_code == 0, result.output
+        assert "Not eligible under the policy, with a Taser still issued (1):" in result.output
+        assert "9002     Dee Evans" in result.output
+        assert (
+            "not eligible from 2026-11-01 (Sergeants not funded for the refresher)  Taser TQ-2"
+            in result.output
+        )
+        assert "2 notification(s) added." in result.output
+
     def test_a_bad_date_is_refused(self, runner: CliRunner) -> None:
         result = runner.invoke(app, ["training", "check-lapses", "--date", "26/11/2026"])
         assert result.exit_code == 2

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import httpx2
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from openbwv import people
 from openbwv.db import transaction
-from openbwv.fleet import devices
-from openbwv.policy import Role
+from openbwv.fleet import devices, issues, training
+from openbwv.policy import SYSTEM, Role
 from tests.builders import headers_for, make_device, make_officer, make_pass
 
 HTML = {"Accept": "text/html"}
@@ -90,3 +91,48 @@ class TestFleetPages:
             make_officer(db, collar="3003")
         response = client.get("/officers/3003/kit", headers={**headers_for(factory), **HTML})
         assert response.status_code == 404
+
+
+class TestIneligibleWithTaserShown:
+    def test_the_expiry_page_and_the_exceptions_api_list_the_sergeant(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            officer = make_officer(db, collar="3101", name="Ben Price", rank="sergeant")
+            make_pass(db, officer, "taser_initial", date(2026, 3, 1))
+            training.add_volunteer(db, SYSTEM, collar_number="3101", volunteered_on=date(2026, 3, 1))
+            make_device(db, kind="taser", serial="TP-1")
+            issues.issue_device(
+                db, SYSTEM, device_serial="TP-1", collar_number="3101", kind="personal",
+                now=datetime(2026, 10, 1, tzinfo=UTC),
+            )  # fmt: skip
+            training.set_eligibility(
+                db, SYSTEM, authority="taser", rank="sergeant", unit=None, eligible=False,
+                effective_from=date(2026, 11, 1), reason="Sergeants not funded for the refresher",
+            )  # fmt: skip
+        headers = headers_for(factory, Role.TRAINING_MANAGER)
+        found = client.get("/api/v1/training/exceptions", params={"on": "2026-11-26"}, headers=headers)
+        assert found.status_code == 200
+        assert found.json()["ineligible_with_taser"] == [
+            {
+                "collar_number": "3101",
+                "name": "Ben Price",
+                "rank": "Sergeant",
+                "unit": officer_unit(factory, "3101"),
+                "reason": "Sergeants not funded for the refresher",
+                "effective_from": "2026-11-01",
+                "tasers_held": ["TP-1"],
+            }
+        ]
+        earlier = client.get("/api/v1/training/exceptions", params={"on": "2026-10-31"}, headers=headers)
+        assert earlier.json()["ineligible_with_taser"] == []
+        page = client.get("/training/expiry", params={"on": "2026-11-26"}, headers={**headers, **HTML})
+        assert "Not eligible under the policy, with a Taser still issued (1)" in page.text
+        assert "Sergeants not funded for the refresher</td><td>TP-1</td>" in page.text
+
+
+def officer_unit(factory: sessionmaker[Session], collar: str) -> str:
+    with factory() as db:
+        officer = people.get_officer(db, collar)
+        assert officer is not None
+        return str(officer.unit.code)

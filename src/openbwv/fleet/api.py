@@ -9,7 +9,7 @@ from starlette.responses import Response
 from openbwv.auth import Require
 from openbwv.db import Db, utcnow
 from openbwv.errors import InvalidInput, NotFound
-from openbwv.fleet import devices, imports, issues, rollout
+from openbwv.fleet import condition, devices, imports, issues, rollout
 from openbwv.fleet.access import visible_officer
 from openbwv.fleet.models import Device, Issue, Movement
 from openbwv.fleet.schemas import (
@@ -18,11 +18,14 @@ from openbwv.fleet.schemas import (
     DeviceDetailOut,
     DeviceIn,
     DeviceOut,
+    DischargeIn,
+    HealthIn,
     ImportReportOut,
     IssueIn,
     IssueOut,
     KitOut,
     MovementOut,
+    OnlineIn,
     PhaseIn,
     PhaseProgressOut,
     ReturnIn,
@@ -165,6 +168,47 @@ def load_cartridge(
         lot=body.lot,
         expires_on=body.expires_on,
         bay=body.bay,
+    )
+    return CartridgeOut.model_validate(cartridge)
+
+
+@router.post("/devices/{serial}/health", response_model=DeviceOut)
+def report_health(
+    serial: str, body: HealthIn, db: Db, actor: Actor = Require(Permission.FLEET_DEVICE_WRITE)
+) -> Device:
+    """Report a camera's battery and storage health (0-100); each change joins the device's history."""
+    return condition.report_health(
+        db, actor, serial=serial, battery_health=body.battery_health, storage_health=body.storage_health
+    )
+
+
+@router.post("/devices/{serial}/online", response_model=DeviceOut)
+def set_online(
+    serial: str, body: OnlineIn, db: Db, actor: Actor = Require(Permission.FLEET_DEVICE_WRITE)
+) -> Device:
+    """Report that a dock went online or offline; each change joins the device's history."""
+    return condition.set_online(db, actor, serial=serial, online=body.online)
+
+
+@router.post("/devices/{serial}/cartridges/{bay}/discharge", response_model=CartridgeOut)
+def discharge_cartridge(
+    serial: str,
+    bay: int,
+    db: Db,
+    body: DischargeIn | None = None,
+    actor: Actor = Require(Permission.FLEET_DEVICE_WRITE),
+) -> CartridgeOut:
+    """Mark the cartridge in a bay of a Taser discharged; the Taser is not issued until it is replaced."""
+    at = body.discharged_at if body else None
+    if at is not None and at.tzinfo is None:
+        raise InvalidInput("discharged_at", "give the time with its zone, e.g. 2026-11-26T20:00:00Z")
+    cartridge = condition.discharge_cartridge(
+        db,
+        actor,
+        taser_serial=serial,
+        bay=bay,
+        discharged_at=at.astimezone(UTC) if at else None,
+        note=body.note if body else None,
     )
     return CartridgeOut.model_validate(cartridge)
 

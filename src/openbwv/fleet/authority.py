@@ -1,7 +1,9 @@
-"""The daily authority check: authorities lapsing soon, and lapsed ones whose Taser is still out.
+"""The daily authority check: authorities lapsing soon, lapsed ones whose Taser is still out, and
+officers the STRA eligibility policy no longer lets carry Taser who still hold one.
 
 Idempotent: run it twice on a day and the second run finds the same exceptions and adds no
-notification, because each notification is one row per officer, recipient, kind and expiry.
+notification, because each notification is one row per officer, recipient, kind and date (the expiry,
+or for ineligibility the date the refusing rule took effect).
 """
 
 from __future__ import annotations
@@ -34,23 +36,46 @@ class AuthorityLine:
     tasers_held: list[str]
 
 
+@dataclass(frozen=True)
+class IneligibleLine:
+    """An officer whose rank or unit may not carry Taser under the policy, with a Taser still out."""
+
+    officer_id: int
+    collar_number: str
+    name: str
+    rank: str
+    unit: str
+    unit_id: int
+    reason: str
+    effective_from: date
+    tasers_held: list[str]
+
+
 @dataclass
 class AuthorityExceptions:
     today: date
     lapsing: list[AuthorityLine] = field(default_factory=list)
     lapsed_with_taser: list[AuthorityLine] = field(default_factory=list)
+    ineligible_with_taser: list[IneligibleLine] = field(default_factory=list)
     notifications_added: int = 0
 
 
 def find_authority_exceptions(db: Session, *, today: date) -> AuthorityExceptions:
-    """Taser authorities lapsing within 30 days, and lapsed ones whose holder still has a Taser."""
+    """Taser authorities lapsing within 30 days, lapsed ones whose holder still has a Taser, and
+    holders whose rank or unit the eligibility policy has made ineligible."""
     expiries = training.latest_expiries(db, "taser")
     held = officers_holding(db, "taser")
     lapsing = {oid: d for oid, d in expiries.items() if today <= d < today + LAPSE_WARNING}
     lapsed = {oid: expiries[oid] for oid in held if oid in expiries and expiries[oid] <= today}
     # A Taser out to someone with no Taser pass at all is the same exception.
     never = {oid: today for oid in held if oid not in expiries}
-    officers = people.officers_by_ids(db, [*lapsing, *lapsed, *never])
+    officers = people.officers_by_ids(db, [*lapsing, *held])
+    refusals = training.refusing_rules(
+        db,
+        authority="taser",
+        officers=[(oid, officers[oid].rank_code, officers[oid].unit_id) for oid in held if oid in officers],
+        today=today,
+    )
 
     def line(officer_id: int, expires_on: date) -> AuthorityLine:
         officer = officers[officer_id]
@@ -72,6 +97,23 @@ def find_authority_exceptions(db: Session, *, today: date) -> AuthorityException
     result.lapsed_with_taser = sorted(
         (line(o, d) for o, d in {**never, **lapsed}.items() if o in officers),
         key=lambda x: (x.expires_on, x.collar_number),
+    )
+    result.ineligible_with_taser = sorted(
+        (
+            IneligibleLine(
+                officer_id=oid,
+                collar_number=officers[oid].collar_number,
+                name=officers[oid].name,
+                rank=officers[oid].rank.name,
+                unit=officers[oid].unit.code,
+                unit_id=officers[oid].unit_id,
+                reason=rule.reason,
+                effective_from=rule.effective_from,
+                tasers_held=sorted(held[oid]),
+            )
+            for oid, rule in refusals.items()
+        ),
+        key=lambda x: (x.effective_from, x.collar_number),
     )
     return result
 
@@ -104,6 +146,25 @@ def run_daily_authority_check(db: Session, actor: Actor, *, today: date) -> Auth
                         "message": message,
                     }
                 )
+    for ineligible in found.ineligible_with_taser:
+        message = (
+            f"{ineligible.collar_number} {ineligible.name} ({ineligible.rank}, {ineligible.unit}) may not carry "
+            f"Taser under the policy effective from {ineligible.effective_from.isoformat()}: "
+            f"{ineligible.reason}; Taser {', '.join(ineligible.tasers_held)} must be returned."
+        )
+        for recipient in ("officer", "supervisor"):
+            wanted.append(
+                {
+                    "officer_id": ineligible.officer_id,
+                    "recipient": recipient,
+                    "unit_id": ineligible.unit_id,
+                    "kind": "authority_ineligible",
+                    "authority": "taser",
+                    # One notice per rule taking effect: a later rule is a new fact.
+                    "expires_on": ineligible.effective_from,
+                    "message": message,
+                }
+            )
     existing = _existing_keys(db, [int(str(w["officer_id"])) for w in wanted])
     now = utcnow()
     fresh = [
@@ -122,6 +183,7 @@ def run_daily_authority_check(db: Session, actor: Actor, *, today: date) -> Auth
         details={
             "lapsing": len(found.lapsing),
             "lapsed_with_taser": len(found.lapsed_with_taser),
+            "ineligible_with_taser": len(found.ineligible_with_taser),
             "notifications_added": len(fresh),
         },
     )

@@ -29,7 +29,8 @@ def check_lapses(
         str | None, typer.Option("--date", help="Run as of this day (YYYY-MM-DD); default today.")
     ] = None,
 ) -> None:
-    """Run the daily authority check once: notify, and print lapsing authorities and Tasers to recover."""
+    """Run the daily authority check once: notify, and print lapsing authorities and Tasers to recover
+    (lapsed, or held by officers the eligibility policy has made ineligible)."""
     try:
         today = datetime.strptime(on, "%Y-%m-%d").date() if on else date.today()
     except ValueError:
@@ -42,6 +43,15 @@ def check_lapses(
         typer.echo(
             f"  {line.collar_number:<8} {line.name:<28} {line.unit:<12} lapsed {line.expires_on}  "
             f"Taser {', '.join(line.tasers_held)}"
+        )
+    typer.echo(
+        f"Not eligible under the policy, with a Taser still issued ({len(found.ineligible_with_taser)}):"
+    )
+    for ineligible in found.ineligible_with_taser:
+        typer.echo(
+            f"  {ineligible.collar_number:<8} {ineligible.name:<28} {ineligible.unit:<12} "
+            f"not eligible from {ineligible.effective_from} ({ineligible.reason})  "
+            f"Taser {', '.join(ineligible.tasers_held)}"
         )
     typer.echo(f"Lapsing within 30 days ({len(found.lapsing)}):")
     for line in found.lapsing:

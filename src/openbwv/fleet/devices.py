@@ -219,7 +219,7 @@ def load_cartridge(
     bay: int,
     today: date | None = None,
 ) -> Cartridge:
-    """Load a cartridge into a free bay of a Taser; an expired cartridge is refused."""
+    """Load a cartridge into a free bay of a Taser, or in place of a discharged one; an expired one is refused."""
     today = today or date.today()
     device = get_device(db, taser_serial)
     if device is None or device.kind != "taser":
@@ -233,12 +233,19 @@ def load_cartridge(
             f"Cartridge {serial} expired on {expires_on.isoformat()}; load one in date.",
             rule="cartridge_expired",
         )
-    loaded = cartridges_of(db, device.id)
-    if any(c.bay == bay for c in loaded):
+    in_bay = next((c for c in cartridges_of(db, device.id) if c.bay == bay), None)
+    if in_bay is not None and not in_bay.discharged:
         raise Conflict(f"Bay {bay} of Taser {device.serial} already holds a cartridge.", rule="bay_occupied")
     if db.scalar(select(Cartridge).where(Cartridge.serial == serial.strip().upper())) is not None:
         raise Conflict(f"Cartridge {serial} is already registered.", rule="serial_taken")
     now = utcnow()
+    replaced = ""
+    if in_bay is not None:
+        # A discharged cartridge comes out of the bay as the new one goes in; the movement names it.
+        in_bay.taser_id = None
+        in_bay.bay = None
+        replaced = f", replacing discharged {in_bay.serial}"
+        db.flush()
     cartridge = Cartridge(
         serial=serial.strip().upper(),
         lot=lot,
@@ -256,7 +263,7 @@ def load_cartridge(
         action="cartridge_loaded",
         to_state=device.state,
         at=now,
-        note=f"bay {bay}: {cartridge.serial}",
+        note=f"bay {bay}: {cartridge.serial}{replaced}",
     )
     audit.record(
         db,

@@ -89,7 +89,17 @@ def _check_taser(db: Session, device: Device, officer: Any, kind: str, today: da
             f"under the policy effective from {refusal.effective_from.isoformat()}: {refusal.reason}",
             rule="not_eligible",
         )
-    expired = [c for c in cartridges_of(db, device.id) if not c.discharged and c.expires_on <= today]
+    loaded = cartridges_of(db, device.id)
+    discharged = [c for c in loaded if c.discharged]
+    if discharged:
+        when = discharged[0].discharged_at
+        raise Conflict(
+            f"Cartridge {discharged[0].serial} in bay {discharged[0].bay} of {_label(device)} was discharged"
+            f"{' on ' + when.strftime('%Y-%m-%d %H:%M') + ' UTC' if when else ''}; "
+            f"load a new cartridge in bay {discharged[0].bay} before issue.",
+            rule="cartridge_discharged",
+        )
+    expired = [c for c in loaded if c.expires_on <= today]
     if expired:
         raise Conflict(
             f"Cartridge {expired[0].serial} in bay {expired[0].bay} of {_label(device)} expired on "

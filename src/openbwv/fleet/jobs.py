@@ -16,7 +16,7 @@ DAILY_AUTHORITY_CHECK = "fleet.daily_authority_check"
 
 @registry.schedule(DAILY_AUTHORITY_CHECK, "5 2 * * *")
 def daily_authority_check(factory: sessionmaker[Session]) -> None:
-    """Every night: notify lapsing authorities and list lapsed ones with a Taser still out (idempotent)."""
+    """Every night: notify lapsing authorities, and lapsed or ineligible ones with a Taser still out (idempotent)."""
     with transaction(factory) as db:
         run_daily_authority_check(db, SYSTEM, today=utcnow().date())
 

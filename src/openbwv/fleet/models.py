@@ -104,6 +104,7 @@ class Cartridge(Base):
     taser_id: Mapped[int | None] = mapped_column(ForeignKey("device.id"), index=True)
     bay: Mapped[int | None]
     discharged: Mapped[bool] = mapped_column(default=False)
+    discharged_at: Mapped[datetime | None]
     loaded_at: Mapped[datetime | None]
 
 

@@ -175,7 +175,7 @@ def expiry_dashboard(
     on: date | None = None,
     actor: Actor = Require(Permission.TRAINING_RECORD_READ),
 ) -> HTMLResponse:
-    """The training manager's view: authorities lapsing soon, and lapsed ones with a Taser out."""
+    """The training manager's view: authorities lapsing soon, lapsed or ineligible ones with a Taser out."""
     found = authority.find_authority_exceptions(db, today=on or date.today())
     context = {
         "title": "Authority expiry",

@@ -25,6 +25,7 @@ class CartridgeOut(BaseModel):
     expires_on: date
     bay: int | None
     discharged: bool
+    discharged_at: datetime | None = None
 
 
 class DeviceOut(BaseModel):
@@ -57,6 +58,24 @@ class CartridgeIn(BaseModel):
     lot: str = Field(min_length=1, max_length=60)
     expires_on: date
     bay: int = Field(ge=1, le=10)
+
+
+class HealthIn(BaseModel):
+    """A camera's health readings; a field left out or null is not reported and stays as it was."""
+
+    battery_health: int | None = Field(default=None, ge=0, le=100, description="Battery health, percent.")
+    storage_health: int | None = Field(default=None, ge=0, le=100, description="Storage health, percent.")
+
+
+class OnlineIn(BaseModel):
+    online: bool
+
+
+class DischargeIn(BaseModel):
+    discharged_at: datetime | None = Field(
+        default=None, description="When it was fired, with its zone; default now."
+    )
+    note: str | None = Field(default=None, max_length=1000)
 
 
 class MovementOut(BaseModel):

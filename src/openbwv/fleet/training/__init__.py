@@ -17,6 +17,7 @@ from openbwv.fleet.training.service import (
     officers_with_authority,
     record_pass,
     refusing_rule,
+    refusing_rules,
     set_eligibility,
     withdraw_volunteer,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "officers_with_authority",
     "record_pass",
     "refusing_rule",
+    "refusing_rules",
     "set_eligibility",
     "withdraw_volunteer",
 ]

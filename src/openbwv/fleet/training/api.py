@@ -133,7 +133,8 @@ def withdraw_volunteer(
 def authority_exceptions(
     db: Db, on: date | None = None, actor: Actor = Require(Permission.TRAINING_RECORD_READ)
 ) -> AuthorityExceptionsOut:
-    """Taser authorities lapsing within 30 days, and lapsed ones with a Taser still issued."""
+    """Taser authorities lapsing within 30 days, lapsed ones with a Taser still issued, and officers the
+    eligibility policy has made ineligible who still hold a Taser."""
     found = authority.find_authority_exceptions(db, today=on or date.today())
     return AuthorityExceptionsOut.model_validate(found, from_attributes=True)
 

@@ -87,8 +87,21 @@ class AuthorityLineOut(BaseModel):
     tasers_held: list[str]
 
 
+class IneligibleLineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    collar_number: str
+    name: str
+    rank: str
+    unit: str
+    reason: str
+    effective_from: date
+    tasers_held: list[str]
+
+
 class AuthorityExceptionsOut(BaseModel):
     today: date
     lapsing: list[AuthorityLineOut]
     lapsed_with_taser: list[AuthorityLineOut]
+    ineligible_with_taser: list[IneligibleLineOut]
     notifications_added: int

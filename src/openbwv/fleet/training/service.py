@@ -232,23 +232,38 @@ def set_eligibility(
 def refusing_rule(
     db: Session, *, authority: str, rank_code: str, unit_id: int, today: date
 ) -> EligibilityRule | None:
-    """The rule that makes an officer ineligible today, or None when they are eligible.
+    """The rule that makes an officer ineligible today, or None when they are eligible."""
+    return _pick_refusal(_rules_in_force(db, authority, today), rank_code, unit_id)
 
-    The most specific rule in force wins (rank and unit, then unit, then rank, then force-wide);
-    among equals, the latest effective date.
-    """
-    rules = db.scalars(
-        select(EligibilityRule).where(
-            EligibilityRule.authority == authority,
-            EligibilityRule.effective_from <= today,
-            (EligibilityRule.rank_code.is_(None)) | (EligibilityRule.rank_code == rank_code),
-            (EligibilityRule.unit_id.is_(None)) | (EligibilityRule.unit_id == unit_id),
-        )
-    ).all()
-    if not rules:
+
+def refusing_rules(
+    db: Session, *, authority: str, officers: list[tuple[int, str, int]], today: date
+) -> dict[int, EligibilityRule]:
+    """For many officers at once, given as (officer id, rank code, unit id): the rule that makes each
+    ineligible today; eligible officers are left out. One query, whatever the number of officers."""
+    rules = _rules_in_force(db, authority, today)
+    found = {officer_id: _pick_refusal(rules, rank, unit) for officer_id, rank, unit in officers}
+    return {officer_id: rule for officer_id, rule in found.items() if rule is not None}
+
+
+def _rules_in_force(db: Session, authority: str, today: date) -> list[EligibilityRule]:
+    return list(
+        db.scalars(
+            select(EligibilityRule).where(
+                EligibilityRule.authority == authority, EligibilityRule.effective_from <= today
+            )
+        ).all()
+    )
+
+
+def _pick_refusal(rules: list[EligibilityRule], rank_code: str, unit_id: int) -> EligibilityRule | None:
+    """The most specific rule in force wins (rank and unit, then unit, then rank, then force-wide);
+    among equals, the latest effective date. None when that rule makes the officer eligible."""
+    applying = [r for r in rules if r.rank_code in (None, rank_code) and r.unit_id in (None, unit_id)]
+    if not applying:
         return None
     best = max(
-        rules,
+        applying,
         key=lambda r: (r.unit_id is not None, r.rank_code is not None, r.effective_from, r.id),
     )
     return None if best.eligible else best
