@@ -59,6 +59,13 @@ def dashboard(request: Request, db: Db, actor: Actor = Require(Permission.SELF_R
                 "href": "/training/expiry",
             }
         )
+        cards.append(
+            {
+                "figure": len(exceptions.ineligible_with_taser),
+                "label": "Not eligible under the STRA, Taser still out",
+                "href": "/training/expiry",
+            }
+        )
     if actor.officer_id is not None:
         held = fleet.officer_kit(db, actor.officer_id)
         cards.append({"figure": len(held), "label": "Devices you hold", "href": "/kit"})

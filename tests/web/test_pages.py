@@ -213,4 +213,5 @@ class TestDashboard:
         sign_in(client, factory, Role.TRAINING_MANAGER, username="trainer")
         page = client.get("/", headers=HTML).text
         assert "Lapsed authorities with a Taser still out" in page
+        assert "Not eligible under the STRA, Taser still out" in page
         assert "User accounts" not in page
