@@ -11,6 +11,7 @@ import io
 import os
 import platform
 import random
+import statistics
 import tempfile
 import time
 import uuid
@@ -183,7 +184,8 @@ def write_doc(rows: list[tuple[str, dict[str, float]]], copy: dict[str, float]) 
         "pass and 3,000 Tasers out. Baseline: PostgreSQL's own `COPY` of the same CSV into plain tables,",
         f"in the same run. Target: under {TARGET_SECONDS:.0f} s each and at most 5 times the `COPY`.",
         "",
-        f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}; run on 2026-11-26.",
+        f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}; run on 2026-11-26; "
+        f"each figure the median of {ROUNDS} rounds.",
         "",
         "| Step | SQLite | PostgreSQL | PostgreSQL `COPY` (baseline) | PostgreSQL / `COPY` |",
         "|---|---|---|---|---|",
@@ -214,28 +216,41 @@ def write_doc(rows: list[tuple[str, dict[str, float]]], copy: dict[str, float]) 
     return "\n".join(lines)
 
 
-def main() -> None:
-    officers, devices = officers_csv(), devices_csv()
-    rows: list[tuple[str, dict[str, float]]] = []
+ROUNDS = 3
+
+
+def _median(rounds: list[dict[str, float]]) -> dict[str, float]:
+    """Each figure's median over the rounds: the machine is shared, so one run can be noisy."""
+    return {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
+
+
+def one_round(officers: str, devices: str) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    """SQLite, PostgreSQL and the ``COPY`` baselines once, each database fresh."""
     with tempfile.TemporaryDirectory() as tmp:
-        rows.append(("SQLite", run_openbwv(f"sqlite:///{tmp}/bench.sqlite3", officers, devices)))
+        sqlite = run_openbwv(f"sqlite:///{tmp}/bench.sqlite3", officers, devices)
     admin_url = POSTGRES_URL.replace("+psycopg", "")
     schema = f"bench_fleet_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin_url, autocommit=True) as connection:
         connection.execute(f'CREATE SCHEMA "{schema}"')
     try:
-        rows.append(
-            ("PostgreSQL", run_openbwv(f"{POSTGRES_URL}?options=-csearch_path%3D{schema}", officers, devices))
-        )
+        postgres = run_openbwv(f"{POSTGRES_URL}?options=-csearch_path%3D{schema}", officers, devices)
         copy = run_copy(admin_url, schema, officers, devices)
     finally:
         with psycopg.connect(admin_url, autocommit=True) as connection:
             connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    return sqlite, postgres, copy
+
+
+def main() -> None:
+    officers, devices = officers_csv(), devices_csv()
+    rounds = [one_round(officers, devices) for _ in range(ROUNDS)]
+    sqlite, postgres, copy = (_median([r[i] for r in rounds]) for i in range(3))
+    print(f"medians of {ROUNDS} rounds")
     print(f"{'step':<12}{'SQLite':>10}{'PostgreSQL':>12}{'COPY':>10}")
     for key in ("officers", "devices", "check"):
         base = f"{copy[key]:>9.2f}s" if key in copy else f"{'—':>10}"
-        print(f"{key:<12}{rows[0][1][key]:>9.2f}s{rows[1][1][key]:>11.2f}s{base}")
-    update_section("bench_fleet_import", write_doc(rows, copy))
+        print(f"{key:<12}{sqlite[key]:>9.2f}s{postgres[key]:>11.2f}s{base}")
+    update_section("bench_fleet_import", write_doc([("SQLite", sqlite), ("PostgreSQL", postgres)], copy))
     print("Figures written to docs/PERFORMANCE.md.")
 
 
