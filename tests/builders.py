@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -83,3 +83,38 @@ def make_pass(db: Session, officer: Officer, course: str, passed_on: date) -> No
     training.record_pass(
         db, SYSTEM, collar_number=officer.collar_number, course=course, passed_on=passed_on, today=passed_on
     )
+
+
+NOT_FUNDED_FROM = date(2026, 11, 1)
+NOT_FUNDED_REASON = "Sergeants not funded for the refresher"
+
+
+def make_ineligible_taser_holder(
+    db: Session, *, collar: str, name: str = "Ola Adeyemi", serial: str | None = None, rank: str = "sergeant"
+) -> Officer:
+    """An officer in date and volunteering, holding a Taser since 2026-09-01, when a policy from
+    ``NOT_FUNDED_FROM`` makes sergeants ineligible (so only a sergeant becomes an exception)."""
+    officer = make_officer(db, collar=collar, name=name, rank=rank)
+    make_pass(db, officer, "taser_initial", date(2026, 3, 1))
+    training.add_volunteer(db, SYSTEM, collar_number=collar, volunteered_on=date(2026, 3, 1))
+    serial = serial or f"TS-{collar}"
+    make_device(db, kind="taser", serial=serial)
+    fleet.issue_device(
+        db,
+        SYSTEM,
+        device_serial=serial,
+        collar_number=collar,
+        kind="personal",
+        now=datetime(2026, 9, 1, 8, 0, tzinfo=UTC),
+    )
+    training.set_eligibility(
+        db,
+        SYSTEM,
+        authority="taser",
+        rank="sergeant",
+        unit=None,
+        eligible=False,
+        effective_from=NOT_FUNDED_FROM,
+        reason=NOT_FUNDED_REASON,
+    )
+    return officer

@@ -11,9 +11,14 @@ from openbwv.db import transaction, utcnow
 from openbwv.fleet import find_authority_exceptions, issues, run_daily_authority_check, training
 from openbwv.fleet.jobs import DAILY_AUTHORITY_CHECK, daily_authority_check
 from openbwv.fleet.training.models import Notification
-from openbwv.people.models import Officer
 from openbwv.policy import SYSTEM
-from tests.builders import make_device, make_officer, make_pass
+from tests.builders import (
+    NOT_FUNDED_FROM,
+    make_device,
+    make_ineligible_taser_holder,
+    make_officer,
+    make_pass,
+)
 
 TODAY = date(2026, 11, 26)
 ISSUED_AT = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
@@ -83,28 +88,9 @@ class TestDailyJob:
         assert schedule.cron == "5 2 * * *"
 
 
-NOT_FUNDED_FROM = date(2026, 11, 1)
-
-
-def _sergeant_with_taser(db: Session, collar: str = "7101", rank: str = "sergeant") -> Officer:
-    """A sergeant in date and volunteering, a Taser issued before the policy makes sergeants ineligible."""
-    officer = make_officer(db, collar=collar, name="Ola Adeyemi", rank=rank)
-    make_pass(db, officer, "taser_initial", date(2026, 3, 1))
-    training.add_volunteer(db, SYSTEM, collar_number=collar, volunteered_on=date(2026, 3, 1))
-    make_device(db, kind="taser", serial=f"TS-{collar}")
-    issues.issue_device(
-        db, SYSTEM, device_serial=f"TS-{collar}", collar_number=collar, kind="personal", now=ISSUED_AT
-    )
-    training.set_eligibility(
-        db, SYSTEM, authority="taser", rank="sergeant", unit=None, eligible=False,
-        effective_from=NOT_FUNDED_FROM, reason="Sergeants not funded for the refresher",
-    )  # fmt: skip
-    return officer
-
-
 class TestIneligibleWithTaser:
     def test_a_sergeant_holding_a_taser_after_the_rule_takes_effect_is_listed(self, db: Session) -> None:
-        _sergeant_with_taser(db)
+        make_ineligible_taser_holder(db, collar="7101")
         found = find_authority_exceptions(db, today=TODAY)
         assert [
             (x.collar_number, x.rank, x.reason, x.effective_from, x.tasers_held)
@@ -113,23 +99,23 @@ class TestIneligibleWithTaser:
         assert found.lapsed_with_taser == []
 
     def test_not_before_the_effective_date(self, db: Session) -> None:
-        _sergeant_with_taser(db)
+        make_ineligible_taser_holder(db, collar="7101")
         assert (
             find_authority_exceptions(db, today=NOT_FUNDED_FROM - timedelta(days=1)).ineligible_with_taser
             == []
         )
 
     def test_not_after_the_taser_is_returned(self, db: Session) -> None:
-        _sergeant_with_taser(db)
+        make_ineligible_taser_holder(db, collar="7101")
         issues.return_device(db, SYSTEM, device_serial="TS-7101", now=datetime(2026, 11, 20, tzinfo=UTC))
         assert find_authority_exceptions(db, today=TODAY).ineligible_with_taser == []
 
     def test_a_constable_is_not_caught_by_a_sergeants_rule(self, db: Session) -> None:
-        _sergeant_with_taser(db, collar="7102", rank="constable")
+        make_ineligible_taser_holder(db, collar="7102", rank="constable")
         assert find_authority_exceptions(db, today=TODAY).ineligible_with_taser == []
 
     def test_officer_and_supervisors_are_notified_once(self, db: Session) -> None:
-        officer = _sergeant_with_taser(db)
+        officer = make_ineligible_taser_holder(db, collar="7101")
         first = run_daily_authority_check(db, SYSTEM, today=TODAY)
         second = run_daily_authority_check(db, SYSTEM, today=TODAY + timedelta(days=1))
         assert (first.notifications_added, second.notifications_added) == (2, 0)

@@ -13,7 +13,7 @@ from openbwv.config import Settings
 from openbwv.db import transaction
 from openbwv.fleet import issues, training
 from openbwv.policy import SYSTEM
-from tests.builders import make_device, make_officer, make_pass, make_unit
+from tests.builders import make_device, make_ineligible_taser_holder, make_officer, make_pass, make_unit
 
 
 @pytest.fixture
@@ -45,18 +45,7 @@ class TestCheckLapses:
         self, runner: CliRunner, factory: sessionmaker[Session]
     ) -> None:
         with transaction(factory) as db:
-            officer = make_officer(db, collar="9002", name="Dee Evans", rank="sergeant")
-            make_pass(db, officer, "taser_initial", date(2026, 3, 1))
-            training.add_volunteer(db, SYSTEM, collar_number="9002", volunteered_on=date(2026, 3, 1))
-            make_device(db, kind="taser", serial="TQ-2")
-            issues.issue_device(
-                db, SYSTEM, device_serial="TQ-2", collar_number="9002", kind="personal",
-                now=datetime(2026, 10, 1, tzinfo=UTC),
-            )  # fmt: skip
-            training.set_eligibility(
-                db, SYSTEM, authority="taser", rank="sergeant", unit=None, eligible=False,
-                effective_from=date(2026, 11, 1), reason="Sergeants not funded for the refresher",
-            )  # fmt: skip
+            make_ineligible_taser_holder(db, collar="9002", name="Dee Evans", serial="TQ-2")
         result = runner.invoke(app, ["training", "check-lapses", "--date", "2026-11-26"])
         assert result.exit_code == 0, result.output
         assert "Not eligible under the policy, with a Taser still issued (1):" in result.output

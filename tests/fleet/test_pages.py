@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import httpx2
 from fastapi.testclient import TestClient
@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import people
 from openbwv.db import transaction
-from openbwv.fleet import devices, issues, training
-from openbwv.policy import SYSTEM, Role
-from tests.builders import headers_for, make_device, make_officer, make_pass
+from openbwv.fleet import devices
+from openbwv.policy import Role
+from tests.builders import headers_for, make_device, make_ineligible_taser_holder, make_officer, make_pass
 
 HTML = {"Accept": "text/html"}
 CSRF = "page-csrf-token"
@@ -98,18 +98,7 @@ class TestIneligibleWithTaserShown:
         self, client: TestClient, factory: sessionmaker[Session]
     ) -> None:
         with transaction(factory) as db:
-            officer = make_officer(db, collar="3101", name="Ben Price", rank="sergeant")
-            make_pass(db, officer, "taser_initial", date(2026, 3, 1))
-            training.add_volunteer(db, SYSTEM, collar_number="3101", volunteered_on=date(2026, 3, 1))
-            make_device(db, kind="taser", serial="TP-1")
-            issues.issue_device(
-                db, SYSTEM, device_serial="TP-1", collar_number="3101", kind="personal",
-                now=datetime(2026, 10, 1, tzinfo=UTC),
-            )  # fmt: skip
-            training.set_eligibility(
-                db, SYSTEM, authority="taser", rank="sergeant", unit=None, eligible=False,
-                effective_from=date(2026, 11, 1), reason="Sergeants not funded for the refresher",
-            )  # fmt: skip
+            make_ineligible_taser_holder(db, collar="3101", name="Ben Price", serial="TP-1")
         headers = headers_for(factory, Role.TRAINING_MANAGER)
         found = client.get("/api/v1/training/exceptions", params={"on": "2026-11-26"}, headers=headers)
         assert found.status_code == 200
