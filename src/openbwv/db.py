@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -10,20 +11,26 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     DateTime,
     Engine,
     MetaData,
     String,
     Table,
+    UniqueConstraint,
     any_,
     create_engine,
     event,
     literal,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from openbwv.errors import DatabaseBusy, OpenbwvError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -58,30 +65,102 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}
 
 
+def partial_index(condition: str) -> dict[str, Any]:
+    """Keyword arguments that make an ``Index`` partial, with the same condition on both databases."""
+    return {"sqlite_where": text(condition), "postgresql_where": text(condition)}
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# How long a SQLite transaction waits for the write lock before the request is refused with a 503.
+SQLITE_WRITER_WAIT_SECONDS = 30.0
+# An execution option: a session bound with it reads without queueing for the write lock.
+READ_ONLY = "openbwv_read_only"
+
+
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # Transactions are begun by `_SQLiteWriterQueue`, not by the driver, so that each can be IMMEDIATE.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_WRITER_WAIT_SECONDS * 1000)}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
+class _SQLiteWriterQueue:
+    """SQLite allows one writer at a time: writers in this process queue on a lock, then BEGIN IMMEDIATE.
+
+    A transaction that began DEFERRED, read, and then tried to write after another writer committed
+    fails at once with "database is locked" (its snapshot is stale), whatever the busy timeout. So every
+    transaction takes the write lock when it begins, in the order they arrive, and a burst of writers
+    waits its turn. Other processes (the CLI beside the server) wait on SQLite's busy timeout. Sessions
+    bound with the ``READ_ONLY`` execution option begin DEFERRED and do not queue.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._lock = threading.Lock()
+        # The driver connection whose transaction holds the lock; there is at most one.
+        self._holder: Any = None
+        dialect = engine.dialect
+        self._commit, self._rollback = dialect.do_commit, dialect.do_rollback
+        # The dialect's own commit and rollback, then the lock: the next writer starts only once the
+        # previous transaction has ended in the file. The pool resets returned connections through the
+        # same rollback, so no path leaves the lock held.
+        dialect.do_commit = self._do_commit  # type: ignore[method-assign]
+        dialect.do_rollback = self._do_rollback  # type: ignore[method-assign]
+        event.listen(engine, "begin", self._begin)
+
+    def _begin(self, connection: Connection) -> None:
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN DEFERRED")
+            return
+        if not self._lock.acquire(timeout=SQLITE_WRITER_WAIT_SECONDS):
+            raise DatabaseBusy("The database is busy; try again in a moment.")
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self._lock.release()
+            raise
+        self._holder = connection.connection.dbapi_connection
+
+    def _release(self, dbapi_connection: Any) -> None:
+        # Called with the pool's proxy or, while the pool first connects, with the driver's connection.
+        if getattr(dbapi_connection, "dbapi_connection", dbapi_connection) is self._holder is not None:
+            self._holder = None
+            self._lock.release()
+
+    def _do_commit(self, dbapi_connection: Any) -> None:
+        try:
+            self._commit(dbapi_connection)
+        finally:
+            self._release(dbapi_connection)
+
+    def _do_rollback(self, dbapi_connection: Any) -> None:
+        try:
+            self._rollback(dbapi_connection)
+        finally:
+            self._release(dbapi_connection)
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL mode, foreign keys and a busy timeout."""
+    """An engine for ``url``; SQLite gets WAL mode, foreign keys and queued writers."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _configure_sqlite)
+        _SQLiteWriterQueue(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions on ``engine``; ``read_only`` ones do not queue for SQLite's write lock (they may still
+    write, but a concurrent writer can then refuse them with "database is locked")."""
+    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+    return sessionmaker(bind=bind, expire_on_commit=False)
 
 
 @contextmanager
@@ -98,18 +177,73 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+def violated_unique(exc: IntegrityError) -> str | None:
+    """The name of the unique constraint or index a write broke, or None for another integrity error.
+
+    PostgreSQL names it; SQLite names the columns (or, for an index on expressions, the index), which
+    are matched against the models' constraints and indexes.
+    """
+    diag = getattr(exc.orig, "diag", None)
+    if diag is not None:
+        return diag.constraint_name if getattr(exc.orig, "sqlstate", None) == "23505" else None
+    message = str(exc.orig)
+    prefix = "UNIQUE constraint failed: "
+    if not message.startswith(prefix):
+        return None
+    failed = message.removeprefix(prefix)
+    if failed.startswith("index '"):
+        return failed.removeprefix("index '").removesuffix("'")
+    qualified = [part.strip().split(".") for part in failed.split(",")]
+    table = Base.metadata.tables.get(qualified[0][0])
+    columns = {column for _, column in qualified}
+    if table is None:
+        return None
+    if {c.name for c in table.primary_key.columns} == columns:
+        return str(table.primary_key.name)
+    for constraint in table.constraints:
+        if isinstance(constraint, UniqueConstraint) and {c.name for c in constraint.columns} == columns:
+            return str(constraint.name)
+    for index in table.indexes:
+        if index.unique and {c.name for c in index.columns} == columns:
+            return str(index.name)
+    return None
+
+
+@contextmanager
+def refusing_duplicates(db: Session, refusals: Mapping[str, OpenbwvError]) -> Iterator[None]:
+    """Write the block's changes in a savepoint; if they break one of the named unique constraints or
+    indexes, that constraint's refusal is raised instead of the database error.
+
+    A service checks its "only one" rule before writing to give a helpful answer, but two requests can
+    pass that check at the same moment: the constraint decides, and the losing side gets the same
+    refusal. The savepoint leaves the session usable, so a page can redraw its form.
+    """
+    try:
+        with db.begin_nested():
+            yield
+    except IntegrityError as exc:
+        refusal = refusals.get(violated_unique(exc) or "")
+        if refusal is None:
+            raise
+        raise refusal from exc
+
+
 def get_session_factory(request: Request) -> sessionmaker[Session]:
     factory: sessionmaker[Session] = request.app.state.session_factory
     return factory
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    """The request's session: committed when the handler returns, rolled back if it raises."""
+    """The request's session: committed when the handler returns, rolled back if it raises.
+
+    Declared with ``scope="function"`` so that the commit happens before the response is sent: an
+    answer means the write is stored (a request-scoped dependency would commit after the response).
+    """
     with transaction(get_session_factory(request)) as session:
         yield session
 
 
-Db = Annotated[Session, Depends(get_db)]
+Db = Annotated[Session, Depends(get_db, scope="function")]
 SessionFactory = Annotated[sessionmaker[Session], Depends(get_session_factory)]
 
 

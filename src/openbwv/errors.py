@@ -57,3 +57,9 @@ class InvalidInput(OpenbwvError):
             detail=[{"loc": ["body", field], "msg": message, "type": "value_error"}],
         )
         self.field = field
+
+
+class DatabaseBusy(OpenbwvError):
+    """The embedded database could not take another writer in time; the client may retry."""
+
+    status_code = 503

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from openbwv.audit import canonical, merkle, note
 from openbwv.audit.models import AuditCheckpoint, AuditLeaf, AuditPending
 from openbwv.config import ConfigError, Settings
-from openbwv.db import transaction, utcnow
+from openbwv.db import READ_ONLY, transaction, utcnow
 from openbwv.errors import Conflict
 
 KEY_FILE = "audit-log.key"
@@ -38,14 +38,15 @@ MAX_BATCHES = 100
 def lock_log(db: Session) -> None:
     """Make this transaction the log's only writer until it ends; call before reading log state.
 
-    PostgreSQL: a transaction-level advisory lock. SQLite: ``BEGIN IMMEDIATE`` takes the database
-    write lock at once, so two sequencers cannot both read the same tree size; it must therefore
-    be the session's first statement.
+    PostgreSQL: a transaction-level advisory lock. SQLite: every writing transaction begins
+    ``BEGIN IMMEDIATE`` (``openbwv.db``), holding the database write lock from its first statement, so
+    two sequencers cannot both read the same tree size.
     """
-    if db.get_bind().dialect.name == "postgresql":
+    connection = db.connection()
+    if connection.dialect.name == "postgresql":
         db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-    else:
-        db.execute(text("BEGIN IMMEDIATE"))
+    elif connection.get_execution_options().get(READ_ONLY):
+        raise RuntimeError("the audit log's writer needs a session that queues for the write lock")
 
 
 def current_size(db: Session) -> int:

@@ -11,7 +11,7 @@ from openbwv import audit
 from openbwv.audit import AuditAction, Target
 from openbwv.auth.service import resolve_token
 from openbwv.config import Settings
-from openbwv.db import Db, get_session_factory
+from openbwv.db import get_session_factory, transaction
 from openbwv.errors import Forbidden, Unauthenticated
 from openbwv.policy import Actor, Permission, can
 
@@ -25,19 +25,26 @@ def raw_credential(request: Request, bearer: str | None) -> str | None:
     return bearer or request.cookies.get(SESSION_COOKIE)
 
 
-def current_actor(request: Request, db: Db, bearer: str | None = Depends(_bearer)) -> Actor:
+def _resolve_caller(request: Request, raw: str | None) -> Actor | None:
+    # In a short transaction of its own, closed before the route runs: the route's session opens only
+    # when the route uses it, and a refusal's audit event never waits behind the caller's lookup.
+    if not raw:
+        return None
+    with transaction(get_session_factory(request)) as db:
+        return resolve_token(db, raw)
+
+
+def current_actor(request: Request, bearer: str | None = Depends(_bearer)) -> Actor:
     """The signed-in caller; 401 when there is no valid token or session."""
-    raw = raw_credential(request, bearer)
-    actor = resolve_token(db, raw) if raw else None
+    actor = _resolve_caller(request, raw_credential(request, bearer))
     if actor is None:
         raise Unauthenticated("Sign in to continue.")
     return actor
 
 
-def optional_actor(request: Request, db: Db, bearer: str | None = Depends(_bearer)) -> Actor | None:
+def optional_actor(request: Request, bearer: str | None = Depends(_bearer)) -> Actor | None:
     """The signed-in caller, or None for an anonymous one (or one whose token is not valid)."""
-    raw = raw_credential(request, bearer)
-    return resolve_token(db, raw) if raw else None
+    return _resolve_caller(request, raw_credential(request, bearer))
 
 
 class RequirePermission:

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from openbwv.db import Base, utcnow
+from openbwv.db import Base, partial_index, utcnow
 
 
 class UserAccount(Base):
@@ -24,6 +24,12 @@ class UserAccount(Base):
 
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    __table_args__ = (
+        Index(
+            "uq_user_account_officer", "officer_id", unique=True, **partial_index("officer_id IS NOT NULL")
+        ),
     )
 
 

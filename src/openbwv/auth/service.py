@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from openbwv import audit
 from openbwv.audit import AuditAction, Target
 from openbwv.auth.models import AuthToken, LoginFailure, UserAccount, UserRole
 from openbwv.auth.passwords import hash_password, needs_rehash, verify_password
-from openbwv.db import transaction, utcnow
+from openbwv.db import refusing_duplicates, transaction, utcnow
 from openbwv.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from openbwv.policy import Actor, Role
 
@@ -86,25 +85,26 @@ def create_user(
         )
     role_set = parse_roles(roles)
     check_password_strength(password)
+    # Hashed before the first query: on SQLite the transaction holds the write lock from then on.
+    password_hash = hash_password(password)
+    taken = Conflict(f"The username {username!r} is already taken.", rule="username_taken")
+    has_account = Conflict("That officer already has a user account.", rule="officer_has_account")
     if db.scalar(select(UserAccount.id).where(UserAccount.username == username)) is not None:
-        raise Conflict(f"The username {username!r} is already taken.", rule="username_taken")
+        raise taken
     if officer_id is not None and db.scalar(
         select(UserAccount.id).where(UserAccount.officer_id == officer_id)
     ):
-        raise Conflict("That officer already has a user account.", rule="officer_has_account")
+        raise has_account
     user = UserAccount(
         username=username,
         display_name=(display_name or username).strip(),
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         officer_id=officer_id,
         organisation=organisation,
         roles=[UserRole(role=str(role)) for role in sorted(role_set)],
     )
-    db.add(user)
-    try:
-        db.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"The username {username!r} is already taken.", rule="username_taken") from exc
+    with refusing_duplicates(db, {"uq_user_account_username": taken, "uq_user_account_officer": has_account}):
+        db.add(user)
     audit.record(
         db,
         actor=actor,

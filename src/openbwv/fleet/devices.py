@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from openbwv import audit, people
 from openbwv.audit import AuditAction, Target
-from openbwv.db import utcnow
+from openbwv.db import refusing_duplicates, utcnow
 from openbwv.errors import Conflict, InvalidInput, NotFound
 from openbwv.fleet.models import DEVICE_KINDS, Cartridge, Device, Movement, TaserModel
 from openbwv.policy import Actor
@@ -87,8 +87,9 @@ def create_device(
         model = found.code
     if pooled and (kind != "camera" or not station):
         raise InvalidInput("station", "a pooled device must be a camera with the station whose pool it joins")
+    taken = Conflict(f"A device with serial {serial} is already registered.", rule="serial_taken")
     if get_device(db, serial) is not None:
-        raise Conflict(f"A device with serial {serial} is already registered.", rule="serial_taken")
+        raise taken
     device = Device(
         kind=kind,
         serial=serial,
@@ -99,8 +100,8 @@ def create_device(
         online=online if kind == "dock" else None,
         state="in_stock",
     )
-    db.add(device)
-    db.flush()
+    with refusing_duplicates(db, {"uq_device_serial": taken}):
+        db.add(device)
     received = add_movement(
         db, actor, device, action="received", to_state="pooled" if pooled else "in_stock", at=now or utcnow()
     )
@@ -109,8 +110,13 @@ def create_device(
     return device
 
 
-def get_device(db: Session, serial: str) -> Device | None:
-    return db.scalar(select(Device).where(Device.serial == serial.strip().upper()))
+def get_device(db: Session, serial: str, *, lock: bool = False) -> Device | None:
+    """The device with ``serial``; with ``lock``, its row stays locked until the transaction ends
+    (PostgreSQL; SQLite's writers are already one at a time), read fresh from the database."""
+    query = select(Device).where(Device.serial == serial.strip().upper())
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.scalar(query)
 
 
 @dataclass(frozen=True)
@@ -233,11 +239,13 @@ def load_cartridge(
             f"Cartridge {serial} expired on {expires_on.isoformat()}; load one in date.",
             rule="cartridge_expired",
         )
+    occupied = Conflict(f"Bay {bay} of Taser {device.serial} already holds a cartridge.", rule="bay_occupied")
+    taken = Conflict(f"Cartridge {serial} is already registered.", rule="serial_taken")
     in_bay = next((c for c in cartridges_of(db, device.id) if c.bay == bay), None)
     if in_bay is not None and not in_bay.discharged:
-        raise Conflict(f"Bay {bay} of Taser {device.serial} already holds a cartridge.", rule="bay_occupied")
+        raise occupied
     if db.scalar(select(Cartridge).where(Cartridge.serial == serial.strip().upper())) is not None:
-        raise Conflict(f"Cartridge {serial} is already registered.", rule="serial_taken")
+        raise taken
     now = utcnow()
     replaced = ""
     if in_bay is not None:
@@ -254,8 +262,8 @@ def load_cartridge(
         bay=bay,
         loaded_at=now,
     )
-    db.add(cartridge)
-    db.flush()
+    with refusing_duplicates(db, {"uq_taser_cartridge_bay": occupied, "uq_taser_cartridge_serial": taken}):
+        db.add(cartridge)
     add_movement(
         db,
         actor,

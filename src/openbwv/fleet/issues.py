@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from openbwv import audit, people
 from openbwv.audit import AuditAction, Target
-from openbwv.db import utcnow
+from openbwv.db import refusing_duplicates, utcnow
 from openbwv.errors import Conflict, InvalidInput, NotFound
 from openbwv.fleet import training
 from openbwv.fleet.devices import add_movement, cartridges_of, get_device
@@ -53,10 +53,26 @@ def _check_camera(db: Session, device: Device, officer_id: int, collar: str, kin
     if kind == "personal":
         held = _open_issues_of(db, officer_id, device_kind="camera", issue_kind="personal")
         if held:
-            raise Conflict(
-                f"Officer {collar} already has camera {held[0][1].serial} on personal issue; return it first.",
-                rule="officer_already_has_camera",
-            )
+            raise _already_has_camera(collar, held[0][1].serial)
+
+
+def _already_has_camera(collar: str, serial: str | None) -> Conflict:
+    camera = f"camera {serial}" if serial else "a camera"
+    return Conflict(
+        f"Officer {collar} already has {camera} on personal issue; return it first.",
+        rule="officer_already_has_camera",
+    )
+
+
+def _already_checked_out(db: Session, device: Device) -> Conflict:
+    current = db.get(Issue, device.current_issue_id) if device.current_issue_id else None
+    holder = people.get_officer_by_id(db, current.officer_id) if current else None
+    since = current.issued_at.strftime("%Y-%m-%d %H:%M") if current else "earlier"
+    return Conflict(
+        f"{_label(device)} is already checked out to officer {holder.collar_number if holder else '?'} "
+        f"since {since} UTC and has not been returned.",
+        rule="already_checked_out",
+    )
 
 
 def _check_taser(db: Session, device: Device, officer: Any, kind: str, today: date) -> None:
@@ -123,7 +139,9 @@ def issue_device(
     today = now.date()
     if kind not in ISSUE_KINDS:
         raise InvalidInput("kind", f"must be one of {', '.join(ISSUE_KINDS)}")
-    device = get_device(db, device_serial)
+    # The device's row stays locked until this transaction ends, so two people at the counter cannot
+    # both see it free; the partial unique indexes decide if they still race.
+    device = get_device(db, device_serial, lock=True)
     if device is None:
         raise NotFound("device")
     officer = people.get_officer(db, collar_number)
@@ -136,14 +154,7 @@ def issue_device(
     if device.kind == "dock":
         raise InvalidInput("device_serial", f"{device.serial} is a dock; docks are not issued")
     if device.current_issue_id is not None:
-        current = db.get(Issue, device.current_issue_id)
-        holder = people.get_officer_by_id(db, current.officer_id) if current else None
-        since = current.issued_at.strftime("%Y-%m-%d %H:%M") if current else "earlier"
-        raise Conflict(
-            f"{_label(device)} is already checked out to officer {holder.collar_number if holder else '?'} "
-            f"since {since} UTC and has not been returned.",
-            rule="already_checked_out",
-        )
+        raise _already_checked_out(db, device)
     if device.state not in ("in_stock", "pooled"):
         raise Conflict(
             f"{_label(device)} is {device.state.replace('_', ' ')} and cannot be issued.",
@@ -159,13 +170,21 @@ def issue_device(
         device_id=device.id,
         officer_id=officer.id,
         kind=kind,
+        device_kind=device.kind,
         issued_at=now,
         issued_by=actor.username,
         due_back_at=due_back_at,
         station=device.station,
     )
-    db.add(issue)
-    db.flush()
+    refusals = {
+        "uq_device_issue_open_device": Conflict(
+            f"{_label(device)} was checked out by someone else at the same moment.",
+            rule="already_checked_out",
+        ),
+        "uq_device_issue_personal_camera": _already_has_camera(officer.collar_number, None),
+    }
+    with refusing_duplicates(db, refusals):
+        db.add(issue)
     action = "checked_out" if kind == "pooled" else "issued"
     add_movement(
         db, actor, device, action=action, to_state="issued", at=now, officer_id=officer.id, issue_id=issue.id
@@ -193,8 +212,15 @@ def return_issue(
     issue = get_issue(db, issue_id)
     if issue is None:
         raise NotFound("issue")
-    device = db.get(Device, issue.device_id)
+    # Lock the device, then read the issue afresh: of two returns at once, the second sees the first.
+    device = db.scalar(
+        select(Device)
+        .where(Device.id == issue.device_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     assert device is not None
+    db.refresh(issue)
     if issue.returned_at is not None:
         raise Conflict(
             f"{_label(device)} was already returned at {issue.returned_at.strftime('%Y-%m-%d %H:%M')} UTC.",

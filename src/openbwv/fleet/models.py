@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from openbwv.db import Base, utcnow
+from openbwv.db import Base, partial_index, utcnow
 
 DEVICE_KINDS = ("camera", "taser", "dock")
 DEVICE_STATES = ("in_stock", "issued", "pooled", "in_repair", "retired")
@@ -60,6 +60,8 @@ class Issue(Base):
     device_id: Mapped[int] = mapped_column(ForeignKey("device.id"), index=True)
     officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), index=True)
     kind: Mapped[str] = mapped_column(String(10))
+    # The device's kind, copied at issue so that "one personal camera per officer" can be an index.
+    device_kind: Mapped[str | None] = mapped_column(String(10))
     issued_at: Mapped[datetime]
     issued_by: Mapped[str] = mapped_column(String(150))
     due_back_at: Mapped[datetime | None]
@@ -67,7 +69,18 @@ class Issue(Base):
     returned_at: Mapped[datetime | None]
     returned_by: Mapped[str | None] = mapped_column(String(150))
 
-    __table_args__ = (Index("ix_device_issue_open", "returned_at", "device_id"),)
+    __table_args__ = (
+        Index("ix_device_issue_open", "returned_at", "device_id"),
+        Index(
+            "uq_device_issue_open_device", "device_id", unique=True, **partial_index("returned_at IS NULL")
+        ),
+        Index(
+            "uq_device_issue_personal_camera",
+            "officer_id",
+            unique=True,
+            **partial_index("returned_at IS NULL AND kind = 'personal' AND device_kind = 'camera'"),
+        ),
+    )
 
 
 class Movement(Base):
@@ -106,6 +119,12 @@ class Cartridge(Base):
     discharged: Mapped[bool] = mapped_column(default=False)
     discharged_at: Mapped[datetime | None]
     loaded_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index(
+            "uq_taser_cartridge_bay", "taser_id", "bay", unique=True, **partial_index("taser_id IS NOT NULL")
+        ),
+    )
 
 
 class RolloutPhase(Base):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from openbwv import audit, people
 from openbwv.audit import AuditAction, Target
+from openbwv.db import refusing_duplicates
 from openbwv.errors import Conflict, InvalidInput
 from openbwv.fleet import training
 from openbwv.fleet.issues import officers_holding
@@ -29,8 +30,9 @@ def create_phase(
     duplicate = db.scalar(
         select(RolloutPhase).where(RolloutPhase.name == name.strip(), RolloutPhase.unit_id == unit_row.id)
     )
+    exists = Conflict(f"Phase {name} already covers unit {unit_row.code}.", rule="phase_exists")
     if duplicate is not None:
-        raise Conflict(f"Phase {name} already covers unit {unit_row.code}.", rule="phase_exists")
+        raise exists
     phase = RolloutPhase(
         name=name.strip(),
         unit_id=unit_row.id,
@@ -38,8 +40,8 @@ def create_phase(
         starts_on=starts_on,
         ends_on=ends_on,
     )
-    db.add(phase)
-    db.flush()
+    with refusing_duplicates(db, {"uq_rollout_phase_name": exists}):
+        db.add(phase)
     audit.record(
         db,
         actor=actor,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from openbwv import audit, auth
 from openbwv.audit import AuditAction, Target
 from openbwv.auth import UserAccount
-from openbwv.db import bulk_insert, in_values, utcnow
+from openbwv.db import bulk_insert, in_values, refusing_duplicates, utcnow
 from openbwv.errors import Conflict, InvalidInput, NotFound
 from openbwv.people.models import Officer, Rank, Unit
 from openbwv.policy import Actor, Role
@@ -35,11 +35,12 @@ def create_unit(
 ) -> Unit:
     """Create a unit; codes are stored upper-case and must be unique."""
     code = code.strip().upper()
+    taken = Conflict(f"A unit with code {code} already exists.", rule="unit_code_taken")
     if get_unit(db, code) is not None:
-        raise Conflict(f"A unit with code {code} already exists.", rule="unit_code_taken")
+        raise taken
     unit = Unit(code=code, name=name.strip(), kind=kind.strip().lower(), station=station)
-    db.add(unit)
-    db.flush()
+    with refusing_duplicates(db, {"uq_unit_code": taken}):
+        db.add(unit)
     audit.record(db, actor=actor, action=AuditAction.PEOPLE_UNIT_CREATED, target=Target("unit", code))
     return unit
 
@@ -91,11 +92,12 @@ def create_officer(
     unit_row = get_unit(db, unit)
     if unit_row is None:
         raise InvalidInput("unit", f"no unit has the code {unit.strip().upper()!r}")
+    taken = Conflict(f"Collar number {collar_number} is already in use.", rule="collar_number_taken")
     if get_officer(db, collar_number) is not None:
-        raise Conflict(f"Collar number {collar_number} is already in use.", rule="collar_number_taken")
+        raise taken
     officer = Officer(collar_number=collar_number, name=name.strip(), rank=rank_row, unit=unit_row)
-    db.add(officer)
-    db.flush()
+    with refusing_duplicates(db, {"uq_officer_collar_number": taken}):
+        db.add(officer)
     audit.record(
         db, actor=actor, action=AuditAction.PEOPLE_OFFICER_CREATED, target=Target("officer", collar_number)
     )

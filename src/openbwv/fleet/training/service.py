@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from openbwv import audit, people
 from openbwv.audit import AuditAction, Target
+from openbwv.db import refusing_duplicates
 from openbwv.errors import Conflict, InvalidInput, NotFound
 from openbwv.fleet.training.models import (
     AUTHORITIES,
@@ -44,11 +45,12 @@ def create_course(
     code = code.strip().lower()
     if authority is not None and authority not in AUTHORITIES:
         raise InvalidInput("authority", f"must be one of {', '.join(AUTHORITIES)} or empty")
+    taken = Conflict(f"A course with code {code} already exists.", rule="course_code_taken")
     if get_course(db, code) is not None:
-        raise Conflict(f"A course with code {code} already exists.", rule="course_code_taken")
+        raise taken
     course = Course(code=code, name=name.strip(), authority=authority, validity_months=validity_months)
-    db.add(course)
-    db.flush()
+    with refusing_duplicates(db, {"pk_training_course": taken}):
+        db.add(course)
     audit.record(db, actor=actor, action=AuditAction.TRAINING_COURSE_CREATED, target=Target("course", code))
     return course
 
@@ -282,14 +284,15 @@ def add_volunteer(db: Session, actor: Actor, *, collar_number: str, volunteered_
     officer = people.get_officer(db, collar_number)
     if officer is None:
         raise NotFound("officer")
+    already = Conflict(
+        f"Officer {officer.collar_number} is already on the Taser volunteers register.",
+        rule="already_volunteered",
+    )
     if is_volunteer(db, officer.id):
-        raise Conflict(
-            f"Officer {officer.collar_number} is already on the Taser volunteers register.",
-            rule="already_volunteered",
-        )
+        raise already
     row = TaserVolunteer(officer_id=officer.id, volunteered_on=volunteered_on, recorded_by=actor.username)
-    db.add(row)
-    db.flush()
+    with refusing_duplicates(db, {"pk_taser_volunteer": already}):
+        db.add(row)
     audit.record(
         db,
         actor=actor,
