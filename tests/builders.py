@@ -1,4 +1,7 @@
-"""Keyword-argument builders for test data, committed so that the app under test sees it."""
+"""Keyword-argument builders for test data, committed so that the app under test sees it.
+
+What a builder does not date happens at the clock's time, like everything the app does in a test.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from openbwv import auth, fleet, people
+from openbwv import auth, clock, fleet, people
 from openbwv.db import transaction
 from openbwv.fleet import training
 from openbwv.fleet.models import Device
@@ -79,7 +82,9 @@ def make_device(
     )
 
 
-def make_pass(db: Session, officer: Officer, course: str, passed_on: date) -> None:
+def make_pass(db: Session, officer: Officer, course: str, passed_on: date | None = None) -> None:
+    """A pass of ``course``, on the clock's today unless dated."""
+    passed_on = passed_on or clock.now().date()
     training.record_pass(
         db, SYSTEM, collar_number=officer.collar_number, course=course, passed_on=passed_on, today=passed_on
     )

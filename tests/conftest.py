@@ -3,6 +3,8 @@
 Each test gets a clean database: on SQLite a copy of a freshly migrated file, on PostgreSQL a
 schema of this run's own, emptied after each test. Under CI a PostgreSQL that cannot be reached
 fails the run instead of skipping its half.
+
+Every test also runs on a fixed clock (``clock``), so no test depends on the day it runs.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -23,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.app import create_app
 from openbwv.auth import passwords
+from openbwv.clock import FixedClock, using
 from openbwv.config import Settings
 from openbwv.db import Base, make_engine, make_session_factory
 from openbwv.jobs import JobRegistry
@@ -40,6 +44,19 @@ JOB_TABLES = tuple(
     getattr(db_settings(), name)
     for name in ("queue_table", "queue_table_log", "statistics_table", "schedules_table")
 )
+
+
+# The moment every test starts at; a test moves the ``clock`` fixture to be anywhere else.
+TEST_NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def clock() -> Iterator[FixedClock]:
+    """The clock the app reads during the test, standing at ``TEST_NOW`` until the test moves it;
+    the system clock is back once the test ends."""
+    fixed = FixedClock(TEST_NOW)
+    with using(fixed):
+        yield fixed
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse
 
-from openbwv import fleet, people
+from openbwv import clock, fleet, people
 from openbwv.auth import Require
-from openbwv.db import Db, utcnow
+from openbwv.db import Db
 from openbwv.policy import ROLE_DESCRIPTIONS, Actor, Permission, can
 from openbwv.web.render import render
 
@@ -44,7 +44,7 @@ def dashboard(request: Request, db: Db, actor: Actor = Require(Permission.SELF_R
         )
         cards.append({"figure": overdue, "label": "Overdue returns", "href": "/fleet/counter"})
     if can(actor, Permission.TRAINING_RECORD_READ):
-        exceptions = fleet.find_authority_exceptions(db, today=utcnow().date())
+        exceptions = fleet.find_authority_exceptions(db, today=clock.today())
         cards.append(
             {
                 "figure": len(exceptions.lapsing),

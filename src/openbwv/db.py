@@ -70,10 +70,6 @@ def partial_index(condition: str) -> dict[str, Any]:
     return {"sqlite_where": text(condition), "postgresql_where": text(condition)}
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 # How long a SQLite transaction waits for the write lock before the request is refused with a 503.
 SQLITE_WRITER_WAIT_SECONDS = 30.0
 # An execution option: a session bound with it reads without queueing for the write lock.

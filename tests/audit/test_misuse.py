@@ -13,12 +13,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from openbwv.audit import log, misuse
 from openbwv.audit.misuse import FailedSignIns, OutsideDutyHours, OwnOrColleagueFootage
 from openbwv.audit.models import AuditEvent, AuditLeaf
+from openbwv.clock import FixedClock
 from openbwv.db import transaction
 from openbwv.people.colleagues import footage_relation
 from openbwv.policy import Role
 from tests.builders import headers_for, make_officer, make_unit, make_user
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _clock_at_now(clock: FixedClock) -> None:
+    """Events the app records itself, and the alerts, are stamped at ``NOW`` like the synthetic ones."""
+    clock.set(NOW)
 
 
 def add_events(

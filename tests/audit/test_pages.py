@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from openbwv import audit
 from openbwv.audit import log, misuse, proof_file, proofs
 from openbwv.audit.models import AuditEvent
+from openbwv.clock import FixedClock
 from openbwv.config import Settings
 from openbwv.db import transaction
 from openbwv.policy import Actor, Role
@@ -162,9 +163,8 @@ class TestCheckpointPage:
 
 class TestAlertsPage:
     def test_professional_standards_sees_alerts_and_the_navigation(
-        self, client: TestClient, factory: sessionmaker[Session]
+        self, client: TestClient, factory: sessionmaker[Session], clock: FixedClock
     ) -> None:
-        now = datetime.now(UTC)
         with transaction(factory) as db:
             for _ in range(10):
                 audit.record(
@@ -173,7 +173,8 @@ class TestAlertsPage:
                     action=audit.AuditAction.AUTH_LOGIN_FAILED,
                     target=audit.Target("user", "jbloggs"),
                 )
-        misuse.run_misuse_rules(factory, now=now + timedelta(seconds=1))
+        clock.advance(timedelta(seconds=1))
+        misuse.run_misuse_rules(factory, now=clock.now())
         headers = {**headers_for(factory, Role.PROFESSIONAL_STANDARDS), **HTML}
         page = client.get("/audit/alerts", headers=headers).text
         assert "10 failed sign-ins for user jbloggs within 15 minutes" in page

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import auth
 from openbwv.audit.models import AuditEvent
+from openbwv.clock import FixedClock
 from openbwv.db import transaction
 from openbwv.fleet import training
 from openbwv.policy import SYSTEM, Role
@@ -108,9 +109,9 @@ class TestIssueEndpoint:
         assert [h["action"] for h in history] == ["received", "issued", "returned"]
 
     def test_taser_refused_with_the_lapse_date(
-        self, client: TestClient, factory: sessionmaker[Session]
+        self, client: TestClient, factory: sessionmaker[Session], clock: FixedClock
     ) -> None:
-        yesterday = date.today() - timedelta(days=1)
+        yesterday = clock.now().date() - timedelta(days=1)
         with transaction(factory) as db:
             officer = make_officer(db, collar="6002")
             make_pass(db, officer, "taser_initial", training.add_months(yesterday, -12))

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.app import all_jobs
+from openbwv.clock import FixedClock
 from openbwv.config import Settings
-from openbwv.db import transaction, utcnow
+from openbwv.db import transaction
 from openbwv.fleet import find_authority_exceptions, issues, run_daily_authority_check, training
 from openbwv.fleet.jobs import DAILY_AUTHORITY_CHECK, daily_authority_check
 from openbwv.fleet.training.models import Notification
@@ -22,6 +24,11 @@ from tests.builders import (
 
 TODAY = date(2026, 11, 26)
 ISSUED_AT = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _clock_on_today(clock: FixedClock) -> None:
+    clock.set(datetime.combine(TODAY, time(8, 0), tzinfo=UTC))
 
 
 class TestFindAuthorityExceptions:
@@ -68,18 +75,18 @@ class TestRunDailyAuthorityCheck:
 
 class TestDailyJob:
     def test_the_worker_runs_the_check_and_a_second_run_notifies_nobody_twice(
-        self, factory: sessionmaker[Session]
+        self, factory: sessionmaker[Session], clock: FixedClock
     ) -> None:
         with transaction(factory) as db:
             officer = make_officer(db, collar="5150")
-            make_pass(db, officer, "taser_initial", utcnow().date() - timedelta(days=350))
+            make_pass(db, officer, "taser_initial", clock.now().date() - timedelta(days=350))
         counts = []
         for _ in range(2):
             daily_authority_check(factory)
             with factory() as db:
                 counts.append(db.scalar(select(func.count()).select_from(Notification)))
         with factory() as db:
-            found = find_authority_exceptions(db, today=utcnow().date())
+            found = find_authority_exceptions(db, today=clock.now().date())
         assert [line.collar_number for line in found.lapsing] == ["5150"]
         assert counts == [2, 2], "one notice for the officer and one for their unit's supervisors, once"
 

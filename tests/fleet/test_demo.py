@@ -1,14 +1,21 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 
+import pytest
 from sqlalchemy.orm import Session
 
+from openbwv.clock import FixedClock
 from openbwv.fleet import devices, find_authority_exceptions
 from openbwv.fleet.demo import seed_fleet
 from tests.builders import make_officer, make_unit
 
 TODAY = date(2026, 11, 26)
+
+
+@pytest.fixture(autouse=True)
+def _clock_on_today(clock: FixedClock) -> None:
+    clock.set(datetime.combine(TODAY, time(8, 0), tzinfo=UTC))
 
 
 class TestSeedFleet:

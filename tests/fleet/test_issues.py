@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from openbwv.clock import FixedClock
 from openbwv.errors import Conflict
 from openbwv.fleet import devices, issues, training
 from openbwv.policy import SYSTEM
@@ -12,6 +13,12 @@ from tests.builders import make_device, make_officer, make_pass, make_unit
 
 TODAY = date(2026, 11, 26)
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _clock_at_now(clock: FixedClock) -> None:
+    """What a test does not date itself happens at ``NOW`` too."""
+    clock.set(NOW)
 
 
 def _refused(excinfo: pytest.ExceptionInfo[Conflict]) -> tuple[str | None, str]:

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx2
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from openbwv.clock import FixedClock
 from openbwv.db import transaction
 from openbwv.fleet import training
 from openbwv.policy import Role
@@ -41,11 +42,11 @@ class TestRecordPass:
         assert {c["course"]: c["expires_on"] for c in kit}["taser_refresher"] == "2027-03-02"
 
     def test_a_pass_dated_in_the_future_is_refused_with_the_date(
-        self, client: TestClient, factory: sessionmaker[Session]
+        self, client: TestClient, factory: sessionmaker[Session], clock: FixedClock
     ) -> None:
         with transaction(factory) as db:
             make_officer(db, collar="4412")
-        tomorrow = (date.today() + timedelta(days=1)).isoformat()
+        tomorrow = (clock.now().date() + timedelta(days=1)).isoformat()
         page = _post(
             client,
             headers_for(factory, Role.TRAINING_MANAGER),

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from openbwv import clock
 from openbwv.audit import log, misuse, verification
 from openbwv.config import Settings
-from openbwv.db import utcnow
 from openbwv.jobs import JobRegistry
 from openbwv.policy import SYSTEM
 
@@ -34,7 +34,7 @@ def registry_for(
     @registry.schedule(MISUSE_RULES, "* * * * *")
     def run_misuse_rules(factory: sessionmaker[Session]) -> None:
         """Every minute: raise alerts for professional standards (idempotent: no event is cited twice)."""
-        misuse.run_misuse_rules(factory, now=utcnow(), rules=rules)
+        misuse.run_misuse_rules(factory, now=clock.now(), rules=rules)
 
     @registry.schedule(NIGHTLY_VERIFICATION, "15 3 * * *")
     def verify_log(factory: sessionmaker[Session]) -> None:

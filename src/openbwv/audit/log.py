@@ -22,10 +22,11 @@ from typing import Any
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from openbwv import clock
 from openbwv.audit import canonical, merkle, note
 from openbwv.audit.models import AuditCheckpoint, AuditLeaf, AuditPending
 from openbwv.config import ConfigError, Settings
-from openbwv.db import READ_ONLY, transaction, utcnow
+from openbwv.db import READ_ONLY, transaction
 from openbwv.errors import Conflict
 
 KEY_FILE = "audit-log.key"
@@ -246,7 +247,7 @@ def publish_checkpoint(factory: sessionmaker[Session], settings: Settings) -> Au
             ) from None
         body = note.format_checkpoint(settings.audit_log_origin, size, root)
         checkpoint = AuditCheckpoint(
-            tree_size=size, root_hash=root, created_at=utcnow(), note=note.sign_note(body, signer)
+            tree_size=size, root_hash=root, created_at=clock.now(), note=note.sign_note(body, signer)
         )
         db.add(checkpoint)
     return checkpoint

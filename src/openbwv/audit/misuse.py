@@ -20,10 +20,11 @@ from typing import Any, Protocol
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from openbwv import clock
 from openbwv.audit.actions import AuditAction
 from openbwv.audit.models import AuditEvent
 from openbwv.audit.service import Target, record
-from openbwv.db import transaction, utcnow
+from openbwv.db import transaction
 from openbwv.policy import SYSTEM
 
 FootageRelation = Callable[[Session, str, int], str | None]
@@ -226,8 +227,8 @@ def run_misuse_rules(
     raised = []
     with transaction(factory) as db:
         for rule in rules if rules is not None else default_rules():
-            # Alerts are stamped with the real clock; ``now`` may be a test's fixed one.
-            cited = _cited(db, rule.name, since=min(now, utcnow()) - rule.lookback)
+            # Alerts are stamped by the clock; ``now`` may be another moment a caller evaluates.
+            cited = _cited(db, rule.name, since=min(now, clock.now()) - rule.lookback)
             for finding in rule.evaluate(db, now=now, cited=cited):
                 raised.append(
                     record(

@@ -8,9 +8,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from openbwv import clock
 from openbwv.audit.actions import AuditAction
 from openbwv.audit.models import AuditEvent
-from openbwv.db import transaction, utcnow
+from openbwv.db import transaction
 from openbwv.observability import client_address_var, request_id_var
 from openbwv.policy import Actor
 
@@ -34,7 +35,7 @@ def record(
 ) -> AuditEvent:
     """Add an event to the caller's transaction: it commits or rolls back with the change it describes."""
     event = AuditEvent(
-        occurred_at=utcnow(),
+        occurred_at=clock.now(),
         actor_username=actor.username,
         actor_user_id=actor.user_id,
         action=str(action),

@@ -19,12 +19,13 @@ from datetime import datetime
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from openbwv import clock
 from openbwv.audit import canonical, note, verify
 from openbwv.audit.actions import AuditAction
 from openbwv.audit.models import AuditCheckpoint, AuditEvent, AuditLeaf, AuditPending, AuditVerification
 from openbwv.audit.service import record
 from openbwv.config import ConfigError, Settings
-from openbwv.db import transaction, utcnow
+from openbwv.db import transaction
 from openbwv.errors import Conflict
 from openbwv.policy import Actor
 
@@ -244,7 +245,7 @@ def run_verification(
 ) -> Report:
     """Verify the log (with the system's own key unless another is given), then store the outcome for
     the auditor's pages and record that the check ran."""
-    started = utcnow()
+    started = clock.now()
     with factory() as db:
         report = verify_log(
             db,
@@ -275,7 +276,7 @@ def _store(factory: sessionmaker[Session], report: Report, *, actor: Actor, star
         db.add(
             AuditVerification(
                 started_at=started,
-                finished_at=utcnow(),
+                finished_at=clock.now(),
                 run_by=actor.username,
                 ok=report.ok,
                 leaves_checked=report.leaves,

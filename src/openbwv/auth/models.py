@@ -5,7 +5,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from openbwv.db import Base, partial_index, utcnow
+from openbwv import clock
+from openbwv.db import Base, partial_index
 
 
 class UserAccount(Base):
@@ -20,7 +21,7 @@ class UserAccount(Base):
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("officer.id"), index=True)
     organisation: Mapped[str | None] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -51,7 +52,7 @@ class AuthToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(10))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
 
@@ -64,7 +65,7 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(150))
     client_address: Mapped[str] = mapped_column(String(64))
-    failed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    failed_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     __table_args__ = (
         Index("ix_login_failure_username_failed_at", "username", "failed_at"),

@@ -12,11 +12,11 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
-from openbwv import audit
+from openbwv import audit, clock
 from openbwv.audit import AuditAction, Target
 from openbwv.auth.models import AuthToken, LoginFailure, UserAccount, UserRole
 from openbwv.auth.passwords import hash_password, needs_rehash, verify_password
-from openbwv.db import refusing_duplicates, transaction, utcnow
+from openbwv.db import refusing_duplicates, transaction
 from openbwv.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from openbwv.policy import Actor, Role
 
@@ -182,7 +182,7 @@ def issue_token(db: Session, user: UserAccount, *, kind: str, ttl: timedelta) ->
     if kind not in TOKEN_KINDS:
         raise ValueError(f"unknown token kind {kind!r}")
     raw_token = secrets.token_urlsafe(32)
-    now = utcnow()
+    now = clock.now()
     db.add(AuthToken(token_hash=_token_digest(raw_token), user_id=user.id, kind=kind, expires_at=now + ttl))
     return raw_token
 
@@ -197,7 +197,7 @@ def resolve_token(db: Session, raw_token: str) -> Actor | None:
     if row is None:
         return None
     token, user = row
-    if token.revoked_at is not None or token.expires_at <= utcnow() or not user.is_active:
+    if token.revoked_at is not None or token.expires_at <= clock.now() or not user.is_active:
         return None
     return actor_for(user)
 
@@ -205,7 +205,7 @@ def resolve_token(db: Session, raw_token: str) -> Actor | None:
 def revoke_token(db: Session, raw_token: str) -> None:
     token = db.scalar(select(AuthToken).where(AuthToken.token_hash == _token_digest(raw_token)))
     if token is not None and token.revoked_at is None:
-        token.revoked_at = utcnow()
+        token.revoked_at = clock.now()
 
 
 def end_session(db: Session, actor: Actor, raw_token: str) -> None:
@@ -217,7 +217,7 @@ def end_session(db: Session, actor: Actor, raw_token: str) -> None:
 def _recent_failures(
     db: Session, *, column: InstrumentedAttribute[str], value: str, policy: LoginPolicy
 ) -> int:
-    since = utcnow() - policy.lockout
+    since = clock.now() - policy.lockout
     return (
         db.scalar(
             select(func.count())

@@ -6,8 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
+from openbwv import clock
 from openbwv.auth import Require
-from openbwv.db import Db, utcnow
+from openbwv.db import Db
 from openbwv.errors import InvalidInput, NotFound
 from openbwv.fleet import condition, devices, imports, issues, rollout
 from openbwv.fleet.access import visible_officer
@@ -53,7 +54,9 @@ def issue_out(db: Db, issue: Issue, device: Device, collars: dict[int, str] | No
         station=issue.station,
         returned_at=issue.returned_at,
         returned_by=issue.returned_by,
-        overdue=issue.returned_at is None and issue.due_back_at is not None and issue.due_back_at < utcnow(),
+        overdue=(
+            issue.returned_at is None and issue.due_back_at is not None and issue.due_back_at < clock.now()
+        ),
     )
 
 

@@ -14,9 +14,8 @@ from datetime import date, timedelta
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from openbwv import audit, people
+from openbwv import audit, clock, people
 from openbwv.audit import AuditAction, Target
-from openbwv.db import utcnow
 from openbwv.fleet import training
 from openbwv.fleet.issues import officers_holding
 from openbwv.fleet.training.models import Notification
@@ -166,7 +165,7 @@ def run_daily_authority_check(db: Session, actor: Actor, *, today: date) -> Auth
                 }
             )
     existing = _existing_keys(db, [int(str(w["officer_id"])) for w in wanted])
-    now = utcnow()
+    now = clock.now()
     fresh = [
         {**w, "created_at": now}
         for w in wanted

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlalchemy.orm import Session, sessionmaker
 
+from openbwv import clock
 from openbwv.db import make_engine, make_session_factory, transaction
 from openbwv.fleet import imports
 from openbwv.fleet.authority import run_daily_authority_check
@@ -32,7 +33,7 @@ def check_lapses(
     """Run the daily authority check once: notify, and print lapsing authorities and Tasers to recover
     (lapsed, or held by officers the eligibility policy has made ineligible)."""
     try:
-        today = datetime.strptime(on, "%Y-%m-%d").date() if on else date.today()
+        today = datetime.strptime(on, "%Y-%m-%d").date() if on else clock.today()
     except ValueError:
         raise typer.BadParameter("give the date as YYYY-MM-DD", param_hint="--date") from None
     with transaction(_factory()) as db:

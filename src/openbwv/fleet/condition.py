@@ -11,9 +11,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from openbwv import audit
+from openbwv import audit, clock
 from openbwv.audit import AuditAction, Target
-from openbwv.db import utcnow
 from openbwv.errors import Conflict, InvalidInput, NotFound
 from openbwv.fleet.devices import add_movement, cartridges_of, get_device, taser_model
 from openbwv.fleet.models import Cartridge, Device, Issue
@@ -65,7 +64,7 @@ def report_health(
         for field, change in changes.items()
     )
     add_movement(
-        db, actor, device, action="health_reported", to_state=device.state, at=now or utcnow(), note=note
+        db, actor, device, action="health_reported", to_state=device.state, at=now or clock.now(), note=note
     )
     audit.record(
         db,
@@ -92,7 +91,7 @@ def set_online(
         device,
         action="went_online" if online else "went_offline",
         to_state=device.state,
-        at=now or utcnow(),
+        at=now or clock.now(),
     )
     audit.record(
         db,
@@ -116,7 +115,7 @@ def discharge_cartridge(
 ) -> Cartridge:
     """Mark the cartridge in a bay of a Taser discharged, with the time; the Taser is not issued again
     until the cartridge is replaced."""
-    now = now or utcnow()
+    now = now or clock.now()
     at = discharged_at or now
     device = _device_of_kind(db, taser_serial, "taser", "cartridge discharges")
     model = taser_model(db, device.model)

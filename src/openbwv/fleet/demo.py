@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
-from openbwv import people
+from openbwv import clock, people
 from openbwv.fleet import devices, issues, rollout, training
 from openbwv.policy import SYSTEM
 
@@ -20,7 +20,7 @@ def seed_fleet(db: Session, collars: list[str], *, today: date | None = None) ->
     """Seed the demo fleet once for the demo officers ``collars``."""
     if devices.get_device(db, "DEMO-CAM-0001") is not None:
         return
-    today = today or date.today()
+    today = today or clock.today()
     rng = random.Random(2019)
     officers = [o for o in (people.get_officer(db, c) for c in collars) if o is not None]
     stations = sorted({o.unit.station for o in officers if o.unit.station})
@@ -62,7 +62,7 @@ def seed_fleet(db: Session, collars: list[str], *, today: date | None = None) ->
             devices.load_cartridge(db, SYSTEM, taser_serial=serial, serial=f"{serial}-C{bay}", lot="LOT-2026-07", expires_on=today + timedelta(days=400), bay=bay, today=passed_on)  # fmt: skip
         issued_at = datetime.combine(passed_on + timedelta(days=1), time(7, 0), tzinfo=UTC)
         issues.issue_device(db, SYSTEM, device_serial=serial, collar_number=officer.collar_number, kind="personal", now=issued_at)  # fmt: skip
-    training.set_eligibility(db, SYSTEM, authority="taser", rank="sergeant", unit=None, eligible=False, effective_from=date(today.year, 4, 1), reason="STRA: the annual refresher is not funded for sergeants.")  # fmt: skip
+    training.set_eligibility(db, SYSTEM, authority="taser", rank="sergeant", unit=None, eligible=False, effective_from=today.replace(month=4, day=1), reason="STRA: the annual refresher is not funded for sergeants.")  # fmt: skip
     for phase, kinds, offset in (
         ("Phase 1", ("response",), -120),
         ("Phase 2", ("neighbourhood", "traffic", "tsg"), 30),

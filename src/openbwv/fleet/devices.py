@@ -8,9 +8,9 @@ from datetime import date, datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from openbwv import audit, people
+from openbwv import audit, clock, people
 from openbwv.audit import AuditAction, Target
-from openbwv.db import refusing_duplicates, utcnow
+from openbwv.db import refusing_duplicates
 from openbwv.errors import Conflict, InvalidInput, NotFound
 from openbwv.fleet.models import DEVICE_KINDS, Cartridge, Device, Movement, TaserModel
 from openbwv.policy import Actor
@@ -103,7 +103,12 @@ def create_device(
     with refusing_duplicates(db, {"uq_device_serial": taken}):
         db.add(device)
     received = add_movement(
-        db, actor, device, action="received", to_state="pooled" if pooled else "in_stock", at=now or utcnow()
+        db,
+        actor,
+        device,
+        action="received",
+        to_state="pooled" if pooled else "in_stock",
+        at=now or clock.now(),
     )
     received.from_state = None
     audit.record(db, actor=actor, action=AuditAction.FLEET_DEVICE_CREATED, target=Target("device", serial))
@@ -202,7 +207,7 @@ def change_state(
     if state == "pooled" and (device.kind != "camera" or not device.station):
         raise InvalidInput("state", "only a camera with a station can join that station's pool")
     previous = device.state
-    add_movement(db, actor, device, action="state_changed", to_state=state, at=now or utcnow(), note=note)
+    add_movement(db, actor, device, action="state_changed", to_state=state, at=now or clock.now(), note=note)
     audit.record(
         db,
         actor=actor,
@@ -226,7 +231,7 @@ def load_cartridge(
     today: date | None = None,
 ) -> Cartridge:
     """Load a cartridge into a free bay of a Taser, or in place of a discharged one; an expired one is refused."""
-    today = today or date.today()
+    today = today or clock.today()
     device = get_device(db, taser_serial)
     if device is None or device.kind != "taser":
         raise NotFound("Taser")
@@ -246,7 +251,7 @@ def load_cartridge(
         raise occupied
     if db.scalar(select(Cartridge).where(Cartridge.serial == serial.strip().upper())) is not None:
         raise taken
-    now = utcnow()
+    now = clock.now()
     replaced = ""
     if in_bay is not None:
         # A discharged cartridge comes out of the bay as the new one goes in; the movement names it.

@@ -16,9 +16,9 @@ from datetime import datetime
 from sqlalchemy import Table, insert, literal, select
 from sqlalchemy.orm import Session
 
-from openbwv import audit, people
+from openbwv import audit, clock, people
 from openbwv.audit import AuditAction, Target
-from openbwv.db import UTCDateTime, bulk_insert, in_values, utcnow
+from openbwv.db import UTCDateTime, bulk_insert, in_values
 from openbwv.errors import OpenbwvError
 from openbwv.fleet.devices import DeviceFilter, list_devices, list_taser_models
 from openbwv.fleet.models import DEVICE_KINDS, Device, Movement
@@ -193,7 +193,7 @@ def import_devices(
         )
     _finish(report, len(good), skip_bad)
     if report.imported:
-        _insert_devices(db, actor, good, utcnow())
+        _insert_devices(db, actor, good, clock.now())
         _audit_import(db, actor, report)
     return report
 

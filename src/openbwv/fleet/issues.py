@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from openbwv import audit, people
+from openbwv import audit, clock, people
 from openbwv.audit import AuditAction, Target
-from openbwv.db import refusing_duplicates, utcnow
+from openbwv.db import refusing_duplicates
 from openbwv.errors import Conflict, InvalidInput, NotFound
 from openbwv.fleet import training
 from openbwv.fleet.devices import add_movement, cartridges_of, get_device
@@ -135,7 +135,7 @@ def issue_device(
     due_back_at: datetime | None = None,
 ) -> Issue:
     """Issue a device to an officer: personal issue, a pooled check-out, or a Taser for a tour."""
-    now = now or utcnow()
+    now = now or clock.now()
     today = now.date()
     if kind not in ISSUE_KINDS:
         raise InvalidInput("kind", f"must be one of {', '.join(ISSUE_KINDS)}")
@@ -208,7 +208,7 @@ def return_issue(
     db: Session, actor: Actor, *, issue_id: int, now: datetime | None = None, note: str | None = None
 ) -> Issue:
     """Take a device back: a pooled camera goes back to its pool, anything else into stock."""
-    now = now or utcnow()
+    now = now or clock.now()
     issue = get_issue(db, issue_id)
     if issue is None:
         raise NotFound("issue")
@@ -294,7 +294,7 @@ def list_open_issues(
     db: Session, *, now: datetime | None = None, overdue_only: bool = False, device_kind: str | None = None
 ) -> list[OpenIssue]:
     """Devices out now, oldest first; pooled and tour issues past their due time are flagged overdue."""
-    now = now or utcnow()
+    now = now or clock.now()
     query = (
         select(Issue, Device).join(Device, Device.id == Issue.device_id).where(Issue.returned_at.is_(None))
     )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from openbwv.db import transaction, utcnow
+from openbwv import clock
+from openbwv.db import transaction
 from openbwv.fleet.authority import run_daily_authority_check
 from openbwv.jobs import JobRegistry
 from openbwv.policy import SYSTEM
@@ -18,7 +19,7 @@ DAILY_AUTHORITY_CHECK = "fleet.daily_authority_check"
 def daily_authority_check(factory: sessionmaker[Session]) -> None:
     """Every night: notify lapsing authorities, and lapsed or ineligible ones with a Taser still out (idempotent)."""
     with transaction(factory) as db:
-        run_daily_authority_check(db, SYSTEM, today=utcnow().date())
+        run_daily_authority_check(db, SYSTEM, today=clock.today())
 
 
 @registry.on_startup

@@ -7,7 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from openbwv.db import Base, partial_index, utcnow
+from openbwv import clock
+from openbwv.db import Base, partial_index
 
 DEVICE_KINDS = ("camera", "taser", "dock")
 DEVICE_STATES = ("in_stock", "issued", "pooled", "in_repair", "retired")
@@ -42,7 +43,7 @@ class Device(Base):
     slots: Mapped[int | None]
     online: Mapped[bool | None]
     current_issue_id: Mapped[int | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     __table_args__ = (
         Index("ix_device_kind_state", "kind", "state"),
@@ -138,6 +139,6 @@ class RolloutPhase(Base):
     target_cameras: Mapped[int]
     starts_on: Mapped[date]
     ends_on: Mapped[date]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     __table_args__ = (UniqueConstraint("name", "unit_id"),)

@@ -7,6 +7,7 @@ from urllib.parse import quote_plus
 from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from openbwv import clock
 from openbwv.auth import Require
 from openbwv.db import Db
 from openbwv.errors import Conflict, InvalidInput, NotFound
@@ -155,7 +156,7 @@ def kit_page(
 ) -> HTMLResponse:
     """An officer's kit, kit history and training with expiry dates."""
     officer = visible_officer(db, actor, collar_number, permission=Permission.FLEET_DEVICE_READ)
-    today = date.today()
+    today = clock.today()
     context = {
         "title": f"Kit and training: {officer.collar_number}",
         "officer": officer,
@@ -176,7 +177,7 @@ def expiry_dashboard(
     actor: Actor = Require(Permission.TRAINING_RECORD_READ),
 ) -> HTMLResponse:
     """The training manager's view: authorities lapsing soon, lapsed or ineligible ones with a Taser out."""
-    found = authority.find_authority_exceptions(db, today=on or date.today())
+    found = authority.find_authority_exceptions(db, today=on or clock.today())
     context = {
         "title": "Authority expiry",
         "found": found,

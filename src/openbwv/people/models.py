@@ -5,7 +5,8 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from openbwv.db import Base, utcnow
+from openbwv import clock
+from openbwv.db import Base
 
 
 class Rank(Base):
@@ -29,7 +30,7 @@ class Unit(Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(40), default="other")
     station: Mapped[str | None] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class Officer(Base):
@@ -42,7 +43,7 @@ class Officer(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     is_active: Mapped[bool] = mapped_column(default=True)
     left_on: Mapped[date | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     rank: Mapped[Rank] = relationship(lazy="joined")
     unit: Mapped[Unit] = relationship(lazy="joined")

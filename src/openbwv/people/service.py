@@ -9,10 +9,10 @@ from datetime import date
 from sqlalchemy import Table, func, or_, select
 from sqlalchemy.orm import Session
 
-from openbwv import audit, auth
+from openbwv import audit, auth, clock
 from openbwv.audit import AuditAction, Target
 from openbwv.auth import UserAccount
-from openbwv.db import bulk_insert, in_values, refusing_duplicates, utcnow
+from openbwv.db import bulk_insert, in_values, refusing_duplicates
 from openbwv.errors import Conflict, InvalidInput, NotFound
 from openbwv.people.models import Officer, Rank, Unit
 from openbwv.policy import Actor, Role
@@ -220,7 +220,7 @@ def bulk_create_officers(db: Session, actor: Actor, rows: list[dict[str, str]]) 
     The caller has checked every row (ranks, units and collar numbers); this only writes.
     """
     unit_ids = {u.code: u.id for u in list_units(db)}
-    now = utcnow()
+    now = clock.now()
     values = [
         {
             "collar_number": r["collar_number"].strip().upper(),

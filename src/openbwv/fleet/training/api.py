@@ -4,6 +4,7 @@ from datetime import date
 
 from fastapi import APIRouter
 
+from openbwv import clock
 from openbwv.auth import Require
 from openbwv.db import Db
 from openbwv.fleet import authority, devices
@@ -69,7 +70,7 @@ def officer_training(
 ) -> list[CourseStatusOut]:
     """Each course the officer has passed, its expiry and whether the authority is in date."""
     officer = visible_officer(db, actor, collar_number, permission=Permission.TRAINING_RECORD_READ)
-    rows = service.officer_training(db, officer.id, today=date.today())
+    rows = service.officer_training(db, officer.id, today=clock.today())
     return [CourseStatusOut.model_validate(r) for r in rows]
 
 
@@ -116,7 +117,7 @@ def add_volunteer(
 ) -> VolunteerOut:
     """Put an officer on the Taser volunteers register."""
     row = service.add_volunteer(
-        db, actor, collar_number=body.collar_number, volunteered_on=body.volunteered_on or date.today()
+        db, actor, collar_number=body.collar_number, volunteered_on=body.volunteered_on or clock.today()
     )
     return VolunteerOut(collar_number=body.collar_number.strip().upper(), volunteered_on=row.volunteered_on)
 
@@ -135,7 +136,7 @@ def authority_exceptions(
 ) -> AuthorityExceptionsOut:
     """Taser authorities lapsing within 30 days, lapsed ones with a Taser still issued, and officers the
     eligibility policy has made ineligible who still hold a Taser."""
-    found = authority.find_authority_exceptions(db, today=on or date.today())
+    found = authority.find_authority_exceptions(db, today=on or clock.today())
     return AuthorityExceptionsOut.model_validate(found, from_attributes=True)
 
 
@@ -144,5 +145,5 @@ def run_authority_check(
     db: Db, on: date | None = None, actor: Actor = Require(Permission.TRAINING_POLICY_WRITE)
 ) -> AuthorityExceptionsOut:
     """Run the daily authority check now: notify officers and supervisors, once per fact."""
-    found = authority.run_daily_authority_check(db, actor, today=on or date.today())
+    found = authority.run_daily_authority_check(db, actor, today=on or clock.today())
     return AuthorityExceptionsOut.model_validate(found, from_attributes=True)

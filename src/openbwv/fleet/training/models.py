@@ -7,7 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from openbwv.db import Base, utcnow
+from openbwv import clock
+from openbwv.db import Base
 
 AUTHORITIES = ("bwv", "taser")
 
@@ -36,7 +37,7 @@ class TrainingPass(Base):
     expires_on: Mapped[date | None]
     trainer: Mapped[str | None] = mapped_column(String(200))
     recorded_by: Mapped[str] = mapped_column(String(150))
-    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     __table_args__ = (
         Index("ix_training_pass_officer", "officer_id", "authority"),
@@ -57,7 +58,7 @@ class EligibilityRule(Base):
     effective_from: Mapped[date]
     reason: Mapped[str] = mapped_column(Text)
     set_by: Mapped[str] = mapped_column(String(150))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class TaserVolunteer(Base):
@@ -76,7 +77,7 @@ class Notification(Base):
     __tablename__ = "notification"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
     officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"))
     recipient: Mapped[str] = mapped_column(String(20))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))

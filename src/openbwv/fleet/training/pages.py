@@ -9,7 +9,7 @@ from urllib.parse import quote_plus
 from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from openbwv import people
+from openbwv import clock, people
 from openbwv.auth import Require
 from openbwv.db import Db
 from openbwv.errors import Conflict, InvalidInput, NotFound
@@ -38,7 +38,7 @@ def _records_page(
         "title": "Training records",
         "notice": notice,
         "error": error,
-        "today": date.today(),
+        "today": clock.today(),
         "courses": service.list_courses(db),
         "authorities": AUTHORITIES,
         "ranks": people.list_ranks(db),

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from openbwv import audit, people
+from openbwv import audit, clock, people
 from openbwv.audit import AuditAction, Target
 from openbwv.db import refusing_duplicates
 from openbwv.errors import Conflict, InvalidInput, NotFound
@@ -66,7 +66,7 @@ def record_pass(
     today: date | None = None,
 ) -> TrainingPass:
     """Record that an officer passed a course on a day; the expiry follows from the course."""
-    today = today or date.today()
+    today = today or clock.today()
     officer = people.get_officer(db, collar_number)
     if officer is None:
         raise NotFound("officer")
