@@ -16,7 +16,17 @@ from openbwv.audit.models import AuditCheckpoint, AuditEvent, AuditLeaf, AuditTr
 from openbwv.cli import main
 from openbwv.config import Settings
 from openbwv.db import transaction
-from tests.audit.helpers import publish, record_events, stored_leaves, typed_leaf_hashes
+from tests.audit.helpers import (
+    PROOF_SIGNER,
+    proof_file_bytes,
+    proof_line,
+    publish,
+    record_events,
+    stored_leaves,
+    typed_leaf_hashes,
+    with_proof_line,
+    with_unused_bits_set,
+)
 
 
 def run_cli(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
@@ -259,6 +269,83 @@ class TestProofFiles:
     ) -> None:
         assert run_cli(cli, "audit", "proof", "12") == 1
         assert "must be below the tree size 12" in capsys.readouterr().err
+
+
+class TestCheckProofReadsBytes:
+    """``check-proof`` with ``--key`` needs no database: these files are made in the test."""
+
+    def check(
+        self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, data: bytes
+    ) -> tuple[int, str, str]:
+        path = tmp_path / "entry.tlog-proof"
+        path.write_bytes(data)
+        key = PROOF_SIGNER.verifier().vkey()
+        code = run_cli(monkeypatch, "audit", "check-proof", str(path), "--key", key)
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    def test_a_good_file_passes(
+        self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        code, out, _ = self.check(monkeypatch, capsys, tmp_path, proof_file_bytes())
+        assert code == 0
+        assert (
+            "OK: this entry is leaf 2 of the log openbwv.example/audit in its signed tree of 5 leaves." in out
+        )
+
+    def test_crlf_line_ends_fail_naming_the_first_line(
+        self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        code, _, err = self.check(monkeypatch, capsys, tmp_path, proof_file_bytes().replace(b"\n", b"\r\n"))
+        assert (code, err) == (
+            1,
+            "FAILED: line 1 contains a carriage return: lines must end in a line feed alone\n",
+        )
+
+    def test_one_crlf_after_a_proof_hash_fails_naming_its_line(
+        self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        data = proof_file_bytes()
+        code, _, err = self.check(
+            monkeypatch, capsys, tmp_path, with_proof_line(data, 5, proof_line(data, 5) + "\r")
+        )
+        assert (code, err) == (
+            1,
+            "FAILED: line 5 contains a carriage return: lines must end in a line feed alone\n",
+        )
+
+    def test_padding_after_the_extra_data_fails(
+        self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        data = proof_file_bytes()
+        code, _, err = self.check(
+            monkeypatch, capsys, tmp_path, with_proof_line(data, 2, proof_line(data, 2) + "==")
+        )
+        assert (code, err) == (1, "FAILED: the extra data on line 2 is not standard padded base64\n")
+
+    def test_bytes_that_are_not_utf8_fail_naming_the_line(
+        self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        data = proof_file_bytes().replace(b"\n\nopenbwv.example/audit\n", b"\n\nopenbwv.example/\xe9\n")
+        code, _, err = self.check(monkeypatch, capsys, tmp_path, data)
+        assert (code, err) == (1, "FAILED: line 8 is not valid UTF-8\n")
+
+    def test_unused_bits_in_the_signature_are_ignored_as_go_ignores_them(
+        self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        data = proof_file_bytes()
+        name, signature = proof_line(data, 12).rsplit(" ", 1)
+        odd = with_proof_line(data, 12, f"{name} {with_unused_bits_set(signature)}")
+        assert self.check(monkeypatch, capsys, tmp_path, odd)[0] == 0
+
+    def test_a_missing_file_fails_with_one_sentence(
+        self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        missing = tmp_path / "missing.tlog-proof"
+        key = PROOF_SIGNER.verifier().vkey()
+        assert run_cli(monkeypatch, "audit", "check-proof", str(missing), "--key", key) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("Error: ") and "missing.tlog-proof" in err and err.count("\n") == 1
 
 
 class TestKeyFile:

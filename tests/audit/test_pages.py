@@ -119,7 +119,7 @@ class TestEventPage:
         assert response.status_code == 200
         assert response.headers["content-disposition"].endswith('.tlog-proof"')
         verifier = log.log_signer(settings).verifier()
-        checked = proof_file.check_proof(proof_file.parse_proof(response.text), verifier=verifier)
+        checked = proof_file.check_proof(proof_file.parse_proof(response.content), verifier=verifier)
         assert b'"reason":"Correcting record 2"' in checked.leaf
 
     def test_no_proof_file_before_the_event_is_logged(

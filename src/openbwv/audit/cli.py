@@ -120,11 +120,12 @@ def check_proof_command(
 
     verifier = note.Ed25519Verifier.from_vkey(key) if key else system_verifier(load_settings())
     try:
-        checked = proof_file.check_proof(
-            proof_file.parse_proof(file.read_text(encoding="utf-8")),
-            verifier=verifier,
-            leaf=leaf_file.read_bytes() if leaf_file else None,
-        )
+        data, leaf = file.read_bytes(), leaf_file.read_bytes() if leaf_file else None
+    except OSError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        checked = proof_file.check_proof(proof_file.parse_proof(data), verifier=verifier, leaf=leaf)
     except (proof_file.ProofFileError, note.NoteError) as exc:
         typer.echo(f"FAILED: {exc}", err=True)
         raise typer.Exit(1) from None

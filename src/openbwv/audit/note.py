@@ -14,7 +14,6 @@ Key strings use the Go ``golang.org/x/mod/sumdb/note`` encodings:
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import re
 from collections.abc import Iterable
@@ -33,6 +32,7 @@ MAX_SIGNATURES = 100
 _SIGNATURE_PREFIX = "\N{EM DASH} "
 _TREE_SIZE = re.compile(r"0|[1-9][0-9]*")
 _HEX_KEY_ID = re.compile(r"[0-9a-f]{8}")
+_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 
 
 class NoteError(ValueError):
@@ -116,7 +116,7 @@ class Ed25519Verifier:
         """Parse ``<name>+<hex key ID>+<base64(0x01 || public key)>``."""
         name, _, rest = vkey.partition("+")
         hex_id, _, encoded = rest.partition("+")
-        raw = _b64decode(encoded)
+        raw = decode_base64(encoded)
         if not _HEX_KEY_ID.fullmatch(hex_id) or raw is None or len(raw) != 33 or raw[0] != ED25519:
             raise KeyFormatError("malformed Ed25519 verifier key")
         verifier = cls(name, raw[1:])
@@ -158,7 +158,7 @@ class Ed25519Signer:
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
             raise KeyFormatError("malformed Ed25519 signer key")
         name, hex_id, encoded = parts[2:]
-        raw = _b64decode(encoded)
+        raw = decode_base64(encoded)
         if not _HEX_KEY_ID.fullmatch(hex_id) or raw is None or len(raw) != 33 or raw[0] != ED25519:
             raise KeyFormatError("malformed Ed25519 signer key")
         signer = cls(name, raw[1:])
@@ -307,7 +307,7 @@ def parse_checkpoint(body: str) -> Checkpoint:
         _check_checkpoint_line("extension line", line)
     if not _TREE_SIZE.fullmatch(size_text) or int(size_text) >= 2**64:
         raise MalformedCheckpointError(f"invalid tree size {size_text!r}")
-    root_hash = _b64decode(root_text)
+    root_hash = decode_base64(root_text)
     if root_hash is None or len(root_hash) != 32:
         raise MalformedCheckpointError(f"invalid root hash {root_text!r}")
     return Checkpoint(origin, int(size_text), root_hash, tuple(extensions))
@@ -334,7 +334,7 @@ def _parse_signature_line(line: str) -> NoteSignature:
     if not line.startswith(_SIGNATURE_PREFIX):
         raise MalformedNoteError(f"signature line does not start with an em dash and a space: {line!r}")
     name, _, encoded = line[len(_SIGNATURE_PREFIX) :].partition(" ")
-    raw = _b64decode(encoded)
+    raw = decode_base64(encoded)
     if not is_valid_key_name(name) or raw is None or len(raw) < 5:
         raise MalformedNoteError(f"malformed signature line {line!r}")
     return NoteSignature(name, int.from_bytes(raw[:4], "big"), raw[4:])
@@ -344,10 +344,14 @@ def _b64encode(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _b64decode(text: str) -> bytes | None:
-    """Strict standard base64 (canonical padding and trailing bits), or None."""
-    try:
-        data = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
+def decode_base64(text: str) -> bytes | None:
+    """Standard padded base64 (RFC 4648 §4) read as Go's ``note`` and ``tlog`` packages read it, or None.
+
+    They decode with Go's ``base64.StdEncoding``, which is not ``Strict``: the padding must be
+    exact and nothing may follow it (Python's decoder lets ``AAAA==`` through), but the unused low
+    bits of the last character are ignored (``AB==`` reads as ``AA==``). Go also skips CR and LF
+    inside the text; here they are refused, as a CR has no place in a note or a proof file.
+    """
+    if not _BASE64.fullmatch(text):
         return None
-    return data if _b64encode(data) == text else None
+    return base64.b64decode(text)

@@ -2,16 +2,17 @@
 
 A proof file is the ``c2sp.org/tlog-proof@v1`` header line, an optional ``extra <base64>`` line, an
 ``index <n>`` line, the base64 inclusion proof hashes one per line (leaf end first), an empty line,
-then the signed checkpoint verbatim. openbwv puts the event's canonical leaf bytes in ``extra``, so
-the file alone lets a court or a complainant read the event and check it against the log's public
-key, years later and without the system. Like the rest of the verifier side, this module never
-imports the tree builder: the proof is checked with ``verify.verify_inclusion``.
+then the signed checkpoint verbatim. Files are read as bytes: lines end in a line feed alone, and
+base64 is decoded exactly as the Go ``note`` and ``tlog`` packages decode it. openbwv puts the
+event's canonical leaf bytes in ``extra``, so the file alone lets a court or a complainant read the
+event and check it against the log's public key, years later and without the system. Like the rest
+of the verifier side, this module never imports the tree builder: the proof is checked with
+``verify.verify_inclusion``.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from dataclasses import dataclass
 
@@ -52,24 +53,35 @@ def format_proof(proof: TlogProof) -> str:
     return "\n".join(lines) + "\n\n" + proof.checkpoint
 
 
-def parse_proof(text: str) -> TlogProof:
-    """Parse a proof file's text; the checkpoint is not checked here."""
+def parse_proof(data: bytes) -> TlogProof:
+    """Parse a proof file's bytes; the checkpoint is not checked here.
+
+    Give the bytes as they are: lines end in a line feed alone, so a carriage return anywhere is
+    refused, which reading the file as text would hide by turning CRLF into LF. Base64 is read as
+    the Go ``note`` and ``tlog`` packages read it (``note.decode_base64``).
+    """
+    text = _utf8_without_cr(data)
     head, separator, checkpoint = text.partition("\n\n")
     if not separator or not checkpoint:
-        raise ProofFileError("no empty line before the checkpoint")
+        raise ProofFileError("there is no empty line before the checkpoint")
     lines = head.split("\n")
     if lines[0] != HEADER:
-        raise ProofFileError(f"the first line must be {HEADER}")
-    lines.pop(0)
+        raise ProofFileError(f"line 1 is not {HEADER}: this is not a tlog-proof file")
+    number = 2
     extra = None
-    if lines and lines[0].startswith("extra "):
-        extra = _unb64(lines.pop(0).removeprefix("extra "), "extra data")
-    match = _INDEX.fullmatch(lines.pop(0)) if lines else None
+    if len(lines) > 1 and lines[1].startswith("extra "):
+        extra = note.decode_base64(lines[1].removeprefix("extra "))
+        if extra is None:
+            raise ProofFileError("the extra data on line 2 is not standard padded base64")
+        number = 3
+    match = _INDEX.fullmatch(lines[number - 1]) if len(lines) >= number else None
     if match is None:
-        raise ProofFileError("missing or malformed index line")
-    hashes = tuple(_unb64(line, "proof hash") for line in lines)
-    if any(len(digest) != verify.HASH_SIZE for digest in hashes):
-        raise ProofFileError("a proof hash is not 32 bytes long")
+        raise ProofFileError(
+            f"line {number} is not the index line: 'index', a space and a decimal without leading zeros"
+        )
+    hashes = tuple(
+        _proof_hash(line, line_number) for line_number, line in enumerate(lines[number:], number + 1)
+    )
     return TlogProof(index=int(match.group(1)), hashes=hashes, checkpoint=checkpoint, extra=extra)
 
 
@@ -97,8 +109,27 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _unb64(text: str, what: str) -> bytes:
+def _utf8_without_cr(data: bytes) -> str:
+    carriage_return = data.find(b"\r")
+    if carriage_return >= 0:
+        raise ProofFileError(
+            f"line {_line_at(data, carriage_return)} contains a carriage return: "
+            "lines must end in a line feed alone"
+        )
     try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise ProofFileError(f"malformed base64 {what}") from None
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProofFileError(f"line {_line_at(data, exc.start)} is not valid UTF-8") from None
+
+
+def _line_at(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _proof_hash(line: str, number: int) -> bytes:
+    digest = note.decode_base64(line)
+    if digest is None:
+        raise ProofFileError(f"the proof hash on line {number} is not standard padded base64")
+    if len(digest) != verify.HASH_SIZE:
+        raise ProofFileError(f"the proof hash on line {number} is {len(digest)} bytes long, not 32")
+    return digest
