@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Iterator, Mapping
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy import (
     ColumnElement,
@@ -28,6 +31,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session, sessionmaker
+from sqlalchemy.pool import Pool
 from sqlalchemy.types import TypeDecorator
 
 from openbwv.errors import DatabaseBusy, OpenbwvError
@@ -145,11 +149,27 @@ class _SQLiteWriterQueue:
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL mode, foreign keys and queued writers."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        # Writers wait for the lock holding a pooled connection (a CLI beside the server, jobs, sign-ins):
+        # overflow connections are opened as needed rather than the pool running dry first; the
+        # request thread pool bounds them.
+        in_memory = url in ("sqlite://", "sqlite:///:memory:")
+        pooling: dict[str, Any] = {} if in_memory else {"pool_size": 10, "max_overflow": -1}
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **pooling)
         event.listen(engine, "connect", _configure_sqlite)
         _SQLiteWriterQueue(engine)
+        _session_slots[engine.pool] = 1
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    pool_size, max_overflow = 10, 20
+    engine = create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
+    _session_slots[engine.pool] = max(1, pool_size + max_overflow - _RESERVED_CONNECTIONS)
+    return engine
+
+
+@contextmanager
+def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for a transaction that only reads: on SQLite it does not queue behind writers."""
+    with factory(bind=factory.kw["bind"].execution_options(**{READ_ONLY: True})) as session:
+        yield session
 
 
 def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
@@ -229,14 +249,51 @@ def get_session_factory(request: Request) -> sessionmaker[Session]:
     return factory
 
 
-def get_db(request: Request) -> Iterator[Session]:
+async def _off_the_loop(work: Callable[[], object]) -> None:
+    # A limiter of its own, as FastAPI does for a dependency's exit: ending a transaction never waits
+    # for a free thread of the request pool, which waiting requests may hold.
+    await anyio.to_thread.run_sync(work, limiter=anyio.CapacityLimiter(1))
+
+
+# Connections kept free of request sessions: for callers' short lookups, refusals' audit events and jobs.
+_RESERVED_CONNECTIONS = 5
+_session_slots: weakref.WeakKeyDictionary[Pool, int] = weakref.WeakKeyDictionary()
+_session_gates: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, weakref.WeakKeyDictionary[Pool, anyio.CapacityLimiter]
+] = weakref.WeakKeyDictionary()
+
+
+def _session_gate(factory: sessionmaker[Session]) -> anyio.CapacityLimiter:
+    """Requests with a session wait their turn here, in the event loop, rather than in the request
+    thread pool. A request whose transaction holds a connection (or SQLite's write lock) needs a pool
+    thread to shape its answer before it commits; if every pool thread were held by requests waiting
+    for a connection or the lock, none would move. So at most one request session at a time on
+    SQLite, and on PostgreSQL a few fewer than the connection pool holds."""
+    pool = factory.kw["bind"].pool
+    gates = _session_gates.setdefault(asyncio.get_running_loop(), weakref.WeakKeyDictionary())
+    gate = gates.get(pool)
+    if gate is None:
+        gate = gates[pool] = anyio.CapacityLimiter(_session_slots.get(pool, 1))
+    return gate
+
+
+async def get_db(request: Request) -> AsyncIterator[Session]:
     """The request's session: committed when the handler returns, rolled back if it raises.
 
     Declared with ``scope="function"`` so that the commit happens before the response is sent: an
     answer means the write is stored (a request-scoped dependency would commit after the response).
     """
-    with transaction(get_session_factory(request)) as session:
-        yield session
+    factory = get_session_factory(request)
+    async with _session_gate(factory):
+        session = factory()
+        try:
+            yield session
+            await _off_the_loop(session.commit)
+        except BaseException:
+            await _off_the_loop(session.rollback)
+            raise
+        finally:
+            await _off_the_loop(session.close)
 
 
 Db = Annotated[Session, Depends(get_db, scope="function")]

@@ -11,7 +11,7 @@ from openbwv import audit
 from openbwv.audit import AuditAction, Target
 from openbwv.auth.service import resolve_token
 from openbwv.config import Settings
-from openbwv.db import get_session_factory, transaction
+from openbwv.db import get_session_factory, reading
 from openbwv.errors import Forbidden, Unauthenticated
 from openbwv.policy import Actor, Permission, can
 
@@ -30,7 +30,7 @@ def _resolve_caller(request: Request, raw: str | None) -> Actor | None:
     # when the route uses it, and a refusal's audit event never waits behind the caller's lookup.
     if not raw:
         return None
-    with transaction(get_session_factory(request)) as db:
+    with reading(get_session_factory(request)) as db:
         return resolve_token(db, raw)
 
 
