@@ -33,7 +33,11 @@ class TestDataDir:
         upgrade(settings.resolved_database_url)
         engine = make_engine(settings.resolved_database_url)
         with engine.begin() as connection:
-            connection.execute(text("INSERT INTO unit (code, name, kind, created_at) VALUES ('U1', 'Response', 'x', '2024-01-01')"))
+            connection.execute(
+                text(
+                    "INSERT INTO unit (code, name, kind, created_at) VALUES ('U1', 'Response', 'x', '2024-01-01')"
+                )
+            )
             database = tmp_path / "var" / "openbwv.sqlite3"
             assert _mode(tmp_path / "var") == 0o700
             assert {p.name: _mode(p) for p in (tmp_path / "var").glob("openbwv.sqlite3*")} == {
