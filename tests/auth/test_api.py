@@ -7,8 +7,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from openbwv.app import create_app
 from openbwv.audit.models import AuditEvent
+from openbwv.auth.models import LoginFailure
+from openbwv.config import Settings
 from openbwv.db import transaction
+from openbwv.jobs import JobRegistry
 from openbwv.policy import Role
 from tests.builders import DEFAULT_PASSWORD, headers_for, make_officer, make_user
 
@@ -193,3 +197,53 @@ class TestUsersApi:
         assert response.status_code == 200
         assert response.json()["is_active"] is False
         assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def _app_behind(settings: Settings, factory: sessionmaker[Session], peer: str, **changes: str) -> TestClient:
+    """A client whose requests come from ``peer``, on an app with ``changes`` to the settings."""
+    changed = Settings(**{**settings.model_dump(include=set(Settings.model_fields)), **changes})
+    app = create_app(changed, factory, jobs=JobRegistry())
+    return TestClient(app, base_url="https://testserver", client=(peer, 40000))
+
+
+def _failure_addresses(factory: sessionmaker[Session]) -> list[str]:
+    with factory() as db:
+        return list(db.scalars(select(LoginFailure.client_address).order_by(LoginFailure.id)).all())
+
+
+class TestClientAddress:
+    def test_forwarded_for_from_an_untrusted_peer_is_ignored(
+        self, settings: Settings, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_user(db, username="rotator")
+        client = _app_behind(settings, factory, "198.51.100.9")
+        for n in range(5):
+            forwarded = {"X-Forwarded-For": f"203.0.113.{n}"}
+            response = client.post(
+                "/api/v1/auth/token", data={"username": "rotator", "password": "guess"}, headers=forwarded
+            )
+            assert response.status_code == 401
+        assert _failure_addresses(factory) == ["198.51.100.9"] * 5
+        assert {e.client_address for e in _events(factory, "auth:login:failed")} == {"198.51.100.9"}
+        response = client.post(
+            "/api/v1/auth/token",
+            data={"username": "rotator", "password": DEFAULT_PASSWORD},
+            headers={"X-Forwarded-For": "203.0.113.99"},
+        )
+        assert response.status_code == 429
+
+    def test_forwarded_for_from_a_trusted_proxy_names_the_client(
+        self, settings: Settings, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_user(db, username="proxied")
+        client = _app_behind(settings, factory, "10.1.2.3", trusted_proxies="10.0.0.0/8, 192.0.2.1")
+        # The client wrote the first hop itself; the trusted proxies appended the rest.
+        forwarded = {"X-Forwarded-For": "1.1.1.1, 203.0.113.7, 192.0.2.1"}
+        response = client.post(
+            "/api/v1/auth/token", data={"username": "proxied", "password": "guess"}, headers=forwarded
+        )
+        assert response.status_code == 401
+        assert _failure_addresses(factory) == ["203.0.113.7"]
+        assert [e.client_address for e in _events(factory, "auth:login:failed")] == ["203.0.113.7"]

@@ -9,6 +9,7 @@ from openbwv.auth.deps import SESSION_COOKIE, Public, Require
 from openbwv.auth.service import end_session, sign_in
 from openbwv.db import Db, SessionFactory
 from openbwv.errors import TooManyRequests, Unauthenticated
+from openbwv.observability import client_address
 from openbwv.policy import Actor, Permission
 from openbwv.web.csrf import check_csrf
 from openbwv.web.render import render
@@ -43,7 +44,7 @@ def login(
             factory,
             username=username,
             password=password,
-            address=request.client.host if request.client else "unknown",
+            address=client_address(request),
             kind="session",
             policy=policy,
         )
