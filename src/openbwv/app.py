@@ -27,7 +27,7 @@ from openbwv.auth.pages import router as auth_pages
 from openbwv.config import Settings
 from openbwv.dashboard import router as dashboard_pages
 from openbwv.db import SessionFactory, make_engine, make_session_factory
-from openbwv.errors import OpenbwvError, Unauthenticated
+from openbwv.errors import OpenbwvError, TooManyRequests, Unauthenticated
 from openbwv.fleet import jobs as fleet_jobs
 from openbwv.fleet.api import router as fleet_api
 from openbwv.fleet.pages import router as fleet_pages
@@ -89,7 +89,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OpenbwvError)
     async def openbwv_error(request: Request, exc: OpenbwvError) -> Response:
         if _wants_json(request):
-            headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+            headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else {}
+            if isinstance(exc, TooManyRequests):
+                headers["Retry-After"] = str(exc.retry_after)
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
         if isinstance(exc, Unauthenticated):
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
@@ -155,6 +157,7 @@ def create_app(
         max_failures_per_address=settings.login_address_max_failures,
         lockout=timedelta(minutes=settings.login_lockout_minutes),
         token_ttl=timedelta(minutes=settings.token_ttl_minutes),
+        secret_key=settings.resolved_secret_key.encode(),
     )
     metrics = Metrics()
     app.middleware("http")(request_middleware(metrics))

@@ -1,17 +1,18 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.app import create_app
 from openbwv.audit.models import AuditEvent
 from openbwv.auth.models import LoginFailure
 from openbwv.config import Settings
-from openbwv.db import transaction
+from openbwv.db import transaction, utcnow
 from openbwv.jobs import JobRegistry
 from openbwv.policy import Role
 from tests.builders import DEFAULT_PASSWORD, headers_for, make_officer, make_user
@@ -70,16 +71,44 @@ class TestTokenEndpoint:
         locked = _events(factory, "auth:login:locked_out")
         assert [(e.target_type, e.target_id) for e in locked] == [("user", "cjones")]
 
-    def test_an_address_is_throttled_across_usernames(
+    def test_a_busy_address_does_not_lock_out_anyone_else_behind_it(
         self, client: TestClient, factory: sessionmaker[Session]
     ) -> None:
         with transaction(factory) as db:
             make_user(db, username="dlee")
+        for n in range(25):
+            assert _token(client, f"guess{n}", "guess")[0] == 401
+        status, body = _token(client, "dlee", DEFAULT_PASSWORD)
+        assert status == 200, body
+        assert _events(factory, "auth:login:locked_out") == []
+
+    def test_a_busy_address_slows_each_username_failing_from_it(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_user(db, username="mallory")
+            make_user(db, username="colleague")
         for n in range(20):
             assert _token(client, f"guess{n}", "guess")[0] == 401
-        status, _ = _token(client, "dlee", DEFAULT_PASSWORD)
-        assert status == 429
-        assert [e.target_type for e in _events(factory, "auth:login:locked_out")] == ["address"]
+        assert _token(client, "mallory", "guess")[0] == 401
+        response = client.post("/api/v1/auth/token", data={"username": "mallory", "password": "guess"})
+        assert response.status_code == 429
+        assert 0 < int(response.headers["retry-after"]) <= 2
+        assert "try again in" in response.json()["detail"]
+        assert _token(client, "colleague", DEFAULT_PASSWORD)[0] == 200
+
+    def test_a_slowed_username_signs_in_once_its_wait_is_over(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_user(db, username="typo")
+        for n in range(20):
+            assert _token(client, f"guess{n}", "guess")[0] == 401
+        assert _token(client, "typo", "guess")[0] == 401
+        assert _token(client, "typo", DEFAULT_PASSWORD)[0] == 429
+        with transaction(factory) as db:
+            db.execute(update(LoginFailure).values(failed_at=utcnow() - timedelta(minutes=1)))
+        assert _token(client, "typo", DEFAULT_PASSWORD)[0] == 200
 
     def test_missing_fields_are_422_with_field_errors(self, client: TestClient) -> None:
         response = client.post("/api/v1/auth/token", data={"username": "x"})

@@ -50,7 +50,10 @@ def login(
         )
     except (Unauthenticated, TooManyRequests) as refusal:
         context = {"title": "Sign in", "next": next, "username": username, "error": refusal.message}
-        return render(request, "auth/login.html", context, actor=None, status_code=refusal.status_code)
+        page = render(request, "auth/login.html", context, actor=None, status_code=refusal.status_code)
+        if isinstance(refusal, TooManyRequests):
+            page.headers["Retry-After"] = str(refusal.retry_after)
+        return page
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
