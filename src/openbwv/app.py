@@ -38,7 +38,8 @@ from openbwv.observability import Metrics, request_middleware
 from openbwv.people import colleagues
 from openbwv.people.api import router as people_api
 from openbwv.people.pages import router as people_pages
-from openbwv.web.render import render
+from openbwv.web.guard import RequestGuard
+from openbwv.web.render import render, wants_json
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +70,6 @@ def all_jobs(settings: Settings) -> JobRegistry:
     return merged
 
 
-def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", "")
-
-
 def _error_page(request: Request, status_code: int, message: str) -> Response:
     headings = {401: "Please sign in", 403: "Not allowed", 404: "Not found", 409: "Cannot do that"}
     context = {
@@ -88,7 +85,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OpenbwvError)
     async def openbwv_error(request: Request, exc: OpenbwvError) -> Response:
-        if _wants_json(request):
+        if wants_json(request):
             headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else {}
             if isinstance(exc, TooManyRequests):
                 headers["Retry-After"] = str(exc.retry_after)
@@ -100,14 +97,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
-        if _wants_json(request):
+        if wants_json(request):
             return JSONResponse({"detail": errors}, status_code=422)
         message = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in errors)
         return _error_page(request, 422, message)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if _wants_json(request):
+        if wants_json(request):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         return _error_page(request, exc.status_code, str(exc.detail))
 
@@ -160,6 +157,7 @@ def create_app(
         secret_key=settings.resolved_secret_key.encode(),
     )
     metrics = Metrics()
+    app.add_middleware(RequestGuard, routes=[route for router in ROUTERS for route in router.routes])
     app.middleware("http")(request_middleware(metrics))
     install_error_handlers(app)
 
