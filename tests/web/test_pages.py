@@ -12,31 +12,7 @@ from openbwv.db import transaction
 from openbwv.observability import JsonFormatter
 from openbwv.policy import Role
 from tests.builders import DEFAULT_PASSWORD, make_officer, make_user
-
-HTML = {"Accept": "text/html"}
-
-
-def sign_in(
-    client: TestClient, factory: sessionmaker[Session], role: Role, username: str = "pageuser"
-) -> None:
-    with transaction(factory) as db:
-        make_user(db, username=username, roles=[role])
-    form = client.get("/login", headers=HTML).text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-    assert token is not None
-    response = client.post(
-        "/login",
-        data={"username": username, "password": DEFAULT_PASSWORD, "csrf_token": token.group(1)},
-        headers=HTML,
-        follow_redirects=False,
-    )
-    assert response.status_code == 303
-
-
-def csrf(client: TestClient, path: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path, headers=HTML).text)
-    assert match is not None
-    return match.group(1)
+from tests.web.helpers import HTML, csrf, sign_in
 
 
 class TestSignInPage:
@@ -215,3 +191,36 @@ class TestDashboard:
         assert "Lapsed authorities with a Taser still out" in page
         assert "Not eligible under the STRA, Taser still out" in page
         assert "User accounts" not in page
+
+
+class TestCsrf:
+    def test_a_cookie_session_changes_nothing_through_the_api_without_its_token(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        sign_in(client, factory, Role.ADMIN, username="cookieadmin")
+        body = {"username": "made", "password": "long enough pw", "roles": ["officer"]}
+        refused = client.post("/api/v1/users", json=body)
+        assert refused.status_code == 403
+        assert "X-CSRF-Token" in refused.json()["detail"]
+        assert client.get("/api/v1/users/made").status_code == 404
+        assert client.get("/api/v1/me").json()["username"] == "cookieadmin"
+        token = csrf(client, "/")
+        assert client.post("/api/v1/users", json=body, headers={"X-CSRF-Token": token}).status_code == 201
+
+    def test_the_form_token_belongs_to_one_session(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        sign_in(client, factory, Role.OFFICER, username="first")
+        first_token = csrf(client, "/")
+        other = TestClient(client.app, base_url="https://testserver")
+        sign_in(other, factory, Role.OFFICER, username="second")
+        assert other.post("/logout", data={"csrf_token": first_token}, headers=HTML).status_code == 403
+        # A value of the caller's own choosing, in both the cookie and the form, is no token.
+        other.cookies.set("openbwv_csrf", "chosen")
+        assert other.post("/logout", data={"csrf_token": "chosen"}, headers=HTML).status_code == 403
+        second_token = csrf(other, "/")
+        response = other.post(
+            "/logout", data={"csrf_token": second_token}, headers=HTML, follow_redirects=False
+        )
+        assert response.status_code == 303
+        assert second_token != first_token

@@ -14,21 +14,27 @@ from openbwv.config import Settings
 from openbwv.db import Db, get_session_factory
 from openbwv.errors import Forbidden, Unauthenticated
 from openbwv.policy import Actor, Permission, can
-
-SESSION_COOKIE = "openbwv_session"
+from openbwv.web.csrf import SESSION_COOKIE as SESSION_COOKIE
+from openbwv.web.csrf import check_api_csrf
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def raw_credential(request: Request, bearer: str | None) -> str | None:
-    """The bearer token, or for pages the session cookie."""
-    return bearer or request.cookies.get(SESSION_COOKIE)
+def _signed_in(request: Request, db: Db, bearer: str | None) -> Actor | None:
+    """The caller of a bearer token, or of the session cookie; an unsafe API call signed in by the
+    cookie must also carry the session's CSRF token."""
+    if bearer:
+        return resolve_token(db, bearer)
+    session = request.cookies.get(SESSION_COOKIE)
+    actor = resolve_token(db, session) if session else None
+    if actor is not None:
+        check_api_csrf(request)
+    return actor
 
 
 def current_actor(request: Request, db: Db, bearer: str | None = Depends(_bearer)) -> Actor:
     """The signed-in caller; 401 when there is no valid token or session."""
-    raw = raw_credential(request, bearer)
-    actor = resolve_token(db, raw) if raw else None
+    actor = _signed_in(request, db, bearer)
     if actor is None:
         raise Unauthenticated("Sign in to continue.")
     return actor
@@ -36,8 +42,7 @@ def current_actor(request: Request, db: Db, bearer: str | None = Depends(_bearer
 
 def optional_actor(request: Request, db: Db, bearer: str | None = Depends(_bearer)) -> Actor | None:
     """The signed-in caller, or None for an anonymous one (or one whose token is not valid)."""
-    raw = raw_credential(request, bearer)
-    return resolve_token(db, raw) if raw else None
+    return _signed_in(request, db, bearer)
 
 
 class RequirePermission:
