@@ -39,6 +39,7 @@ from openbwv.people import colleagues
 from openbwv.people.api import router as people_api
 from openbwv.people.pages import router as people_pages
 from openbwv.web.guard import RequestGuard
+from openbwv.web.headers import SecurityHeaders
 from openbwv.web.render import render, wants_json
 
 log = logging.getLogger(__name__)
@@ -157,7 +158,9 @@ def create_app(
         secret_key=settings.resolved_secret_key.encode(),
     )
     metrics = Metrics()
+    # Added innermost first: the request log sees every answer, and every answer gets the headers.
     app.add_middleware(RequestGuard, routes=[route for router in ROUTERS for route in router.routes])
+    app.add_middleware(SecurityHeaders)
     app.middleware("http")(request_middleware(metrics))
     install_error_handlers(app)
 

@@ -224,3 +224,28 @@ class TestCsrf:
         )
         assert response.status_code == 303
         assert second_token != first_token
+
+
+class TestSecurityHeaders:
+    def test_pages_and_api_answers_are_not_framed_sniffed_or_cached(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        sign_in(client, factory, Role.OFFICER, username="headers")
+        for path, accept in (("/", HTML), ("/login", HTML), ("/api/v1/me", {}), ("/api/v1/users", {})):
+            response = client.get(path, headers=accept)
+            assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path
+            assert "default-src 'self'" in response.headers["content-security-policy"], path
+            assert response.headers["x-content-type-options"] == "nosniff", path
+            assert response.headers["referrer-policy"] == "same-origin", path
+            assert response.headers["cache-control"] == "no-store", path
+
+    def test_an_anonymous_refusal_gets_the_headers_too(self, client: TestClient) -> None:
+        response = client.post("/api/v1/users", json={})
+        assert response.status_code == 401
+        assert response.headers["cache-control"] == "no-store"
+
+    def test_static_files_may_be_cached(self, client: TestClient) -> None:
+        response = client.get("/static/app.css")
+        assert response.status_code == 200
+        assert "cache-control" not in response.headers
+        assert response.headers["x-content-type-options"] == "nosniff"
