@@ -27,14 +27,14 @@ from openbwv.auth.pages import router as auth_pages
 from openbwv.config import Settings
 from openbwv.dashboard import router as dashboard_pages
 from openbwv.db import SessionFactory, make_engine, make_session_factory
-from openbwv.errors import OpenbwvError, TooManyRequests, Unauthenticated
+from openbwv.errors import Forbidden, OpenbwvError, TooManyRequests, Unauthenticated
 from openbwv.fleet import jobs as fleet_jobs
 from openbwv.fleet.api import router as fleet_api
 from openbwv.fleet.pages import router as fleet_pages
 from openbwv.fleet.training.api import router as training_api
 from openbwv.fleet.training.pages import router as training_pages
 from openbwv.jobs import JobRegistry, Worker
-from openbwv.observability import Metrics, request_middleware
+from openbwv.observability import Metrics, may_read_metrics, request_middleware
 from openbwv.people import colleagues
 from openbwv.people.api import router as people_api
 from openbwv.people.pages import router as people_pages
@@ -172,8 +172,13 @@ def create_app(
         return {"status": "ok", "version": __version__}
 
     @app.get("/metrics", dependencies=[Public], tags=["operations"], response_class=PlainTextResponse)
-    def prometheus_metrics() -> Response:
-        """Request counts and latencies in Prometheus text format."""
+    def prometheus_metrics(request: Request) -> Response:
+        """Request counts and latencies in Prometheus text format, for the addresses the force
+        allows or a caller with the metrics token."""
+        if not may_read_metrics(request):
+            raise Forbidden(
+                "Metrics are readable only from the addresses the force allows, or with its token."
+            )
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     for router in ROUTERS:

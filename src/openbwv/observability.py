@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import json
 import logging
@@ -77,6 +78,20 @@ def client_address(request: Request) -> str:
         except ValueError:
             break
     return address
+
+
+def may_read_metrics(request: Request) -> bool:
+    """Whether the caller is at an address in ``OPENBWV_METRICS_ALLOW`` (by default loopback only) or
+    sends ``OPENBWV_METRICS_TOKEN`` as a bearer token."""
+    settings = request.app.state.settings
+    if address_in(client_address(request), settings.metrics_networks):
+        return True
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return (
+        bool(settings.metrics_token)
+        and scheme.lower() == "bearer"
+        and hmac.compare_digest(token.strip().encode(), settings.metrics_token.encode())
+    )
 
 
 class Metrics:

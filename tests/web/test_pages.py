@@ -8,7 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from openbwv.app import create_app
+from openbwv.config import Settings
 from openbwv.db import transaction
+from openbwv.jobs import JobRegistry
 from openbwv.observability import JsonFormatter
 from openbwv.policy import Role
 from tests.builders import DEFAULT_PASSWORD, make_officer, make_user
@@ -125,12 +128,36 @@ class TestOperations:
     def test_health_and_metrics(self, client: TestClient) -> None:
         assert client.get("/healthz").json()["status"] == "ok"
         client.get("/api/v1/officers/123")
-        metrics = client.get("/metrics").text
+        assert client.get("/metrics").status_code == 403
+        on_the_host = TestClient(client.app, base_url="https://testserver", client=("127.0.0.1", 40000))
+        metrics = on_the_host.get("/metrics").text
         assert (
             'openbwv_http_requests_total{method="GET",route="/api/v1/officers/{collar_number}",status="401"} 1.0'
             in metrics
         )
         assert "openbwv_http_request_duration_seconds_bucket" in metrics
+
+    def test_metrics_are_readable_from_allowed_addresses_or_with_the_token(
+        self, settings: Settings, factory: sessionmaker[Session]
+    ) -> None:
+        changed = Settings(
+            **{
+                **settings.model_dump(include=set(Settings.model_fields)),
+                "metrics_allow": "10.0.0.0/8",
+                "metrics_token": "scrape-me",
+            }
+        )
+        app = create_app(changed, factory, jobs=JobRegistry())
+
+        def status(peer: str, headers: dict[str, str] | None = None) -> int:
+            client = TestClient(app, base_url="https://testserver", client=(peer, 40000))
+            return client.get("/metrics", headers=headers).status_code
+
+        assert status("10.9.8.7") == 200
+        assert status("127.0.0.1") == 403
+        assert status("203.0.113.5") == 403
+        assert status("203.0.113.5", {"Authorization": "Bearer scrape-me"}) == 200
+        assert status("203.0.113.5", {"Authorization": "Bearer wrong"}) == 403
 
     def test_each_request_logs_one_json_line_with_its_request_id(
         self, client: TestClient, caplog: pytest.LogCaptureFixture

@@ -53,6 +53,7 @@ class RequestGuard:
         for route in self.routes:
             match, _ = route.matches(scope)
             if match is Match.FULL:
+                scope["route"] = route  # as routing would, so a refusal is counted under its route
                 if id(route) not in self._protected:
                     self._protected[id(route)] = _needs_permission(route, scope["app"].state.settings)
                 return self._protected[id(route)]
