@@ -27,18 +27,20 @@ from openbwv.auth.pages import router as auth_pages
 from openbwv.config import Settings
 from openbwv.dashboard import router as dashboard_pages
 from openbwv.db import SessionFactory, make_engine, make_session_factory
-from openbwv.errors import OpenbwvError, Unauthenticated
+from openbwv.errors import Forbidden, OpenbwvError, TooManyRequests, Unauthenticated
 from openbwv.fleet import jobs as fleet_jobs
 from openbwv.fleet.api import router as fleet_api
 from openbwv.fleet.pages import router as fleet_pages
 from openbwv.fleet.training.api import router as training_api
 from openbwv.fleet.training.pages import router as training_pages
 from openbwv.jobs import JobRegistry, Worker
-from openbwv.observability import Metrics, request_middleware
+from openbwv.observability import Metrics, may_read_metrics, request_middleware
 from openbwv.people import colleagues
 from openbwv.people.api import router as people_api
 from openbwv.people.pages import router as people_pages
-from openbwv.web.render import render
+from openbwv.web.guard import RequestGuard
+from openbwv.web.headers import SecurityHeaders
+from openbwv.web.render import render, wants_json
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +71,6 @@ def all_jobs(settings: Settings) -> JobRegistry:
     return merged
 
 
-def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", "")
-
-
 def _error_page(request: Request, status_code: int, message: str) -> Response:
     headings = {401: "Please sign in", 403: "Not allowed", 404: "Not found", 409: "Cannot do that"}
     context = {
@@ -88,8 +86,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OpenbwvError)
     async def openbwv_error(request: Request, exc: OpenbwvError) -> Response:
-        if _wants_json(request):
-            headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+        if wants_json(request):
+            headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else {}
+            if isinstance(exc, TooManyRequests):
+                headers["Retry-After"] = str(exc.retry_after)
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
         if isinstance(exc, Unauthenticated):
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
@@ -98,14 +98,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
-        if _wants_json(request):
+        if wants_json(request):
             return JSONResponse({"detail": errors}, status_code=422)
         message = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in errors)
         return _error_page(request, 422, message)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if _wants_json(request):
+        if wants_json(request):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         return _error_page(request, exc.status_code, str(exc.detail))
 
@@ -155,8 +155,12 @@ def create_app(
         max_failures_per_address=settings.login_address_max_failures,
         lockout=timedelta(minutes=settings.login_lockout_minutes),
         token_ttl=timedelta(minutes=settings.token_ttl_minutes),
+        secret_key=settings.resolved_secret_key.encode(),
     )
     metrics = Metrics()
+    # Added innermost first: the request log sees every answer, and every answer gets the headers.
+    app.add_middleware(RequestGuard, routes=[route for router in ROUTERS for route in router.routes])
+    app.add_middleware(SecurityHeaders)
     app.middleware("http")(request_middleware(metrics))
     install_error_handlers(app)
 
@@ -168,8 +172,13 @@ def create_app(
         return {"status": "ok", "version": __version__}
 
     @app.get("/metrics", dependencies=[Public], tags=["operations"], response_class=PlainTextResponse)
-    def prometheus_metrics() -> Response:
-        """Request counts and latencies in Prometheus text format."""
+    def prometheus_metrics(request: Request) -> Response:
+        """Request counts and latencies in Prometheus text format, for the addresses the force
+        allows or a caller with the metrics token."""
+        if not may_read_metrics(request):
+            raise Forbidden(
+                "Metrics are readable only from the addresses the force allows, or with its token."
+            )
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     for router in ROUTERS:

@@ -6,6 +6,8 @@ The embedded default is SQLite and local disk under ``OPENBWV_DATA_DIR``; produc
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -19,8 +21,39 @@ SUPPORTED_DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
 SUPPORTED_STORAGE_SCHEMES = ("file", "s3")
 
 
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
 class ConfigError(Exception):
     """Configuration that stops start-up; the message names the variable."""
+
+
+def parse_networks(value: str) -> tuple[IPNetwork, ...]:
+    """Comma-separated addresses or CIDR blocks (``10.0.0.0/8, ::1``); a bare address is one host."""
+    networks = []
+    for part in value.split(","):
+        if part.strip():
+            try:
+                networks.append(ipaddress.ip_network(part.strip(), strict=False))
+            except ValueError:
+                raise ValueError(f"{part.strip()!r} is not an IP address or CIDR block") from None
+    return tuple(networks)
+
+
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` (and its parents) readable by this user only; an existing folder is left as is."""
+    if not path.exists():
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.chmod(0o700)
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Write ``text`` to a new file that is never readable by others, not even for a moment."""
+    make_private_dir(path.parent)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+    path.chmod(0o600)
 
 
 class Settings(BaseSettings):
@@ -35,6 +68,13 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_address_max_failures: int = Field(default=20, ge=1)
     login_lockout_minutes: int = Field(default=15, ge=1)
+    # Proxies whose X-Forwarded-For is believed; empty: the peer's own address is the client's.
+    trusted_proxies: str = ""
+    # Who may read /metrics: these addresses, or anyone sending this bearer token.
+    metrics_allow: str = "127.0.0.0/8,::1"
+    metrics_token: str = ""
+    # The largest request body read from a signed-in caller (CSV imports are up to 64 MiB).
+    max_body_mib: int = Field(default=65, ge=1)
     log_level: str = "INFO"
     force_name: str = "West Midlands Police"
     # With PostgreSQL, `openbwv worker` processes run the jobs unless this puts one in the web app.
@@ -65,6 +105,12 @@ class Settings(BaseSettings):
             raise ValueError("must be non-empty, without spaces, '+' or control characters")
         return value
 
+    @field_validator("trusted_proxies", "metrics_allow")
+    @classmethod
+    def _check_networks(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _check_log_level(cls, value: str) -> str:
@@ -88,20 +134,27 @@ class Settings(BaseSettings):
         """The storage URL, defaulting to a folder in the data directory."""
         return self.storage_url or (self.data_dir / "storage").resolve().as_uri()
 
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.trusted_proxies)
+
+    @cached_property
+    def metrics_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.metrics_allow)
+
     @property
     def is_sqlite(self) -> bool:
         return self.resolved_database_url.startswith("sqlite")
 
     @cached_property
     def resolved_secret_key(self) -> str:
-        """The key that signs cookies: from the environment, else kept in the data directory."""
+        """The key for the form tokens' and typed usernames' HMACs: from the environment, else made
+        once and kept in the data directory."""
         if self.secret_key:
             return self.secret_key
         key_file = self.data_dir / "secret_key"
         if not key_file.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            key_file.write_text(secrets.token_urlsafe(48))
-            key_file.chmod(0o600)
+            write_private_file(key_file, secrets.token_urlsafe(48))
         return key_file.read_text().strip()
 
 

@@ -154,13 +154,17 @@ def make_engine(url: str) -> Engine:
         # request thread pool bounds them.
         in_memory = url in ("sqlite://", "sqlite:///:memory:")
         pooling: dict[str, Any] = {} if in_memory else {"pool_size": 10, "max_overflow": -1}
-        engine = create_engine(url, connect_args={"check_same_thread": False}, **pooling)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False}, hide_parameters=True, **pooling
+        )
         event.listen(engine, "connect", _configure_sqlite)
         _SQLiteWriterQueue(engine)
         _session_slots[engine.pool] = 1
         return engine
     pool_size, max_overflow = 10, 20
-    engine = create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
+    engine = create_engine(
+        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow, hide_parameters=True
+    )
     _session_slots[engine.pool] = max(1, pool_size + max_overflow - _RESERVED_CONNECTIONS)
     return engine
 

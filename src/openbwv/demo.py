@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import people
-from openbwv.config import Settings
+from openbwv.config import Settings, write_private_file
 from openbwv.db import transaction
 from openbwv.fleet.demo import seed_fleet
 from openbwv.policy import SYSTEM, Role
@@ -155,9 +155,7 @@ def _demo_passwords(settings: Settings) -> dict[str, str]:
     stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
     for _, username in DEMO_LOGINS:
         stored.setdefault(username, secrets.token_urlsafe(12))
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(stored, indent=2))
-    path.chmod(0o600)
+    write_private_file(path, json.dumps(stored, indent=2))
     return stored
 
 

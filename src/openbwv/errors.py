@@ -45,6 +45,10 @@ class Conflict(OpenbwvError):
 class TooManyRequests(OpenbwvError):
     status_code = 429
 
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
 
 class InvalidInput(OpenbwvError):
     """422 in the same shape as pydantic's field errors."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 
-from openbwv.config import Settings, load_settings
+from openbwv.config import Settings, load_settings, make_private_dir
 from openbwv.db import Base
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -25,10 +26,19 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+def make_private_database(path: Path) -> None:
+    """The SQLite file readable by this user only; SQLite gives its -wal and -shm files the same mode."""
+    make_private_dir(path.parent)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists():
+            file.chmod(0o600)
+
+
 def upgrade(url: str, revision: str = "head") -> None:
     """Apply every migration not yet applied; safe to run at every start."""
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        make_private_database(Path(url.removeprefix("sqlite:///")))
     command.upgrade(alembic_config(url), revision)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import json
 import logging
 import time
@@ -13,6 +15,8 @@ from datetime import UTC, datetime
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.requests import Request
 from starlette.responses import Response
+
+from openbwv.config import IPNetwork
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 client_address_var: ContextVar[str | None] = ContextVar("client_address", default=None)
@@ -49,6 +53,47 @@ def configure_logging(level: str) -> None:
         logging.getLogger(noisy).disabled = True
 
 
+def address_in(address: str, networks: tuple[IPNetwork, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def client_address(request: Request) -> str:
+    """The caller's address, for sign-in throttling and the audit log.
+
+    The peer's address, unless the peer is a proxy listed in ``OPENBWV_TRUSTED_PROXIES``: then
+    ``X-Forwarded-For`` is read from the right, past every trusted proxy, and the first address
+    that is not one is the client's. Anything to its left was written by the client and is ignored.
+    """
+    trusted: tuple[IPNetwork, ...] = request.app.state.settings.trusted_proxy_networks
+    address = request.client.host if request.client else "unknown"
+    hops = [hop.strip() for hop in ",".join(request.headers.getlist("x-forwarded-for")).split(",")]
+    while hops and address_in(address, trusted):
+        hop = hops.pop()
+        try:
+            address = str(ipaddress.ip_address(hop))
+        except ValueError:
+            break
+    return address
+
+
+def may_read_metrics(request: Request) -> bool:
+    """Whether the caller is at an address in ``OPENBWV_METRICS_ALLOW`` (by default loopback only) or
+    sends ``OPENBWV_METRICS_TOKEN`` as a bearer token."""
+    settings = request.app.state.settings
+    if address_in(client_address(request), settings.metrics_networks):
+        return True
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return (
+        bool(settings.metrics_token)
+        and scheme.lower() == "bearer"
+        and hmac.compare_digest(token.strip().encode(), settings.metrics_token.encode())
+    )
+
+
 class Metrics:
     """The app's own registry, so several apps in one process (tests) do not collide."""
 
@@ -83,7 +128,7 @@ def request_middleware(
     async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
         id_token = request_id_var.set(request_id[:64])
-        address_token = client_address_var.set(request.client.host if request.client else None)
+        address_token = client_address_var.set(client_address(request))
         started = time.perf_counter()
         status = 500
         try:

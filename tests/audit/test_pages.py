@@ -18,6 +18,7 @@ from openbwv.db import transaction
 from openbwv.policy import Actor, Role
 from tests.audit.helpers import publish, record_events
 from tests.builders import headers_for
+from tests.web.helpers import csrf, sign_in
 
 HTML = {"Accept": "text/html"}
 CSRF = "page-csrf-token"
@@ -145,9 +146,13 @@ class TestCheckpointPage:
         assert "OK: " in response.text and "leaves match their events" in response.text
         assert "Run by auditor1" in response.text
 
-    def test_verify_needs_the_form_token(self, client: TestClient, auditor: dict[str, str]) -> None:
-        client.cookies.set("openbwv_csrf", CSRF)
-        assert client.post("/audit/verify", data={"csrf_token": "other"}, headers=auditor).status_code == 403
+    def test_verify_needs_the_form_token(self, client: TestClient, factory: sessionmaker[Session]) -> None:
+        """Signed in by the session cookie, as a browser is, a post without that session's token is
+        refused (a bearer token, which no other site can make a browser send, needs none)."""
+        sign_in(client, factory, Role.AUDITOR, username="auditor2")
+        assert client.post("/audit/verify", data={"csrf_token": "other"}, headers=HTML).status_code == 403
+        token = csrf(client, "/audit/checkpoint")
+        assert client.post("/audit/verify", data={"csrf_token": token}, headers=HTML).status_code == 200
 
     def test_a_failed_verification_is_shown(
         self, client: TestClient, factory: sessionmaker[Session], settings: Settings, auditor: dict[str, str]

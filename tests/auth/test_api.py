@@ -1,14 +1,20 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from openbwv.app import create_app
 from openbwv.audit.models import AuditEvent
+from openbwv.auth.models import LoginFailure
+from openbwv.clock import FixedClock
+from openbwv.config import Settings
 from openbwv.db import transaction
+from openbwv.jobs import JobRegistry
 from openbwv.policy import Role
 from tests.builders import DEFAULT_PASSWORD, headers_for, make_officer, make_user
 
@@ -66,16 +72,43 @@ class TestTokenEndpoint:
         locked = _events(factory, "auth:login:locked_out")
         assert [(e.target_type, e.target_id) for e in locked] == [("user", "cjones")]
 
-    def test_an_address_is_throttled_across_usernames(
+    def test_a_busy_address_does_not_lock_out_anyone_else_behind_it(
         self, client: TestClient, factory: sessionmaker[Session]
     ) -> None:
         with transaction(factory) as db:
             make_user(db, username="dlee")
+        for n in range(25):
+            assert _token(client, f"guess{n}", "guess")[0] == 401
+        status, body = _token(client, "dlee", DEFAULT_PASSWORD)
+        assert status == 200, body
+        assert _events(factory, "auth:login:locked_out") == []
+
+    def test_a_busy_address_slows_each_username_failing_from_it(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_user(db, username="mallory")
+            make_user(db, username="colleague")
         for n in range(20):
             assert _token(client, f"guess{n}", "guess")[0] == 401
-        status, _ = _token(client, "dlee", DEFAULT_PASSWORD)
-        assert status == 429
-        assert [e.target_type for e in _events(factory, "auth:login:locked_out")] == ["address"]
+        assert _token(client, "mallory", "guess")[0] == 401
+        response = client.post("/api/v1/auth/token", data={"username": "mallory", "password": "guess"})
+        assert response.status_code == 429
+        assert 0 < int(response.headers["retry-after"]) <= 2
+        assert "try again in" in response.json()["detail"]
+        assert _token(client, "colleague", DEFAULT_PASSWORD)[0] == 200
+
+    def test_a_slowed_username_signs_in_once_its_wait_is_over(
+        self, client: TestClient, factory: sessionmaker[Session], clock: FixedClock
+    ) -> None:
+        with transaction(factory) as db:
+            make_user(db, username="typo")
+        for n in range(20):
+            assert _token(client, f"guess{n}", "guess")[0] == 401
+        assert _token(client, "typo", "guess")[0] == 401
+        assert _token(client, "typo", DEFAULT_PASSWORD)[0] == 429
+        clock.advance(timedelta(minutes=1))
+        assert _token(client, "typo", DEFAULT_PASSWORD)[0] == 200
 
     def test_missing_fields_are_422_with_field_errors(self, client: TestClient) -> None:
         response = client.post("/api/v1/auth/token", data={"username": "x"})
@@ -193,3 +226,53 @@ class TestUsersApi:
         assert response.status_code == 200
         assert response.json()["is_active"] is False
         assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def _app_behind(settings: Settings, factory: sessionmaker[Session], peer: str, **changes: str) -> TestClient:
+    """A client whose requests come from ``peer``, on an app with ``changes`` to the settings."""
+    changed = Settings(**{**settings.model_dump(include=set(Settings.model_fields)), **changes})
+    app = create_app(changed, factory, jobs=JobRegistry())
+    return TestClient(app, base_url="https://testserver", client=(peer, 40000))
+
+
+def _failure_addresses(factory: sessionmaker[Session]) -> list[str]:
+    with factory() as db:
+        return list(db.scalars(select(LoginFailure.client_address).order_by(LoginFailure.id)).all())
+
+
+class TestClientAddress:
+    def test_forwarded_for_from_an_untrusted_peer_is_ignored(
+        self, settings: Settings, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_user(db, username="rotator")
+        client = _app_behind(settings, factory, "198.51.100.9")
+        for n in range(5):
+            forwarded = {"X-Forwarded-For": f"203.0.113.{n}"}
+            response = client.post(
+                "/api/v1/auth/token", data={"username": "rotator", "password": "guess"}, headers=forwarded
+            )
+            assert response.status_code == 401
+        assert _failure_addresses(factory) == ["198.51.100.9"] * 5
+        assert {e.client_address for e in _events(factory, "auth:login:failed")} == {"198.51.100.9"}
+        response = client.post(
+            "/api/v1/auth/token",
+            data={"username": "rotator", "password": DEFAULT_PASSWORD},
+            headers={"X-Forwarded-For": "203.0.113.99"},
+        )
+        assert response.status_code == 429
+
+    def test_forwarded_for_from_a_trusted_proxy_names_the_client(
+        self, settings: Settings, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_user(db, username="proxied")
+        client = _app_behind(settings, factory, "10.1.2.3", trusted_proxies="10.0.0.0/8, 192.0.2.1")
+        # The client wrote the first hop itself; the trusted proxies appended the rest.
+        forwarded = {"X-Forwarded-For": "1.1.1.1, 203.0.113.7, 192.0.2.1"}
+        response = client.post(
+            "/api/v1/auth/token", data={"username": "proxied", "password": "guess"}, headers=forwarded
+        )
+        assert response.status_code == 401
+        assert _failure_addresses(factory) == ["203.0.113.7"]
+        assert [e.client_address for e in _events(factory, "auth:login:failed")] == ["203.0.113.7"]

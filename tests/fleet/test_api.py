@@ -1,16 +1,21 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import auth
+from openbwv.app import create_app
 from openbwv.audit.models import AuditEvent
 from openbwv.clock import FixedClock
+from openbwv.config import Settings
 from openbwv.db import transaction
 from openbwv.fleet import training
+from openbwv.jobs import JobRegistry
 from openbwv.policy import SYSTEM, Role
 from tests.builders import headers_for, make_device, make_officer, make_pass, make_user
 
@@ -183,9 +188,60 @@ class TestOfficerTraining:
         ]
 
 
+class CountedBody:
+    """A request body of ``megabytes`` MiB that counts how much of it the server read."""
+
+    def __init__(self, megabytes: int) -> None:
+        self.megabytes = megabytes
+        self.consumed = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield b"kind,serial,model\n"
+        for _ in range(self.megabytes):
+            self.consumed += 1024 * 1024
+            yield b"x" * (1024 * 1024)
+
+
 class TestImportEndpoint:
     def test_anonymous_is_401(self, client: TestClient) -> None:
         assert client.post("/api/v1/imports/officers", content="x").status_code == 401
+
+    @pytest.mark.parametrize("path", ["/api/v1/imports/officers", "/api/v1/imports/devices"])
+    def test_an_anonymous_large_upload_is_refused_unread(self, client: TestClient, path: str) -> None:
+        body = CountedBody(70)
+        declared = {"Content-Type": "text/csv", "Content-Length": str(70 * 1024 * 1024 + 18)}
+        response = client.post(path, content=body, headers=declared)
+        assert response.status_code == 401
+        assert body.consumed == 0
+
+    def test_a_large_upload_from_a_role_without_the_permission_is_refused_unread(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        body = CountedBody(70)
+        headers = {**headers_for(factory, Role.SUPERVISOR), "Content-Type": "text/csv"}
+        response = client.post("/api/v1/imports/devices", content=body, headers=headers)
+        assert response.status_code == 403
+        assert body.consumed == 0
+
+    def test_an_anonymous_multipart_upload_is_refused_unread(self, client: TestClient) -> None:
+        body = CountedBody(10)
+        multipart = {"Content-Type": "multipart/form-data; boundary=x"}
+        assert client.post("/api/v1/imports/devices", content=body, headers=multipart).status_code == 401
+        assert body.consumed == 0
+
+    def test_a_body_over_the_limit_is_413(self, settings: Settings, factory: sessionmaker[Session]) -> None:
+        small = Settings(**{**settings.model_dump(include=set(Settings.model_fields)), "max_body_mib": 1})
+        headers = {**_manager(factory), "Content-Type": "text/csv"}
+        with TestClient(
+            create_app(small, factory, jobs=JobRegistry()), base_url="https://testserver"
+        ) as client:
+            declared = client.post(
+                "/api/v1/imports/devices", content=b"x" * (2 * 1024 * 1024), headers=headers
+            )
+            streamed = client.post("/api/v1/imports/devices", content=CountedBody(2), headers=headers)
+        assert (declared.status_code, streamed.status_code) == (413, 413)
+        assert declared.json() == {"detail": "The request body is larger than 1 MiB."}
+        assert streamed.json() == declared.json()
 
     def test_supervisor_is_403(self, client: TestClient, factory: sessionmaker[Session]) -> None:
         headers = headers_for(factory, Role.SUPERVISOR)

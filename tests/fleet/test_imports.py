@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from sqlalchemy.orm import Session
 
@@ -80,3 +83,24 @@ class TestExport:
         exported = imports.export_officers(db, SYSTEM)
         assert exported.splitlines()[0] == "collar_number,name,rank,unit"
         assert "8001,Amira Ahmed,constable,RESP" in exported.splitlines()
+
+    def test_cells_a_spreadsheet_would_run_are_exported_as_text_and_import_back(self, db: Session) -> None:
+        make_unit(db, code="RESP")
+        names = ['=HYPERLINK("http://x","y")', "+1", "-2", "@SUM(A1)"]
+        for n, name in enumerate(names):
+            people.create_officer(
+                db, SYSTEM, collar_number=f"95{n}", name=name, rank="constable", unit="RESP"
+            )
+        make_device(db, serial="F-1", model="=cmd|'/c calc'!A0")
+        stored = {f"95{n}": people.get_officer(db, f"95{n}").name for n in range(len(names))}  # type: ignore[union-attr]
+        rows = list(csv.reader(io.StringIO(imports.export_officers(db, SYSTEM))))[1:]
+        assert {row[0]: row[1] for row in rows} == {collar: "'" + name for collar, name in stored.items()}
+        device_rows = list(csv.reader(io.StringIO(imports.export_devices(db, SYSTEM))))
+        assert device_rows[1][:3] == ["camera", "F-1", "'=cmd|'/c calc'!A0"]
+
+        out = io.StringIO()
+        csv.writer(out).writerows(
+            [["collar_number", "name", "rank", "unit"]] + [["7" + r[0], *r[1:]] for r in rows]
+        )
+        imports.import_officers(db, SYSTEM, text=out.getvalue())
+        assert {c: people.get_officer(db, "7" + c).name for c in stored} == stored  # type: ignore[union-attr]

@@ -8,35 +8,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from openbwv.app import create_app
+from openbwv.config import Settings
 from openbwv.db import transaction
+from openbwv.jobs import JobRegistry
 from openbwv.observability import JsonFormatter
 from openbwv.policy import Role
 from tests.builders import DEFAULT_PASSWORD, make_officer, make_user
-
-HTML = {"Accept": "text/html"}
-
-
-def sign_in(
-    client: TestClient, factory: sessionmaker[Session], role: Role, username: str = "pageuser"
-) -> None:
-    with transaction(factory) as db:
-        make_user(db, username=username, roles=[role])
-    form = client.get("/login", headers=HTML).text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form)
-    assert token is not None
-    response = client.post(
-        "/login",
-        data={"username": username, "password": DEFAULT_PASSWORD, "csrf_token": token.group(1)},
-        headers=HTML,
-        follow_redirects=False,
-    )
-    assert response.status_code == 303
-
-
-def csrf(client: TestClient, path: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path, headers=HTML).text)
-    assert match is not None
-    return match.group(1)
+from tests.web.helpers import HTML, csrf, sign_in
 
 
 class TestSignInPage:
@@ -149,12 +128,36 @@ class TestOperations:
     def test_health_and_metrics(self, client: TestClient) -> None:
         assert client.get("/healthz").json()["status"] == "ok"
         client.get("/api/v1/officers/123")
-        metrics = client.get("/metrics").text
+        assert client.get("/metrics").status_code == 403
+        on_the_host = TestClient(client.app, base_url="https://testserver", client=("127.0.0.1", 40000))
+        metrics = on_the_host.get("/metrics").text
         assert (
             'openbwv_http_requests_total{method="GET",route="/api/v1/officers/{collar_number}",status="401"} 1.0'
             in metrics
         )
         assert "openbwv_http_request_duration_seconds_bucket" in metrics
+
+    def test_metrics_are_readable_from_allowed_addresses_or_with_the_token(
+        self, settings: Settings, factory: sessionmaker[Session]
+    ) -> None:
+        changed = Settings(
+            **{
+                **settings.model_dump(include=set(Settings.model_fields)),
+                "metrics_allow": "10.0.0.0/8",
+                "metrics_token": "scrape-me",
+            }
+        )
+        app = create_app(changed, factory, jobs=JobRegistry())
+
+        def status(peer: str, headers: dict[str, str] | None = None) -> int:
+            client = TestClient(app, base_url="https://testserver", client=(peer, 40000))
+            return client.get("/metrics", headers=headers).status_code
+
+        assert status("10.9.8.7") == 200
+        assert status("127.0.0.1") == 403
+        assert status("203.0.113.5") == 403
+        assert status("203.0.113.5", {"Authorization": "Bearer scrape-me"}) == 200
+        assert status("203.0.113.5", {"Authorization": "Bearer wrong"}) == 403
 
     def test_each_request_logs_one_json_line_with_its_request_id(
         self, client: TestClient, caplog: pytest.LogCaptureFixture
@@ -215,3 +218,61 @@ class TestDashboard:
         assert "Lapsed authorities with a Taser still out" in page
         assert "Not eligible under the STRA, Taser still out" in page
         assert "User accounts" not in page
+
+
+class TestCsrf:
+    def test_a_cookie_session_changes_nothing_through_the_api_without_its_token(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        sign_in(client, factory, Role.ADMIN, username="cookieadmin")
+        body = {"username": "made", "password": "long enough pw", "roles": ["officer"]}
+        refused = client.post("/api/v1/users", json=body)
+        assert refused.status_code == 403
+        assert "X-CSRF-Token" in refused.json()["detail"]
+        assert client.get("/api/v1/users/made").status_code == 404
+        assert client.get("/api/v1/me").json()["username"] == "cookieadmin"
+        token = csrf(client, "/")
+        assert client.post("/api/v1/users", json=body, headers={"X-CSRF-Token": token}).status_code == 201
+
+    def test_the_form_token_belongs_to_one_session(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        sign_in(client, factory, Role.OFFICER, username="first")
+        first_token = csrf(client, "/")
+        other = TestClient(client.app, base_url="https://testserver")
+        sign_in(other, factory, Role.OFFICER, username="second")
+        assert other.post("/logout", data={"csrf_token": first_token}, headers=HTML).status_code == 403
+        # A value of the caller's own choosing, in both the cookie and the form, is no token.
+        other.cookies.set("openbwv_csrf", "chosen")
+        assert other.post("/logout", data={"csrf_token": "chosen"}, headers=HTML).status_code == 403
+        second_token = csrf(other, "/")
+        response = other.post(
+            "/logout", data={"csrf_token": second_token}, headers=HTML, follow_redirects=False
+        )
+        assert response.status_code == 303
+        assert second_token != first_token
+
+
+class TestSecurityHeaders:
+    def test_pages_and_api_answers_are_not_framed_sniffed_or_cached(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        sign_in(client, factory, Role.OFFICER, username="headers")
+        for path, accept in (("/", HTML), ("/login", HTML), ("/api/v1/me", {}), ("/api/v1/users", {})):
+            response = client.get(path, headers=accept)
+            assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path
+            assert "default-src 'self'" in response.headers["content-security-policy"], path
+            assert response.headers["x-content-type-options"] == "nosniff", path
+            assert response.headers["referrer-policy"] == "same-origin", path
+            assert response.headers["cache-control"] == "no-store", path
+
+    def test_an_anonymous_refusal_gets_the_headers_too(self, client: TestClient) -> None:
+        response = client.post("/api/v1/users", json={})
+        assert response.status_code == 401
+        assert response.headers["cache-control"] == "no-store"
+
+    def test_static_files_may_be_cached(self, client: TestClient) -> None:
+        response = client.get("/static/app.css")
+        assert response.status_code == 200
+        assert "cache-control" not in response.headers
+        assert response.headers["x-content-type-options"] == "nosniff"

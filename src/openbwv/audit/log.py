@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from openbwv import clock
 from openbwv.audit import canonical, merkle, note
 from openbwv.audit.models import AuditCheckpoint, AuditLeaf, AuditPending
-from openbwv.config import ConfigError, Settings
+from openbwv.config import ConfigError, Settings, make_private_dir
 from openbwv.db import READ_ONLY, transaction
 from openbwv.errors import Conflict
 
@@ -285,7 +285,7 @@ def _load_or_create_key(path: Path, origin: str) -> note.Ed25519Signer:
 def _create_key_file(path: Path, skey: str) -> None:
     """Write the key to a private temporary file, then link it into place: if another process got
     there first, its key wins and this one is discarded."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".audit-log-key-")
     try:
         with os.fdopen(descriptor, "w") as handle:

@@ -9,6 +9,7 @@ from openbwv.auth.deps import Public
 from openbwv.auth.schemas import TokenOut
 from openbwv.auth.service import sign_in
 from openbwv.db import SessionFactory
+from openbwv.observability import client_address
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -25,7 +26,7 @@ def create_token(
         factory,
         username=form.username,
         password=form.password,
-        address=request.client.host if request.client else "unknown",
+        address=client_address(request),
         kind="api",
         policy=policy,
     )

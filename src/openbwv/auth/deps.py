@@ -14,29 +14,34 @@ from openbwv.config import Settings
 from openbwv.db import get_session_factory, reading
 from openbwv.errors import Forbidden, Unauthenticated
 from openbwv.policy import Actor, Permission, can
-
-SESSION_COOKIE = "openbwv_session"
+from openbwv.web.csrf import SESSION_COOKIE as SESSION_COOKIE
+from openbwv.web.csrf import check_api_csrf
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def raw_credential(request: Request, bearer: str | None) -> str | None:
-    """The bearer token, or for pages the session cookie."""
-    return bearer or request.cookies.get(SESSION_COOKIE)
-
-
-def _resolve_caller(request: Request, raw: str | None) -> Actor | None:
-    # In a short transaction of its own, closed before the route runs: the route's session opens only
-    # when the route uses it, and a refusal's audit event never waits behind the caller's lookup.
-    if not raw:
-        return None
+def _resolve(request: Request, raw: str) -> Actor | None:
+    # In a short read-only transaction of its own, closed before the route runs: the route's session
+    # opens only when the route uses it, and a refusal's audit event never waits behind this lookup.
     with reading(get_session_factory(request)) as db:
         return resolve_token(db, raw)
 
 
+def _signed_in(request: Request, bearer: str | None) -> Actor | None:
+    """The caller of a bearer token, or of the session cookie; an unsafe API call signed in by the
+    cookie must also carry the session's CSRF token."""
+    if bearer:
+        return _resolve(request, bearer)
+    session = request.cookies.get(SESSION_COOKIE)
+    actor = _resolve(request, session) if session else None
+    if actor is not None:
+        check_api_csrf(request)
+    return actor
+
+
 def current_actor(request: Request, bearer: str | None = Depends(_bearer)) -> Actor:
     """The signed-in caller; 401 when there is no valid token or session."""
-    actor = _resolve_caller(request, raw_credential(request, bearer))
+    actor = _signed_in(request, bearer)
     if actor is None:
         raise Unauthenticated("Sign in to continue.")
     return actor
@@ -44,7 +49,7 @@ def current_actor(request: Request, bearer: str | None = Depends(_bearer)) -> Ac
 
 def optional_actor(request: Request, bearer: str | None = Depends(_bearer)) -> Actor | None:
     """The signed-in caller, or None for an anonymous one (or one whose token is not valid)."""
-    return _resolve_caller(request, raw_credential(request, bearer))
+    return _signed_in(request, bearer)
 
 
 class RequirePermission:

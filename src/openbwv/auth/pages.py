@@ -9,6 +9,7 @@ from openbwv.auth.deps import SESSION_COOKIE, Public, Require
 from openbwv.auth.service import end_session, sign_in
 from openbwv.db import Db, SessionFactory
 from openbwv.errors import TooManyRequests, Unauthenticated
+from openbwv.observability import client_address
 from openbwv.policy import Actor, Permission
 from openbwv.web.csrf import check_csrf
 from openbwv.web.render import render
@@ -43,13 +44,16 @@ def login(
             factory,
             username=username,
             password=password,
-            address=request.client.host if request.client else "unknown",
+            address=client_address(request),
             kind="session",
             policy=policy,
         )
     except (Unauthenticated, TooManyRequests) as refusal:
         context = {"title": "Sign in", "next": next, "username": username, "error": refusal.message}
-        return render(request, "auth/login.html", context, actor=None, status_code=refusal.status_code)
+        page = render(request, "auth/login.html", context, actor=None, status_code=refusal.status_code)
+        if isinstance(refusal, TooManyRequests):
+            page.headers["Retry-After"] = str(refusal.retry_after)
+        return page
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,

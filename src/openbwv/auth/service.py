@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import math
 import re
 import secrets
 from collections.abc import Iterable
@@ -10,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import audit, clock
 from openbwv.audit import AuditAction, Target
@@ -22,6 +24,7 @@ from openbwv.policy import Actor, Role
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,149}$")
 MIN_PASSWORD_LENGTH = 8
+MAX_PAIR_DELAY_SECONDS = 60
 TOKEN_KINDS = ("api", "session")
 
 
@@ -33,6 +36,8 @@ class LoginPolicy:
     max_failures_per_address: int
     lockout: timedelta
     token_ttl: timedelta
+    # OPENBWV_SECRET_KEY: typed usernames are counted and audited only as its HMAC.
+    secret_key: bytes
 
 
 def actor_for(user: UserAccount) -> Actor:
@@ -214,31 +219,63 @@ def end_session(db: Session, actor: Actor, raw_token: str) -> None:
     audit.record(db, actor=actor, action=AuditAction.AUTH_LOGOUT, target=Target("user", actor.username))
 
 
-def _recent_failures(
-    db: Session, *, column: InstrumentedAttribute[str], value: str, policy: LoginPolicy
-) -> int:
-    since = clock.now() - policy.lockout
-    return (
-        db.scalar(
-            select(func.count())
-            .select_from(LoginFailure)
-            .where(column == value, LoginFailure.failed_at >= since)
+def typed_username_key(policy: LoginPolicy, typed: str) -> str:
+    """A keyed hash of what was typed in the username box: what the failure counts and the audit log
+    keep of a name that matches no account, since people type passwords there too."""
+    return hmac.new(policy.secret_key, typed.encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    reason: str
+    message: str
+    retry_after: int
+
+
+def _refusal(db: Session, *, key: str, address: str, policy: LoginPolicy) -> _Refusal | None:
+    """Why sign-in is refused without checking the password, or None.
+
+    A username is locked after ``max_failures_per_account`` failures, from any address. A busy
+    address (``max_failures_per_address`` failures) only slows each username that failed from it,
+    doubling the wait after each of its failures: everyone else behind that address (a whole
+    station behind one proxy) still signs in.
+    """
+    now = clock.now()
+    recent = (LoginFailure.failed_at >= now - policy.lockout,)
+    minutes = int(policy.lockout.total_seconds() // 60)
+    account = db.scalar(select(func.count()).where(LoginFailure.username == key, *recent)) or 0
+    if account >= policy.max_failures_per_account:
+        return _Refusal(
+            "account",
+            f"Too many failed sign-ins for this account; try again in {minutes} minutes.",
+            int(policy.lockout.total_seconds()),
         )
-        or 0
+    from_address = db.scalar(select(func.count()).where(LoginFailure.client_address == address, *recent))
+    if (from_address or 0) < policy.max_failures_per_address:
+        return None
+    pair, last = db.execute(
+        select(func.count(), func.max(LoginFailure.failed_at)).where(
+            LoginFailure.username == key, LoginFailure.client_address == address, *recent
+        )
+    ).one()
+    if not pair:
+        return None
+    wait = min(2**pair, MAX_PAIR_DELAY_SECONDS) - (now - last).total_seconds()
+    if wait <= 0:
+        return None
+    seconds = math.ceil(wait)
+    return _Refusal(
+        "address",
+        f"Too many failed sign-ins from this address; try again in {seconds} seconds.",
+        seconds,
     )
 
 
-def _throttled(db: Session, *, username: str, address: str, policy: LoginPolicy) -> str | None:
-    """Why sign-in is refused without checking the password, or None."""
-    if _recent_failures(db, column=LoginFailure.username, value=username, policy=policy) >= (
-        policy.max_failures_per_account
-    ):
-        return "account"
-    if _recent_failures(db, column=LoginFailure.client_address, value=address, policy=policy) >= (
-        policy.max_failures_per_address
-    ):
-        return "address"
-    return None
+@dataclass(frozen=True)
+class _Account:
+    id: int
+    password_hash: str
+    is_active: bool
 
 
 def sign_in(
@@ -252,51 +289,56 @@ def sign_in(
 ) -> tuple[str, Actor]:
     """Check a username and password and issue a token.
 
-    Failures and lockouts are written in their own transaction before the refusal is raised, so they
-    survive it. The same answer is given for an unknown user and a wrong password, and the lockout
-    counts typed usernames, so neither tells a guesser whether an account exists.
+    Three short transactions, none open while argon2 works (a tenth of a second, on purpose): read
+    the throttle and the account, check the password, write the outcome. Failures and lockouts are
+    written before the refusal is raised, so they survive it. Every answer but a lockout checks a
+    password, so an unknown, disabled or existing account all take as long; the same answer is
+    given for each, and the lockout counts typed usernames, so none tells a guesser whether an
+    account exists.
     """
     typed = username.strip().lower()[:150]
-    anonymous = Actor(username=typed or "(blank)")
-    target = Target("user", typed)
-    minutes = int(policy.lockout.total_seconds() // 60)
+    key = typed_username_key(policy, typed)
     with transaction(factory) as db:
-        throttled = _throttled(db, username=typed, address=address, policy=policy)
-        if throttled:
-            audit.record(
-                db,
-                actor=anonymous,
-                action=AuditAction.AUTH_LOGIN_FAILED,
-                target=target,
-                details={"refused": f"locked_out_{throttled}"},
-            )
-    if throttled:
-        raise TooManyRequests(
-            f"Too many failed sign-ins for this {throttled}; try again in {minutes} minutes."
-        )
-    with transaction(factory) as db:
+        refusal = _refusal(db, key=key, address=address, policy=policy)
         user = get_user(db, typed)
-        if user is not None and user.is_active and verify_password(user.password_hash, password):
-            if needs_rehash(user.password_hash):
-                user.password_hash = hash_password(password)
-            db.execute(delete(LoginFailure).where(LoginFailure.username == typed))
-            token = issue_token(db, user, kind=kind, ttl=policy.token_ttl)
-            actor = actor_for(user)
-            audit.record(db, actor=actor, action=AuditAction.AUTH_LOGIN_SUCCEEDED, target=target)
-            return token, actor
-        if user is None:
-            verify_password(None, password)
+        account = _Account(user.id, user.password_hash, user.is_active) if user else None
+    # A name that matches no account may be a password typed in the wrong box: keep only its hash.
+    shown = typed if account else f"unknown:{key[:32]}"
+    anonymous = Actor(username=shown)
+    target = Target("user", shown)
+    if refusal:
+        audit.record_now(
+            factory,
+            actor=anonymous,
+            action=AuditAction.AUTH_LOGIN_FAILED,
+            target=target,
+            details={"refused": f"locked_out_{refusal.reason}"},
+        )
+        raise TooManyRequests(refusal.message, retry_after=refusal.retry_after)
+    matches = verify_password(account.password_hash if account else None, password)
+    if account is not None and account.is_active and matches:
+        new_hash = hash_password(password) if needs_rehash(account.password_hash) else None
+        with transaction(factory) as db:
+            user = db.get(UserAccount, account.id)
+            if user is not None and user.is_active:
+                if new_hash:
+                    user.password_hash = new_hash
+                db.execute(delete(LoginFailure).where(LoginFailure.username == key))
+                token = issue_token(db, user, kind=kind, ttl=policy.token_ttl)
+                actor = actor_for(user)
+                audit.record(db, actor=actor, action=AuditAction.AUTH_LOGIN_SUCCEEDED, target=target)
+                return token, actor
     with transaction(factory) as db:
-        db.add(LoginFailure(username=typed, client_address=address))
+        db.add(LoginFailure(username=key, client_address=address))
         db.flush()
         audit.record(db, actor=anonymous, action=AuditAction.AUTH_LOGIN_FAILED, target=target)
-        now_throttled = _throttled(db, username=typed, address=address, policy=policy)
-        if now_throttled:
+        now_refused = _refusal(db, key=key, address=address, policy=policy)
+        if now_refused and now_refused.reason == "account":
             audit.record(
                 db,
                 actor=anonymous,
                 action=AuditAction.AUTH_LOGIN_LOCKED_OUT,
-                target=target if now_throttled == "account" else Target("address", address),
-                details={"minutes": minutes},
+                target=target,
+                details={"minutes": int(policy.lockout.total_seconds() // 60)},
             )
     raise Unauthenticated("Incorrect username or password.")

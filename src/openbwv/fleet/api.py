@@ -278,11 +278,12 @@ def _report(report: imports.ImportReport) -> ImportReportOut:
 
 @router.post("/imports/officers", response_model=ImportReportOut)
 def import_officers(
+    # The permission is checked first, so that the file is read only from a caller allowed to send it.
+    actor: Annotated[Actor, Require(Permission.FLEET_IMPORT_WRITE)],
     text: CsvText,
     db: Db,
     dry_run: bool = False,
     skip_bad: bool = False,
-    actor: Actor = Require(Permission.FLEET_IMPORT_WRITE),
 ) -> ImportReportOut:
     """Import officers from the HR export (CSV: collar_number, name, rank, unit); bad rows are named by line."""
     return _report(imports.import_officers(db, actor, text=text, dry_run=dry_run, skip_bad=skip_bad))
@@ -290,11 +291,12 @@ def import_officers(
 
 @router.post("/imports/devices", response_model=ImportReportOut)
 def import_devices(
+    # The permission is checked first, so that the file is read only from a caller allowed to send it.
+    actor: Annotated[Actor, Require(Permission.FLEET_IMPORT_WRITE)],
     text: CsvText,
     db: Db,
     dry_run: bool = False,
     skip_bad: bool = False,
-    actor: Actor = Require(Permission.FLEET_IMPORT_WRITE),
 ) -> ImportReportOut:
     """Import devices from a delivery note (CSV: kind, serial, model[, firmware, station, pooled])."""
     return _report(imports.import_devices(db, actor, text=text, dry_run=dry_run, skip_bad=skip_bad))

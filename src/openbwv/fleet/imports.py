@@ -23,6 +23,7 @@ from openbwv.errors import OpenbwvError
 from openbwv.fleet.devices import DeviceFilter, list_devices, list_taser_models
 from openbwv.fleet.models import DEVICE_KINDS, Device, Movement
 from openbwv.policy import Actor
+from openbwv.spreadsheet import to_csv, unescape_cell
 
 OFFICER_COLUMNS = ("collar_number", "name", "rank", "unit")
 DEVICE_COLUMNS = ("kind", "serial", "model", "firmware", "station", "pooled")
@@ -87,7 +88,7 @@ def _read(
     for record in reader:
         if not record:
             continue
-        values = {name: record[i].strip() if i < len(record) else "" for name, i in wanted}
+        values = {name: unescape_cell(record[i].strip()) if i < len(record) else "" for name, i in wanted}
         rows.append((reader.line_num, values))
     return rows, []
 
@@ -234,14 +235,6 @@ def _audit_import(db: Session, actor: Actor, report: ImportReport) -> None:
     )
 
 
-def _csv(header: tuple[str, ...], rows: list[list[object]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue()
-
-
 def _audit_export(db: Session, actor: Actor, what: str, rows: int) -> None:
     audit.record(
         db,
@@ -256,14 +249,14 @@ def export_officers(db: Session, actor: Actor) -> str:
     """Every officer as CSV in the import's columns, so an export imports cleanly elsewhere; audited."""
     rows, _ = people.list_officers(db, where=people.OfficerFilter(), limit=10_000_000, offset=0)
     _audit_export(db, actor, "officers", len(rows))
-    return _csv(OFFICER_COLUMNS, [[o.collar_number, o.name, o.rank_code, o.unit.code] for o in rows])
+    return to_csv(OFFICER_COLUMNS, [[o.collar_number, o.name, o.rank_code, o.unit.code] for o in rows])
 
 
 def export_devices(db: Session, actor: Actor, *, where: DeviceFilter | None = None) -> str:
     """Devices as CSV in the import's columns, with their state; audited."""
     rows, _ = list_devices(db, where=where or DeviceFilter(), limit=10_000_000, offset=0)
     _audit_export(db, actor, "devices", len(rows))
-    return _csv(
+    return to_csv(
         (*DEVICE_COLUMNS, "state"),
         [
             [

@@ -54,6 +54,11 @@ NAVIGATION: list[NavItem] = [
 ]
 
 
+def wants_json(request: Request) -> bool:
+    """API paths, and any caller that does not ask for HTML, get JSON answers and errors."""
+    return request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", "")
+
+
 def render(
     request: Request, name: str, context: dict[str, Any], *, actor: Actor | None, status_code: int = 200
 ) -> HTMLResponse:

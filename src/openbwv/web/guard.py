@@ -1,0 +1,104 @@
+"""What every request passes before any route reads its body: who is calling, and how much it sends.
+
+FastAPI reads a route's form or JSON body before it runs the route's dependencies, ``Require``
+among them, so without this an anonymous caller could make the server buffer a large upload only
+to be told to sign in. Here a request to a route that needs a permission is turned away unless it
+carries credentials (a bearer token or the session cookie), before a byte of its body is read;
+whether they are valid is still for ``Require`` to say. A body larger than
+``OPENBWV_MAX_BODY_MIB`` is refused with 413, by its declared length or as it streams in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from openbwv.auth.deps import RequirePermission, RequirePermissionUnlessPublic
+from openbwv.web.csrf import SESSION_COOKIE, signed_in_by_bearer
+from openbwv.web.render import wants_json
+
+
+def _needs_permission(route: APIRoute, settings: object) -> bool:
+    """Whether ``route`` declares a permission that the force has not opened to everyone."""
+    pending = list(route.dependant.dependencies)
+    while pending:
+        dependency = pending.pop()
+        call = dependency.call
+        if isinstance(call, RequirePermissionUnlessPublic) and getattr(settings, call.setting):
+            return False
+        if isinstance(call, RequirePermission):
+            return True
+        pending.extend(dependency.dependencies)
+    return False
+
+
+class RequestGuard:
+    """Refuse an anonymous call to a protected route unread, and cap every request body.
+
+    ``routes`` are the domains' routes, each declaring a permission or ``Public``.
+    """
+
+    def __init__(self, app: ASGIApp, routes: Iterable[object]) -> None:
+        self.app = app
+        self.routes = [route for route in routes if isinstance(route, APIRoute)]
+        self._protected: dict[int, bool] = {}
+
+    def _is_protected(self, scope: Scope) -> bool:
+        for route in self.routes:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                scope["route"] = route  # as routing would, so a refusal is counted under its route
+                if id(route) not in self._protected:
+                    self._protected[id(route)] = _needs_permission(route, scope["app"].state.settings)
+                return self._protected[id(route)]
+        return False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        if self._is_protected(scope) and not (
+            signed_in_by_bearer(request) or request.cookies.get(SESSION_COOKIE)
+        ):
+            await _sign_in_first(request)(scope, receive, send)
+            return
+        limit = scope["app"].state.settings.max_body_mib * 1024 * 1024
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            await _too_large(limit)(scope, receive, send)
+            return
+        received = 0
+
+        async def receive_within_limit() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise HTTPException(413, _too_large_message(limit))
+            return message
+
+        await self.app(scope, receive_within_limit, send)
+
+
+def _sign_in_first(request: Request) -> Response:
+    """The answer an anonymous caller of a protected route gets anyway, from ``Require``."""
+    if wants_json(request):
+        return JSONResponse(
+            {"detail": "Sign in to continue."}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+        )
+    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+
+def _too_large_message(limit: int) -> str:
+    return f"The request body is larger than {limit // (1024 * 1024)} MiB."
+
+
+def _too_large(limit: int) -> Response:
+    return JSONResponse({"detail": _too_large_message(limit)}, status_code=413)

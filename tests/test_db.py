@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import logging
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
+
+from openbwv.observability import JsonFormatter
+
+INSERT = text(
+    "INSERT INTO user_account (username, display_name, password_hash, is_active, created_at) "
+    "VALUES (:username, 'Someone', :password_hash, true, CURRENT_TIMESTAMP)"
+)
+
+
+class TestMakeEngine:
+    def test_a_failed_insert_logs_no_parameter_value(
+        self, engine: Engine, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        secret = "$argon2id$v=19$m=65536,t=3,p=4$not-a-real-hash"
+        with engine.begin() as connection:
+            connection.execute(INSERT, {"username": "twice", "password_hash": "first"})
+        log = logging.getLogger("openbwv.test")
+        with engine.begin() as connection, pytest.raises(IntegrityError) as failure:
+            try:
+                connection.execute(INSERT, {"username": "twice", "password_hash": secret})
+            except IntegrityError:
+                log.exception("insert failed")
+                raise
+        logged = JsonFormatter().format(caplog.records[-1])
+        assert "insert failed" in logged and "user_account" in logged
+        assert secret not in logged
+        assert secret not in str(failure.value)
