@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+MAX_BAYS = 10
+
 
 class DeviceIn(BaseModel):
     kind: Literal["camera", "taser", "dock"]
@@ -57,7 +59,7 @@ class CartridgeIn(BaseModel):
     serial: str = Field(min_length=1, max_length=60)
     lot: str = Field(min_length=1, max_length=60)
     expires_on: date
-    bay: int = Field(ge=1, le=10)
+    bay: int = Field(ge=1, le=MAX_BAYS)
 
 
 class HealthIn(BaseModel):
