@@ -5,18 +5,25 @@ Each answers 4xx with a message, on SQLite and PostgreSQL alike, and never a ser
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from openbwv.app import create_app
+from openbwv.app import ROUTERS, create_app
+from openbwv.auth.models import LoginFailure
 from openbwv.config import Settings
+from openbwv.db import transaction
+from openbwv.inputs import CONTROL_MESSAGE, FREE_TEXT_CONTROL_MESSAGE, Input
 from openbwv.policy import Role
-from tests.builders import headers_for
+from tests.builders import headers_for, make_device
 
 TOO_BIG_FOR_SQLITE = 2**63
 TOO_BIG_FOR_POSTGRES_INTEGER = 2**31
@@ -97,3 +104,101 @@ class TestIntegerBounds:
                         if node.get("type") == "integer" and ("minimum" not in node or "maximum" not in node):
                             unbounded.append(f"{name}.{field}: {node}")
         assert unbounded == []
+
+
+class TestControlCharacters:
+    def test_a_nul_in_the_token_routes_username_is_422_and_records_no_failure(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        response = client.post("/api/v1/auth/token", data={"username": "ad\x00min", "password": "guess"})
+        assert response.status_code == 422
+        assert response.json()["detail"] == [
+            {"loc": ["body", "username"], "msg": CONTROL_MESSAGE, "type": "control_character"}
+        ]
+        with factory() as db:
+            assert db.scalar(select(func.count()).select_from(LoginFailure)) == 0
+
+    def test_an_over_long_username_on_the_token_route_is_422(self, client: TestClient) -> None:
+        response = client.post("/api/v1/auth/token", data={"username": "a" * 151, "password": "guess"})
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == ["body", "username"]
+
+    def test_a_nul_in_a_query_string_is_422(self, client: TestClient, factory: sessionmaker[Session]) -> None:
+        response = client.get("/api/v1/users?q=a%00b", headers=headers_for(factory, Role.ADMIN))
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == ["query", "q"]
+
+    def test_a_nul_in_a_path_is_422(self, client: TestClient, factory: sessionmaker[Session]) -> None:
+        response = client.get("/api/v1/officers/10%0001", headers=headers_for(factory, Role.ADMIN))
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == ["path", "collar_number"]
+
+    @pytest.mark.parametrize("name", ["Tactical\x00Aid", "Tactical\nAid", "Tactical\x1bAid"])
+    def test_a_control_character_in_a_json_field_is_422_and_stores_nothing(
+        self, client: TestClient, factory: sessionmaker[Session], name: str
+    ) -> None:
+        headers = headers_for(factory, Role.ADMIN)
+        response = client.post("/api/v1/units", json={"code": "TAU", "name": name}, headers=headers)
+        assert response.status_code == 422
+        assert response.json()["detail"] == [
+            {"loc": ["body", "name"], "msg": CONTROL_MESSAGE, "type": "control_character"}
+        ]
+        assert client.get("/api/v1/units", headers=headers).json() == []
+
+    def test_a_nul_in_a_list_of_strings_is_422(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        body = {"username": "jbloggs", "password": "long enough password", "roles": ["officer\x00"]}
+        response = client.post("/api/v1/users", json=body, headers=headers_for(factory, Role.ADMIN))
+        assert response.status_code == 422
+        assert response.json()["detail"] == [
+            {"loc": ["body", "roles"], "msg": CONTROL_MESSAGE, "type": "control_character"}
+        ]
+
+    def test_free_text_keeps_tabs_and_line_breaks_but_not_nul(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_device(db, serial="CAM77")
+        headers = headers_for(factory, Role.EQUIPMENT_MANAGER)
+        refused = client.post(
+            "/api/v1/devices/CAM77/state", json={"state": "in_repair", "note": "a\x00b"}, headers=headers
+        )
+        assert refused.status_code == 422
+        assert refused.json()["detail"][0]["msg"] == FREE_TEXT_CONTROL_MESSAGE
+        note = "Cracked lens.\r\nSent to\tsupplier."
+        accepted = client.post(
+            "/api/v1/devices/CAM77/state", json={"state": "in_repair", "note": note}, headers=headers
+        )
+        assert accepted.status_code == 200
+        history = client.get("/api/v1/devices/CAM77/history", headers=headers).json()
+        assert history[-1]["note"] == note
+
+    def test_every_json_body_is_checked_for_control_characters(self) -> None:
+        bodies = [
+            param.field_info.annotation
+            for router in ROUTERS
+            for route in router.routes
+            if isinstance(route, APIRoute)
+            for param in route.dependant.body_params
+        ]
+        models = [
+            arg
+            for body in bodies
+            for arg in (get_args(body) or (body,))
+            if isinstance(arg, type) and issubclass(arg, BaseModel)
+        ]
+        assert len(models) > 10
+        assert [m.__name__ for m in models if not issubclass(m, Input)] == []
+
+    def test_a_nul_in_a_pages_form_field_is_422(self, client: TestClient) -> None:
+        form = client.get("/login", headers={"Accept": "text/html"}).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert token is not None
+        response = client.post(
+            "/login",
+            data={"username": "ad\x00min", "password": "guess", "csrf_token": token.group(1)},
+            headers={"Accept": "text/html"},
+        )
+        assert response.status_code == 422
+        assert "username" in response.text

@@ -4,8 +4,10 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from openbwv.inputs import Input
 
-class UnitIn(BaseModel):
+
+class UnitIn(Input):
     code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
     name: str = Field(min_length=1, max_length=200)
     kind: str = Field(default="other", min_length=1, max_length=40)
@@ -30,7 +32,7 @@ class RankOut(BaseModel):
     is_warranted: bool
 
 
-class OfficerIn(BaseModel):
+class OfficerIn(Input):
     collar_number: str = Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9]+$")
     name: str = Field(min_length=1, max_length=200)
     rank: str = Field(min_length=1, max_length=40, description="Rank code, e.g. constable.")
@@ -48,11 +50,11 @@ class OfficerOut(BaseModel):
     left_on: date | None
 
 
-class LeaverIn(BaseModel):
+class LeaverIn(Input):
     left_on: date
 
 
-class UserCreateIn(BaseModel):
+class UserCreateIn(Input):
     username: str = Field(min_length=2, max_length=150)
     password: str = Field(min_length=8, max_length=1024)
     roles: list[str] = Field(min_length=1)
@@ -61,7 +63,7 @@ class UserCreateIn(BaseModel):
     organisation: str | None = Field(default=None, max_length=200, description="For external users.")
 
 
-class RolesIn(BaseModel):
+class RolesIn(Input):
     roles: list[str] = Field(min_length=1)
 
 
