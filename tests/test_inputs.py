@@ -18,10 +18,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.app import ROUTERS, create_app
-from openbwv.auth.models import LoginFailure
+from openbwv.audit.models import AuditEvent
+from openbwv.audit.service import TARGET_ID_LENGTH
+from openbwv.auth.models import LoginFailure, UserAccount
 from openbwv.config import Settings
-from openbwv.db import transaction
+from openbwv.db import Base, transaction
+from openbwv.fleet.models import Cartridge, Device, RolloutPhase
+from openbwv.fleet.schemas import CartridgeIn, DeviceIn, PhaseIn
+from openbwv.fleet.training.models import Course, EligibilityRule, TrainingPass
+from openbwv.fleet.training.schemas import CourseIn, EligibilityIn, PassIn
 from openbwv.inputs import CONTROL_MESSAGE, FREE_TEXT_CONTROL_MESSAGE, Input
+from openbwv.people.models import Officer, Unit
+from openbwv.people.schemas import OfficerIn, UnitIn, UserCreateIn
 from openbwv.policy import Role
 from tests.builders import headers_for, make_device
 
@@ -202,3 +210,47 @@ class TestControlCharacters:
         )
         assert response.status_code == 422
         assert "username" in response.text
+
+
+class TestLengths:
+    def test_a_refused_request_to_a_long_path_is_403_and_audited_in_full(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        username = "u" * 150
+        response = client.put(
+            f"/api/v1/users/{username}/roles", json={"roles": ["admin"]}, headers=headers_for(factory)
+        )
+        assert response.status_code == 403
+        with factory() as db:
+            event = db.scalars(select(AuditEvent).where(AuditEvent.action == "authz:access:refused")).one()
+        assert event.target_id is not None and len(event.target_id) == TARGET_ID_LENGTH
+        assert event.details["target_id"] == f"PUT /api/v1/users/{username}/roles"
+
+    @pytest.mark.parametrize(
+        ("schema", "model"),
+        [
+            (UnitIn, Unit),
+            (OfficerIn, Officer),
+            (UserCreateIn, UserAccount),
+            (DeviceIn, Device),
+            (CartridgeIn, Cartridge),
+            (PhaseIn, RolloutPhase),
+            (CourseIn, Course),
+            (PassIn, TrainingPass),
+            (EligibilityIn, EligibilityRule),
+        ],
+    )
+    def test_json_fields_are_no_longer_than_their_columns(
+        self, schema: type[BaseModel], model: type[Base]
+    ) -> None:
+        columns = model.__table__.columns
+        checked = 0
+        for name, field in schema.model_fields.items():
+            column = columns.get(name)
+            text = str in (get_args(field.annotation) or (field.annotation,))
+            if column is None or getattr(column.type, "length", None) is None or not text:
+                continue
+            limits = [m.max_length for m in field.metadata if getattr(m, "max_length", None) is not None]
+            assert limits and limits[0] <= column.type.length, f"{schema.__name__}.{name}"
+            checked += 1
+        assert checked > 0

@@ -19,6 +19,8 @@ from fastapi.params import Form
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
+from sqlalchemy import String
+from sqlalchemy.orm import InstrumentedAttribute
 
 MAX_INT32 = 2**31 - 1
 MAX_INT64 = 2**63 - 1
@@ -97,3 +99,11 @@ async def refuse_control_characters_in_request(request: Request) -> None:
     ]
     if errors:
         raise RequestValidationError(errors)
+
+
+def column_length(column: InstrumentedAttribute[Any]) -> int:
+    """The length of a ``String(n)`` column, so that inputs are bounded by what the database holds."""
+    kind = column.property.columns[0].type
+    if not isinstance(kind, String) or kind.length is None:
+        raise TypeError(f"{column} is not a String column with a length")
+    return kind.length

@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from openbwv.db import Base, utcnow
+from openbwv.inputs import column_length
 
 
 class Rank(Base):
@@ -48,3 +49,6 @@ class Officer(Base):
     unit: Mapped[Unit] = relationship(lazy="joined")
 
     __table_args__ = (Index("ix_officer_name", "name"),)
+
+
+OFFICER_NAME_LENGTH = column_length(Officer.name)

@@ -10,7 +10,7 @@ from openbwv.inputs import Input
 class CourseIn(Input):
     code: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
     name: str = Field(min_length=1, max_length=120)
-    authority: str | None = Field(default=None, description="bwv, taser, or none.")
+    authority: str | None = Field(default=None, max_length=20, description="bwv, taser, or none.")
     validity_months: int | None = Field(default=None, ge=1, le=120)
 
 
