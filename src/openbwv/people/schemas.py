@@ -1,10 +1,23 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from openbwv.inputs import Input
+from openbwv.policy import Role
+
+
+def _distinct(names: list[str]) -> list[str]:
+    return list(dict.fromkeys(names))
+
+
+Roles = Annotated[
+    list[str],
+    Field(min_length=1, max_length=len(Role), description="Role names; each counts once."),
+    AfterValidator(_distinct),
+]
 
 
 class UnitIn(Input):
@@ -57,14 +70,14 @@ class LeaverIn(Input):
 class UserCreateIn(Input):
     username: str = Field(min_length=2, max_length=150)
     password: str = Field(min_length=8, max_length=1024)
-    roles: list[str] = Field(min_length=1)
+    roles: Roles
     display_name: str | None = Field(default=None, max_length=200)
     collar_number: str | None = Field(default=None, max_length=20, description="Link to an officer.")
     organisation: str | None = Field(default=None, max_length=200, description="For external users.")
 
 
 class RolesIn(Input):
-    roles: list[str] = Field(min_length=1)
+    roles: Roles
 
 
 class UserOut(BaseModel):
