@@ -247,10 +247,10 @@ class TestLengths:
         checked = 0
         for name, field in schema.model_fields.items():
             column = columns.get(name)
-            text = str in (get_args(field.annotation) or (field.annotation,))
-            if column is None or getattr(column.type, "length", None) is None or not text:
+            length = getattr(column.type, "length", None) if column is not None else None
+            if length is None or str not in (get_args(field.annotation) or (field.annotation,)):
                 continue
             limits = [m.max_length for m in field.metadata if getattr(m, "max_length", None) is not None]
-            assert limits and limits[0] <= column.type.length, f"{schema.__name__}.{name}"
+            assert limits and limits[0] <= length, f"{schema.__name__}.{name}"
             checked += 1
         assert checked > 0

@@ -8,8 +8,9 @@ from openbwv.auth.deps import Public
 from openbwv.auth.schemas import TokenOut
 from openbwv.auth.service import sign_in
 from openbwv.db import SessionFactory
+from openbwv.errors import error_responses
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=error_responses(400, 401, 422, 429))
 
 
 @router.post("/token", response_model=TokenOut, dependencies=[Public])

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from openbwv.auth import Require
 from openbwv.db import Db, utcnow
-from openbwv.errors import InvalidInput, NotFound
+from openbwv.errors import API_ERRORS, InvalidInput, NotFound
 from openbwv.fleet import condition, devices, imports, issues, rollout
 from openbwv.fleet.access import visible_officer
 from openbwv.fleet.models import Device, Issue, Movement
@@ -36,7 +36,7 @@ from openbwv.inputs import RecordId
 from openbwv.paging import Page, Paging
 from openbwv.policy import Actor, Permission
 
-router = APIRouter(prefix="/api/v1", tags=["fleet"])
+router = APIRouter(prefix="/api/v1", tags=["fleet"], responses=API_ERRORS)
 MAX_CSV_BYTES = 64 * 1024 * 1024
 
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from openbwv.auth import Require
 from openbwv.db import Db
+from openbwv.errors import API_ERRORS
 from openbwv.fleet import authority, devices
 from openbwv.fleet.access import visible_officer
 from openbwv.fleet.training import service
@@ -24,7 +25,7 @@ from openbwv.fleet.training.schemas import (
 )
 from openbwv.policy import Actor, Permission
 
-router = APIRouter(prefix="/api/v1", tags=["training"])
+router = APIRouter(prefix="/api/v1", tags=["training"], responses=API_ERRORS)
 
 
 @router.get("/courses", response_model=list[CourseOut])
