@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -33,6 +33,7 @@ from openbwv.fleet.api import router as fleet_api
 from openbwv.fleet.pages import router as fleet_pages
 from openbwv.fleet.training.api import router as training_api
 from openbwv.fleet.training.pages import router as training_pages
+from openbwv.inputs import refuse_control_characters_in_request
 from openbwv.jobs import JobRegistry, Worker
 from openbwv.observability import Metrics, may_read_metrics, request_middleware
 from openbwv.people import colleagues
@@ -145,6 +146,7 @@ def create_app(
         version=__version__,
         description="Body-worn video, Taser and oversight management for a police force.",
         lifespan=lifespan,
+        dependencies=[Depends(refuse_control_characters_in_request)],
     )
     app.state.settings = settings
     app.state.session_factory = session_factory or make_session_factory(

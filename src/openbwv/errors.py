@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 
 class OpenbwvError(Exception):
     status_code = 400
@@ -61,6 +63,52 @@ class InvalidInput(OpenbwvError):
             detail=[{"loc": ["body", field], "msg": message, "type": "value_error"}],
         )
         self.field = field
+
+
+class FieldErrorOut(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class RefusalOut(BaseModel):
+    """A refused rule: its name for machines and a sentence for people; some rules add details."""
+
+    model_config = ConfigDict(extra="allow")
+
+    rule: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    detail: str | RefusalOut
+
+
+class InvalidInputOut(BaseModel):
+    detail: list[FieldErrorOut] | RefusalOut
+
+
+_MEANINGS = {
+    400: "The body cannot be parsed.",
+    401: "No valid token or session.",
+    403: "The caller lacks the permission.",
+    404: "No such record, or one hidden from the caller.",
+    409: "A rule refuses the request.",
+    422: "Bad input: the fields and what is wrong with each, or the rows of a refused file.",
+    429: "Sign-in is locked for a while after too many failures.",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` for these error codes, in the shape the error handlers answer."""
+    return {
+        code: {"model": InvalidInputOut if code == 422 else ErrorOut, "description": _MEANINGS[code]}
+        for code in codes
+    }
+
+
+API_ERRORS = error_responses(400, 401, 403, 404, 409, 422)
+"""What any route of the JSON API may answer besides success."""
 
 
 class DatabaseBusy(OpenbwvError):

@@ -257,6 +257,31 @@ class TestImportEndpoint:
         assert response.json()["detail"]["errors"][0]["line"] == 3
         assert client.get("/api/v1/devices", headers=headers).json()["total"] == 0
 
+    def test_a_cell_past_the_csv_field_limit_is_422_naming_the_line(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        text = 'kind,serial,model\ncamera,A-1,Axon\ncamera,A-2,"Axon' + "x" * 200_000 + "\n"
+        headers = {**_manager(factory), "Content-Type": "text/csv"}
+        response = client.post("/api/v1/imports/devices?skip_bad=true", content=text, headers=headers)
+        assert response.status_code == 422
+        assert response.json()["detail"]["message"] == (
+            "1 bad row, nothing imported; line 3: a cell is longer than 131,072 characters "
+            "(is a quote left open?)"
+        )
+        assert client.get("/api/v1/devices", headers=headers).json()["total"] == 0
+
+    def test_an_over_long_firmware_is_422_naming_the_line(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        text = f"kind,serial,model,firmware\ncamera,A-1,Axon,{'9' * 41}\n"
+        headers = {**_manager(factory), "Content-Type": "text/csv"}
+        response = client.post("/api/v1/imports/devices", content=text, headers=headers)
+        assert response.status_code == 422
+        assert response.json()["detail"]["errors"] == [
+            {"line": 2, "reason": "the firmware is longer than 40 characters"}
+        ]
+        assert client.get("/api/v1/devices", headers=headers).json()["total"] == 0
+
     def test_multipart_upload_imports_and_exports(
         self, client: TestClient, factory: sessionmaker[Session]
     ) -> None:

@@ -86,3 +86,20 @@ class TestImportCommand:
         assert result.exit_code == 0, result.output
         with factory() as db:
             assert people.get_officer(db, "9100") is not None
+
+    def test_a_cell_past_the_csv_field_limit_exits_1_with_a_sentence(
+        self, runner: CliRunner, factory: sessionmaker[Session], tmp_path: Path
+    ) -> None:
+        path = tmp_path / "note.csv"
+        path.write_text('kind,serial,model\ncamera,AB-1,"Axon' + "x" * 200_000 + "\n")
+        result = runner.invoke(app, ["import", "devices", str(path), "--skip-bad"])
+        assert result.exit_code == 1
+        assert "line 2: a cell is longer than 131,072 characters (is a quote left open?)" in result.output
+        assert "Nothing was imported" in result.output
+
+    def test_a_file_that_is_not_utf8_exits_1_with_a_sentence(self, runner: CliRunner, tmp_path: Path) -> None:
+        path = tmp_path / "note.csv"
+        path.write_bytes(b"kind,serial,model\ncamera,AB-1,Axon \xff\n")
+        result = runner.invoke(app, ["import", "devices", str(path)])
+        assert result.exit_code == 1
+        assert "The file must be UTF-8 text; nothing was imported." in result.output

@@ -104,3 +104,44 @@ class TestExport:
         )
         imports.import_officers(db, SYSTEM, text=out.getvalue())
         assert {c: people.get_officer(db, "7" + c).name for c in stored} == stored  # type: ignore[union-attr]
+
+
+class TestHostileCells:
+    @pytest.mark.parametrize(
+        ("column", "value", "reason"),
+        [
+            ("firmware", "9" * 41, "the firmware is longer than 40 characters"),
+            ("station", "S" * 121, "the station is longer than 120 characters"),
+            ("model", "M" * 81, "the model is longer than 80 characters"),
+            ("station", "Coven\x00try", "the station must not contain control characters such as NUL"),
+        ],
+    )
+    def test_a_cell_the_database_cannot_hold_is_a_row_error(
+        self, db: Session, column: str, value: str, reason: str
+    ) -> None:
+        row = {"kind": "camera", "serial": "AB-1", "model": "Axon Body 3", "firmware": "", "station": ""}
+        row[column] = value
+        text = (
+            "kind,serial,model,firmware,station\ncamera,AB-0,Axon Body 3,,\n" + ",".join(row.values()) + "\n"
+        )
+        with pytest.raises(CsvRejected) as rejected:
+            imports.import_devices(db, SYSTEM, text=text)
+        assert rejected.value.detail["errors"] == [{"line": 3, "reason": reason}]
+        assert devices.get_device(db, "AB-0") is None
+
+    def test_an_officer_name_with_a_nul_is_a_row_error(self, db: Session) -> None:
+        make_unit(db, code="RESP")
+        text = "collar_number,name,rank,unit\n8001,Amira\x00Ahmed,constable,RESP\n"
+        report = imports.import_officers(db, SYSTEM, text=text, dry_run=True)
+        assert [(e.line, e.reason) for e in report.errors] == [
+            (2, "the name must not contain control characters such as NUL")
+        ]
+
+    def test_a_cell_past_the_csv_field_limit_refuses_the_file(self, db: Session) -> None:
+        text = 'kind,serial,model\ncamera,AB-1,Axon Body 3\ncamera,AB-2,"Axon' + "x" * 200_000 + "\n"
+        with pytest.raises(CsvRejected) as rejected:
+            imports.import_devices(db, SYSTEM, text=text, skip_bad=True)
+        assert rejected.value.detail["errors"] == [
+            {"line": 3, "reason": "a cell is longer than 131,072 characters (is a quote left open?)"}
+        ]
+        assert devices.get_device(db, "AB-1") is None

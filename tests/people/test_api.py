@@ -101,3 +101,26 @@ class TestOfficersApi:
         ).json()
         assert page["total"] == 3
         assert [o["collar_number"] for o in page["items"]] == ["900", "901"]
+
+
+class TestUsersApi:
+    def test_a_huge_roles_array_is_422_and_creates_nobody(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        headers = headers_for(factory, Role.ADMIN)
+        body = {"username": "jbloggs", "password": "long enough password", "roles": ["officer"] * 100_000}
+        response = client.post("/api/v1/users", json=body, headers=headers)
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == ["body", "roles"]
+        assert client.get("/api/v1/users?q=jbloggs", headers=headers).json()["total"] == 0
+
+    def test_a_role_named_twice_counts_once(self, client: TestClient, factory: sessionmaker[Session]) -> None:
+        headers = headers_for(factory, Role.ADMIN)
+        body = {"username": "jbloggs", "password": "long enough password", "roles": ["auditor"] * 12}
+        created = client.post("/api/v1/users", json=body, headers=headers)
+        assert created.status_code == 201
+        assert created.json()["roles"] == ["auditor"]
+        changed = client.put(
+            "/api/v1/users/jbloggs/roles", json={"roles": ["officer", "auditor", "officer"]}, headers=headers
+        )
+        assert changed.json()["roles"] == ["auditor", "officer"]

@@ -20,10 +20,12 @@ from openbwv.audit.schemas import (
 from openbwv.auth import Require, RequireUnlessPublic
 from openbwv.config import Settings
 from openbwv.db import Db
+from openbwv.errors import API_ERRORS
+from openbwv.inputs import Count
 from openbwv.paging import Page, Paging
 from openbwv.policy import Permission
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=API_ERRORS)
 CHECKPOINT_READERS = RequireUnlessPublic(Permission.AUDIT_EVENT_READ, "audit_public_checkpoints")
 ENTRY_READERS = RequireUnlessPublic(Permission.AUDIT_EVENT_READ, "audit_public_entries")
 
@@ -47,7 +49,7 @@ def get_checkpoint(
     request: Request,
     db: Db,
     tree_size: Annotated[
-        int | None, Query(ge=0, description="A past checkpoint's size; default the latest.")
+        Count | None, Query(description="A past checkpoint's size; default the latest.")
     ] = None,
 ) -> CheckpointOut:
     """The latest signed checkpoint, or the one for ``tree_size``."""
@@ -57,8 +59,8 @@ def get_checkpoint(
 @router.get("/entries", response_model=EntriesOut, dependencies=[ENTRY_READERS])
 def get_entries(
     db: Db,
-    start: Annotated[int, Query(ge=0, description="First leaf index.")],
-    end: Annotated[int, Query(ge=1, description="Leaf index after the last; at most start + 1000.")],
+    start: Annotated[Count, Query(description="First leaf index.")],
+    end: Annotated[Count, Query(ge=1, description="Leaf index after the last; at most start + 1000.")],
 ) -> EntriesOut:
     """Leaves ``[start, end)`` in order, each with its event and the exact bytes that were hashed."""
     entries = proofs.list_entries(db, start=start, end=end)
@@ -78,9 +80,9 @@ def get_entries(
 @router.get("/proof/inclusion", response_model=InclusionProofOut, dependencies=[CHECKPOINT_READERS])
 def get_inclusion_proof(
     db: Db,
-    leaf_index: Annotated[int, Query(ge=0)],
+    leaf_index: Annotated[Count, Query()],
     tree_size: Annotated[
-        int | None, Query(ge=1, description="Default: the latest checkpoint's size.")
+        Count | None, Query(ge=1, description="Default: the latest checkpoint's size.")
     ] = None,
 ) -> InclusionProofOut:
     """The inclusion proof of one leaf in the tree of ``tree_size`` leaves (RFC 9162 section 2.1.3)."""
@@ -90,7 +92,7 @@ def get_inclusion_proof(
 
 @router.get("/proof/consistency", response_model=ConsistencyProofOut, dependencies=[CHECKPOINT_READERS])
 def get_consistency_proof(
-    db: Db, first: Annotated[int, Query(ge=1)], second: Annotated[int, Query(ge=1)]
+    db: Db, first: Annotated[Count, Query(ge=1)], second: Annotated[Count, Query(ge=1)]
 ) -> ConsistencyProofOut:
     """The consistency proof between two tree sizes (RFC 9162 section 2.1.4)."""
     path = proofs.consistency_proof(db, first=first, second=second)

@@ -17,6 +17,7 @@ from openbwv.auth import Require
 from openbwv.config import Settings
 from openbwv.db import Db, SessionFactory
 from openbwv.errors import Conflict, InvalidInput
+from openbwv.inputs import BigRecordId
 from openbwv.paging import Paging
 from openbwv.policy import Actor, Permission
 from openbwv.web.csrf import check_csrf
@@ -91,7 +92,7 @@ def events_page(
 
 @router.get("/audit/events/{event_id}", response_class=HTMLResponse)
 def event_page(
-    request: Request, event_id: int, db: Db, actor: Actor = Require(Permission.AUDIT_EVENT_READ)
+    request: Request, event_id: BigRecordId, db: Db, actor: Actor = Require(Permission.AUDIT_EVENT_READ)
 ) -> HTMLResponse:
     """One event, its leaf, and its inclusion proof in the latest checkpoint, checked as the page is drawn."""
     verifier = log.log_signer(_settings(request)).verifier()
@@ -106,7 +107,9 @@ def event_page(
 
 
 @router.get("/audit/events/{event_id}/proof")
-def event_proof_file(event_id: int, db: Db, actor: Actor = Require(Permission.AUDIT_EVENT_READ)) -> Response:
+def event_proof_file(
+    event_id: BigRecordId, db: Db, actor: Actor = Require(Permission.AUDIT_EVENT_READ)
+) -> Response:
     """The event's C2SP tlog-proof file, to keep with a court bundle or give to a complainant."""
     leaf_index = proofs.leaf_indexes(db, [event_id]).get(event_id)
     if leaf_index is None:

@@ -12,8 +12,11 @@ from openbwv import clock
 from openbwv.audit.actions import AuditAction
 from openbwv.audit.models import AuditEvent
 from openbwv.db import transaction
+from openbwv.inputs import column_length
 from openbwv.observability import client_address_var, request_id_var
 from openbwv.policy import Actor
+
+TARGET_ID_LENGTH = column_length(AuditEvent.target_id)
 
 
 @dataclass(frozen=True)
@@ -33,16 +36,23 @@ def record(
     reason: str | None = None,
     details: dict[str, object] | None = None,
 ) -> AuditEvent:
-    """Add an event to the caller's transaction: it commits or rolls back with the change it describes."""
+    """Add an event to the caller's transaction: it commits or rolls back with the change it describes.
+
+    A target id longer than its column (a refused request to a long path) is cut to fit, and kept
+    whole in the details.
+    """
+    details = dict(details or {})
+    if target is not None and len(target.id) > TARGET_ID_LENGTH:
+        details["target_id"] = target.id
     event = AuditEvent(
         occurred_at=clock.now(),
         actor_username=actor.username,
         actor_user_id=actor.user_id,
         action=str(action),
         target_type=target.kind if target else None,
-        target_id=target.id if target else None,
+        target_id=target.id[:TARGET_ID_LENGTH] if target else None,
         reason=reason,
-        details=details or {},
+        details=details,
         client_address=client_address_var.get(),
         request_id=request_id_var.get(),
     )

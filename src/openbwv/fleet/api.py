@@ -3,17 +3,18 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
 from openbwv import clock
 from openbwv.auth import Require
 from openbwv.db import Db
-from openbwv.errors import InvalidInput, NotFound
+from openbwv.errors import API_ERRORS, InvalidInput, NotFound
 from openbwv.fleet import condition, devices, imports, issues, rollout
 from openbwv.fleet.access import visible_officer
 from openbwv.fleet.models import Device, Issue, Movement
 from openbwv.fleet.schemas import (
+    MAX_BAYS,
     CartridgeIn,
     CartridgeOut,
     DeviceDetailOut,
@@ -32,10 +33,11 @@ from openbwv.fleet.schemas import (
     ReturnIn,
     StateIn,
 )
+from openbwv.inputs import RecordId
 from openbwv.paging import Page, Paging
 from openbwv.policy import Actor, Permission
 
-router = APIRouter(prefix="/api/v1", tags=["fleet"])
+router = APIRouter(prefix="/api/v1", tags=["fleet"], responses=API_ERRORS)
 MAX_CSV_BYTES = 64 * 1024 * 1024
 
 
@@ -196,7 +198,7 @@ def set_online(
 @router.post("/devices/{serial}/cartridges/{bay}/discharge", response_model=CartridgeOut)
 def discharge_cartridge(
     serial: str,
-    bay: int,
+    bay: Annotated[int, Path(ge=1, le=MAX_BAYS)],
     db: Db,
     body: DischargeIn | None = None,
     actor: Actor = Require(Permission.FLEET_DEVICE_WRITE),
@@ -250,7 +252,10 @@ def list_open_issues(
 
 @router.post("/issues/{issue_id}/return", response_model=IssueOut)
 def return_issue(
-    issue_id: int, db: Db, body: ReturnIn | None = None, actor: Actor = Require(Permission.FLEET_ISSUE_WRITE)
+    issue_id: RecordId,
+    db: Db,
+    body: ReturnIn | None = None,
+    actor: Actor = Require(Permission.FLEET_ISSUE_WRITE),
 ) -> IssueOut:
     """Take a device back from an officer."""
     issue = issues.return_issue(db, actor, issue_id=issue_id, note=body.note if body else None)

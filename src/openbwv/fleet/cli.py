@@ -61,13 +61,18 @@ def check_lapses(
 
 
 def _run_import(what: str, file: Path, dry_run: bool, skip_bad: bool) -> None:
-    text = file.read_text(encoding="utf-8-sig")
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        typer.echo("The file must be UTF-8 text; nothing was imported.", err=True)
+        raise typer.Exit(1) from None
     importer = imports.import_officers if what == "officers" else imports.import_devices
+    rejected = False
     try:
         with transaction(_factory()) as db:
             report = importer(db, SYSTEM, text=text, dry_run=dry_run, skip_bad=skip_bad)
-    except imports.CsvRejected as rejected:
-        report = rejected.report
+    except imports.CsvRejected as refusal:
+        report, rejected = refusal.report, True
     for error in report.errors:
         typer.echo(f"  line {error.line}: {error.reason}", err=True)
     verb = "would import" if dry_run else "imported"
@@ -76,8 +81,10 @@ def _run_import(what: str, file: Path, dry_run: bool, skip_bad: bool) -> None:
         f"{report.rows - len(report.errors) if dry_run else report.imported} {what}"
         f"{f', skipped {report.skipped}' if report.skipped else ''}."
     )
-    if report.errors and not skip_bad and not dry_run:
-        typer.echo("Nothing was imported; fix the rows above or pass --skip-bad.", err=True)
+    if rejected:
+        # --skip-bad cannot skip past a file that does not read as rows.
+        advice = "" if skip_bad else " or pass --skip-bad"
+        typer.echo(f"Nothing was imported; fix the rows above{advice}.", err=True)
         raise typer.Exit(1)
 
 

@@ -22,6 +22,7 @@ from openbwv.db import UTCDateTime, bulk_insert, in_values
 from openbwv.errors import OpenbwvError
 from openbwv.fleet.devices import DeviceFilter, list_devices, list_taser_models
 from openbwv.fleet.models import DEVICE_KINDS, Device, Movement
+from openbwv.inputs import CONTROL_MESSAGE, column_length, control_character_problem
 from openbwv.policy import Actor
 from openbwv.spreadsheet import to_csv, unescape_cell
 
@@ -29,6 +30,7 @@ OFFICER_COLUMNS = ("collar_number", "name", "rank", "unit")
 DEVICE_COLUMNS = ("kind", "serial", "model", "firmware", "station", "pooled")
 _COLLAR = re.compile(r"^[A-Za-z0-9]{1,20}$")
 _SERIAL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,59}$")
+DEVICE_LENGTHS = {name: column_length(getattr(Device, name)) for name in ("model", "firmware", "station")}
 BATCH = 5000
 
 
@@ -73,7 +75,7 @@ class CsvRejected(OpenbwvError):
 def _read(
     text: str, columns: tuple[str, ...], required: tuple[str, ...]
 ) -> tuple[list[tuple[int, dict[str, str]]], list[RowError]]:
-    """Rows with their line numbers (the header is line 1), or the header's error."""
+    """Rows with their line numbers (the header is line 1), or why the file cannot be read into rows."""
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in required if c not in header]
@@ -85,12 +87,32 @@ def _read(
         ]
     wanted = [(name, header.index(name)) for name in columns if name in header]
     rows = []
-    for record in reader:
-        if not record:
-            continue
-        values = {name: unescape_cell(record[i].strip()) if i < len(record) else "" for name, i in wanted}
-        rows.append((reader.line_num, values))
+    try:
+        for record in reader:
+            if not record:
+                continue
+            values = {name: unescape_cell(record[i].strip()) if i < len(record) else "" for name, i in wanted}
+            rows.append((reader.line_num, values))
+    except csv.Error as exc:
+        # Most often a quote left open, which runs the rest of the file into one cell; nothing past
+        # that point can be told apart into rows, so the whole file is refused.
+        reason = (
+            f"a cell is longer than {csv.field_size_limit():,} characters (is a quote left open?)"
+            if "field larger than field limit" in str(exc)
+            else f"the file cannot be read as CSV ({exc})"
+        )
+        return [], [RowError(reader.line_num, reason)]
     return rows, []
+
+
+def _cell_problem(row: dict[str, str], lengths: dict[str, int]) -> str | None:
+    """Why a row's cells cannot be stored: a control character, or more than a column holds."""
+    for name, value in row.items():
+        if control_character_problem(value):
+            return f"the {name} {CONTROL_MESSAGE}"
+        if name in lengths and len(value) > lengths[name]:
+            return f"the {name} is longer than {lengths[name]} characters"
+    return None
 
 
 def _finish(report: ImportReport, good: int, skip_bad: bool) -> None:
@@ -105,9 +127,9 @@ def import_officers(
 ) -> ImportReport:
     """Import officers from CSV columns collar_number, name, rank, unit."""
     report = ImportReport(what="officers", dry_run=dry_run)
-    rows, header_errors = _read(text, OFFICER_COLUMNS, OFFICER_COLUMNS)
+    rows, file_errors = _read(text, OFFICER_COLUMNS, OFFICER_COLUMNS)
     report.rows = len(rows)
-    report.errors.extend(header_errors)
+    report.errors.extend(file_errors)
     ranks = {r.code for r in people.list_ranks(db)}
     units = {u.code for u in people.list_units(db)}
     taken = people.existing_collar_numbers(db, (r.get("collar_number", "") for _, r in rows))
@@ -116,14 +138,16 @@ def import_officers(
     for line, row in rows:
         collar = row.get("collar_number", "").upper()
         reason = None
-        if not _COLLAR.match(collar):
+        if problem := _cell_problem(row, {"name": people.OFFICER_NAME_LENGTH}):
+            reason = problem
+        elif not _COLLAR.match(collar):
             reason = f"collar number {collar!r} must be 1 to 20 letters or digits"
         elif collar in taken:
             reason = f"collar number {collar} is already in use"
         elif collar in seen:
             reason = f"collar number {collar} appears again (first on line {seen[collar]})"
-        elif not row.get("name") or len(row["name"]) > 200:
-            reason = "the name is missing or longer than 200 characters"
+        elif not row.get("name"):
+            reason = "the name is missing"
         elif row.get("rank", "").lower() not in ranks:
             reason = f"unknown rank {row.get('rank', '')!r}"
         elif row.get("unit", "").upper() not in units:
@@ -133,7 +157,8 @@ def import_officers(
             report.errors.append(RowError(line, reason))
         else:
             good.append(row)
-    _finish(report, len(good), skip_bad)
+    # Skipping skips bad rows; a file that cannot be read into rows is refused whole.
+    _finish(report, len(good), skip_bad and not file_errors)
     if report.imported:
         people.bulk_create_officers(db, actor, good)
         _audit_import(db, actor, report)
@@ -145,9 +170,9 @@ def import_devices(
 ) -> ImportReport:
     """Import devices from a delivery note: kind, serial, model, and optionally firmware, station, pooled."""
     report = ImportReport(what="devices", dry_run=dry_run)
-    rows, header_errors = _read(text, DEVICE_COLUMNS, ("kind", "serial", "model"))
+    rows, file_errors = _read(text, DEVICE_COLUMNS, ("kind", "serial", "model"))
     report.rows = len(rows)
-    report.errors.extend(header_errors)
+    report.errors.extend(file_errors)
     taser_models = {m.code.lower(): m.code for m in list_taser_models(db)} | {
         m.name.lower(): m.code for m in list_taser_models(db)
     }
@@ -164,7 +189,9 @@ def import_devices(
         model = row.get("model", "")
         pooled = row.get("pooled", "").lower() in ("yes", "true", "1", "y")
         reason = None
-        if kind not in DEVICE_KINDS:
+        if problem := _cell_problem(row, DEVICE_LENGTHS):
+            reason = problem
+        elif kind not in DEVICE_KINDS:
             reason = f"kind {kind!r} must be one of {', '.join(DEVICE_KINDS)}"
         elif not _SERIAL.match(serial):
             reason = f"serial {serial!r} must be 1 to 60 letters, digits, '.', '_', '/' or '-'"
@@ -172,8 +199,8 @@ def import_devices(
             reason = f"serial {serial} is already registered"
         elif serial in seen:
             reason = f"serial {serial} appears again (first on line {seen[serial]})"
-        elif not model or len(model) > 80:
-            reason = "the model is missing or longer than 80 characters"
+        elif not model:
+            reason = "the model is missing"
         elif kind == "taser" and model.lower() not in taser_models:
             reason = f"unknown Taser model {model!r}"
         elif pooled and (kind != "camera" or not row.get("station")):
@@ -192,7 +219,8 @@ def import_devices(
                 "state": "pooled" if pooled else "in_stock",
             }
         )
-    _finish(report, len(good), skip_bad)
+    # Skipping skips bad rows; a file that cannot be read into rows is refused whole.
+    _finish(report, len(good), skip_bad and not file_errors)
     if report.imported:
         _insert_devices(db, actor, good, clock.now())
         _audit_import(db, actor, report)

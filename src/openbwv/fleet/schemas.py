@@ -5,8 +5,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from openbwv.inputs import Input
 
-class DeviceIn(BaseModel):
+MAX_BAYS = 10
+
+
+class DeviceIn(Input):
     kind: Literal["camera", "taser", "dock"]
     serial: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
     model: str = Field(min_length=1, max_length=80)
@@ -48,30 +52,34 @@ class DeviceDetailOut(DeviceOut):
     cartridges: list[CartridgeOut] = []
 
 
-class StateIn(BaseModel):
+class StateIn(Input):
+    free_text = frozenset({"note"})
+
     state: Literal["in_stock", "pooled", "in_repair", "retired"]
     note: str | None = Field(default=None, max_length=1000)
 
 
-class CartridgeIn(BaseModel):
+class CartridgeIn(Input):
     serial: str = Field(min_length=1, max_length=60)
     lot: str = Field(min_length=1, max_length=60)
     expires_on: date
-    bay: int = Field(ge=1, le=10)
+    bay: int = Field(ge=1, le=MAX_BAYS)
 
 
-class HealthIn(BaseModel):
+class HealthIn(Input):
     """A camera's health readings; a field left out or null is not reported and stays as it was."""
 
     battery_health: int | None = Field(default=None, ge=0, le=100, description="Battery health, percent.")
     storage_health: int | None = Field(default=None, ge=0, le=100, description="Storage health, percent.")
 
 
-class OnlineIn(BaseModel):
+class OnlineIn(Input):
     online: bool
 
 
-class DischargeIn(BaseModel):
+class DischargeIn(Input):
+    free_text = frozenset({"note"})
+
     discharged_at: datetime | None = Field(
         default=None, description="When it was fired, with its zone; default now."
     )
@@ -89,14 +97,16 @@ class MovementOut(BaseModel):
     note: str | None
 
 
-class IssueIn(BaseModel):
+class IssueIn(Input):
     device_serial: str = Field(min_length=1, max_length=60)
     collar_number: str = Field(min_length=1, max_length=20)
     kind: Literal["personal", "pooled", "tour"]
     due_back_at: datetime | None = None
 
 
-class ReturnIn(BaseModel):
+class ReturnIn(Input):
+    free_text = frozenset({"note"})
+
     note: str | None = Field(default=None, max_length=1000)
 
 
@@ -135,7 +145,7 @@ class ImportReportOut(BaseModel):
     errors: list[RowErrorOut]
 
 
-class PhaseIn(BaseModel):
+class PhaseIn(Input):
     name: str = Field(min_length=1, max_length=120)
     unit: str = Field(min_length=1, max_length=40)
     target_cameras: int = Field(ge=0, le=100_000)

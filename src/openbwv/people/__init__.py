@@ -1,5 +1,6 @@
 """The force's people: units, ranks, officers, and the accounts linked to them."""
 
+from openbwv.people.models import OFFICER_NAME_LENGTH
 from openbwv.people.service import (
     OfficerFilter,
     bulk_create_officers,
@@ -21,6 +22,7 @@ from openbwv.people.service import (
 )
 
 __all__ = [
+    "OFFICER_NAME_LENGTH",
     "OfficerFilter",
     "bulk_create_officers",
     "create_account",

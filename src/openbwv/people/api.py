@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 
 from openbwv.auth import Require, UserAccount
 from openbwv.db import Db
-from openbwv.errors import NotFound
+from openbwv.errors import API_ERRORS, NotFound
 from openbwv.paging import Page, Paging
 from openbwv.people import service
 from openbwv.people.models import Officer
@@ -24,7 +24,7 @@ from openbwv.people.schemas import (
 )
 from openbwv.policy import Actor, Permission, Role
 
-router = APIRouter(prefix="/api/v1", tags=["people"])
+router = APIRouter(prefix="/api/v1", tags=["people"], responses=API_ERRORS)
 
 
 def officer_out(officer: Officer) -> OfficerOut:

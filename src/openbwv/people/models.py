@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from openbwv import clock
 from openbwv.db import Base
+from openbwv.inputs import column_length
 
 
 class Rank(Base):
@@ -49,3 +50,6 @@ class Officer(Base):
     unit: Mapped[Unit] = relationship(lazy="joined")
 
     __table_args__ = (Index("ix_officer_name", "name"),)
+
+
+OFFICER_NAME_LENGTH = column_length(Officer.name)

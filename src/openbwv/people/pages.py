@@ -103,7 +103,7 @@ def create_user_from_form(
     db: Db,
     username: Annotated[str, Form(max_length=150)],
     password: Annotated[str, Form(max_length=1024)],
-    roles: Annotated[list[str] | None, Form()] = None,
+    roles: Annotated[list[str] | None, Form(max_length=len(Role))] = None,
     display_name: Annotated[str, Form(max_length=200)] = "",
     collar_number: Annotated[str, Form(max_length=20)] = "",
     organisation: Annotated[str, Form(max_length=200)] = "",
@@ -158,7 +158,7 @@ def edit_user_page(
 def set_roles_from_form(
     username: str,
     db: Db,
-    roles: Annotated[list[str] | None, Form()] = None,
+    roles: Annotated[list[str] | None, Form(max_length=len(Role))] = None,
     actor: Actor = Require(Permission.USERS_ACCOUNT_WRITE),
 ) -> Response:
     """Replace a user's roles from their account page."""

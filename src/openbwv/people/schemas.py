@@ -1,11 +1,26 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from openbwv.inputs import Input
+from openbwv.policy import Role
 
 
-class UnitIn(BaseModel):
+def _distinct(names: list[str]) -> list[str]:
+    return list(dict.fromkeys(names))
+
+
+Roles = Annotated[
+    list[str],
+    Field(min_length=1, max_length=len(Role), description="Role names; each counts once."),
+    AfterValidator(_distinct),
+]
+
+
+class UnitIn(Input):
     code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
     name: str = Field(min_length=1, max_length=200)
     kind: str = Field(default="other", min_length=1, max_length=40)
@@ -30,7 +45,7 @@ class RankOut(BaseModel):
     is_warranted: bool
 
 
-class OfficerIn(BaseModel):
+class OfficerIn(Input):
     collar_number: str = Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9]+$")
     name: str = Field(min_length=1, max_length=200)
     rank: str = Field(min_length=1, max_length=40, description="Rank code, e.g. constable.")
@@ -48,21 +63,21 @@ class OfficerOut(BaseModel):
     left_on: date | None
 
 
-class LeaverIn(BaseModel):
+class LeaverIn(Input):
     left_on: date
 
 
-class UserCreateIn(BaseModel):
+class UserCreateIn(Input):
     username: str = Field(min_length=2, max_length=150)
     password: str = Field(min_length=8, max_length=1024)
-    roles: list[str] = Field(min_length=1)
+    roles: Roles
     display_name: str | None = Field(default=None, max_length=200)
     collar_number: str | None = Field(default=None, max_length=20, description="Link to an officer.")
     organisation: str | None = Field(default=None, max_length=200, description="For external users.")
 
 
-class RolesIn(BaseModel):
-    roles: list[str] = Field(min_length=1)
+class RolesIn(Input):
+    roles: Roles
 
 
 class UserOut(BaseModel):

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from openbwv import clock
 from openbwv.auth import Require
 from openbwv.db import Db
+from openbwv.errors import API_ERRORS
 from openbwv.fleet import authority, devices
 from openbwv.fleet.access import visible_officer
 from openbwv.fleet.training import service
@@ -25,7 +26,7 @@ from openbwv.fleet.training.schemas import (
 )
 from openbwv.policy import Actor, Permission
 
-router = APIRouter(prefix="/api/v1", tags=["training"])
+router = APIRouter(prefix="/api/v1", tags=["training"], responses=API_ERRORS)
 
 
 @router.get("/courses", response_model=list[CourseOut])

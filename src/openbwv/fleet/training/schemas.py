@@ -4,11 +4,13 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from openbwv.inputs import Input
 
-class CourseIn(BaseModel):
+
+class CourseIn(Input):
     code: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_]+$")
     name: str = Field(min_length=1, max_length=120)
-    authority: str | None = Field(default=None, description="bwv, taser, or none.")
+    authority: str | None = Field(default=None, max_length=20, description="bwv, taser, or none.")
     validity_months: int | None = Field(default=None, ge=1, le=120)
 
 
@@ -21,7 +23,7 @@ class CourseOut(BaseModel):
     validity_months: int | None
 
 
-class PassIn(BaseModel):
+class PassIn(Input):
     course: str = Field(min_length=1, max_length=40)
     passed_on: date
     trainer: str | None = Field(default=None, max_length=200)
@@ -47,7 +49,9 @@ class CourseStatusOut(BaseModel):
     trainer: str | None
 
 
-class EligibilityIn(BaseModel):
+class EligibilityIn(Input):
+    free_text = frozenset({"reason"})
+
     authority: str = Field(default="taser", max_length=20)
     rank: str | None = Field(default=None, max_length=40)
     unit: str | None = Field(default=None, max_length=40)
@@ -67,7 +71,7 @@ class EligibilityOut(BaseModel):
     set_by: str
 
 
-class VolunteerIn(BaseModel):
+class VolunteerIn(Input):
     collar_number: str = Field(min_length=1, max_length=20)
     volunteered_on: date | None = None
 
