@@ -27,8 +27,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openbwv import db as openbwv_db
 from openbwv.app import create_app
+from openbwv.auth import Public
 from openbwv.config import Settings
-from openbwv.db import make_engine, make_session_factory, refusing_duplicates, transaction, violated_unique
+from openbwv.db import (
+    Db,
+    make_engine,
+    make_session_factory,
+    refusing_duplicates,
+    transaction,
+    violated_unique,
+)
 from openbwv.errors import Conflict, DatabaseBusy
 from openbwv.fleet.models import Issue
 from openbwv.jobs import JobRegistry
@@ -311,3 +319,20 @@ class TestUniqueViolations:
             db.add(Unit(code="KEEP", name="Again", kind="other"))
         make_unit(db, code="NEXT")
         assert {u.code for u in db.scalars(select(Unit)).all()} == {"KEEP", "NEXT"}
+
+    def test_a_clash_no_service_foresaw_is_a_409_not_a_500(
+        self, settings: Settings, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_unit(db, code="SAME")
+        app = create_app(settings, factory, jobs=JobRegistry())
+
+        @app.post("/clash", dependencies=[Public])
+        def clash(db: Db) -> dict[str, str]:
+            db.add(Unit(code="SAME", name="Written past the service", kind="other"))
+            return {}
+
+        with TestClient(app, base_url="https://testserver") as client:
+            answer = client.post("/clash")
+        assert answer.status_code == 409
+        assert answer.json()["detail"]["rule"] == "duplicate"

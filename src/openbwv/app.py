@@ -13,9 +13,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from openbwv import __version__
 from openbwv.audit import jobs as audit_jobs
@@ -26,8 +27,16 @@ from openbwv.auth.api import router as auth_api
 from openbwv.auth.pages import router as auth_pages
 from openbwv.config import Settings
 from openbwv.dashboard import router as dashboard_pages
-from openbwv.db import SessionFactory, make_engine, make_session_factory
-from openbwv.errors import Forbidden, OpenbwvError, TooManyRequests, Unauthenticated
+from openbwv.db import SessionFactory, make_engine, make_session_factory, violated_unique
+from openbwv.errors import (
+    Conflict,
+    DatabaseBusy,
+    Forbidden,
+    OpenbwvError,
+    TooManyRequests,
+    Unauthenticated,
+    error_responses,
+)
 from openbwv.fleet import jobs as fleet_jobs
 from openbwv.fleet.api import router as fleet_api
 from openbwv.fleet.pages import router as fleet_pages
@@ -89,7 +98,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def openbwv_error(request: Request, exc: OpenbwvError) -> Response:
         if wants_json(request):
             headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else {}
-            if isinstance(exc, TooManyRequests):
+            if isinstance(exc, TooManyRequests | DatabaseBusy):
                 headers["Retry-After"] = str(exc.retry_after)
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
         if isinstance(exc, Unauthenticated):
@@ -109,6 +118,17 @@ def install_error_handlers(app: FastAPI) -> None:
         if wants_json(request):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         return _error_page(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(request: Request, exc: IntegrityError) -> Response:
+        # Services turn the "only one" rules they know into their own refusal; a unique constraint
+        # that a race breaks anywhere else is still a clash with what is stored, not a server fault.
+        if violated_unique(exc) is None:
+            return await unexpected_error(request, exc)
+        clash = Conflict(
+            "This clashes with a record stored at the same moment; reload and try again.", rule="duplicate"
+        )
+        return await openbwv_error(request, clash)
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> Response:
@@ -173,7 +193,18 @@ def create_app(
             session.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
 
-    @app.get("/metrics", dependencies=[Public], tags=["operations"], response_class=PlainTextResponse)
+    @app.get(
+        "/metrics",
+        dependencies=[Public],
+        tags=["operations"],
+        responses={
+            200: {
+                "description": "Prometheus text format.",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            },
+            **error_responses(403),
+        },
+    )
     def prometheus_metrics(request: Request) -> Response:
         """Request counts and latencies in Prometheus text format, for the addresses the force
         allows or a caller with the metrics token."""

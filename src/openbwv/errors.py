@@ -115,3 +115,4 @@ class DatabaseBusy(OpenbwvError):
     """The embedded database could not take another writer in time; the client may retry."""
 
     status_code = 503
+    retry_after = 1
