@@ -139,6 +139,7 @@ def _crash_round(server: ServerProcess, headers: dict[str, str], prefix: str) ->
 
 def _measure(name: str, url: str, folder: Path) -> tuple[list[str], str]:
     _prepare(url)
+    folder.mkdir(parents=True)
     rows: list[str] = []
     server = ServerProcess(database_url=url, data_dir=folder / "data", log_path=folder / f"{name}.log")
     try:
@@ -146,7 +147,7 @@ def _measure(name: str, url: str, folder: Path) -> tuple[list[str], str]:
         headers = server.bearer_headers("bench.admin", DEFAULT_PASSWORD)
         for count in BURSTS:
             for label, run in (("one after another (baseline)", _one_by_one), ("all at once", _burst)):
-                seconds, answers, p95 = run(server, headers, count, f"{label[0].upper()}{count}-")
+                seconds, answers, p95 = run(server, headers, count, f"{label[0].upper()}{count}N")
                 statuses = ", ".join(f"{n} x {code or 'no answer'}" for code, n in sorted(answers.items()))
                 rows.append(
                     f"| {name} | {count} writes, {label} | {seconds:.2f} s | {p95 * 1000:.0f} ms | {statuses} |"
@@ -159,7 +160,7 @@ def _measure(name: str, url: str, folder: Path) -> tuple[list[str], str]:
         try:
             crashing.wait_ready()
             headers = crashing.bearer_headers("bench.admin", DEFAULT_PASSWORD)
-            acknowledged += _crash_round(crashing, headers, f"X{round_number}-")
+            acknowledged += _crash_round(crashing, headers, f"X{round_number}N")
         finally:
             crashing.kill()
     engine = make_engine(url)
@@ -176,6 +177,7 @@ def _measure(name: str, url: str, folder: Path) -> tuple[list[str], str]:
 
 def main() -> None:
     today = clock.today()
+    load = os.getloadavg()[0]
     burst_rows: list[str] = []
     crash_rows: list[str] = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -192,7 +194,8 @@ def main() -> None:
             "from its own thread, all released together. Baseline: the same writes one after another, in",
             "the same run. The p95 is of each request's own latency.",
             "",
-            f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}; run on {today.isoformat()}.",
+            f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}; run on {today.isoformat()}; "
+            f"load average {load:.1f} when it started (other work on the machine slows every row alike).",
             "",
             "| Backend | Writes | Wall time | p95 | Answers |",
             "|---|---|---|---|---|",
