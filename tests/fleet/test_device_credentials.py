@@ -244,3 +244,15 @@ class TestRevokeCredential:
         assert (credential.revoked_at, credential.revoked_by) == (clock.now(), "system")
         [revoked] = _events(factory, "auth:device_credential:revoked")
         assert (revoked.target_id, revoked.details["replaced"]) == ("CAM-R2", False)
+
+
+class TestRetiringADevice:
+    def test_revokes_its_credential(self, client: TestClient, factory: sessionmaker[Session]) -> None:
+        headers = device_headers_for(factory, serial="CAM-X1")
+        with transaction(factory) as db:
+            devices.change_state(db, SYSTEM, serial="CAM-X1", state="retired", note="cracked lens")
+        assert client.post(TELEMETRY, json={"battery_health": 50}, headers=headers).status_code == 401
+        [credential] = _credentials(factory, "CAM-X1")
+        assert credential.revoked_by == "system"
+        with transaction(factory) as db, pytest.raises(Conflict, match="retired"):
+            credentials.issue_credential(db, SYSTEM, serial="CAM-X1")
