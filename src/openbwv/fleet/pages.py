@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
-from urllib.parse import quote_plus
+from urllib.parse import quote, quote_plus
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -186,14 +186,14 @@ def revoke_credential(
 ) -> Response:
     """Revoke the device's credential: it stops working at once."""
     try:
-        credentials.revoke_credential(db, actor, serial=serial)
+        revoked = credentials.revoke_credential(db, actor, serial=serial)
     except Conflict as refusal:
         return _device_page(
             request, db, actor, serial, error=refusal.message, status_code=refusal.status_code
         )
-    notice = f"The credential of {serial.strip().upper()} is revoked."
+    notice = f"The credential of {revoked.device_serial} is revoked."
     return RedirectResponse(
-        f"/fleet/devices/{quote_plus(serial)}?notice={quote_plus(notice)}", status_code=303
+        f"/fleet/devices/{quote(revoked.device_serial, safe='')}?notice={quote_plus(notice)}", status_code=303
     )
 
 
