@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import auth, clock, fleet, people
 from openbwv.db import transaction
+from openbwv.fleet import credentials as fleet_credentials
 from openbwv.fleet import training
 from openbwv.fleet.models import Device
 from openbwv.people.models import Officer, Unit
-from openbwv.policy import SYSTEM, Role
+from openbwv.policy import SYSTEM, DeviceScope, Role
 
 DEFAULT_PASSWORD = "correct horse battery"
 _sequence = itertools.count(1)
@@ -80,6 +81,25 @@ def make_device(
         model=model or default_model,
         **extra,
     )
+
+
+def device_headers_for(
+    factory: sessionmaker[Session],
+    *,
+    kind: str = "camera",
+    serial: str | None = None,
+    scopes: frozenset[DeviceScope] | None = None,
+) -> dict[str, str]:
+    """Bearer headers for a new device's credential: its kind's scopes, or ``scopes`` if given."""
+    with transaction(factory) as db:
+        device = make_device(db, kind=kind, serial=serial)
+        if scopes is None:
+            _, raw = fleet_credentials.issue_credential(db, SYSTEM, serial=device.serial)
+        else:
+            raw = auth.issue_device_credential(
+                db, SYSTEM, device_id=device.id, serial=device.serial, scopes=scopes
+            )
+    return {"Authorization": f"Bearer {raw}"}
 
 
 def make_pass(db: Session, officer: Officer, course: str, passed_on: date | None = None) -> None:

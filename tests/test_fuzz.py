@@ -33,11 +33,11 @@ from openbwv.db import make_engine, make_session_factory, transaction
 from openbwv.fleet import training
 from openbwv.jobs import JobRegistry
 from openbwv.policy import SYSTEM, Role
-from tests.builders import headers_for, make_device, make_officer, make_pass, make_unit
+from tests.builders import device_headers_for, headers_for, make_device, make_officer, make_pass, make_unit
 
 EXAMPLES_PER_OPERATION = 15
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-CALLERS = {"admin": (Role.ADMIN,), "officer": (Role.OFFICER,), "anonymous": ()}
+CALLERS = {"admin": (Role.ADMIN,), "officer": (Role.OFFICER,), "anonymous": (), "device": ()}
 
 
 @pytest.fixture
@@ -65,7 +65,10 @@ def test_fuzzed_requests_get_declared_answers_and_no_server_error(
     caller: str, fuzz_factory: tuple[FastAPI, sessionmaker[Session]]
 ) -> None:
     app, factory = fuzz_factory
-    headers = headers_for(factory, *CALLERS[caller]) if CALLERS[caller] else {}
+    if caller == "device":
+        headers = device_headers_for(factory, serial="CAM2")
+    else:
+        headers = headers_for(factory, *CALLERS[caller]) if CALLERS[caller] else {}
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations() if isinstance(result, Ok)]
     statuses: list[int] = []

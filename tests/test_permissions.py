@@ -1,4 +1,5 @@
-"""The permission matrix: every route declares what it needs, and refuses every role without it."""
+"""The permission matrix: every route declares what it needs, and refuses every role without it;
+device routes refuse every person, and person routes refuse every device."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.app import ROUTERS
-from openbwv.auth.deps import RequirePermission, RequirePermissionUnlessPublic, public
+from openbwv.auth.deps import RequireDeviceScope, RequirePermission, RequirePermissionUnlessPublic, public
 from openbwv.config import Settings
-from openbwv.policy import ROLE_PERMISSIONS, Permission, Role
-from tests.builders import headers_for
+from openbwv.policy import ROLE_PERMISSIONS, DeviceScope, Permission, Role
+from tests.builders import device_headers_for, headers_for
 
 CSRF = "matrix-csrf-token"
 
@@ -30,15 +31,21 @@ def _walk(dependant: Dependant) -> Iterator[object]:
         yield from _walk(dependency)
 
 
+def declared_scope(route: APIRoute) -> DeviceScope | None:
+    """The device scope a device route requires; None for every other route."""
+    scopes = [c.scope for c in _walk(route.dependant) if isinstance(c, RequireDeviceScope)]
+    return scopes[0] if scopes else None
+
+
 def declared_permission(route: APIRoute) -> Permission | None:
-    """The permission a route requires; None when it declares itself public."""
+    """The permission a route requires; None when it declares itself public or is a device route."""
     calls = list(_walk(route.dependant))
     required = [c.permission for c in calls if isinstance(c, RequirePermission)]
     if required:
         return required[0]
-    if public in calls:
+    if public in calls or declared_scope(route) is not None:
         return None
-    raise AssertionError(f"{route.path} declares neither a permission nor Public")
+    raise AssertionError(f"{route.path} declares neither a permission, a device scope nor Public")
 
 
 def public_setting(route: APIRoute) -> str | None:
@@ -59,11 +66,18 @@ def _request(client: TestClient, route: APIRoute, headers: dict[str, str]) -> in
     return response.status_code
 
 
-def test_every_route_declares_a_permission_or_public() -> None:
+def test_every_route_declares_a_permission_a_device_scope_or_public() -> None:
     routes = _all_routes()
     assert len(routes) > 10
-    public_paths = {r.path for r in routes if declared_permission(r) is None}
+    public_paths = {r.path for r in routes if declared_permission(r) is None and declared_scope(r) is None}
     assert public_paths == {"/api/v1/auth/token", "/login"}
+    assert all(declared_permission(r) is None for r in routes if declared_scope(r) is not None)
+
+
+def test_device_routes_are_declared() -> None:
+    assert {r.path: declared_scope(r) for r in DEVICE_ROUTES} == {
+        "/api/v1/device/telemetry": DeviceScope.TELEMETRY
+    }
 
 
 def test_only_the_audit_log_contract_can_be_opened_to_anonymous_callers() -> None:
@@ -101,3 +115,40 @@ def test_route_refuses_anonymous_and_every_role_without_its_permission(
             assert status not in (401, 403), f"{role} should pass {route.path}"
         else:
             assert status == 403, f"{role} should be refused {route.path}, got {status}"
+
+
+DEVICE_ROUTES = [r for r in _all_routes() if declared_scope(r) is not None]
+
+
+@pytest.mark.parametrize(
+    "route", DEVICE_ROUTES, ids=[f"{sorted(r.methods or ())[0]} {r.path}" for r in DEVICE_ROUTES]
+)
+def test_device_route_refuses_anonymous_every_role_and_a_device_without_its_scope(
+    route: APIRoute, client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    scope = declared_scope(route)
+    assert scope is not None
+    assert _request(client, route, {}) == 401
+    for role in Role:
+        status = _request(client, route, headers_for(factory, role))
+        assert status == 403, f"{role} should be refused {route.path}, got {status}"
+    without = device_headers_for(factory, scopes=frozenset(DeviceScope) - {scope})
+    assert _request(client, route, without) == 403
+    assert _request(client, route, device_headers_for(factory, scopes=frozenset({scope}))) not in (401, 403)
+
+
+@pytest.mark.parametrize(
+    "route", PROTECTED, ids=[f"{sorted(r.methods or ())[0]} {r.path}" for r in PROTECTED]
+)
+def test_person_route_refuses_a_device_with_every_scope(
+    route: APIRoute, client: TestClient, factory: sessionmaker[Session], settings: Settings
+) -> None:
+    """A device holds no role, so it gets no further on a person route than a role without the
+    permission would; only a route the force has opened to everyone lets it through."""
+    setting = public_setting(route)
+    opened = setting is not None and getattr(settings, setting)
+    status = _request(client, route, device_headers_for(factory, scopes=frozenset(DeviceScope)))
+    if opened:
+        assert status not in (401, 403)
+    else:
+        assert status == 403, f"a device should be refused {route.path}, got {status}"

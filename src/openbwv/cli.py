@@ -14,7 +14,7 @@ from openbwv.audit.cli import audit_app
 from openbwv.config import ConfigError, Settings, load_settings
 from openbwv.db import make_engine, make_session_factory, transaction
 from openbwv.errors import OpenbwvError
-from openbwv.fleet.cli import import_app, training_app
+from openbwv.fleet.cli import devices_app, import_app, training_app
 from openbwv.migrate import upgraded_settings
 from openbwv.observability import configure_logging
 from openbwv.policy import SYSTEM, Role
@@ -31,6 +31,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(training_app, name="training")
 app.add_typer(import_app, name="import")
+app.add_typer(devices_app, name="devices")
 app.add_typer(audit_app, name="audit")
 
 

@@ -2,6 +2,9 @@
 
 Pure: no database and no web framework here, so every rule can be read as the role matrix below
 and tested without a server. Routes declare a permission with ``openbwv.auth.Require``.
+
+A device (a camera or a dock signed in with its credential) is an ``Actor`` with no roles, so every
+person route refuses it; device routes declare a ``DeviceScope`` with ``openbwv.auth.RequireDevice``.
 """
 
 from __future__ import annotations
@@ -44,6 +47,14 @@ class Permission(StrEnum):
     USERS_ACCOUNT_WRITE = "users:account:write"
 
 
+class DeviceScope(StrEnum):
+    """What a device credential lets a device do."""
+
+    LIVE_INGEST = "live_ingest"
+    TELEMETRY = "telemetry"
+    UPLOAD = "upload"
+
+
 _EVERYONE = frozenset({Permission.SELF_READ})
 _FORCE_STAFF = _EVERYONE | {Permission.PEOPLE_OFFICER_READ, Permission.PEOPLE_UNIT_READ}
 _FLEET_READERS = _FORCE_STAFF | {Permission.FLEET_DEVICE_READ, Permission.TRAINING_RECORD_READ}
@@ -83,12 +94,20 @@ ROLE_DESCRIPTIONS: dict[Role, str] = {
 
 @dataclass(frozen=True)
 class Actor:
-    """Whoever is acting: a signed-in user, or a job acting for the system (``user_id`` None)."""
+    """Whoever is acting: a signed-in user, a job acting for the system (``user_id`` None), or a
+    device signed in with its credential (``device_serial`` set, ``username`` ``device:SERIAL``, no
+    roles, only ``scopes``)."""
 
     username: str
     roles: frozenset[Role] = field(default_factory=frozenset)
     user_id: int | None = None
     officer_id: int | None = None
+    device_serial: str | None = None
+    scopes: frozenset[DeviceScope] = field(default_factory=frozenset)
+
+    @property
+    def is_device(self) -> bool:
+        return self.device_serial is not None
 
     @property
     def permissions(self) -> frozenset[Permission]:
@@ -104,3 +123,13 @@ SYSTEM = Actor(username="system")
 def can(actor: Actor, permission: Permission) -> bool:
     """Whether ``actor`` holds ``permission`` through any of its roles."""
     return permission in actor.permissions
+
+
+def device_actor(serial: str, scopes: frozenset[DeviceScope]) -> Actor:
+    """The actor a device credential signs in: named after the device, holding no roles."""
+    return Actor(username=f"device:{serial}", device_serial=serial, scopes=scopes)
+
+
+def device_may(actor: Actor, scope: DeviceScope) -> bool:
+    """Whether ``actor`` is a device whose credential grants ``scope``."""
+    return actor.is_device and scope in actor.scopes

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from openbwv import people
-from openbwv.cli import app
+from openbwv.cli import app, main
 from openbwv.config import Settings
 from openbwv.db import transaction
 from openbwv.fleet import issues, training
@@ -103,3 +105,75 @@ class TestImportCommand:
         result = runner.invoke(app, ["import", "devices", str(path)])
         assert result.exit_code == 1
         assert "The file must be UTF-8 text; nothing was imported." in result.output
+
+
+def _run_main(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
+    """Run the installed entry point, which turns a refusal into one sentence and exit code 1."""
+    monkeypatch.setattr(sys, "argv", ["openbwv", *args])
+    try:
+        main()
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    return 0
+
+
+class TestDeviceCredentialCommands:
+    def test_prints_the_credential_last_and_it_signs_the_device_in(
+        self, runner: CliRunner, factory: sessionmaker[Session], client: TestClient
+    ) -> None:
+        with transaction(factory) as db:
+            make_device(db, serial="CAM-C1")
+        result = runner.invoke(app, ["devices", "credential", "cam-c1"])
+        assert result.exit_code == 0, result.output
+        assert "Issued camera CAM-C1 a credential that may live_ingest, telemetry, upload." in result.output
+        credential = result.output.strip().splitlines()[-1].split()[-1]
+        assert credential.startswith("obwvd_")
+        headers = {"Authorization": f"Bearer {credential}"}
+        telemetry = {"battery_health": 77}
+        assert client.post("/api/v1/device/telemetry", json=telemetry, headers=headers).status_code == 200
+        revoked = runner.invoke(app, ["devices", "revoke", "CAM-C1"])
+        assert revoked.exit_code == 0, revoked.output
+        assert revoked.output.strip() == "Revoked the credential of CAM-C1."
+        assert client.post("/api/v1/device/telemetry", json=telemetry, headers=headers).status_code == 401
+
+    def test_issuing_again_replaces_the_credential(
+        self, runner: CliRunner, factory: sessionmaker[Session], client: TestClient
+    ) -> None:
+        with transaction(factory) as db:
+            make_device(db, kind="dock", serial="DOCK-C1")
+        first = runner.invoke(app, ["devices", "credential", "DOCK-C1"]).output.split()[-1]
+        second = runner.invoke(app, ["devices", "credential", "DOCK-C1"]).output.split()[-1]
+        assert first != second
+        online = {"online": False}
+        for credential, status in ((first, 401), (second, 200)):
+            headers = {"Authorization": f"Bearer {credential}"}
+            assert client.post("/api/v1/device/telemetry", json=online, headers=headers).status_code == status
+
+    @pytest.mark.parametrize(
+        ("args", "sentence"),
+        [
+            (("credential", "NOPE-1"), "Error: No such device."),
+            (("revoke", "NOPE-1"), "Error: No such device."),
+            (("revoke", "CAM-C9"), "Error: CAM-C9 has no credential to revoke."),
+            (
+                ("credential", "TAS-C9"),
+                "Error: TAS-C9 is a taser; only cameras and docks sign in with a credential.",
+            ),
+        ],
+    )
+    def test_a_refusal_exits_1_with_one_sentence(
+        self,
+        runner: CliRunner,
+        factory: sessionmaker[Session],
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+        args: tuple[str, str],
+        sentence: str,
+    ) -> None:
+        with transaction(factory) as db:
+            make_device(db, serial="CAM-C9")
+            make_device(db, kind="taser", serial="TAS-C9")
+        assert _run_main(monkeypatch, "devices", *args) == 1
+        captured = capsys.readouterr()
+        assert captured.err.strip() == sentence
+        assert captured.out == ""

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import httpx2
@@ -8,9 +9,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import people
 from openbwv.db import transaction
-from openbwv.fleet import devices
-from openbwv.policy import Role
+from openbwv.fleet import credentials, devices
+from openbwv.policy import SYSTEM, Role
 from tests.builders import headers_for, make_device, make_ineligible_taser_holder, make_officer, make_pass
+from tests.web.helpers import csrf, sign_in
 
 HTML = {"Accept": "text/html"}
 CSRF = "page-csrf-token"
@@ -125,3 +127,86 @@ def officer_unit(factory: sessionmaker[Session], collar: str) -> str:
         officer = people.get_officer(db, collar)
         assert officer is not None
         return str(officer.unit.code)
+
+
+class TestDeviceCredentialPage:
+    def test_the_manager_issues_sees_it_once_and_revokes_it(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_device(db, serial="CAM-W1")
+        sign_in(client, factory, Role.EQUIPMENT_MANAGER, username="stores")
+        page = client.get("/fleet/devices/CAM-W1", headers=HTML).text
+        assert "No credential: the device cannot upload or report by itself." in page
+        token = csrf(client, "/fleet/devices/CAM-W1")
+        issued = client.post("/fleet/devices/CAM-W1/credential", data={"csrf_token": token}, headers=HTML)
+        assert issued.status_code == 200
+        shown = re.search(r'data-testid="new-credential">(obwvd_[^<]+)<', issued.text)
+        assert shown is not None
+        assert "it is shown only this once" in issued.text
+        assert "may live_ingest, telemetry, upload" in issued.text
+        again = client.get("/fleet/devices/CAM-W1", headers=HTML).text
+        assert shown.group(1) not in again
+        assert "Issued 2026-11-26 08:00 UTC by stores" in again and "not used yet" in again
+        device = {"Authorization": f"Bearer {shown.group(1)}"}
+        assert (
+            client.post("/api/v1/device/telemetry", json={"storage_health": 88}, headers=device).status_code
+            == 200
+        )
+        assert "last used 2026-11-26 08:00 UTC" in client.get("/fleet/devices/CAM-W1", headers=HTML).text
+        revoked = client.post(
+            "/fleet/devices/CAM-W1/credential/revoke", data={"csrf_token": token}, headers=HTML
+        )
+        assert revoked.status_code == 200
+        assert "The credential of CAM-W1 is revoked." in revoked.text
+        assert "No credential" in revoked.text
+        assert (
+            client.post("/api/v1/device/telemetry", json={"storage_health": 80}, headers=device).status_code
+            == 401
+        )
+
+    def test_a_post_without_the_form_token_is_refused(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_device(db, serial="CAM-W2")
+        sign_in(client, factory, Role.EQUIPMENT_MANAGER, username="stores")
+        response = client.post(
+            "/fleet/devices/CAM-W2/credential", data={"csrf_token": "forged"}, headers=HTML
+        )
+        assert response.status_code == 403
+        with factory() as db:
+            found = devices.get_device(db, "CAM-W2")
+            assert found is not None and credentials.credential_of(db, found) is None
+
+    def test_nothing_to_revoke_shows_the_reason(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_device(db, serial="CAM-W3")
+        sign_in(client, factory, Role.EQUIPMENT_MANAGER, username="stores")
+        token = csrf(client, "/fleet/devices/CAM-W3")
+        response = client.post(
+            "/fleet/devices/CAM-W3/credential/revoke", data={"csrf_token": token}, headers=HTML
+        )
+        assert response.status_code == 409
+        assert "CAM-W3 has no credential to revoke." in response.text
+
+    def test_a_reader_sees_the_credential_but_no_buttons(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_device(db, kind="dock", serial="DOCK-W1")
+            credentials.issue_credential(db, SYSTEM, serial="DOCK-W1")
+        page = client.get("/fleet/devices/DOCK-W1", headers={**headers_for(factory, Role.SUPERVISOR), **HTML})
+        assert page.status_code == 200
+        assert "may telemetry, upload" in page.text
+        assert "Revoke credential" not in page.text and "Replace credential" not in page.text
+
+    def test_a_supervisor_may_not_issue(self, client: TestClient, factory: sessionmaker[Session]) -> None:
+        with transaction(factory) as db:
+            make_device(db, serial="CAM-W4")
+        sign_in(client, factory, Role.SUPERVISOR, username="sarge")
+        token = csrf(client, "/fleet/devices/CAM-W4")
+        response = client.post("/fleet/devices/CAM-W4/credential", data={"csrf_token": token}, headers=HTML)
+        assert response.status_code == 403

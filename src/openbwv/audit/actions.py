@@ -6,6 +6,8 @@ from enum import StrEnum
 class AuditAction(StrEnum):
     AUDIT_ALERT_RAISED = "audit:alert:raised"
     AUDIT_LOG_VERIFIED = "audit:log:verified"
+    AUTH_DEVICE_CREDENTIAL_ISSUED = "auth:device_credential:issued"
+    AUTH_DEVICE_CREDENTIAL_REVOKED = "auth:device_credential:revoked"
     AUTH_LOGIN_FAILED = "auth:login:failed"
     AUTH_LOGIN_LOCKED_OUT = "auth:login:locked_out"
     AUTH_LOGIN_SUCCEEDED = "auth:login:succeeded"
@@ -21,6 +23,7 @@ class AuditAction(StrEnum):
     FLEET_DEVICE_ISSUED = "fleet:device:issued"
     FLEET_DEVICE_RETURNED = "fleet:device:returned"
     FLEET_DEVICE_STATE_CHANGED = "fleet:device:state_changed"
+    FLEET_DEVICE_TELEMETRY_RECEIVED = "fleet:device:telemetry_received"
     FLEET_IMPORT_COMPLETED = "fleet:import:completed"
     FLEET_LIST_EXPORTED = "fleet:list:exported"
     FLEET_ROLLOUT_CHANGED = "fleet:rollout:changed"

@@ -4,12 +4,20 @@ from openbwv.auth.deps import (
     SESSION_COOKIE,
     Public,
     Require,
+    RequireDevice,
+    RequireDeviceScope,
     RequirePermission,
     RequirePermissionUnlessPublic,
     RequireUnlessPublic,
     current_actor,
 )
-from openbwv.auth.models import UserAccount
+from openbwv.auth.devices import (
+    issue_device_credential,
+    live_device_credential,
+    note_device_credential_used,
+    revoke_device_credential,
+)
+from openbwv.auth.models import DeviceCredential, UserAccount
 from openbwv.auth.service import (
     LoginPolicy,
     actor_for,
@@ -28,9 +36,12 @@ from openbwv.auth.service import (
 
 __all__ = [
     "SESSION_COOKIE",
+    "DeviceCredential",
     "LoginPolicy",
     "Public",
     "Require",
+    "RequireDevice",
+    "RequireDeviceScope",
     "RequirePermission",
     "RequirePermissionUnlessPublic",
     "RequireUnlessPublic",
@@ -42,9 +53,13 @@ __all__ = [
     "disable_user",
     "end_session",
     "get_user",
+    "issue_device_credential",
     "issue_token",
     "list_users",
+    "live_device_credential",
+    "note_device_credential_used",
     "parse_roles",
+    "revoke_device_credential",
     "revoke_token",
     "set_roles",
     "sign_in",

@@ -1,4 +1,5 @@
-"""The dependencies every route declares: who is calling, and which permission the route needs."""
+"""The dependencies every route declares: who is calling, and which permission (or, for a device
+route, which device scope) the route needs."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from fastapi.security import OAuth2PasswordBearer
 
 from openbwv import audit
 from openbwv.audit import AuditAction, Target
+from openbwv.auth.devices import is_device_credential, resolve_device_credential
 from openbwv.auth.service import resolve_token
 from openbwv.config import Settings
 from openbwv.db import get_session_factory, reading
 from openbwv.errors import Forbidden, Unauthenticated
-from openbwv.policy import Actor, Permission, can
+from openbwv.policy import Actor, DeviceScope, Permission, can, device_may
 from openbwv.web.csrf import SESSION_COOKIE as SESSION_COOKIE
 from openbwv.web.csrf import check_api_csrf
 
@@ -23,17 +25,19 @@ _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 def _resolve(request: Request, raw: str) -> Actor | None:
     # In a short read-only transaction of its own, closed before the route runs: the route's session
     # opens only when the route uses it, and a refusal's audit event never waits behind this lookup.
+    # A device credential's prefix says which table holds it.
     with reading(get_session_factory(request)) as db:
-        return resolve_token(db, raw)
+        return resolve_device_credential(db, raw) if is_device_credential(raw) else resolve_token(db, raw)
 
 
 def _signed_in(request: Request, bearer: str | None) -> Actor | None:
-    """The caller of a bearer token, or of the session cookie; an unsafe API call signed in by the
-    cookie must also carry the session's CSRF token."""
+    """The caller of a bearer token or device credential, or of the session cookie; an unsafe API
+    call signed in by the cookie must also carry the session's CSRF token."""
     if bearer:
         return _resolve(request, bearer)
     session = request.cookies.get(SESSION_COOKIE)
-    actor = _resolve(request, session) if session else None
+    # A device signs in only with the bearer header, never as a browser session.
+    actor = _resolve(request, session) if session and not is_device_credential(session) else None
     if actor is not None:
         check_api_csrf(request)
     return actor
@@ -96,6 +100,30 @@ class RequirePermissionUnlessPublic(RequirePermission):
         return super().__call__(request, actor)
 
 
+class RequireDeviceScope:
+    """A device route's declared scope: only a device whose credential grants it may call the route;
+    a person is refused like a device on a person route (403, audited)."""
+
+    def __init__(self, scope: DeviceScope) -> None:
+        self.scope = scope
+
+    def __call__(self, request: Request, actor: Actor = Depends(current_actor)) -> Actor:
+        if not device_may(actor, self.scope):
+            audit.record_now(
+                get_session_factory(request),
+                actor=actor,
+                action=AuditAction.AUTHZ_ACCESS_REFUSED,
+                target=Target("route", f"{request.method} {request.url.path}"),
+                details={"device_scope": str(self.scope)},
+            )
+            raise Forbidden(
+                f"Only a device whose credential grants {self.scope} may call this."
+                if actor.is_device
+                else "Only a device, signed in with its credential, may call this."
+            )
+        return actor
+
+
 def Require(permission: Permission) -> Any:  # noqa: N802 - reads as a declaration in signatures
     """Declare that a route needs ``permission``; the route receives the calling ``Actor``."""
     return Depends(RequirePermission(permission))
@@ -104,6 +132,12 @@ def Require(permission: Permission) -> Any:  # noqa: N802 - reads as a declarati
 def RequireUnlessPublic(permission: Permission, setting: str) -> Any:  # noqa: N802 - a declaration
     """Declare that a route needs ``permission`` unless the force has turned ``setting`` on."""
     return Depends(RequirePermissionUnlessPublic(permission, setting))
+
+
+def RequireDevice(scope: DeviceScope) -> Any:  # noqa: N802 - reads as a declaration in signatures
+    """Declare that only a device whose credential grants ``scope`` may call a route; the route
+    receives the calling device's ``Actor``."""
+    return Depends(RequireDeviceScope(scope))
 
 
 def public() -> None:

@@ -71,3 +71,33 @@ class LoginFailure(Base):
         Index("ix_login_failure_username_failed_at", "username", "failed_at"),
         Index("ix_login_failure_client_address_failed_at", "client_address", "failed_at"),
     )
+
+
+class DeviceCredential(Base):
+    """A camera's or dock's bearer credential: only its SHA-256 is stored, with what it may do.
+
+    A device has at most one live (unrevoked) credential: issuing a new one revokes the old, and
+    the partial unique index makes that a database rule. Rows are kept after revocation as history.
+    """
+
+    __tablename__ = "device_credential"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("device.id"), index=True)
+    # Copied at issue, so resolving a credential reads this table alone.
+    device_serial: Mapped[str] = mapped_column(String(60))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Space-separated ``DeviceScope`` values, sorted.
+    scopes: Mapped[str] = mapped_column(String(100))
+    issued_at: Mapped[datetime]
+    issued_by: Mapped[str] = mapped_column(String(150))
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(150))
+    last_used_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        # By serial, which is as unique as the device: marking a use finds the row by it.
+        Index(
+            "uq_device_credential_live", "device_serial", unique=True, **partial_index("revoked_at IS NULL")
+        ),
+    )

@@ -7,10 +7,10 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
 from openbwv import clock
-from openbwv.auth import Require
+from openbwv.auth import Require, RequireDevice
 from openbwv.db import Db
 from openbwv.errors import API_ERRORS, InvalidInput, NotFound
-from openbwv.fleet import condition, devices, imports, issues, rollout
+from openbwv.fleet import condition, devices, imports, issues, rollout, telemetry
 from openbwv.fleet.access import visible_officer
 from openbwv.fleet.models import Device, Issue, Movement
 from openbwv.fleet.schemas import (
@@ -32,10 +32,11 @@ from openbwv.fleet.schemas import (
     PhaseProgressOut,
     ReturnIn,
     StateIn,
+    TelemetryIn,
 )
 from openbwv.inputs import RecordId
 from openbwv.paging import Page, Paging
-from openbwv.policy import Actor, Permission
+from openbwv.policy import Actor, DeviceScope, Permission
 
 router = APIRouter(prefix="/api/v1", tags=["fleet"], responses=API_ERRORS)
 MAX_CSV_BYTES = 64 * 1024 * 1024
@@ -193,6 +194,17 @@ def set_online(
 ) -> Device:
     """Report that a dock went online or offline; each change joins the device's history."""
     return condition.set_online(db, actor, serial=serial, online=body.online)
+
+
+@router.post("/device/telemetry", response_model=DeviceOut, tags=["devices"])
+def device_telemetry(
+    body: TelemetryIn, db: Db, actor: Actor = RequireDevice(DeviceScope.TELEMETRY)
+) -> Device:
+    """A camera reports its battery and storage health, a dock whether it is online; signed in with
+    the device's own credential. Each change joins the device's history."""
+    return telemetry.receive_telemetry(
+        db, actor, battery_health=body.battery_health, storage_health=body.storage_health, online=body.online
+    )
 
 
 @router.post("/devices/{serial}/cartridges/{bay}/discharge", response_model=CartridgeOut)

@@ -1,4 +1,4 @@
-"""``openbwv training`` and ``openbwv import`` commands."""
+"""``openbwv training``, ``openbwv import`` and ``openbwv devices`` commands."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import clock
 from openbwv.db import make_engine, make_session_factory, transaction
-from openbwv.fleet import imports
+from openbwv.fleet import credentials, imports
 from openbwv.fleet.authority import run_daily_authority_check
 from openbwv.migrate import upgraded_settings
 from openbwv.policy import SYSTEM
 
 training_app = typer.Typer(help="Training authority.", no_args_is_help=True)
 import_app = typer.Typer(help="Bulk import from CSV.", no_args_is_help=True)
+devices_app = typer.Typer(help="Device credentials for cameras and docks.", no_args_is_help=True)
 
 
 def _factory() -> sessionmaker[Session]:
@@ -103,3 +104,26 @@ def import_officers(file: CsvFile, dry_run: DryRun = False, skip_bad: SkipBad = 
 def import_devices(file: CsvFile, dry_run: DryRun = False, skip_bad: SkipBad = False) -> None:
     """Import devices from a delivery note: kind, serial, model[, firmware, station, pooled]."""
     _run_import("devices", file, dry_run, skip_bad)
+
+
+Serial = Annotated[str, typer.Argument(help="The camera's or dock's serial.")]
+
+
+@devices_app.command("credential")
+def device_credential(serial: Serial) -> None:
+    """Issue a camera or dock a new credential, revoking the one it had; it is printed once, as the
+    last word of the last line."""
+    with transaction(_factory()) as db:
+        device, raw = credentials.issue_credential(db, SYSTEM, serial=serial)
+        scopes = ", ".join(sorted(credentials.SCOPES_BY_KIND[device.kind]))
+    typer.echo(f"Issued {device.kind} {device.serial} a credential that may {scopes}.")
+    typer.echo("Put it in the device now; it is not shown again:")
+    typer.echo(f"  {raw}")
+
+
+@devices_app.command("revoke")
+def device_revoke(serial: Serial) -> None:
+    """Revoke a device's credential: it stops working at once."""
+    with transaction(_factory()) as db:
+        credential = credentials.revoke_credential(db, SYSTEM, serial=serial)
+    typer.echo(f"Revoked the credential of {credential.device_serial}.")

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from openbwv import audit, clock, people
+from openbwv import audit, auth, clock, people
 from openbwv.audit import AuditAction, Target
 from openbwv.db import refusing_duplicates
 from openbwv.errors import Conflict, InvalidInput, NotFound
@@ -191,7 +191,8 @@ def change_state(
     note: str | None = None,
     now: datetime | None = None,
 ) -> Device:
-    """Send a device to repair, retire it, or put it back in stock or a pool; never while it is issued."""
+    """Send a device to repair, retire it, or put it back in stock or a pool; never while it is issued.
+    A retired device's credential is revoked with it."""
     device = get_device(db, serial)
     if device is None:
         raise NotFound("device")
@@ -216,6 +217,8 @@ def change_state(
         reason=note,
         details={"from": previous, "to": state},
     )
+    if state == "retired" and auth.live_device_credential(db, device.id) is not None:
+        auth.revoke_device_credential(db, actor, device_id=device.id, serial=device.serial)
     return device
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
-from urllib.parse import quote_plus
+from urllib.parse import quote, quote_plus
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -11,11 +11,11 @@ from openbwv import clock
 from openbwv.auth import Require
 from openbwv.db import Db
 from openbwv.errors import Conflict, InvalidInput, NotFound
-from openbwv.fleet import authority, devices, issues, rollout, training
+from openbwv.fleet import authority, credentials, devices, issues, rollout, training
 from openbwv.fleet.access import visible_officer
 from openbwv.fleet.models import DEVICE_KINDS, DEVICE_STATES
 from openbwv.paging import Paging
-from openbwv.policy import Actor, Permission
+from openbwv.policy import Actor, Permission, can
 from openbwv.web.csrf import check_csrf
 from openbwv.web.render import query_builder, render
 
@@ -122,11 +122,17 @@ def devices_page(
     return render(request, "fleet/devices.html", context, actor=actor)
 
 
-@router.get("/fleet/devices/{serial}", response_class=HTMLResponse)
-def device_page(
-    request: Request, serial: str, db: Db, actor: Actor = Require(Permission.FLEET_DEVICE_READ)
+def _device_page(
+    request: Request,
+    db: Db,
+    actor: Actor,
+    serial: str,
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+    new_credential: str | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
-    """One device and every movement it has made."""
     device = devices.get_device(db, serial)
     if device is None:
         raise NotFound("device")
@@ -137,8 +143,58 @@ def device_page(
         "history": history,
         "names": devices.officer_names(db, [m.officer_id for m in history]),
         "cartridges": devices.cartridges_of(db, device.id) if device.kind == "taser" else [],
+        "credential": credentials.credential_of(db, device),
+        "can_sign_in": device.kind in credentials.SCOPES_BY_KIND,
+        "may_manage": can(actor, Permission.FLEET_DEVICE_WRITE),
+        "new_credential": new_credential,
+        "notice": notice,
+        "error": error,
     }
-    return render(request, "fleet/device.html", context, actor=actor)
+    return render(request, "fleet/device.html", context, actor=actor, status_code=status_code)
+
+
+@router.get("/fleet/devices/{serial}", response_class=HTMLResponse)
+def device_page(
+    request: Request,
+    serial: str,
+    db: Db,
+    notice: Annotated[str | None, Query(max_length=300)] = None,
+    actor: Actor = Require(Permission.FLEET_DEVICE_READ),
+) -> HTMLResponse:
+    """One device, its credential and every movement it has made."""
+    return _device_page(request, db, actor, serial, notice=notice)
+
+
+@router.post("/fleet/devices/{serial}/credential", dependencies=[Depends(check_csrf)])
+def issue_credential(
+    request: Request, serial: str, db: Db, actor: Actor = Require(Permission.FLEET_DEVICE_WRITE)
+) -> Response:
+    """Issue the device a new credential, revoking the old one; the page shows it this once."""
+    try:
+        device, raw = credentials.issue_credential(db, actor, serial=serial)
+    except Conflict as refusal:
+        return _device_page(
+            request, db, actor, serial, error=refusal.message, status_code=refusal.status_code
+        )
+    # Shown in this answer rather than after a redirect: the credential must never travel in a URL.
+    return _device_page(request, db, actor, device.serial, new_credential=raw)
+
+
+@router.post("/fleet/devices/{serial}/credential/revoke", dependencies=[Depends(check_csrf)])
+def revoke_credential(
+    request: Request, serial: str, db: Db, actor: Actor = Require(Permission.FLEET_DEVICE_WRITE)
+) -> Response:
+    """Revoke the device's credential: it stops working at once."""
+    try:
+        revoked = credentials.revoke_credential(db, actor, serial=serial)
+    except Conflict as refusal:
+        return _device_page(
+            request, db, actor, serial, error=refusal.message, status_code=refusal.status_code
+        )
+    notice = f"The credential of {revoked.device_serial} is revoked."
+    return RedirectResponse(
+        f"/fleet/devices/{quote(revoked.device_serial, safe='')}?notice={quote_plus(notice)}", status_code=303
+    )
 
 
 @router.get("/kit")

@@ -77,6 +77,18 @@ class OnlineIn(Input):
     online: bool
 
 
+class TelemetryIn(Input):
+    """What a device reports about itself: a camera its health, a dock its online state."""
+
+    battery_health: int | None = Field(
+        default=None, ge=0, le=100, description="Cameras: battery health, percent."
+    )
+    storage_health: int | None = Field(
+        default=None, ge=0, le=100, description="Cameras: storage health, percent."
+    )
+    online: bool | None = Field(default=None, description="Docks: whether the dock is online.")
+
+
 class DischargeIn(Input):
     free_text = frozenset({"note"})
 

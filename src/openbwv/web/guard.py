@@ -2,8 +2,8 @@
 
 FastAPI reads a route's form or JSON body before it runs the route's dependencies, ``Require``
 among them, so without this an anonymous caller could make the server buffer a large upload only
-to be told to sign in. Here a request to a route that needs a permission is turned away unless it
-carries credentials (a bearer token or the session cookie), before a byte of its body is read;
+to be told to sign in. Here a request to a route that needs a permission or a device scope is
+turned away unless it carries credentials (a bearer token or the session cookie), before a byte of its body is read;
 whether they are valid is still for ``Require`` to say. A body larger than
 ``OPENBWV_MAX_BODY_MIB`` is refused with 413, by its declared length or as it streams in.
 """
@@ -19,20 +19,21 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from openbwv.auth.deps import RequirePermission, RequirePermissionUnlessPublic
+from openbwv.auth.deps import RequireDeviceScope, RequirePermission, RequirePermissionUnlessPublic
 from openbwv.web.csrf import SESSION_COOKIE, signed_in_by_bearer
 from openbwv.web.render import wants_json
 
 
 def _needs_permission(route: APIRoute, settings: object) -> bool:
-    """Whether ``route`` declares a permission that the force has not opened to everyone."""
+    """Whether ``route`` declares a device scope, or a permission that the force has not opened to
+    everyone."""
     pending = list(route.dependant.dependencies)
     while pending:
         dependency = pending.pop()
         call = dependency.call
         if isinstance(call, RequirePermissionUnlessPublic) and getattr(settings, call.setting):
             return False
-        if isinstance(call, RequirePermission):
+        if isinstance(call, RequirePermission | RequireDeviceScope):
             return True
         pending.extend(dependency.dependencies)
     return False
