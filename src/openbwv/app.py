@@ -35,6 +35,7 @@ from openbwv.fleet.training.api import router as training_api
 from openbwv.fleet.training.pages import router as training_pages
 from openbwv.inputs import refuse_control_characters_in_request
 from openbwv.jobs import JobRegistry, Worker
+from openbwv.notifications.pages import router as notifications_pages
 from openbwv.observability import Metrics, may_read_metrics, request_middleware
 from openbwv.people import colleagues
 from openbwv.people.api import router as people_api
@@ -57,6 +58,7 @@ ROUTERS = (
     fleet_pages,
     training_pages,
     audit_pages,
+    notifications_pages,
     dashboard_pages,
 )
 # Each domain's `jobs.registry`, as it gains background work.
@@ -159,6 +161,8 @@ def create_app(
         token_ttl=timedelta(minutes=settings.token_ttl_minutes),
         secret_key=settings.resolved_secret_key.encode(),
     )
+    # Notifications sit below the domains; the people domain tells them which unit an officer serves in.
+    app.state.unit_of_officer = colleagues.unit_of_officer
     metrics = Metrics()
     # Added innermost first: the request log sees every answer, and every answer gets the headers.
     app.add_middleware(RequestGuard, routes=[route for router in ROUTERS for route in router.routes])

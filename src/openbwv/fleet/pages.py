@@ -7,7 +7,7 @@ from urllib.parse import quote_plus
 from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from openbwv import clock
+from openbwv import clock, notifications
 from openbwv.auth import Require
 from openbwv.db import Db
 from openbwv.errors import Conflict, InvalidInput, NotFound
@@ -164,7 +164,7 @@ def kit_page(
         "history": devices.officer_history(db, officer.id),
         "training": training.officer_training(db, officer.id, today=today),
         "volunteer": training.is_volunteer(db, officer.id),
-        "notifications": authority.list_notifications(db, officer_id=officer.id),
+        "notifications": notifications.officer_notifications(db, officer.id),
     }
     return render(request, "fleet/kit.html", context, actor=actor)
 
