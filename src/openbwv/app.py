@@ -40,6 +40,7 @@ from openbwv.observability import Metrics, may_read_metrics, request_middleware
 from openbwv.people import colleagues
 from openbwv.people.api import router as people_api
 from openbwv.people.pages import router as people_pages
+from openbwv.web.forms import RedrawForm
 from openbwv.web.guard import RequestGuard
 from openbwv.web.headers import SecurityHeaders
 from openbwv.web.render import render, wants_json
@@ -97,6 +98,10 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, Unauthenticated):
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
         return _error_page(request, exc.status_code, exc.message)
+
+    @app.exception_handler(RedrawForm)
+    async def redraw_form(request: Request, exc: RedrawForm) -> Response:
+        return exc.response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
