@@ -44,10 +44,12 @@ from openbwv.fleet.training.api import router as training_api
 from openbwv.fleet.training.pages import router as training_pages
 from openbwv.inputs import refuse_control_characters_in_request
 from openbwv.jobs import JobRegistry, Worker
+from openbwv.notifications.pages import router as notifications_pages
 from openbwv.observability import Metrics, may_read_metrics, request_middleware
 from openbwv.people import colleagues
 from openbwv.people.api import router as people_api
 from openbwv.people.pages import router as people_pages
+from openbwv.web.forms import RedrawForm
 from openbwv.web.guard import RequestGuard
 from openbwv.web.headers import SecurityHeaders
 from openbwv.web.render import render, wants_json
@@ -66,6 +68,7 @@ ROUTERS = (
     fleet_pages,
     training_pages,
     audit_pages,
+    notifications_pages,
     dashboard_pages,
 )
 # Each domain's `jobs.registry`, as it gains background work.
@@ -104,6 +107,10 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, Unauthenticated):
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
         return _error_page(request, exc.status_code, exc.message)
+
+    @app.exception_handler(RedrawForm)
+    async def redraw_form(request: Request, exc: RedrawForm) -> Response:
+        return exc.response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -179,6 +186,8 @@ def create_app(
         token_ttl=timedelta(minutes=settings.token_ttl_minutes),
         secret_key=settings.resolved_secret_key.encode(),
     )
+    # Notifications sit below the domains; the people domain tells them which unit an officer serves in.
+    app.state.unit_of_officer = colleagues.unit_of_officer
     metrics = Metrics()
     # Added innermost first: the request log sees every answer, and every answer gets the headers.
     app.add_middleware(RequestGuard, routes=[route for router in ROUTERS for route in router.routes])

@@ -35,6 +35,8 @@ class Permission(StrEnum):
     FLEET_DEVICE_WRITE = "fleet:device:write"
     FLEET_IMPORT_WRITE = "fleet:import:write"
     FLEET_ISSUE_WRITE = "fleet:issue:write"
+    NOTIFICATIONS_OWN_READ = "notifications:own:read"
+    NOTIFICATIONS_UNIT_READ = "notifications:unit:read"
     PEOPLE_OFFICER_READ = "people:officer:read"
     PEOPLE_OFFICER_WRITE = "people:officer:write"
     PEOPLE_UNIT_READ = "people:unit:read"
@@ -55,7 +57,7 @@ class DeviceScope(StrEnum):
     UPLOAD = "upload"
 
 
-_EVERYONE = frozenset({Permission.SELF_READ})
+_EVERYONE = frozenset({Permission.NOTIFICATIONS_OWN_READ, Permission.SELF_READ})
 _FORCE_STAFF = _EVERYONE | {Permission.PEOPLE_OFFICER_READ, Permission.PEOPLE_UNIT_READ}
 _FLEET_READERS = _FORCE_STAFF | {Permission.FLEET_DEVICE_READ, Permission.TRAINING_RECORD_READ}
 
@@ -71,7 +73,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PCC_OFFICE: _EVERYONE,
     Role.PROFESSIONAL_STANDARDS: _FLEET_READERS | {Permission.AUDIT_ALERT_READ, Permission.AUDIT_EVENT_READ},
     Role.PROSECUTOR: _EVERYONE,
-    Role.SUPERVISOR: _FLEET_READERS,
+    Role.SUPERVISOR: _FLEET_READERS | {Permission.NOTIFICATIONS_UNIT_READ},
     Role.TRAINING_MANAGER: _FLEET_READERS
     | {Permission.TRAINING_POLICY_WRITE, Permission.TRAINING_RECORD_WRITE},
 }

@@ -12,7 +12,7 @@ from openbwv.config import Settings
 from openbwv.db import transaction
 from openbwv.fleet import find_authority_exceptions, issues, run_daily_authority_check, training
 from openbwv.fleet.jobs import DAILY_AUTHORITY_CHECK, daily_authority_check
-from openbwv.fleet.training.models import Notification
+from openbwv.notifications import Notification
 from openbwv.policy import SYSTEM
 from tests.builders import (
     NOT_FUNDED_FROM,
@@ -23,6 +23,14 @@ from tests.builders import (
 )
 
 TODAY = date(2026, 11, 26)
+# The lapse notices as the platform's notifications hold them, the day they concern as ``expires_on``.
+_LAPSE_NOTICES = select(
+    Notification.recipient,
+    Notification.kind,
+    Notification.concerns_on.label("expires_on"),
+    Notification.unit_id,
+    Notification.message,
+).order_by(Notification.recipient)
 ISSUED_AT = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
 
 
@@ -65,7 +73,7 @@ class TestRunDailyAuthorityCheck:
         first = run_daily_authority_check(db, SYSTEM, today=TODAY)
         second = run_daily_authority_check(db, SYSTEM, today=TODAY)
         assert (first.notifications_added, second.notifications_added) == (2, 0)
-        rows = db.scalars(select(Notification).order_by(Notification.recipient)).all()
+        rows = db.execute(_LAPSE_NOTICES).all()
         assert [(n.recipient, n.unit_id) for n in rows] == [
             ("officer", officer.unit_id),
             ("supervisor", officer.unit_id),
@@ -127,7 +135,7 @@ class TestIneligibleWithTaser:
         second = run_daily_authority_check(db, SYSTEM, today=TODAY + timedelta(days=1))
         assert (first.notifications_added, second.notifications_added) == (2, 0)
         assert len(second.ineligible_with_taser) == 1
-        rows = db.scalars(select(Notification).order_by(Notification.recipient)).all()
+        rows = db.execute(_LAPSE_NOTICES).all()
         assert [(n.recipient, n.kind, n.expires_on, n.unit_id) for n in rows] == [
             ("officer", "authority_ineligible", NOT_FUNDED_FROM, officer.unit_id),
             ("supervisor", "authority_ineligible", NOT_FUNDED_FROM, officer.unit_id),

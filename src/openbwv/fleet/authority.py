@@ -11,14 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from openbwv import audit, clock, people
+from openbwv import audit, notifications, people
 from openbwv.audit import AuditAction, Target
 from openbwv.fleet import training
 from openbwv.fleet.issues import officers_holding
-from openbwv.fleet.training.models import Notification
 from openbwv.policy import Actor
 
 LAPSE_WARNING = timedelta(days=30)
@@ -120,60 +118,54 @@ def find_authority_exceptions(db: Session, *, today: date) -> AuthorityException
 def run_daily_authority_check(db: Session, actor: Actor, *, today: date) -> AuthorityExceptions:
     """Find the exceptions and notify each officer and their unit's supervisors, once per fact."""
     found = find_authority_exceptions(db, today=today)
-    wanted: list[dict[str, object]] = []
-    for kind, lines in (("authority_lapsing", found.lapsing), ("authority_lapsed", found.lapsed_with_taser)):
-        for item in lines:
-            if kind == "authority_lapsing":
-                message = (
-                    f"Taser authority of {item.collar_number} {item.name} lapses on "
-                    f"{item.expires_on.isoformat()}; book the annual refresher before then."
-                )
-            else:
-                message = (
-                    f"Taser authority of {item.collar_number} {item.name} lapsed on "
-                    f"{item.expires_on.isoformat()}; Taser {', '.join(item.tasers_held)} must be returned."
-                )
-            for recipient in ("officer", "supervisor"):
-                wanted.append(
-                    {
-                        "officer_id": item.officer_id,
-                        "recipient": recipient,
-                        "unit_id": item.unit_id,
-                        "kind": kind,
-                        "authority": "taser",
-                        "expires_on": item.expires_on,
-                        "message": message,
-                    }
-                )
-    for ineligible in found.ineligible_with_taser:
-        message = (
-            f"{ineligible.collar_number} {ineligible.name} ({ineligible.rank}, {ineligible.unit}) may not carry "
-            f"Taser under the policy effective from {ineligible.effective_from.isoformat()}: "
-            f"{ineligible.reason}; Taser {', '.join(ineligible.tasers_held)} must be returned."
-        )
+    wanted: list[notifications.Notice] = []
+
+    def tell(kind: str, officer_id: int, unit_id: int, on: date, message: str) -> None:
         for recipient in ("officer", "supervisor"):
             wanted.append(
-                {
-                    "officer_id": ineligible.officer_id,
-                    "recipient": recipient,
-                    "unit_id": ineligible.unit_id,
-                    "kind": "authority_ineligible",
-                    "authority": "taser",
-                    # One notice per rule taking effect: a later rule is a new fact.
-                    "expires_on": ineligible.effective_from,
-                    "message": message,
-                }
+                notifications.Notice(
+                    # One notice per officer, recipient, kind and date: the same fact is told once.
+                    key=f"taser:{kind}:{officer_id}:{on.isoformat()}:{recipient}",
+                    kind=kind,
+                    recipient=recipient,
+                    officer_id=officer_id,
+                    unit_id=unit_id,
+                    concerns_on=on,
+                    message=message,
+                )
             )
-    existing = _existing_keys(db, [int(str(w["officer_id"])) for w in wanted])
-    now = clock.now()
-    fresh = [
-        {**w, "created_at": now}
-        for w in wanted
-        if (w["officer_id"], w["recipient"], w["kind"], w["expires_on"]) not in existing
-    ]
-    for start in range(0, len(fresh), 5000):
-        db.execute(insert(Notification), fresh[start : start + 5000])
-    found.notifications_added = len(fresh)
+
+    for item in found.lapsing:
+        tell(
+            "authority_lapsing",
+            item.officer_id,
+            item.unit_id,
+            item.expires_on,
+            f"Taser authority of {item.collar_number} {item.name} lapses on "
+            f"{item.expires_on.isoformat()}; book the annual refresher before then.",
+        )
+    for item in found.lapsed_with_taser:
+        tell(
+            "authority_lapsed",
+            item.officer_id,
+            item.unit_id,
+            item.expires_on,
+            f"Taser authority of {item.collar_number} {item.name} lapsed on "
+            f"{item.expires_on.isoformat()}; Taser {', '.join(item.tasers_held)} must be returned.",
+        )
+    for ineligible in found.ineligible_with_taser:
+        tell(
+            "authority_ineligible",
+            ineligible.officer_id,
+            ineligible.unit_id,
+            # One notice per rule taking effect: a later rule is a new fact.
+            ineligible.effective_from,
+            f"{ineligible.collar_number} {ineligible.name} ({ineligible.rank}, {ineligible.unit}) may not carry "
+            f"Taser under the policy effective from {ineligible.effective_from.isoformat()}: "
+            f"{ineligible.reason}; Taser {', '.join(ineligible.tasers_held)} must be returned.",
+        )
+    added = notifications.notify(db, wanted)
+    found.notifications_added = added
     audit.record(
         db,
         actor=actor,
@@ -183,34 +175,7 @@ def run_daily_authority_check(db: Session, actor: Actor, *, today: date) -> Auth
             "lapsing": len(found.lapsing),
             "lapsed_with_taser": len(found.lapsed_with_taser),
             "ineligible_with_taser": len(found.ineligible_with_taser),
-            "notifications_added": len(fresh),
+            "notifications_added": added,
         },
     )
     return found
-
-
-def _existing_keys(db: Session, officer_ids: list[int]) -> set[tuple[object, ...]]:
-    keys: set[tuple[object, ...]] = set()
-    ids = sorted(set(officer_ids))
-    for start in range(0, len(ids), 5000):
-        rows = db.execute(
-            select(
-                Notification.officer_id, Notification.recipient, Notification.kind, Notification.expires_on
-            ).where(Notification.authority == "taser", Notification.officer_id.in_(ids[start : start + 5000]))
-        ).all()
-        keys.update(tuple(r) for r in rows)
-    return keys
-
-
-def list_notifications(
-    db: Session, *, officer_id: int | None = None, unit_id: int | None = None
-) -> list[Notification]:
-    """Notifications for an officer, or for the supervisors of a unit, newest first."""
-    query = select(Notification)
-    if officer_id is not None:
-        query = query.where(Notification.officer_id == officer_id, Notification.recipient == "officer")
-    if unit_id is not None:
-        query = query.where(Notification.unit_id == unit_id, Notification.recipient == "supervisor")
-    return list(
-        db.scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(500)).all()
-    )

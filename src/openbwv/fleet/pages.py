@@ -7,16 +7,17 @@ from urllib.parse import quote, quote_plus
 from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from openbwv import clock
+from openbwv import clock, notifications
 from openbwv.auth import Require
 from openbwv.db import Db
-from openbwv.errors import Conflict, InvalidInput, NotFound
+from openbwv.errors import Conflict, InvalidInput, NotFound, OpenbwvError
 from openbwv.fleet import authority, credentials, devices, issues, rollout, training
 from openbwv.fleet.access import visible_officer
 from openbwv.fleet.models import DEVICE_KINDS, DEVICE_STATES
 from openbwv.paging import Paging
 from openbwv.policy import Actor, Permission, can
 from openbwv.web.csrf import check_csrf
+from openbwv.web.forms import redrawing_on_refusal
 from openbwv.web.render import query_builder, render
 
 router = APIRouter(include_in_schema=False)
@@ -67,9 +68,13 @@ def counter_submit(
 ) -> Response:
     """Issue the scanned device to the officer, or take it back."""
     form = {"serial": serial, "collar_number": collar_number, "kind": kind}
-    try:
+
+    def redraw(refusal: OpenbwvError) -> Response:
+        return _counter(request, db, actor, error=refusal.message, form=form, status_code=refusal.status_code)
+
+    with redrawing_on_refusal(db, redraw):
         if action == "return":
-            issue = issues.return_device(db, actor, device_serial=serial)
+            issues.return_device(db, actor, device_serial=serial)
             notice = f"{serial.strip().upper()} returned."
         else:
             if not collar_number.strip():
@@ -80,8 +85,6 @@ def counter_submit(
             notice = (
                 f"{serial.strip().upper()} issued to officer {collar_number.strip().upper()} ({issue.kind})."
             )
-    except (Conflict, InvalidInput, NotFound) as refusal:
-        return _counter(request, db, actor, error=refusal.message, form=form, status_code=refusal.status_code)
     return RedirectResponse(f"/fleet/counter?notice={quote_plus(notice)}", status_code=303)
 
 
@@ -220,7 +223,7 @@ def kit_page(
         "history": devices.officer_history(db, officer.id),
         "training": training.officer_training(db, officer.id, today=today),
         "volunteer": training.is_volunteer(db, officer.id),
-        "notifications": authority.list_notifications(db, officer_id=officer.id),
+        "notifications": notifications.officer_notifications(db, officer.id),
     }
     return render(request, "fleet/kit.html", context, actor=actor)
 

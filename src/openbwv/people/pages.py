@@ -8,12 +8,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from openbwv.auth import Require
 from openbwv.db import Db
-from openbwv.errors import Conflict, InvalidInput, NotFound
+from openbwv.errors import NotFound, OpenbwvError
 from openbwv.paging import Paging
 from openbwv.people import service
 from openbwv.people.api import user_out
 from openbwv.policy import ROLE_DESCRIPTIONS, Actor, Permission, Role
 from openbwv.web.csrf import check_csrf
+from openbwv.web.forms import redrawing_on_refusal
 from openbwv.web.render import query_builder, render
 
 router = APIRouter(include_in_schema=False)
@@ -117,7 +118,11 @@ def create_user_from_form(
         "organisation": organisation,
         "roles": roles or [],
     }
-    try:
+
+    def redraw(refusal: OpenbwvError) -> Response:
+        return _new_user_form(request, actor, form, refusal.message, status_code=refusal.status_code)
+
+    with redrawing_on_refusal(db, redraw):
         user = service.create_account(
             db,
             actor,
@@ -128,8 +133,6 @@ def create_user_from_form(
             collar_number=collar_number or None,
             organisation=organisation or None,
         )
-    except (InvalidInput, Conflict) as refusal:
-        return _new_user_form(request, actor, form, refusal.message, status_code=refusal.status_code)
     return RedirectResponse(f"/users?q={user.username}&notice=Created+{user.username}", status_code=303)
 
 

@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
+from openbwv.notifications.header import unread_for
 from openbwv.policy import Actor, Permission, can
 from openbwv.web.csrf import CSRF_FIELD, csrf_token_for, set_csrf_cookie
 
@@ -73,6 +74,7 @@ def render(
         "csrf_token": csrf_token_for(request),
         "force_name": settings.force_name,
         "path": request.url.path,
+        "notifications_unread": unread_for(request, actor),
         **context,
     }
     response = templates.TemplateResponse(request, name, full, status_code=status_code)

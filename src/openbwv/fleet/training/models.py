@@ -1,10 +1,10 @@
-"""Courses, passes, the eligibility policy, the Taser volunteers register and notifications."""
+"""Courses, passes, the eligibility policy and the Taser volunteers register."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openbwv import clock
@@ -69,24 +69,3 @@ class TaserVolunteer(Base):
     officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), primary_key=True)
     volunteered_on: Mapped[date]
     recorded_by: Mapped[str] = mapped_column(String(150))
-
-
-class Notification(Base):
-    """A message for an officer, or for the supervisors of their unit; one per fact, never repeated."""
-
-    __tablename__ = "notification"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(default=clock.now)
-    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"))
-    recipient: Mapped[str] = mapped_column(String(20))
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
-    kind: Mapped[str] = mapped_column(String(40))
-    authority: Mapped[str] = mapped_column(String(20))
-    expires_on: Mapped[date]
-    message: Mapped[str] = mapped_column(Text)
-
-    __table_args__ = (
-        UniqueConstraint("officer_id", "recipient", "kind", "authority", "expires_on"),
-        Index("ix_notification_unit", "unit_id", "created_at"),
-    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 from urllib.parse import quote_plus
@@ -12,15 +13,15 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from openbwv import clock, people
 from openbwv.auth import Require
 from openbwv.db import Db
-from openbwv.errors import Conflict, InvalidInput, NotFound
+from openbwv.errors import OpenbwvError
 from openbwv.fleet.training import service
 from openbwv.fleet.training.models import AUTHORITIES
 from openbwv.policy import Actor, Permission
 from openbwv.web.csrf import check_csrf
+from openbwv.web.forms import redrawing_on_refusal
 from openbwv.web.render import render
 
 router = APIRouter(include_in_schema=False)
-Refusal = (Conflict, InvalidInput, NotFound)
 
 
 def _records_page(
@@ -30,6 +31,7 @@ def _records_page(
     *,
     notice: str | None = None,
     error: str | None = None,
+    entered: dict[str, dict[str, str]] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     volunteers = service.list_volunteers(db)
@@ -38,6 +40,8 @@ def _records_page(
         "title": "Training records",
         "notice": notice,
         "error": error,
+        # The values of a refused form, by form ("pass", "rule", "volunteer"), to draw it again.
+        "entered": entered or {},
         "today": clock.today(),
         "courses": service.list_courses(db),
         "authorities": AUTHORITIES,
@@ -47,6 +51,19 @@ def _records_page(
         "volunteers": [(v, officers[v.officer_id]) for v in volunteers],
     }
     return render(request, "training/records.html", context, actor=actor, status_code=status_code)
+
+
+def _redraw(
+    request: Request, db: Db, actor: Actor, name: str, values: dict[str, str]
+) -> Callable[[OpenbwvError], Response]:
+    """Draw the records page again with the refusal, and the refused form with what was entered."""
+
+    def redraw(refusal: OpenbwvError) -> Response:
+        return _records_page(
+            request, db, actor, error=refusal.message, entered={name: values}, status_code=refusal.status_code
+        )
+
+    return redraw
 
 
 def _done(message: str) -> Response:
@@ -75,7 +92,13 @@ def record_pass_from_form(
     actor: Actor = Require(Permission.TRAINING_RECORD_WRITE),
 ) -> Response:
     """Record that an officer passed a course."""
-    try:
+    entered = {
+        "collar_number": collar_number,
+        "course": course,
+        "passed_on": passed_on.isoformat(),
+        "trainer": trainer,
+    }
+    with redrawing_on_refusal(db, _redraw(request, db, actor, "pass", entered)):
         row = service.record_pass(
             db,
             actor,
@@ -84,8 +107,6 @@ def record_pass_from_form(
             passed_on=passed_on,
             trainer=trainer or None,
         )
-    except Refusal as refusal:
-        return _records_page(request, db, actor, error=refusal.message, status_code=refusal.status_code)
     expiry = f"; in date until {row.expires_on.isoformat()}" if row.expires_on else ""
     return _done(
         f"Recorded {row.course_code} passed by {collar_number.strip().upper()} on {passed_on}{expiry}."
@@ -105,7 +126,15 @@ def set_eligibility_from_form(
     actor: Actor = Require(Permission.TRAINING_POLICY_WRITE),
 ) -> Response:
     """Add a STRA decision to the eligibility policy."""
-    try:
+    entered = {
+        "authority": authority,
+        "rank": rank,
+        "unit": unit,
+        "eligible": eligible,
+        "effective_from": effective_from.isoformat(),
+        "reason": reason,
+    }
+    with redrawing_on_refusal(db, _redraw(request, db, actor, "rule", entered)):
         service.set_eligibility(
             db,
             actor,
@@ -116,8 +145,6 @@ def set_eligibility_from_form(
             effective_from=effective_from,
             reason=reason,
         )
-    except Refusal as refusal:
-        return _records_page(request, db, actor, error=refusal.message, status_code=refusal.status_code)
     return _done(f"Eligibility rule for {authority} from {effective_from} saved.")
 
 
@@ -130,10 +157,9 @@ def add_volunteer_from_form(
     actor: Actor = Require(Permission.TRAINING_RECORD_WRITE),
 ) -> Response:
     """Put an officer on the Taser volunteers register."""
-    try:
+    entered = {"collar_number": collar_number, "volunteered_on": volunteered_on.isoformat()}
+    with redrawing_on_refusal(db, _redraw(request, db, actor, "volunteer", entered)):
         service.add_volunteer(db, actor, collar_number=collar_number, volunteered_on=volunteered_on)
-    except Refusal as refusal:
-        return _records_page(request, db, actor, error=refusal.message, status_code=refusal.status_code)
     return _done(f"{collar_number.strip().upper()} is on the Taser volunteers register.")
 
 
