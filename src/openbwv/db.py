@@ -169,10 +169,18 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+_read_only_binds: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
 @contextmanager
 def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session for a transaction that only reads: on SQLite it does not queue behind writers."""
-    with factory(bind=factory.kw["bind"].execution_options(**{READ_ONLY: True})) as session:
+    bind = factory.kw["bind"]
+    # Every signed-in request reads its caller this way: the read-only binding is made once per engine.
+    read_only = _read_only_binds.get(bind)
+    if read_only is None:
+        read_only = _read_only_binds[bind] = bind.execution_options(**{READ_ONLY: True})
+    with factory(bind=read_only) as session:
         yield session
 
 
