@@ -13,9 +13,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.app import ROUTERS
-from openbwv.auth.deps import RequireDeviceScope, RequirePermission, RequirePermissionUnlessPublic, public
 from openbwv.config import Settings
-from openbwv.policy import ROLE_PERMISSIONS, DeviceScope, Permission, Role
+from openbwv.policy import (
+    ROLE_PERMISSIONS,
+    DeviceScope,
+    Permission,
+    RequireDeviceScope,
+    RequirePermission,
+    RequirePermissionUnlessPublic,
+    Role,
+    public,
+)
 from tests.builders import device_headers_for, headers_for
 
 CSRF = "matrix-csrf-token"

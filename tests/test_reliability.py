@@ -27,7 +27,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openbwv import db as openbwv_db
 from openbwv.app import create_app
-from openbwv.auth import Public
 from openbwv.config import Settings
 from openbwv.db import (
     Db,
@@ -41,7 +40,7 @@ from openbwv.errors import Conflict, DatabaseBusy
 from openbwv.fleet.models import Issue
 from openbwv.jobs import JobRegistry
 from openbwv.people.models import Officer, Unit
-from openbwv.policy import Role
+from openbwv.policy import Public, Role
 from tests.builders import (
     DEFAULT_PASSWORD,
     headers_for,

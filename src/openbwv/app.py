@@ -20,9 +20,10 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from openbwv import __version__
 from openbwv.audit import jobs as audit_jobs
+from openbwv.audit import record_refusal
 from openbwv.audit.api import router as audit_api
 from openbwv.audit.pages import router as audit_pages
-from openbwv.auth import LoginPolicy, Public
+from openbwv.auth import LoginPolicy, identify_caller, is_device_credential
 from openbwv.auth.api import router as auth_api
 from openbwv.auth.pages import router as auth_pages
 from openbwv.config import Settings
@@ -44,11 +45,13 @@ from openbwv.fleet.training.api import router as training_api
 from openbwv.fleet.training.pages import router as training_pages
 from openbwv.inputs import refuse_control_characters_in_request
 from openbwv.jobs import JobRegistry, Worker
+from openbwv.notifications.header import unread_for
 from openbwv.notifications.pages import router as notifications_pages
 from openbwv.observability import Metrics, may_read_metrics, request_middleware
 from openbwv.people import colleagues
 from openbwv.people.api import router as people_api
 from openbwv.people.pages import router as people_pages
+from openbwv.policy import CallerServices, Public
 from openbwv.web.forms import RedrawForm
 from openbwv.web.guard import RequestGuard
 from openbwv.web.headers import SecurityHeaders
@@ -186,8 +189,13 @@ def create_app(
         token_ttl=timedelta(minutes=settings.token_ttl_minutes),
         secret_key=settings.resolved_secret_key.encode(),
     )
+    # Policy sits below the packages that know callers and record refusals; they are handed to it here.
+    app.state.callers = CallerServices(
+        identify=identify_caller, is_device_credential=is_device_credential, record_refusal=record_refusal
+    )
     # Notifications sit below the domains; the people domain tells them which unit an officer serves in.
     app.state.unit_of_officer = colleagues.unit_of_officer
+    app.state.unread_notifications = unread_for
     metrics = Metrics()
     # Added innermost first: the request log sees every answer, and every answer gets the headers.
     app.add_middleware(RequestGuard, routes=[route for router in ROUTERS for route in router.routes])

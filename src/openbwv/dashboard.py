@@ -8,9 +8,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse
 
 from openbwv import clock, fleet, people
-from openbwv.auth import Require
 from openbwv.db import Db
-from openbwv.policy import ROLE_DESCRIPTIONS, Actor, Permission, can
+from openbwv.policy import ROLE_DESCRIPTIONS, Actor, Permission, Require, can
 from openbwv.web.render import render
 
 router = APIRouter(include_in_schema=False)

@@ -11,10 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.app import create_app
 from openbwv.audit import note, verify
-from openbwv.auth import RequirePermissionUnlessPublic
 from openbwv.config import Settings
 from openbwv.jobs import JobRegistry
-from openbwv.policy import Permission, Role
+from openbwv.policy import Permission, RequirePermissionUnlessPublic, Role
 from tests.audit.helpers import publish, record_events
 from tests.builders import headers_for
 

@@ -17,13 +17,12 @@ from openbwv.audit.schemas import (
     EntryOut,
     InclusionProofOut,
 )
-from openbwv.auth import Require, RequireUnlessPublic
 from openbwv.config import Settings
 from openbwv.db import Db
 from openbwv.errors import API_ERRORS
 from openbwv.inputs import Count
 from openbwv.paging import Page, Paging
-from openbwv.policy import Permission
+from openbwv.policy import Permission, Require, RequireUnlessPublic
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=API_ERRORS)
 CHECKPOINT_READERS = RequireUnlessPublic(Permission.AUDIT_EVENT_READ, "audit_public_checkpoints")

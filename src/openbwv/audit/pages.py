@@ -13,14 +13,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from openbwv.audit import evidence, log, misuse, proofs, verification
 from openbwv.audit.api import b64
 from openbwv.audit.service import EventFilter, list_events
-from openbwv.auth import Require
 from openbwv.config import Settings
+from openbwv.csrf import check_csrf
 from openbwv.db import Db, SessionFactory
 from openbwv.errors import Conflict, InvalidInput
 from openbwv.inputs import BigRecordId
 from openbwv.paging import Paging
-from openbwv.policy import Actor, Permission
-from openbwv.web.csrf import check_csrf
+from openbwv.policy import Actor, Permission, Require
 from openbwv.web.render import query_builder, render
 
 router = APIRouter(include_in_schema=False)

@@ -110,3 +110,16 @@ def list_events(db: Session, *, where: EventFilter, limit: int, offset: int) -> 
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.scalars(query.order_by(AuditEvent.id.desc()).limit(limit).offset(offset)).all()
     return list(rows), total
+
+
+def record_refusal(
+    factory: sessionmaker[Session], actor: Actor, route: str, details: dict[str, object]
+) -> None:
+    """Record that ``actor`` was refused ``route`` (``METHOD /path``), in a transaction of its own."""
+    record_now(
+        factory,
+        actor=actor,
+        action=AuditAction.AUTHZ_ACCESS_REFUSED,
+        target=Target("route", route),
+        details=details,
+    )

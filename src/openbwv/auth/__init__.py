@@ -1,17 +1,8 @@
-"""Accounts, sign-in, tokens, and the dependencies routes use to declare who may call them."""
+"""Accounts, sign-in, tokens and device credentials: who a credential signs in."""
 
-from openbwv.auth.deps import (
-    SESSION_COOKIE,
-    Public,
-    Require,
-    RequireDevice,
-    RequireDeviceScope,
-    RequirePermission,
-    RequirePermissionUnlessPublic,
-    RequireUnlessPublic,
-    current_actor,
-)
+from openbwv.auth.callers import identify_caller
 from openbwv.auth.devices import (
+    is_device_credential,
     issue_device_credential,
     live_device_credential,
     note_device_credential_used,
@@ -35,24 +26,17 @@ from openbwv.auth.service import (
 )
 
 __all__ = [
-    "SESSION_COOKIE",
     "DeviceCredential",
     "LoginPolicy",
-    "Public",
-    "Require",
-    "RequireDevice",
-    "RequireDeviceScope",
-    "RequirePermission",
-    "RequirePermissionUnlessPublic",
-    "RequireUnlessPublic",
     "UserAccount",
     "actor_for",
     "check_password_strength",
     "create_user",
-    "current_actor",
     "disable_user",
     "end_session",
     "get_user",
+    "identify_caller",
+    "is_device_credential",
     "issue_device_credential",
     "issue_token",
     "list_users",

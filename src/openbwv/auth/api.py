@@ -4,12 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 
-from openbwv.auth.deps import Public
 from openbwv.auth.schemas import TokenOut
 from openbwv.auth.service import sign_in
 from openbwv.db import SessionFactory
 from openbwv.errors import error_responses
 from openbwv.observability import client_address
+from openbwv.policy import Public
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], responses=error_responses(400, 401, 422, 429))
 

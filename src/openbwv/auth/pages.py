@@ -5,13 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from openbwv.auth.deps import SESSION_COOKIE, Public, Require
 from openbwv.auth.service import end_session, sign_in
+from openbwv.csrf import SESSION_COOKIE, check_csrf
 from openbwv.db import Db, SessionFactory
 from openbwv.errors import TooManyRequests, Unauthenticated
 from openbwv.observability import client_address
-from openbwv.policy import Actor, Permission
-from openbwv.web.csrf import check_csrf
+from openbwv.policy import Actor, Permission, Public, Require
 from openbwv.web.render import render
 
 router = APIRouter(include_in_schema=False)

@@ -7,7 +7,6 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
 from openbwv import clock
-from openbwv.auth import Require, RequireDevice
 from openbwv.db import Db
 from openbwv.errors import API_ERRORS, InvalidInput, NotFound
 from openbwv.fleet import condition, devices, imports, issues, rollout, telemetry
@@ -36,7 +35,7 @@ from openbwv.fleet.schemas import (
 )
 from openbwv.inputs import RecordId
 from openbwv.paging import Page, Paging
-from openbwv.policy import Actor, DeviceScope, Permission
+from openbwv.policy import Actor, DeviceScope, Permission, Require, RequireDevice
 
 router = APIRouter(prefix="/api/v1", tags=["fleet"], responses=API_ERRORS)
 MAX_CSV_BYTES = 64 * 1024 * 1024

@@ -8,15 +8,14 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from openbwv import clock, notifications
-from openbwv.auth import Require
+from openbwv.csrf import check_csrf
 from openbwv.db import Db
 from openbwv.errors import Conflict, InvalidInput, NotFound, OpenbwvError
 from openbwv.fleet import authority, credentials, devices, issues, rollout, training
 from openbwv.fleet.access import visible_officer
 from openbwv.fleet.models import DEVICE_KINDS, DEVICE_STATES
 from openbwv.paging import Paging
-from openbwv.policy import Actor, Permission, can
-from openbwv.web.csrf import check_csrf
+from openbwv.policy import Actor, Permission, Require, can
 from openbwv.web.forms import redrawing_on_refusal
 from openbwv.web.render import query_builder, render
 

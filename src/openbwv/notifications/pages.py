@@ -6,12 +6,11 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from openbwv.auth import Require
+from openbwv.csrf import check_csrf
 from openbwv.db import Db
 from openbwv.errors import NotFound
 from openbwv.notifications import service
-from openbwv.policy import Actor, Permission
-from openbwv.web.csrf import check_csrf
+from openbwv.policy import Actor, Permission, Require
 from openbwv.web.render import render
 
 router = APIRouter(include_in_schema=False)

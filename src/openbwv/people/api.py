@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from openbwv.auth import Require, UserAccount
+from openbwv.auth import UserAccount
 from openbwv.db import Db
 from openbwv.errors import API_ERRORS, NotFound
 from openbwv.paging import Page, Paging
@@ -22,7 +22,7 @@ from openbwv.people.schemas import (
     UserCreateIn,
     UserOut,
 )
-from openbwv.policy import Actor, Permission, Role
+from openbwv.policy import Actor, Permission, Require, Role
 
 router = APIRouter(prefix="/api/v1", tags=["people"], responses=API_ERRORS)
 

@@ -6,14 +6,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from openbwv.auth import Require
+from openbwv.csrf import check_csrf
 from openbwv.db import Db
 from openbwv.errors import NotFound, OpenbwvError
 from openbwv.paging import Paging
 from openbwv.people import service
 from openbwv.people.api import user_out
-from openbwv.policy import ROLE_DESCRIPTIONS, Actor, Permission, Role
-from openbwv.web.csrf import check_csrf
+from openbwv.policy import ROLE_DESCRIPTIONS, Actor, Permission, Require, Role
 from openbwv.web.forms import redrawing_on_refusal
 from openbwv.web.render import query_builder, render
 

@@ -19,8 +19,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from openbwv.auth.deps import RequireDeviceScope, RequirePermission, RequirePermissionUnlessPublic
-from openbwv.web.csrf import SESSION_COOKIE, signed_in_by_bearer
+from openbwv.csrf import SESSION_COOKIE, signed_in_by_bearer
+from openbwv.policy import RequireDeviceScope, RequirePermission, RequirePermissionUnlessPublic
 from openbwv.web.render import wants_json
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,8 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
-from openbwv.notifications.header import unread_for
+from openbwv.csrf import CSRF_FIELD, csrf_token_for, set_csrf_cookie
 from openbwv.policy import Actor, Permission, can
-from openbwv.web.csrf import CSRF_FIELD, csrf_token_for, set_csrf_cookie
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 _TEMPLATE_DIRS = [_PACKAGE_ROOT / "web" / "templates", *sorted(_PACKAGE_ROOT.glob("**/templates"))]
@@ -60,6 +60,16 @@ def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", "")
 
 
+UnreadNotifications = Callable[[Request, Actor | None], int | None]
+"""The caller's unread notifications for the bell in the page header, or None for no bell; the
+application installs it as ``app.state.unread_notifications``, since notifications draw pages too."""
+
+
+def _unread_notifications(request: Request, actor: Actor | None) -> int | None:
+    count: UnreadNotifications | None = getattr(request.app.state, "unread_notifications", None)
+    return None if count is None else count(request, actor)
+
+
 def render(
     request: Request, name: str, context: dict[str, Any], *, actor: Actor | None, status_code: int = 200
 ) -> HTMLResponse:
@@ -74,7 +84,7 @@ def render(
         "csrf_token": csrf_token_for(request),
         "force_name": settings.force_name,
         "path": request.url.path,
-        "notifications_unread": unread_for(request, actor),
+        "notifications_unread": _unread_notifications(request, actor),
         **context,
     }
     response = templates.TemplateResponse(request, name, full, status_code=status_code)

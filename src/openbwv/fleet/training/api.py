@@ -5,7 +5,6 @@ from datetime import date
 from fastapi import APIRouter
 
 from openbwv import clock
-from openbwv.auth import Require
 from openbwv.db import Db
 from openbwv.errors import API_ERRORS
 from openbwv.fleet import authority, devices
@@ -24,7 +23,7 @@ from openbwv.fleet.training.schemas import (
     VolunteerIn,
     VolunteerOut,
 )
-from openbwv.policy import Actor, Permission
+from openbwv.policy import Actor, Permission, Require
 
 router = APIRouter(prefix="/api/v1", tags=["training"], responses=API_ERRORS)
 

@@ -11,13 +11,12 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from openbwv import clock, people
-from openbwv.auth import Require
+from openbwv.csrf import check_csrf
 from openbwv.db import Db
 from openbwv.errors import OpenbwvError
 from openbwv.fleet.training import service
 from openbwv.fleet.training.models import AUTHORITIES
-from openbwv.policy import Actor, Permission
-from openbwv.web.csrf import check_csrf
+from openbwv.policy import Actor, Permission, Require
 from openbwv.web.forms import redrawing_on_refusal
 from openbwv.web.render import render
 

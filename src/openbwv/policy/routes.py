@@ -1,43 +1,64 @@
 """The dependencies every route declares: who is calling, and which permission (or, for a device
-route, which device scope) the route needs."""
+route, which device scope) the route needs.
+
+Policy sits below the packages that know callers (``auth``, which holds tokens and device
+credentials) and that record refusals (``audit``), so that both can declare their own routes with
+it. The application hands it those two services as :class:`CallerServices` on ``app.state.callers``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session, sessionmaker
 
-from openbwv import audit
-from openbwv.audit import AuditAction, Target
-from openbwv.auth.devices import is_device_credential, resolve_device_credential
-from openbwv.auth.service import resolve_token
 from openbwv.config import Settings
-from openbwv.db import get_session_factory, reading
+from openbwv.csrf import SESSION_COOKIE, check_api_csrf
+from openbwv.db import get_session_factory
 from openbwv.errors import Forbidden, Unauthenticated
-from openbwv.policy import Actor, DeviceScope, Permission, can, device_may
-from openbwv.web.csrf import SESSION_COOKIE as SESSION_COOKIE
-from openbwv.web.csrf import check_api_csrf
+from openbwv.policy.rules import Actor, DeviceScope, Permission, can, device_may
+
+IdentifyCaller = Callable[[sessionmaker[Session], str], "Actor | None"]
+"""The caller a bearer token, session token or device credential signs in, or None."""
+RecordRefusal = Callable[[sessionmaker[Session], Actor, str, dict[str, object]], None]
+"""Record in its own transaction that ``actor`` was refused a route (``METHOD /path``), and why."""
+
+
+@dataclass(frozen=True)
+class CallerServices:
+    """What policy needs from the packages above it; the application installs it on ``app.state``."""
+
+    identify: IdentifyCaller
+    is_device_credential: Callable[[str], bool]
+    record_refusal: RecordRefusal
+
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def _resolve(request: Request, raw: str) -> Actor | None:
-    # In a short read-only transaction of its own, closed before the route runs: the route's session
-    # opens only when the route uses it, and a refusal's audit event never waits behind this lookup.
-    # A device credential's prefix says which table holds it.
-    with reading(get_session_factory(request)) as db:
-        return resolve_device_credential(db, raw) if is_device_credential(raw) else resolve_token(db, raw)
+def _services(request: Request) -> CallerServices:
+    services: CallerServices = request.app.state.callers
+    return services
 
 
 def _signed_in(request: Request, bearer: str | None) -> Actor | None:
     """The caller of a bearer token or device credential, or of the session cookie; an unsafe API
     call signed in by the cookie must also carry the session's CSRF token."""
+    services = _services(request)
+    # Looked up in a short transaction of its own, closed before the route runs: the route's session
+    # opens only when the route uses it, and a refusal's audit event never waits behind this lookup.
+    factory = get_session_factory(request)
     if bearer:
-        return _resolve(request, bearer)
+        return services.identify(factory, bearer)
     session = request.cookies.get(SESSION_COOKIE)
     # A device signs in only with the bearer header, never as a browser session.
-    actor = _resolve(request, session) if session and not is_device_credential(session) else None
+    if not session or services.is_device_credential(session):
+        return None
+    actor = services.identify(factory, session)
     if actor is not None:
         check_api_csrf(request)
     return actor
@@ -56,6 +77,12 @@ def optional_actor(request: Request, bearer: str | None = Depends(_bearer)) -> A
     return _signed_in(request, bearer)
 
 
+def _refuse(request: Request, actor: Actor, details: dict[str, object]) -> None:
+    _services(request).record_refusal(
+        get_session_factory(request), actor, f"{request.method} {request.url.path}", details
+    )
+
+
 class RequirePermission:
     """A route's declared permission; the permission-matrix test reads ``permission`` off each route."""
 
@@ -64,13 +91,7 @@ class RequirePermission:
 
     def __call__(self, request: Request, actor: Actor = Depends(current_actor)) -> Actor:
         if not can(actor, self.permission):
-            audit.record_now(
-                get_session_factory(request),
-                actor=actor,
-                action=AuditAction.AUTHZ_ACCESS_REFUSED,
-                target=Target("route", f"{request.method} {request.url.path}"),
-                details={"permission": str(self.permission)},
-            )
+            _refuse(request, actor, {"permission": str(self.permission)})
             raise Forbidden()
         return actor
 
@@ -109,13 +130,7 @@ class RequireDeviceScope:
 
     def __call__(self, request: Request, actor: Actor = Depends(current_actor)) -> Actor:
         if not device_may(actor, self.scope):
-            audit.record_now(
-                get_session_factory(request),
-                actor=actor,
-                action=AuditAction.AUTHZ_ACCESS_REFUSED,
-                target=Target("route", f"{request.method} {request.url.path}"),
-                details={"device_scope": str(self.scope)},
-            )
+            _refuse(request, actor, {"device_scope": str(self.scope)})
             raise Forbidden(
                 f"Only a device whose credential grants {self.scope} may call this."
                 if actor.is_device

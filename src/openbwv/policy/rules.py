@@ -1,10 +1,10 @@
 """Who may do what: roles, permissions and the one function that decides.
 
 Pure: no database and no web framework here, so every rule can be read as the role matrix below
-and tested without a server. Routes declare a permission with ``openbwv.auth.Require``.
+and tested without a server. Routes declare a permission with ``openbwv.policy.Require``.
 
 A device (a camera or a dock signed in with its credential) is an ``Actor`` with no roles, so every
-person route refuses it; device routes declare a ``DeviceScope`` with ``openbwv.auth.RequireDevice``.
+person route refuses it; device routes declare a ``DeviceScope`` with ``openbwv.policy.RequireDevice``.
 """
 
 from __future__ import annotations
