@@ -17,12 +17,13 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from openbwv.app import ROUTERS, create_app
+from openbwv.app import create_app
 from openbwv.audit.models import AuditEvent
 from openbwv.audit.service import TARGET_ID_LENGTH
 from openbwv.auth.models import LoginFailure, UserAccount
 from openbwv.config import Settings
 from openbwv.db import Base, transaction
+from openbwv.domains import installed_domains, routes_of
 from openbwv.fleet.models import Cartridge, Device, RolloutPhase
 from openbwv.fleet.schemas import CartridgeIn, DeviceIn, PhaseIn
 from openbwv.fleet.training.models import Course, EligibilityRule, TrainingPass
@@ -185,8 +186,7 @@ class TestControlCharacters:
     def test_every_json_body_is_checked_for_control_characters(self) -> None:
         bodies = [
             param.field_info.annotation
-            for router in ROUTERS
-            for route in router.routes
+            for route in routes_of(installed_domains())
             if isinstance(route, APIRoute)
             for param in route.dependant.body_params
         ]

@@ -93,6 +93,25 @@ class TestJobRegistry:
         with pytest.raises(ValueError, match="declared twice"):
             merged.include(make_registry())
 
+    def test_a_sweep_declared_last_runs_after_every_registry_merged_later(self) -> None:
+        def sweep(name: str) -> Callable[[sessionmaker[Session]], None]:
+            def hook(factory: sessionmaker[Session]) -> None:
+                """A sweep that does nothing."""
+
+            hook.__name__ = name
+            return hook
+
+        first, second, third = JobRegistry(), JobRegistry(), JobRegistry()
+        first.on_startup_last(sweep("first_last"))
+        first.on_startup(sweep("first"))
+        second.on_startup(sweep("second"))
+        third.on_startup_last(sweep("third_last"))
+        merged = JobRegistry()
+        for registry in (first, second, third):
+            merged.include(registry)
+        names = [hook.__name__ for hook in merged.startup_hooks]
+        assert names == ["first", "second", "first_last", "third_last"]
+
 
 @pytest.mark.usefixtures("probe_table")
 class TestWorker:

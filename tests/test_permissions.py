@@ -4,16 +4,17 @@ device routes refuse every person, and person routes refuse every device."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import pytest
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.routing import BaseRoute
 
-from openbwv.app import ROUTERS
 from openbwv.config import Settings
+from openbwv.domains import installed_domains, routes_of
 from openbwv.policy import (
     ROLE_PERMISSIONS,
     DeviceScope,
@@ -30,7 +31,8 @@ CSRF = "matrix-csrf-token"
 
 
 def _all_routes() -> list[APIRoute]:
-    return [route for router in ROUTERS for route in router.routes if isinstance(route, APIRoute)]
+    """Every route of every installed domain: what the app serves besides health and metrics."""
+    return [route for route in routes_of(installed_domains()) if isinstance(route, APIRoute)]
 
 
 def _walk(dependant: Dependant) -> Iterator[object]:
@@ -72,6 +74,28 @@ def _request(client: TestClient, route: APIRoute, headers: dict[str, str]) -> in
         headers = {**headers, "Accept": "text/html"}
     response = client.request(method, path, headers=headers, data=data, follow_redirects=False)
     return response.status_code
+
+
+def _served(routes: Iterable[BaseRoute]) -> Iterator[APIRoute]:
+    """The API routes an app serves, looking inside the routers it includes by reference."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _served(included.routes)
+        elif isinstance(route, APIRoute):
+            yield route
+
+
+def _key(route: APIRoute) -> tuple[str, frozenset[str], object]:
+    return route.path, frozenset(route.methods or ()), route.endpoint
+
+
+def test_the_matrix_covers_every_route_the_app_serves(client: TestClient) -> None:
+    """The app serves the domains' declared routes and, besides them, only its own operations routes."""
+    served = {_key(route): route.path for route in _served(client.app.routes)}  # type: ignore[attr-defined]
+    declared = {_key(route) for route in _all_routes()}
+    assert declared <= served.keys()
+    assert {path for key, path in served.items() if key not in declared} == {"/healthz", "/metrics"}
 
 
 def test_every_route_declares_a_permission_a_device_scope_or_public() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -19,16 +19,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from openbwv import __version__
-from openbwv.audit import jobs as audit_jobs
 from openbwv.audit import record_refusal
-from openbwv.audit.api import router as audit_api
-from openbwv.audit.pages import router as audit_pages
 from openbwv.auth import LoginPolicy, identify_caller, is_device_credential
-from openbwv.auth.api import router as auth_api
-from openbwv.auth.pages import router as auth_pages
 from openbwv.config import Settings
-from openbwv.dashboard import router as dashboard_pages
 from openbwv.db import SessionFactory, make_engine, make_session_factory, violated_unique
+from openbwv.domains import Domain, checked, installed_domains, merged_jobs, navigation_of, routes_of
 from openbwv.errors import (
     Conflict,
     DatabaseBusy,
@@ -38,19 +33,11 @@ from openbwv.errors import (
     Unauthenticated,
     error_responses,
 )
-from openbwv.fleet import jobs as fleet_jobs
-from openbwv.fleet.api import router as fleet_api
-from openbwv.fleet.pages import router as fleet_pages
-from openbwv.fleet.training.api import router as training_api
-from openbwv.fleet.training.pages import router as training_pages
 from openbwv.inputs import refuse_control_characters_in_request
 from openbwv.jobs import JobRegistry, Worker
 from openbwv.notifications.header import unread_for
-from openbwv.notifications.pages import router as notifications_pages
 from openbwv.observability import Metrics, may_read_metrics, request_middleware
 from openbwv.people import colleagues
-from openbwv.people.api import router as people_api
-from openbwv.people.pages import router as people_pages
 from openbwv.policy import CallerServices, Public
 from openbwv.web.forms import RedrawForm
 from openbwv.web.guard import RequestGuard
@@ -60,31 +47,12 @@ from openbwv.web.render import render, wants_json
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
-ROUTERS = (
-    auth_api,
-    people_api,
-    fleet_api,
-    training_api,
-    audit_api,
-    auth_pages,
-    people_pages,
-    fleet_pages,
-    training_pages,
-    audit_pages,
-    notifications_pages,
-    dashboard_pages,
-)
-# Each domain's `jobs.registry`, as it gains background work.
-JOB_REGISTRIES: tuple[JobRegistry, ...] = (fleet_jobs.registry,)
 
 
-def all_jobs(settings: Settings) -> JobRegistry:
-    """Every domain's tasks, schedules and start-up sweeps: what a worker runs."""
-    merged = JobRegistry()
-    for registry in JOB_REGISTRIES:
-        merged.include(registry)
-    merged.include(audit_jobs.registry_for(settings, footage_relation=colleagues.footage_relation))
-    return merged
+def all_jobs(settings: Settings, domains: Sequence[Domain] | None = None) -> JobRegistry:
+    """Every domain's tasks, schedules and start-up sweeps (default: the installed domains'): what a
+    worker runs."""
+    return merged_jobs(settings, installed_domains() if domains is None else domains)
 
 
 def _error_page(request: Request, status_code: int, message: str) -> Response:
@@ -152,19 +120,23 @@ def create_app(
     settings: Settings,
     session_factory: sessionmaker[Session] | None = None,
     jobs: JobRegistry | None = None,
+    domains: Sequence[Domain] | None = None,
 ) -> FastAPI:
-    """Build the app for ``settings``; tests pass their own session factory and jobs.
+    """Build the app for ``settings`` from ``domains`` (default: every installed domain); tests pass
+    their own session factory, jobs or domains.
 
     With SQLite, or when ``OPENBWV_RUN_WORKER_IN_PROCESS`` is set, the app runs the jobs itself
     while it serves.
     """
+    domains = checked(installed_domains() if domains is None else domains)
+    routes = routes_of(domains)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not (settings.is_sqlite or settings.run_worker_in_process):
             yield
             return
-        worker = Worker(settings, jobs or all_jobs(settings), factory=app.state.session_factory)
+        worker = Worker(settings, jobs or all_jobs(settings, domains), factory=app.state.session_factory)
         await worker.start()
         try:
             yield
@@ -179,6 +151,7 @@ def create_app(
         dependencies=[Depends(refuse_control_characters_in_request)],
     )
     app.state.settings = settings
+    app.state.navigation = navigation_of(domains)
     app.state.session_factory = session_factory or make_session_factory(
         make_engine(settings.resolved_database_url)
     )
@@ -198,7 +171,7 @@ def create_app(
     app.state.unread_notifications = unread_for
     metrics = Metrics()
     # Added innermost first: the request log sees every answer, and every answer gets the headers.
-    app.add_middleware(RequestGuard, routes=[route for router in ROUTERS for route in router.routes])
+    app.add_middleware(RequestGuard, routes=routes)
     app.add_middleware(SecurityHeaders)
     app.middleware("http")(request_middleware(metrics))
     install_error_handlers(app)
@@ -231,7 +204,8 @@ def create_app(
             )
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    for router in ROUTERS:
-        app.include_router(router)
+    for domain in domains:
+        for router in domain.routers:
+            app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

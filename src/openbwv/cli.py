@@ -1,38 +1,23 @@
-"""The ``openbwv`` command: serve, worker, demo, database and user administration."""
+"""The ``openbwv`` command: serve, worker, demo and the database, with each domain's own commands."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
-import sys
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
 import uvicorn
 
-from openbwv.audit.cli import audit_app
 from openbwv.config import ConfigError, Settings, load_settings
-from openbwv.db import make_engine, make_session_factory, transaction
+from openbwv.db import make_engine, make_session_factory
+from openbwv.domains import Domain, cli_of, installed_domains
 from openbwv.errors import OpenbwvError
-from openbwv.fleet.cli import devices_app, import_app, training_app
 from openbwv.migrate import upgraded_settings
 from openbwv.observability import configure_logging
-from openbwv.policy import SYSTEM, Role
 
-app = typer.Typer(
-    help="openbwv: body-worn video, Taser and oversight management for a police force.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-app.add_typer(users_app, name="users")
-app.add_typer(training_app, name="training")
-app.add_typer(import_app, name="import")
-app.add_typer(devices_app, name="devices")
-app.add_typer(audit_app, name="audit")
 
 
 def _serve(settings: Settings, host: str, port: int) -> None:
@@ -42,7 +27,6 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
 
 
-@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
@@ -62,7 +46,6 @@ async def _work_until_signalled(settings: Settings, batch_size: int) -> None:
     await run_worker(settings, all_jobs(settings), stop=stop, batch_size=batch_size)
 
 
-@app.command()
 def worker(
     batch_size: Annotated[
         int,
@@ -83,7 +66,6 @@ def worker(
     asyncio.run(_work_until_signalled(settings, batch_size))
 
 
-@app.command()
 def demo(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
@@ -110,65 +92,28 @@ def db_upgrade() -> None:
     typer.echo(f"Database is up to date ({settings.resolved_database_url.split('@')[-1]}).")
 
 
-def _read_password(password_stdin: bool) -> str:
-    if password_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    return password
+CORE_COMMANDS = ("serve", "worker", "demo", "db")
 
 
-@users_app.command("create")
-def users_create(
-    username: Annotated[str, typer.Argument(help="Login name: lower-case letters, digits, '.', '_' or '-'.")],
-    role: Annotated[list[str], typer.Option("--role", "-r", help="A role; repeat for several.")],
-    password_stdin: Annotated[
-        bool,
-        typer.Option("--password-stdin", help="Read the password from the first line of standard input."),
-    ] = False,
-    collar: Annotated[
-        str | None, typer.Option(help="Link the account to this officer's collar number.")
-    ] = None,
-    name: Annotated[str | None, typer.Option(help="Full name shown in the app.")] = None,
-    organisation: Annotated[str | None, typer.Option(help="Organisation of an external user.")] = None,
-) -> None:
-    """Create a user account with one or more roles; the password is never echoed."""
-    from openbwv import people
-
-    settings = upgraded_settings()
-    password = _read_password(password_stdin)
-    factory = make_session_factory(make_engine(settings.resolved_database_url))
-    with transaction(factory) as db:
-        user = people.create_account(
-            db,
-            SYSTEM,
-            username=username,
-            password=password,
-            roles=role,
-            display_name=name,
-            collar_number=collar,
-            organisation=organisation,
-        )
-        roles = ", ".join(sorted(r.role for r in user.roles))
-    typer.echo(f"Created user {user.username} with roles {roles}.")
+def build_cli(domains: Sequence[Domain] | None = None) -> typer.Typer:
+    """The ``openbwv`` command: its own commands, and the sub-apps ``domains`` (default: every
+    installed domain) declare; a command name declared twice is refused."""
+    cli = typer.Typer(
+        help="openbwv: body-worn video, Taser and oversight management for a police force.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    for command in (serve, worker, demo):
+        cli.command()(command)
+    cli.add_typer(db_app, name="db")
+    sub_apps = cli_of(installed_domains() if domains is None else domains, reserved=CORE_COMMANDS)
+    for name, sub_app in sub_apps.items():
+        cli.add_typer(sub_app, name=name)
+    return cli
 
 
-@users_app.command("list")
-def users_list(
-    role: Annotated[Role | None, typer.Option(help="Only users with this role.")] = None,
-    search: Annotated[str | None, typer.Option(help="Username or name fragment.")] = None,
-) -> None:
-    """List user accounts and their roles."""
-    from openbwv import people
-
-    settings = upgraded_settings()
-    factory = make_session_factory(make_engine(settings.resolved_database_url))
-    with transaction(factory) as db:
-        users, total = people.list_accounts(db, search=search, role=role, limit=100_000, offset=0)
-        for user in users:
-            roles = ",".join(sorted(r.role for r in user.roles))
-            state = "" if user.is_active else " (disabled)"
-            typer.echo(f"{user.username:<30} {roles}{state}")
-    typer.echo(f"{total} user{'s' if total != 1 else ''}.")
+app = build_cli()
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from fnmatch import fnmatchcase
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -53,6 +53,7 @@ class Alert:
     event_ids: list[int]
 
 
+@runtime_checkable
 class Rule(Protocol):
     @property
     def name(self) -> str: ...
@@ -201,6 +202,18 @@ def default_rules(
         rules.append(OwnOrColleagueFootage(relation=footage_relation))
     if duty_hours_for is not None:
         rules.append(OutsideDutyHours(duty_hours_for=duty_hours_for))
+    return rules
+
+
+def declared_rules(declared: Iterable[object]) -> list[Rule]:
+    """The misuse rules domains declare, each checked to be a :class:`Rule` with a name of its own."""
+    rules: list[Rule] = []
+    for rule in declared:
+        if not isinstance(rule, Rule):
+            raise TypeError(f"{rule!r} is declared as a misuse rule but is not one")
+        if any(rule.name == other.name for other in rules):
+            raise ValueError(f"misuse rule {rule.name!r} is declared twice")
+        rules.append(rule)
     return rules
 
 

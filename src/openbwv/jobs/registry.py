@@ -35,12 +35,15 @@ class JobRegistry:
     """Tasks, schedules and start-up sweeps of one domain, or of all of them once merged.
 
     ``<domain>/jobs.py`` holds ``registry = JobRegistry()`` and decorates its functions; the
-    application merges every domain's registry with :meth:`include`.
+    domain's declaration names it, and the application merges every domain's registry with
+    :meth:`include`.
     """
 
     tasks: dict[str, Task] = field(default_factory=dict)
     schedules: dict[str, Schedule] = field(default_factory=dict)
     startup_hooks: list[StartupHook] = field(default_factory=list)
+    """Every start-up sweep in the order a worker runs them: those declared last come last."""
+    last_startup_hooks: list[StartupHook] = field(default_factory=list)
 
     def task(
         self, name: str, *, concurrency_limit: int = 0, max_attempts: int = 5
@@ -77,7 +80,14 @@ class JobRegistry:
 
     def on_startup(self, hook: StartupHook) -> StartupHook:
         """Declare a sweep run whenever a worker starts, re-queueing unfinished work from domain rows."""
+        self.startup_hooks.insert(len(self.startup_hooks) - len(self.last_startup_hooks), hook)
+        return hook
+
+    def on_startup_last(self, hook: StartupHook) -> StartupHook:
+        """Declare a start-up sweep that runs after every other domain's, for work the others'
+        sweeps may add to (the audit log sequences the events they record)."""
         self.startup_hooks.append(hook)
+        self.last_startup_hooks.append(hook)
         return hook
 
     def include(self, other: JobRegistry) -> None:
@@ -86,7 +96,11 @@ class JobRegistry:
             self._add_task(task)
         for schedule in other.schedules.values():
             self._add_schedule(schedule)
-        self.startup_hooks.extend(other.startup_hooks)
+        for hook in other.startup_hooks:
+            if hook in other.last_startup_hooks:
+                self.on_startup_last(hook)
+            else:
+                self.on_startup(hook)
 
     def _add_task(self, task: Task) -> None:
         if task.name in self.tasks:

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from alembic import context
 
-import openbwv.app  # noqa: F401 - the app imports every domain, which registers its tables on Base.metadata
 from openbwv.db import Base, make_engine
+from openbwv.domains import installed_domains
 from openbwv.migrate import is_model_table
+
+installed_domains()  # importing every domain's declaration registers its tables on Base.metadata
 
 config = context.config
 target_metadata = Base.metadata

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,9 +29,13 @@ templates = Jinja2Templates(
 
 @dataclass(frozen=True)
 class NavItem:
+    """A link in the page header, shown to callers holding ``permission`` (and, where
+    ``officers_only``, linked to an officer); ``order`` places it among every domain's links."""
+
     label: str
     href: str
     permission: Permission
+    order: int
     officers_only: bool = False
 
     def shown_to(self, actor: Actor | None) -> bool:
@@ -40,19 +44,11 @@ class NavItem:
         return actor.officer_id is not None or not self.officers_only
 
 
-NAVIGATION: list[NavItem] = [
-    NavItem("Home", "/", Permission.SELF_READ),
-    NavItem("Officers", "/officers", Permission.PEOPLE_OFFICER_READ),
-    NavItem("Users", "/users", Permission.USERS_ACCOUNT_READ),
-    NavItem("My kit", "/kit", Permission.SELF_READ, officers_only=True),
-    NavItem("Fleet", "/fleet/devices", Permission.FLEET_DEVICE_READ),
-    NavItem("Issue and return", "/fleet/counter", Permission.FLEET_ISSUE_WRITE),
-    NavItem("Roll-out", "/fleet/rollout", Permission.FLEET_DEVICE_READ),
-    NavItem("Taser authority", "/training/expiry", Permission.TRAINING_RECORD_READ),
-    NavItem("Training", "/training", Permission.TRAINING_RECORD_READ),
-    NavItem("Audit", "/audit", Permission.AUDIT_EVENT_READ),
-    NavItem("Alerts", "/audit/alerts", Permission.AUDIT_ALERT_READ),
-]
+def navigation_for(request: Request, actor: Actor | None) -> list[tuple[str, str]]:
+    """The header links ``actor`` may follow, from the navigation the application installed as
+    ``app.state.navigation`` (every domain's entries, in order)."""
+    items: Sequence[NavItem] = getattr(request.app.state, "navigation", ())
+    return [(item.label, item.href) for item in items if item.shown_to(actor)]
 
 
 def wants_json(request: Request) -> bool:
@@ -79,7 +75,7 @@ def render(
         "actor": actor,
         "can": (lambda permission: actor is not None and can(actor, permission)),
         "Permission": Permission,
-        "navigation": [(item.label, item.href) for item in NAVIGATION if item.shown_to(actor)],
+        "navigation": navigation_for(request, actor),
         "csrf_field": CSRF_FIELD,
         "csrf_token": csrf_token_for(request),
         "force_name": settings.force_name,

@@ -1,0 +1,1 @@
+"""The home page: what each role looks after, with headline figures from the domains."""
