@@ -61,10 +61,13 @@ def make_user(
     )
 
 
-def headers_for(factory: sessionmaker[Session], *roles: Role, username: str | None = None) -> dict[str, str]:
-    """Bearer headers for a new user holding ``roles`` (a token is issued directly, skipping sign-in)."""
+def headers_for(
+    factory: sessionmaker[Session], *roles: Role, username: str | None = None, officer: Officer | None = None
+) -> dict[str, str]:
+    """Bearer headers for a new user holding ``roles``, linked to ``officer`` if given (a token is
+    issued directly, skipping sign-in)."""
     with transaction(factory) as db:
-        user = make_user(db, username=username, roles=list(roles) or [Role.OFFICER])
+        user = make_user(db, username=username, roles=list(roles) or [Role.OFFICER], officer=officer)
         token = auth.issue_token(db, user, kind="api", ttl=timedelta(hours=1))
     return {"Authorization": f"Bearer {token}"}
 

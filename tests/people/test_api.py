@@ -84,10 +84,22 @@ class TestOfficersApi:
         assert response.status_code == 404
         assert response.json() == {"detail": "No such officer."}
 
-    def test_officer_role_cannot_list_the_force(
+    def test_officer_role_lists_only_their_own_record(
         self, client: TestClient, factory: sessionmaker[Session]
     ) -> None:
-        assert client.get("/api/v1/officers", headers=headers_for(factory, Role.OFFICER)).status_code == 403
+        with transaction(factory) as db:
+            own = make_officer(db, collar="5601")
+            make_officer(db, collar="5602")
+        page = client.get("/api/v1/officers", headers=headers_for(factory, Role.OFFICER, officer=own)).json()
+        assert ([o["collar_number"] for o in page["items"]], page["total"]) == (["5601"], 1)
+
+    def test_a_role_without_officer_read_or_an_officer_record_lists_no_one(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_officer(db, collar="5603")
+        page = client.get("/api/v1/officers", headers=headers_for(factory, Role.PANEL_MEMBER)).json()
+        assert (page["items"], page["total"]) == ([], 0)
 
     def test_list_is_paged_and_searchable(self, client: TestClient, factory: sessionmaker[Session]) -> None:
         with transaction(factory) as db:

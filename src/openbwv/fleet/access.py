@@ -1,19 +1,16 @@
-"""Who may see an officer's kit and training: staff with the permission, or the officer themselves."""
+"""Whose kit a caller may see: policy's rules on kit records (staff who read the fleet, or the officer)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from openbwv import people
-from openbwv.errors import NotFound
-from openbwv.policy import Actor, Permission, can
+from openbwv.policy import Actor, Permission, RecordKind
 
 
-def visible_officer(db: Session, actor: Actor, collar_number: str, *, permission: Permission) -> Any:
-    """The officer, when ``actor`` holds ``permission`` or is that officer; hidden records are 404."""
-    officer = people.get_officer(db, collar_number)
-    if officer is None or not (can(actor, permission) or actor.officer_id == officer.id):
-        raise NotFound("officer")
-    return officer
+def get_kit_owner_for(db: Session, actor: Actor, collar_number: str) -> people.Officer | None:
+    """The officer, when ``actor`` may see their kit; None when there is no such officer or their kit
+    is hidden from the actor."""
+    return people.get_officer_for(
+        db, actor, collar_number, permission=Permission.FLEET_DEVICE_READ, kind=RecordKind.KIT
+    )

@@ -10,7 +10,7 @@ from openbwv import clock
 from openbwv.db import Db
 from openbwv.errors import API_ERRORS, InvalidInput, NotFound
 from openbwv.fleet import condition, devices, imports, issues, rollout, telemetry
-from openbwv.fleet.access import visible_officer
+from openbwv.fleet.access import get_kit_owner_for
 from openbwv.fleet.models import Device, Issue, Movement
 from openbwv.fleet.schemas import (
     MAX_BAYS,
@@ -278,7 +278,9 @@ def return_issue(
 @router.get("/officers/{collar_number}/kit", response_model=KitOut)
 def officer_kit(collar_number: str, db: Db, actor: Actor = Require(Permission.SELF_READ)) -> KitOut:
     """What an officer holds now and their kit history (staff with fleet read, or the officer)."""
-    officer = visible_officer(db, actor, collar_number, permission=Permission.FLEET_DEVICE_READ)
+    officer = get_kit_owner_for(db, actor, collar_number)
+    if officer is None:
+        raise NotFound("officer")
     collars = {officer.id: officer.collar_number}
     history = devices.officer_history(db, officer.id)
     return KitOut(

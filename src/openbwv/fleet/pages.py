@@ -12,7 +12,7 @@ from openbwv.csrf import check_csrf
 from openbwv.db import Db
 from openbwv.errors import Conflict, InvalidInput, NotFound, OpenbwvError
 from openbwv.fleet import authority, credentials, devices, issues, rollout, training
-from openbwv.fleet.access import visible_officer
+from openbwv.fleet.access import get_kit_owner_for
 from openbwv.fleet.models import DEVICE_KINDS, DEVICE_STATES
 from openbwv.paging import Paging
 from openbwv.policy import Actor, Permission, Require, can
@@ -213,7 +213,9 @@ def kit_page(
     request: Request, collar_number: str, db: Db, actor: Actor = Require(Permission.SELF_READ)
 ) -> HTMLResponse:
     """An officer's kit, kit history and training with expiry dates."""
-    officer = visible_officer(db, actor, collar_number, permission=Permission.FLEET_DEVICE_READ)
+    officer = get_kit_owner_for(db, actor, collar_number)
+    if officer is None:
+        raise NotFound("officer")
     today = clock.today()
     context = {
         "title": f"Kit and training: {officer.collar_number}",

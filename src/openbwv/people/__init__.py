@@ -1,7 +1,8 @@
 """The force's people: units, ranks, officers, and the accounts linked to them."""
 
-from openbwv.people.models import OFFICER_NAME_LENGTH
+from openbwv.people.models import OFFICER_NAME_LENGTH, Officer
 from openbwv.people.service import (
+    OFFICER_FACTS,
     OfficerFilter,
     bulk_create_officers,
     create_account,
@@ -11,18 +12,23 @@ from openbwv.people.service import (
     get_account,
     get_officer,
     get_officer_by_id,
+    get_officer_for,
     get_unit,
     list_accounts,
     list_officers,
+    list_officers_for,
     list_ranks,
     list_units,
     mark_leaver,
     officer_ids_by_unit,
+    officer_record,
     officers_by_ids,
 )
 
 __all__ = [
+    "OFFICER_FACTS",
     "OFFICER_NAME_LENGTH",
+    "Officer",
     "OfficerFilter",
     "bulk_create_officers",
     "create_account",
@@ -32,12 +38,15 @@ __all__ = [
     "get_account",
     "get_officer",
     "get_officer_by_id",
+    "get_officer_for",
     "get_unit",
     "list_accounts",
     "list_officers",
+    "list_officers_for",
     "list_ranks",
     "list_units",
     "mark_leaver",
     "officer_ids_by_unit",
+    "officer_record",
     "officers_by_ids",
 ]

@@ -94,11 +94,12 @@ def list_officers(
     unit: Annotated[str | None, Query(max_length=40)] = None,
     rank: Annotated[str | None, Query(max_length=40)] = None,
     active: bool | None = None,
-    actor: Actor = Require(Permission.PEOPLE_OFFICER_READ),
+    actor: Actor = Require(Permission.SELF_READ),
 ) -> Page[OfficerOut]:
-    """Officers, searchable and filtered by unit, rank and status."""
+    """Officers, searchable and filtered by unit, rank and status: the whole force for staff who read
+    officers, and for anyone else only the records policy lets them read (an officer's own)."""
     where = service.OfficerFilter(search=q, unit=unit, rank=rank, active=active)
-    rows, total = service.list_officers(db, where=where, limit=paging.limit, offset=paging.offset)
+    rows, total = service.list_officers_for(db, actor, where=where, limit=paging.limit, offset=paging.offset)
     return Page(items=[officer_out(o) for o in rows], total=total, limit=paging.limit, offset=paging.offset)
 
 
@@ -114,11 +115,9 @@ def create_officer(
 
 
 @router.get("/officers/{collar_number}", response_model=OfficerOut)
-def get_officer(
-    collar_number: str, db: Db, actor: Actor = Require(Permission.PEOPLE_OFFICER_READ)
-) -> OfficerOut:
-    """One officer by collar number."""
-    officer = service.get_officer(db, collar_number)
+def get_officer(collar_number: str, db: Db, actor: Actor = Require(Permission.SELF_READ)) -> OfficerOut:
+    """One officer by collar number (staff who read officers, or the officer themselves)."""
+    officer = service.get_officer_for(db, actor, collar_number)
     if officer is None:
         raise NotFound("officer")
     return officer_out(officer)

@@ -31,7 +31,7 @@ def officers_page(
 ) -> HTMLResponse:
     """Search and page through the force's officers."""
     where = service.OfficerFilter(search=q, unit=unit or None, rank=rank or None)
-    rows, total = service.list_officers(db, where=where, limit=paging.limit, offset=paging.offset)
+    rows, total = service.list_officers_for(db, actor, where=where, limit=paging.limit, offset=paging.offset)
     context = {
         "title": "Officers",
         "officers": rows,

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Table, func, or_, select
+from sqlalchemy import Select, Table, func, or_, select
 from sqlalchemy.orm import Session
 
 from openbwv import audit, auth, clock
@@ -15,7 +15,19 @@ from openbwv.auth import UserAccount
 from openbwv.db import bulk_insert, in_values, refusing_duplicates
 from openbwv.errors import Conflict, InvalidInput, NotFound
 from openbwv.people.models import Officer, Rank, Unit
-from openbwv.policy import Actor, Role
+from openbwv.policy import (
+    Actor,
+    Fact,
+    FactTest,
+    Permission,
+    Record,
+    RecordKind,
+    Role,
+    can,
+    is_in,
+    scope,
+    scope_clause,
+)
 
 
 def list_ranks(db: Session) -> list[Rank]:
@@ -53,6 +65,32 @@ def get_officer_by_id(db: Session, officer_id: int) -> Officer | None:
     return db.get(Officer, officer_id)
 
 
+# How the facts policy's record rules read about an officer's records are found in the officer table.
+OFFICER_FACTS: dict[Fact, FactTest] = {Fact.OFFICER: is_in(Officer.id), Fact.UNIT: is_in(Officer.unit_id)}
+
+
+def officer_record(officer: Officer, kind: RecordKind = RecordKind.OFFICER) -> Record:
+    """An officer's record of ``kind`` (their officer record, training record or kit) as policy's
+    record rules see it: whose it is and the unit they serve in."""
+    return Record(kind=kind, id=officer.collar_number, officer_id=officer.id, unit_id=officer.unit_id)
+
+
+def get_officer_for(
+    db: Session,
+    actor: Actor,
+    collar_number: str,
+    *,
+    permission: Permission = Permission.PEOPLE_OFFICER_READ,
+    kind: RecordKind = RecordKind.OFFICER,
+) -> Officer | None:
+    """The officer, when ``actor`` may do ``permission`` on their record of ``kind`` (by default,
+    read their officer record); None when there is no such officer or it is hidden from the actor."""
+    officer = get_officer(db, collar_number)
+    if officer is None or not can(actor, permission, officer_record(officer, kind)):
+        return None
+    return officer
+
+
 @dataclass(frozen=True)
 class OfficerFilter:
     search: str | None = None
@@ -63,7 +101,24 @@ class OfficerFilter:
 
 def list_officers(db: Session, *, where: OfficerFilter, limit: int, offset: int) -> tuple[list[Officer], int]:
     """Officers ordered by collar number, filtered by name or collar fragment, unit, rank and status."""
-    query = select(Officer)
+    return _page_of_officers(db, select(Officer), where=where, limit=limit, offset=offset)
+
+
+def list_officers_for(
+    db: Session, actor: Actor, *, where: OfficerFilter, limit: int, offset: int
+) -> tuple[list[Officer], int]:
+    """The officers whose records ``actor`` may read (policy's scope, the rule of ``get_officer_for``),
+    as ``list_officers`` orders and filters them."""
+    visible = scope(actor, Permission.PEOPLE_OFFICER_READ, RecordKind.OFFICER)
+    if visible.nothing:
+        return [], 0
+    query = select(Officer).where(scope_clause(visible, OFFICER_FACTS))
+    return _page_of_officers(db, query, where=where, limit=limit, offset=offset)
+
+
+def _page_of_officers(
+    db: Session, query: Select[Officer], *, where: OfficerFilter, limit: int, offset: int
+) -> tuple[list[Officer], int]:
     if where.search:
         pattern = f"%{where.search.strip().lower()}%"
         query = query.where(

@@ -1,6 +1,20 @@
-"""Who may do what: the rules (pure, in ``rules``) and the declarations routes make with them
-(``Require``, ``RequireDevice``, ``RequireUnlessPublic``, ``Public``, in ``routes``)."""
+"""Who may do what: the rules (pure, in ``rules``), the rules on records and the decisions on one
+record or a list of them (pure, in ``records``; as a query's WHERE clause, in ``queries``), and the
+declarations routes make with them (``Require``, ``RequireDevice``, ``RequireUnlessPublic``,
+``Public``, in ``routes``)."""
 
+from openbwv.policy.queries import FactTest, is_in, scope_clause
+from openbwv.policy.records import (
+    RECORD_RULES,
+    Fact,
+    Record,
+    RecordKind,
+    RecordRule,
+    Scope,
+    can,
+    rules_granting,
+    scope,
+)
 from openbwv.policy.routes import (
     CallerServices,
     Public,
@@ -22,20 +36,25 @@ from openbwv.policy.rules import (
     DeviceScope,
     Permission,
     Role,
-    can,
     device_actor,
     device_may,
 )
 
 __all__ = [
+    "RECORD_RULES",
     "ROLE_DESCRIPTIONS",
     "ROLE_PERMISSIONS",
     "SYSTEM",
     "Actor",
     "CallerServices",
     "DeviceScope",
+    "Fact",
+    "FactTest",
     "Permission",
     "Public",
+    "Record",
+    "RecordKind",
+    "RecordRule",
     "Require",
     "RequireDevice",
     "RequireDeviceScope",
@@ -43,10 +62,15 @@ __all__ = [
     "RequirePermissionUnlessPublic",
     "RequireUnlessPublic",
     "Role",
+    "Scope",
     "can",
     "current_actor",
     "device_actor",
     "device_may",
+    "is_in",
     "optional_actor",
     "public",
+    "rules_granting",
+    "scope",
+    "scope_clause",
 ]

@@ -35,6 +35,7 @@ class Permission(StrEnum):
     FLEET_DEVICE_WRITE = "fleet:device:write"
     FLEET_IMPORT_WRITE = "fleet:import:write"
     FLEET_ISSUE_WRITE = "fleet:issue:write"
+    FOOTAGE_CLIP_VIEW = "footage:clip:view"
     NOTIFICATIONS_OWN_READ = "notifications:own:read"
     NOTIFICATIONS_UNIT_READ = "notifications:unit:read"
     PEOPLE_OFFICER_READ = "people:officer:read"

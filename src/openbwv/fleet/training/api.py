@@ -6,9 +6,8 @@ from fastapi import APIRouter
 
 from openbwv import clock
 from openbwv.db import Db
-from openbwv.errors import API_ERRORS
+from openbwv.errors import API_ERRORS, NotFound
 from openbwv.fleet import authority, devices
-from openbwv.fleet.access import visible_officer
 from openbwv.fleet.training import service
 from openbwv.fleet.training.models import EligibilityRule
 from openbwv.fleet.training.schemas import (
@@ -68,9 +67,11 @@ def record_pass(
 def officer_training(
     collar_number: str, db: Db, actor: Actor = Require(Permission.SELF_READ)
 ) -> list[CourseStatusOut]:
-    """Each course the officer has passed, its expiry and whether the authority is in date."""
-    officer = visible_officer(db, actor, collar_number, permission=Permission.TRAINING_RECORD_READ)
-    rows = service.officer_training(db, officer.id, today=clock.today())
+    """Each course the officer has passed, its expiry and whether the authority is in date (staff who
+    read training records, or the officer themselves)."""
+    rows = service.get_training_record_for(db, actor, collar_number, today=clock.today())
+    if rows is None:
+        raise NotFound("officer")
     return [CourseStatusOut.model_validate(r) for r in rows]
 
 

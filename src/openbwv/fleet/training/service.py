@@ -20,7 +20,7 @@ from openbwv.fleet.training.models import (
     TaserVolunteer,
     TrainingPass,
 )
-from openbwv.policy import Actor
+from openbwv.policy import Actor, Permission, RecordKind
 
 
 def add_months(day: date, months: int) -> date:
@@ -134,6 +134,18 @@ def officer_training(db: Session, officer_id: int, *, today: date) -> list[Cours
         )
         for passed, course in sorted(latest.values(), key=lambda pc: pc[1].code)
     ]
+
+
+def get_training_record_for(
+    db: Session, actor: Actor, collar_number: str, *, today: date
+) -> list[CourseStatus] | None:
+    """The officer's training record (``officer_training``), when ``actor`` may read it: staff who
+    read training records, or the officer themselves; None when there is no such officer or their
+    record is hidden from the actor."""
+    officer = people.get_officer_for(
+        db, actor, collar_number, permission=Permission.TRAINING_RECORD_READ, kind=RecordKind.TRAINING
+    )
+    return None if officer is None else officer_training(db, officer.id, today=today)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,216 @@
+"""The record-access matrix: every record rule in policy, with a user it lets through and a user it
+does not, through the real API on both databases; a list obeys the same rule as a single read.
+
+A rule on a kind of record that has no table yet (footage) is decided here on a described
+``Record``; when its table lands, its case moves to ``API_CASES``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from openbwv import auth, fleet, people
+from openbwv.db import transaction
+from openbwv.people.models import Officer
+from openbwv.policy import (
+    RECORD_RULES,
+    ROLE_PERMISSIONS,
+    SYSTEM,
+    Actor,
+    Permission,
+    Record,
+    RecordKind,
+    Role,
+    can,
+    rules_granting,
+    scope,
+)
+from tests.builders import make_device, make_officer, make_pass, make_unit, make_user
+
+RULES = {rule.name: rule for rule in RECORD_RULES}
+# Kinds of record whose rules are still decided only on a described record: they have no table yet.
+KINDS_WITHOUT_TABLES = {RecordKind.FOOTAGE}
+
+
+@dataclass(frozen=True)
+class ApiCase:
+    """Where the API reads one officer's record under the rule: JSON reads, pages, and the list
+    that must hold the same records the single reads let through."""
+
+    reads: tuple[str, ...]
+    pages: tuple[str, ...] = ()
+    listing: str | None = None
+
+
+API_CASES: dict[str, ApiCase] = {
+    "officer reads own officer record": ApiCase(
+        reads=("/api/v1/officers/{collar}",), listing="/api/v1/officers"
+    ),
+    "officer reads own training record": ApiCase(reads=("/api/v1/officers/{collar}/training",)),
+    "officer reads own kit": ApiCase(
+        reads=("/api/v1/officers/{collar}/kit",), pages=("/officers/{collar}/kit",)
+    ),
+}
+
+
+@dataclass(frozen=True)
+class DescribedCase:
+    """A record of a kind with no table yet, an actor the rule lets through and one it does not."""
+
+    record: Record
+    may: Actor
+    may_not: Actor
+
+
+_CLIP = Record(kind=RecordKind.FOOTAGE, id="clip-1", officer_id=7, unit_id=1, holder_user_ids=frozenset({21}))
+_PANEL_COPY = Record(
+    kind=RecordKind.FOOTAGE,
+    id="clip-1-redacted",
+    officer_id=7,
+    holder_user_ids=frozenset({31}),
+    redacted=True,
+)
+_UNREDACTED_BEFORE_PANEL = Record(
+    kind=RecordKind.FOOTAGE, id="clip-1", officer_id=7, holder_user_ids=frozenset({31}), redacted=False
+)
+
+
+def _person(user_id: int, *roles: Role, officer_id: int | None = None) -> Actor:
+    return Actor(username=f"user{user_id}", roles=frozenset(roles), user_id=user_id, officer_id=officer_id)
+
+
+DESCRIBED_CASES: dict[str, DescribedCase] = {
+    "officer sees own footage": DescribedCase(
+        record=_CLIP,
+        may=_person(1, Role.OFFICER, officer_id=7),
+        may_not=_person(2, Role.OFFICER, officer_id=8),
+    ),
+    "evidence manager sees footage of cases they hold": DescribedCase(
+        record=_CLIP,
+        may=_person(21, Role.EVIDENCE_MANAGER),
+        may_not=_person(22, Role.EVIDENCE_MANAGER),
+    ),
+    "panel member sees redacted copies shared with them": DescribedCase(
+        record=_PANEL_COPY,
+        may=_person(31, Role.PANEL_MEMBER),
+        may_not=_person(32, Role.PANEL_MEMBER),
+    ),
+}
+
+
+def test_every_record_rule_has_a_case_and_every_case_a_rule() -> None:
+    assert set(API_CASES) | set(DESCRIBED_CASES) == set(RULES)
+    assert not set(API_CASES) & set(DESCRIBED_CASES)
+
+
+def test_a_rule_is_decided_only_on_described_records_while_its_kind_has_no_table() -> None:
+    assert {RULES[name].kind for name in DESCRIBED_CASES} <= KINDS_WITHOUT_TABLES
+    assert not {RULES[name].kind for name in API_CASES} & KINDS_WITHOUT_TABLES
+
+
+def test_rule_names_are_unique() -> None:
+    assert len(RULES) == len(RECORD_RULES)
+
+
+def _token_for(factory: sessionmaker[Session], officer_collar: str, *roles: Role) -> tuple[str, Actor]:
+    with transaction(factory) as db:
+        officer = people.get_officer(db, officer_collar)
+        user = make_user(db, roles=list(roles) or [Role.OFFICER], officer=officer)
+        token = auth.issue_token(db, user, kind="api", ttl=timedelta(hours=1))
+        actor = auth.actor_for(user)
+    return token, actor
+
+
+def _owner_and_colleague(factory: sessionmaker[Session]) -> tuple[Officer, Officer]:
+    """Two constables of one unit, each with a pass and a camera: the nearest miss for an own-record
+    rule is a colleague whose record is just like the owner's."""
+    with transaction(factory) as db:
+        unit = make_unit(db, code="NPT1", name="Neighbourhood", kind="neighbourhood")
+        owner = make_officer(db, collar="7001", name="Asha Khan", unit=unit)
+        colleague = make_officer(db, collar="7002", name="Ben Cole", unit=unit)
+        for officer in (owner, colleague):
+            make_pass(db, officer, "bwv_user", date(2026, 1, 5))
+            camera = make_device(db, kind="camera")
+            fleet.issue_device(
+                db, SYSTEM, device_serial=camera.serial, collar_number=officer.collar_number, kind="personal"
+            )
+    return owner, colleague
+
+
+def _bearer(token: str, page: bool = False) -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {token}"}
+    return {**headers, "Accept": "text/html"} if page else headers
+
+
+@pytest.mark.parametrize("name", sorted(API_CASES))
+def test_record_rule_lets_its_user_through_and_not_a_colleague(
+    name: str, client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    rule, case = RULES[name], API_CASES[name]
+    owner, colleague = _owner_and_colleague(factory)
+    # The rule, not a role, must be what lets the owner through.
+    assert rule.permission not in ROLE_PERMISSIONS[Role.OFFICER]
+    owner_token, owner_actor = _token_for(factory, owner.collar_number, Role.OFFICER)
+    colleague_token, colleague_actor = _token_for(factory, colleague.collar_number, Role.OFFICER)
+
+    record = people.officer_record(owner, rule.kind)
+    assert rules_granting(owner_actor, rule.permission, record) == [name]
+    assert not can(colleague_actor, rule.permission, record)
+
+    for path in case.reads:
+        url = path.format(collar=owner.collar_number)
+        assert client.get(url, headers=_bearer(owner_token)).status_code == 200, url
+        hidden = client.get(url, headers=_bearer(colleague_token))
+        assert (hidden.status_code, hidden.json()) == (404, {"detail": "No such officer."}), url
+    for path in case.pages:
+        url = path.format(collar=owner.collar_number)
+        assert client.get(url, headers=_bearer(owner_token, page=True)).status_code == 200, url
+        assert client.get(url, headers=_bearer(colleague_token, page=True)).status_code == 404, url
+    if case.listing is not None:
+        for token, officer in ((owner_token, owner), (colleague_token, colleague)):
+            page = client.get(case.listing, headers=_bearer(token)).json()
+            assert [o["collar_number"] for o in page["items"]] == [officer.collar_number]
+            assert page["total"] == 1
+
+
+@pytest.mark.parametrize("name", sorted(API_CASES))
+def test_a_role_granting_the_permission_force_wide_still_reads_every_record(
+    name: str, client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    rule, case = RULES[name], API_CASES[name]
+    owner, colleague = _owner_and_colleague(factory)
+    staff = next(role for role in Role if role != Role.ADMIN and rule.permission in ROLE_PERMISSIONS[role])
+    token, actor = _token_for(factory, colleague.collar_number, staff)
+    assert scope(actor, rule.permission, rule.kind).everything
+    for path in case.reads:
+        assert client.get(path.format(collar=owner.collar_number), headers=_bearer(token)).status_code == 200
+    if case.listing is not None:
+        assert client.get(case.listing, headers=_bearer(token)).json()["total"] == 2
+
+
+@pytest.mark.parametrize("name", sorted(DESCRIBED_CASES))
+def test_record_rule_decides_on_a_described_record(name: str) -> None:
+    rule, case = RULES[name], DESCRIBED_CASES[name]
+    assert case.record.kind == rule.kind
+    for actor in (case.may, case.may_not):
+        assert not can(actor, rule.permission), "the rule, not a role, must decide"
+    assert name in rules_granting(case.may, rule.permission, case.record)
+    assert can(case.may, rule.permission, case.record)
+    assert scope(case.may, rule.permission, rule.kind).admits(case.record)
+    assert not can(case.may_not, rule.permission, case.record)
+    assert not scope(case.may_not, rule.permission, rule.kind).admits(case.record)
+
+
+def test_a_panel_member_never_sees_the_unredacted_copy_put_before_their_panel() -> None:
+    member = DESCRIBED_CASES["panel member sees redacted copies shared with them"].may
+    assert not can(member, Permission.FOOTAGE_CLIP_VIEW, _UNREDACTED_BEFORE_PANEL)
+
+
+def test_a_holder_without_the_rules_role_is_not_let_through() -> None:
+    prosecutor = _person(21, Role.PROSECUTOR)
+    assert not can(prosecutor, Permission.FOOTAGE_CLIP_VIEW, _CLIP)
