@@ -177,7 +177,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.session_factory = session_factory or make_session_factory(
-        make_engine(settings.resolved_database_url)
+        make_engine(settings.resolved_database_url, pool_size=settings.database_pool_size)
     )
     app.state.login_policy = LoginPolicy(
         max_failures_per_account=settings.login_max_failures,

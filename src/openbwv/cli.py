@@ -93,7 +93,9 @@ def demo(
     from openbwv.demo import seed_demo
 
     settings = upgraded_settings()
-    factory = make_session_factory(make_engine(settings.resolved_database_url))
+    factory = make_session_factory(
+        make_engine(settings.resolved_database_url, pool_size=settings.database_pool_size)
+    )
     logins = seed_demo(factory, settings)
     typer.echo(f"Demo force: {settings.force_name}. Logins (username / password / role):")
     for login in logins:
@@ -136,7 +138,9 @@ def users_create(
 
     settings = upgraded_settings()
     password = _read_password(password_stdin)
-    factory = make_session_factory(make_engine(settings.resolved_database_url))
+    factory = make_session_factory(
+        make_engine(settings.resolved_database_url, pool_size=settings.database_pool_size)
+    )
     with transaction(factory) as db:
         user = people.create_account(
             db,
@@ -161,7 +165,9 @@ def users_list(
     from openbwv import people
 
     settings = upgraded_settings()
-    factory = make_session_factory(make_engine(settings.resolved_database_url))
+    factory = make_session_factory(
+        make_engine(settings.resolved_database_url, pool_size=settings.database_pool_size)
+    )
     with transaction(factory) as db:
         users, total = people.list_accounts(db, search=search, role=role, limit=100_000, offset=0)
         for user in users:
