@@ -45,7 +45,7 @@ from openbwv.fleet.training.pages import router as training_pages
 from openbwv.inputs import refuse_control_characters_in_request
 from openbwv.jobs import JobRegistry, Worker
 from openbwv.notifications.pages import router as notifications_pages
-from openbwv.observability import Metrics, may_read_metrics, request_middleware
+from openbwv.observability import Metrics, RequestLog, may_read_metrics
 from openbwv.people import colleagues
 from openbwv.people.api import router as people_api
 from openbwv.people.pages import router as people_pages
@@ -192,7 +192,7 @@ def create_app(
     # Added innermost first: the request log sees every answer, and every answer gets the headers.
     app.add_middleware(RequestGuard, routes=[route for router in ROUTERS for route in router.routes])
     app.add_middleware(SecurityHeaders)
-    app.middleware("http")(request_middleware(metrics))
+    app.add_middleware(RequestLog, metrics=metrics)
     install_error_handlers(app)
 
     @app.get("/healthz", dependencies=[Public], tags=["operations"])
