@@ -304,6 +304,15 @@ def _session_gate(factory: sessionmaker[Session]) -> anyio.CapacityLimiter:
     return gate
 
 
+# The request scope's key marking a request whose route holds a `Db` session while it runs.
+_HOLDS_SESSION = "openbwv.holds_session"
+
+
+def holds_session(request: Request) -> bool:
+    """Whether the route handling ``request`` declared ``Db`` and so holds a session as it runs."""
+    return bool(request.scope.get(_HOLDS_SESSION))
+
+
 async def get_db(request: Request) -> AsyncIterator[Session]:
     """The request's session: committed when the handler returns, rolled back if it raises.
 
@@ -313,6 +322,7 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     factory = get_session_factory(request)
     async with _session_gate(factory):
         session = factory()
+        request.scope[_HOLDS_SESSION] = True
         try:
             yield session
             await _off_the_loop(session.commit)
@@ -320,6 +330,7 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
             await _off_the_loop(session.rollback)
             raise
         finally:
+            request.scope[_HOLDS_SESSION] = False
             await _off_the_loop(session.close)
 
 
