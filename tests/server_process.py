@@ -24,9 +24,22 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """``openbwv serve`` on a loopback port, against ``database_url``, with its data in ``data_dir``."""
+    """``openbwv serve`` on a loopback port, against ``database_url``, with its data in ``data_dir``.
 
-    def __init__(self, *, database_url: str, data_dir: Path, log_path: Path) -> None:
+    With ``app_factory`` (``module:function``, importable from the repository) uvicorn serves the app
+    that function builds instead, on an already migrated database; ``settings`` adds ``OPENBWV_*``
+    variables.
+    """
+
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        data_dir: Path,
+        log_path: Path,
+        app_factory: str | None = None,
+        settings: dict[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -35,10 +48,16 @@ class ServerProcess:
             "OPENBWV_DATA_DIR": str(data_dir),
             "OPENBWV_SECRET_KEY": "test-secret",
             "OPENBWV_LOG_LEVEL": "WARNING",
+            **{f"OPENBWV_{name.upper()}": value for name, value in (settings or {}).items()},
         }
+        command = [sys.executable, "-c", "from openbwv.cli import main; main()", "serve"]
+        if app_factory is not None:
+            root = Path(__file__).resolve().parents[1]
+            env["PYTHONPATH"] = os.pathsep.join([str(root / "src"), str(root), env.get("PYTHONPATH", "")])
+            command = [sys.executable, "-m", "uvicorn", "--factory", app_factory, "--no-access-log"]
         self._log = log_path.open("ab")
         self._process = subprocess.Popen(
-            [sys.executable, "-c", "from openbwv.cli import main; main()", "serve", "--port", str(self.port)],
+            [*command, "--port", str(self.port)],
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,

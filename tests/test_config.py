@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from openbwv.audit import log
-from openbwv.config import Settings
+from openbwv.config import ConfigError, Settings, load_settings
 from openbwv.db import make_engine
 from openbwv.migrate import upgrade
 
@@ -57,3 +57,15 @@ class TestDataDir:
         database.touch(mode=0o644)
         upgrade(f"sqlite:///{database}")
         assert _mode(database) == 0o600
+
+
+class TestDatabasePoolSize:
+    def test_it_is_read_from_the_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("OPENBWV_DATABASE_POOL_SIZE", "5")
+        assert load_settings().database_pool_size == 5
+
+    @pytest.mark.parametrize("value", ["0", "201", "many"])
+    def test_a_size_out_of_bounds_stops_start_up(self, monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+        monkeypatch.setenv("OPENBWV_DATABASE_POOL_SIZE", value)
+        with pytest.raises(ConfigError, match="OPENBWV_DATABASE_POOL_SIZE"):
+            load_settings()

@@ -5,7 +5,9 @@ import logging
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import QueuePool
 
+from openbwv.db import make_engine, session_slots
 from openbwv.observability import JsonFormatter
 
 INSERT = text(
@@ -32,3 +34,21 @@ class TestMakeEngine:
         assert "insert failed" in logged and "user_account" in logged
         assert secret not in logged
         assert secret not in str(failure.value)
+
+
+class TestPoolSize:
+    def test_postgresql_keeps_the_pool_size_open_and_may_open_twice_as_many_more(
+        self, database_url: str
+    ) -> None:
+        if database_url.startswith("sqlite"):
+            pytest.skip("SQLite ignores the pool size")
+        engine = make_engine(database_url, pool_size=5)
+        assert isinstance(engine.pool, QueuePool)
+        assert (engine.pool.size(), engine.pool._max_overflow) == (5, 10)
+        engine.dispose()
+
+    @pytest.mark.parametrize(("connections", "slots"), [(3, 2), (6, 4), (15, 10), (30, 25), (150, 145)])
+    def test_request_sessions_leave_connections_for_caller_lookups(
+        self, connections: int, slots: int
+    ) -> None:
+        assert session_slots(connections) == slots

@@ -36,7 +36,7 @@ from openbwv.errors import (
 from openbwv.inputs import refuse_control_characters_in_request
 from openbwv.jobs import JobRegistry, Worker
 from openbwv.notifications.header import unread_for
-from openbwv.observability import Metrics, may_read_metrics, request_middleware
+from openbwv.observability import Metrics, RequestLog, may_read_metrics
 from openbwv.people import colleagues
 from openbwv.policy import CallerServices, Public
 from openbwv.web.forms import RedrawForm
@@ -153,7 +153,7 @@ def create_app(
     app.state.settings = settings
     app.state.navigation = navigation_of(domains)
     app.state.session_factory = session_factory or make_session_factory(
-        make_engine(settings.resolved_database_url)
+        make_engine(settings.resolved_database_url, pool_size=settings.database_pool_size)
     )
     app.state.login_policy = LoginPolicy(
         max_failures_per_account=settings.login_max_failures,
@@ -173,7 +173,7 @@ def create_app(
     # Added innermost first: the request log sees every answer, and every answer gets the headers.
     app.add_middleware(RequestGuard, routes=routes)
     app.add_middleware(SecurityHeaders)
-    app.middleware("http")(request_middleware(metrics))
+    app.add_middleware(RequestLog, metrics=metrics)
     install_error_handlers(app)
 
     @app.get("/healthz", dependencies=[Public], tags=["operations"])

@@ -75,7 +75,9 @@ def demo(
     from openbwv.demo import seed_demo
 
     settings = upgraded_settings()
-    factory = make_session_factory(make_engine(settings.resolved_database_url))
+    factory = make_session_factory(
+        make_engine(settings.resolved_database_url, pool_size=settings.database_pool_size)
+    )
     logins = seed_demo(factory, settings)
     typer.echo(f"Demo force: {settings.force_name}. Logins (username / password / role):")
     for login in logins:

@@ -61,6 +61,10 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("./var")
     database_url: str = ""
+    # Connections each server or worker process keeps open to PostgreSQL (it may open twice as many
+    # more under a burst); SQLite ignores it. Streamed uploads hold none, so this bounds concurrent
+    # database work, not concurrent uploads.
+    database_pool_size: int = Field(default=10, ge=1, le=200)
     storage_url: str = ""
     secret_key: str = ""
     cookie_secure: bool = True

@@ -146,8 +146,16 @@ class _SQLiteWriterQueue:
             self._release(dbapi_connection)
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL mode, foreign keys and queued writers."""
+# The PostgreSQL pool may open this many times its size again under a burst, closing them when idle.
+POOL_OVERFLOW_FACTOR = 2
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """An engine for ``url``; SQLite gets WAL mode, foreign keys and queued writers.
+
+    On PostgreSQL ``pool_size`` connections stay open (``OPENBWV_DATABASE_POOL_SIZE``) and up to
+    twice as many more open under a burst; SQLite ignores it.
+    """
     if url.startswith("sqlite"):
         # Writers wait for the lock holding a pooled connection (a CLI beside the server, jobs, sign-ins):
         # overflow connections are opened as needed rather than the pool running dry first; the
@@ -161,12 +169,19 @@ def make_engine(url: str) -> Engine:
         _SQLiteWriterQueue(engine)
         _session_slots[engine.pool] = 1
         return engine
-    pool_size, max_overflow = 10, 20
+    max_overflow = POOL_OVERFLOW_FACTOR * pool_size
     engine = create_engine(
         url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow, hide_parameters=True
     )
-    _session_slots[engine.pool] = max(1, pool_size + max_overflow - _RESERVED_CONNECTIONS)
+    _session_slots[engine.pool] = session_slots(pool_size + max_overflow)
     return engine
+
+
+def session_slots(connections: int) -> int:
+    """How many request sessions may hold a connection at once out of ``connections``: all but the
+    reserved ones, of which a small pool keeps a third (at least one) rather than none."""
+    reserved = max(min(_RESERVED_CONNECTIONS, connections // 3), 1)
+    return max(1, connections - reserved)
 
 
 _read_only_binds: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
@@ -289,6 +304,15 @@ def _session_gate(factory: sessionmaker[Session]) -> anyio.CapacityLimiter:
     return gate
 
 
+# The request scope's key marking a request whose route holds a `Db` session while it runs.
+_HOLDS_SESSION = "openbwv.holds_session"
+
+
+def holds_session(request: Request) -> bool:
+    """Whether the route handling ``request`` declared ``Db`` and so holds a session as it runs."""
+    return bool(request.scope.get(_HOLDS_SESSION))
+
+
 async def get_db(request: Request) -> AsyncIterator[Session]:
     """The request's session: committed when the handler returns, rolled back if it raises.
 
@@ -298,6 +322,7 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     factory = get_session_factory(request)
     async with _session_gate(factory):
         session = factory()
+        request.scope[_HOLDS_SESSION] = True
         try:
             yield session
             await _off_the_loop(session.commit)
@@ -305,6 +330,7 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
             await _off_the_loop(session.rollback)
             raise
         finally:
+            request.scope[_HOLDS_SESSION] = False
             await _off_the_loop(session.close)
 
 

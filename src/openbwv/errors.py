@@ -44,6 +44,12 @@ class Conflict(OpenbwvError):
         self.rule = rule
 
 
+class TooLarge(OpenbwvError):
+    """A request body over what the route accepts."""
+
+    status_code = 413
+
+
 class TooManyRequests(OpenbwvError):
     status_code = 429
 
@@ -95,6 +101,7 @@ _MEANINGS = {
     404: "No such record, or one hidden from the caller.",
     409: "A rule refuses the request.",
     422: "Bad input: the fields and what is wrong with each, or the rows of a refused file.",
+    413: "The request body is larger than the route accepts.",
     429: "Sign-in is locked for a while after too many failures.",
 }
 

@@ -8,13 +8,13 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openbwv.config import IPNetwork
 
@@ -120,32 +120,49 @@ def _route_template(request: Request) -> str:
     return str(path) if path else "unmatched"
 
 
-def request_middleware(
-    metrics: Metrics,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    """Assign a request id, log one JSON line per request and count it."""
+class RequestLog:
+    """Assign a request id, log one JSON line per request and count it.
 
-    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        id_token = request_id_var.set(request_id[:64])
+    A plain ASGI middleware rather than a ``@app.middleware("http")`` function: Starlette runs those
+    through ``BaseHTTPMiddleware``, which starts a task group for every message of a request body.
+    With 200 uploads streaming at once its garbage had the collector pause the event loop for over
+    100 ms every second, and ordinary calls waited behind it (see docs/PERFORMANCE.md).
+    """
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        request_id = (request.headers.get("x-request-id") or uuid.uuid4().hex)[:64]
+        id_token = request_id_var.set(request_id)
         address_token = client_address_var.set(client_address(request))
         started = time.perf_counter()
         status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["x-request-id"] = request_id
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            response.headers["x-request-id"] = request_id[:64]
-            return response
+            await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             route = _route_template(request)
-            metrics.requests.labels(request.method, route, str(status)).inc()
-            metrics.latency.labels(request.method, route).observe(elapsed)
+            self.metrics.requests.labels(request.method, route, str(status)).inc()
+            self.metrics.latency.labels(request.method, route).observe(elapsed)
             REQUEST_LOGGER.info(
                 "request",
                 extra={
                     "fields": {
-                        "request_id": request_id[:64],
+                        "request_id": request_id,
                         "method": request.method,
                         "path": request.url.path,
                         "route": route,
@@ -157,5 +174,3 @@ def request_middleware(
             )
             request_id_var.reset(id_token)
             client_address_var.reset(address_token)
-
-    return middleware

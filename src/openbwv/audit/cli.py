@@ -19,7 +19,9 @@ audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=Tr
 
 def _database() -> tuple[Settings, sessionmaker[Session]]:
     settings = upgraded_settings()
-    return settings, make_session_factory(make_engine(settings.resolved_database_url))
+    return settings, make_session_factory(
+        make_engine(settings.resolved_database_url, pool_size=settings.database_pool_size)
+    )
 
 
 @audit_app.command("sequence")

@@ -22,7 +22,10 @@ devices_app = typer.Typer(help="Device credentials for cameras and docks.", no_a
 
 
 def _factory() -> sessionmaker[Session]:
-    return make_session_factory(make_engine(upgraded_settings().resolved_database_url))
+    settings = upgraded_settings()
+    return make_session_factory(
+        make_engine(settings.resolved_database_url, pool_size=settings.database_pool_size)
+    )
 
 
 @training_app.command("check-lapses")

@@ -95,7 +95,9 @@ class Worker:
         self.batch_size = batch_size
         self._own_engine: Engine | None = None
         if factory is None:
-            self._own_engine = make_engine(settings.resolved_database_url)
+            self._own_engine = make_engine(
+                settings.resolved_database_url, pool_size=settings.database_pool_size
+            )
             factory = make_session_factory(self._own_engine)
         self.factory = factory
         self._url = make_url(settings.resolved_database_url)

@@ -39,7 +39,9 @@ def users_create(
     """Create a user account with one or more roles; the password is never echoed."""
     settings = upgraded_settings()
     password = _read_password(password_stdin)
-    factory = make_session_factory(make_engine(settings.resolved_database_url))
+    factory = make_session_factory(
+        make_engine(settings.resolved_database_url, pool_size=settings.database_pool_size)
+    )
     with transaction(factory) as db:
         user = service.create_account(
             db,
@@ -62,7 +64,9 @@ def users_list(
 ) -> None:
     """List user accounts and their roles."""
     settings = upgraded_settings()
-    factory = make_session_factory(make_engine(settings.resolved_database_url))
+    factory = make_session_factory(
+        make_engine(settings.resolved_database_url, pool_size=settings.database_pool_size)
+    )
     with transaction(factory) as db:
         users, total = service.list_accounts(db, search=search, role=role, limit=100_000, offset=0)
         for user in users:
