@@ -20,11 +20,10 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.app import create_app
-from openbwv.auth import Public, Require
 from openbwv.config import Settings, load_settings
 from openbwv.db import Db, get_session_factory
 from openbwv.jobs import JobRegistry
-from openbwv.policy import Actor, Permission
+from openbwv.policy import Actor, Permission, Public, Require
 from openbwv.web.streams import in_a_thread, stream_body
 
 STREAM_PATH = "/test/stream"
