@@ -19,6 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from openbwv import __version__
+from openbwv.access.api import router as access_api
+from openbwv.access.pages import router as access_pages
 from openbwv.audit import jobs as audit_jobs
 from openbwv.audit import record_refusal
 from openbwv.audit.api import router as audit_api
@@ -66,12 +68,14 @@ ROUTERS = (
     fleet_api,
     training_api,
     audit_api,
+    access_api,
     auth_pages,
     people_pages,
     fleet_pages,
     training_pages,
     audit_pages,
     notifications_pages,
+    access_pages,
     dashboard_pages,
 )
 # Each domain's `jobs.registry`, as it gains background work.

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from openbwv.access.cli import reasons_app
 from openbwv.audit.cli import audit_app
 from openbwv.config import ConfigError, Settings, load_settings
 from openbwv.db import make_engine, make_session_factory, transaction
@@ -33,6 +34,7 @@ app.add_typer(training_app, name="training")
 app.add_typer(import_app, name="import")
 app.add_typer(devices_app, name="devices")
 app.add_typer(audit_app, name="audit")
+app.add_typer(reasons_app, name="reasons")
 
 
 def _serve(settings: Settings, host: str, port: int) -> None:

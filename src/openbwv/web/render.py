@@ -52,6 +52,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("Training", "/training", Permission.TRAINING_RECORD_READ),
     NavItem("Audit", "/audit", Permission.AUDIT_EVENT_READ),
     NavItem("Alerts", "/audit/alerts", Permission.AUDIT_ALERT_READ),
+    NavItem("My access", "/access/grants", Permission.ACCESS_GRANT_REQUEST),
 ]
 
 
