@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     audit_log_origin: str = "openbwv.local/audit"
     audit_public_checkpoints: bool = True
     audit_public_entries: bool = False
+    # A grant of access (a stated reason to view footage or live video) lasts this long unless its
+    # holder asks otherwise, and never longer than the maximum (which also caps the usual length).
+    access_grant_max_minutes: int = Field(default=24 * 60, ge=1, le=24 * 60)
+    access_grant_minutes: int = Field(default=8 * 60, ge=1, le=24 * 60)
 
     @field_validator("database_url")
     @classmethod

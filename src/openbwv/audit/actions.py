@@ -4,6 +4,13 @@ from enum import StrEnum
 
 
 class AuditAction(StrEnum):
+    ACCESS_GRANT_ENDED = "access:grant:ended"
+    ACCESS_GRANT_GRANTED = "access:grant:granted"
+    ACCESS_GRANT_RENEWED = "access:grant:renewed"
+    ACCESS_REASON_ACTIVATED = "access:reason:activated"
+    ACCESS_REASON_CREATED = "access:reason:created"
+    ACCESS_REASON_DEACTIVATED = "access:reason:deactivated"
+    ACCESS_REASON_UPDATED = "access:reason:updated"
     AUDIT_ALERT_RAISED = "audit:alert:raised"
     AUDIT_LOG_VERIFIED = "audit:log:verified"
     AUTH_DEVICE_CREDENTIAL_ISSUED = "auth:device_credential:issued"

@@ -29,6 +29,11 @@ class Role(StrEnum):
 
 
 class Permission(StrEnum):
+    ACCESS_GRANT_OVERSEE = "access:grant:oversee"
+    ACCESS_GRANT_READ = "access:grant:read"
+    ACCESS_GRANT_REQUEST = "access:grant:request"
+    ACCESS_REASON_READ = "access:reason:read"
+    ACCESS_REASON_WRITE = "access:reason:write"
     AUDIT_ALERT_READ = "audit:alert:read"
     AUDIT_EVENT_READ = "audit:event:read"
     FLEET_DEVICE_READ = "fleet:device:read"
@@ -61,20 +66,27 @@ class DeviceScope(StrEnum):
 _EVERYONE = frozenset({Permission.NOTIFICATIONS_OWN_READ, Permission.SELF_READ})
 _FORCE_STAFF = _EVERYONE | {Permission.PEOPLE_OFFICER_READ, Permission.PEOPLE_UNIT_READ}
 _FLEET_READERS = _FORCE_STAFF | {Permission.FLEET_DEVICE_READ, Permission.TRAINING_RECORD_READ}
+# Whoever will view footage or live video states a reason for access first, and reads the reasons.
+_ACCESS_REQUESTERS = frozenset({Permission.ACCESS_GRANT_REQUEST, Permission.ACCESS_REASON_READ})
+# Oversight reads everyone's grants (and the reasons they name); professional standards also end them.
+_ACCESS_READERS = frozenset({Permission.ACCESS_GRANT_READ, Permission.ACCESS_REASON_READ})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.AUDITOR: _FORCE_STAFF | {Permission.AUDIT_EVENT_READ},
-    Role.CONTROL_ROOM: _FLEET_READERS,
+    Role.AUDITOR: _FORCE_STAFF | _ACCESS_READERS | {Permission.AUDIT_EVENT_READ},
+    Role.CONTROL_ROOM: _FLEET_READERS | _ACCESS_REQUESTERS,
     Role.EQUIPMENT_MANAGER: _FLEET_READERS
     | {Permission.FLEET_DEVICE_WRITE, Permission.FLEET_IMPORT_WRITE, Permission.FLEET_ISSUE_WRITE},
-    Role.EVIDENCE_MANAGER: _FORCE_STAFF,
-    Role.OFFICER: _EVERYONE,
-    Role.PANEL_MEMBER: _EVERYONE,
+    Role.EVIDENCE_MANAGER: _FORCE_STAFF | _ACCESS_REQUESTERS,
+    Role.OFFICER: _EVERYONE | _ACCESS_REQUESTERS,
+    Role.PANEL_MEMBER: _EVERYONE | _ACCESS_REQUESTERS,
     Role.PCC_OFFICE: _EVERYONE,
-    Role.PROFESSIONAL_STANDARDS: _FLEET_READERS | {Permission.AUDIT_ALERT_READ, Permission.AUDIT_EVENT_READ},
+    Role.PROFESSIONAL_STANDARDS: _FLEET_READERS
+    | _ACCESS_REQUESTERS
+    | _ACCESS_READERS
+    | {Permission.ACCESS_GRANT_OVERSEE, Permission.AUDIT_ALERT_READ, Permission.AUDIT_EVENT_READ},
     Role.PROSECUTOR: _EVERYONE,
-    Role.SUPERVISOR: _FLEET_READERS | {Permission.NOTIFICATIONS_UNIT_READ},
+    Role.SUPERVISOR: _FLEET_READERS | _ACCESS_REQUESTERS | {Permission.NOTIFICATIONS_UNIT_READ},
     Role.TRAINING_MANAGER: _FLEET_READERS
     | {Permission.TRAINING_POLICY_WRITE, Permission.TRAINING_RECORD_WRITE},
 }

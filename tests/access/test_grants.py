@@ -1,0 +1,251 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+
+from openbwv import access
+from openbwv.access import AccessKind, AccessRecord, GrantDurations
+from openbwv.clock import FixedClock
+from openbwv.errors import Conflict, Forbidden, InvalidInput, NotFound
+from openbwv.policy import SYSTEM, Actor, Role
+from tests.access.helpers import events, make_actor
+from tests.conftest import TEST_NOW
+
+LIVE = AccessKind.LIVE_VIEW
+FOOTAGE = AccessKind.FOOTAGE_VIEW
+REDACTED = AccessKind.FOOTAGE_VIEW_REDACTED
+CAMERA = AccessRecord("camera", "BWV-0001")
+CLIP = AccessRecord("footage", "123")
+
+
+def _live_view(db: Session, actor: Actor, **overrides: object) -> access.AccessGrant:
+    arguments: dict[str, object] = {
+        "record": CAMERA,
+        "kind": LIVE,
+        "reason_code": "incident-response",
+        "incident_number": "20261126-0042",
+    }
+    arguments.update(overrides)
+    return access.grant_access(db, actor, **arguments)  # type: ignore[arg-type]
+
+
+class TestGrantAccess:
+    def test_a_grant_lasts_eight_hours_and_is_audited_with_the_reason_against_the_record(
+        self, db: Session
+    ) -> None:
+        operator = make_actor(db, Role.CONTROL_ROOM)
+        grant = _live_view(db, operator, note="Officer shouting for assistance")
+        assert grant.expires_at == TEST_NOW + timedelta(hours=8)
+        [event] = events(db, "access:grant:granted")
+        assert event.actor_username == operator.username
+        assert (event.target_type, event.target_id) == ("camera", "BWV-0001")
+        assert event.reason == "incident-response; incident 20261126-0042; Officer shouting for assistance"
+        assert event.details["kind"] == "live_view"
+
+    def test_live_view_under_a_scrutiny_reason_is_refused_naming_the_reason(self, db: Session) -> None:
+        panel = make_actor(db, Role.PANEL_MEMBER)
+        with pytest.raises(Conflict) as refused:
+            _live_view(db, panel, reason_code="uof-scrutiny")
+        assert refused.value.message == "Reason 'uof-scrutiny' forbids live view."
+        assert refused.value.rule == "reason_forbids_kind"
+        assert access.active_grant(db, panel, record=CAMERA, kind=LIVE) is None
+        assert events(db, "access:grant:granted") == []
+
+    def test_a_reason_that_does_not_permit_the_kind_is_refused(self, db: Session) -> None:
+        with pytest.raises(
+            Conflict, match="Reason 'officer-safety' does not permit viewing footage"
+        ) as refused:
+            access.grant_access(
+                db, make_actor(db), record=CLIP, kind=FOOTAGE, reason_code="officer-safety", note="Check"
+            )
+        assert refused.value.rule == "reason_does_not_permit_kind"
+
+    def test_a_scrutiny_panel_may_view_redacted_footage(self, db: Session) -> None:
+        panel = make_actor(db, Role.PANEL_MEMBER)
+        grant = access.grant_access(
+            db, panel, record=CLIP, kind=REDACTED, reason_code="uof-scrutiny", note="Panel of 3 December"
+        )
+        assert access.require_grant(db, panel, record=CLIP, kind=REDACTED) == grant
+
+    @pytest.mark.parametrize(
+        ("overrides", "field", "message"),
+        [
+            ({"incident_number": None}, "incident_number", "give an incident number, or a note"),
+            ({"incident_number": "  "}, "incident_number", "give an incident number, or a note"),
+            ({"incident_number": "log 42 of today"}, "incident_number", "letters and digits"),
+            ({"incident_number": None, "note": "x" * 501}, "note", "at most 500 characters"),
+            ({"reason_code": "whim"}, "reason_code", "no such reason code 'whim'"),
+            ({"kind": "teleport"}, "kind", "unknown kind of access 'teleport'"),
+            ({"record": AccessRecord("Camera!", "1")}, "record_kind", "lower-case letters"),
+            ({"duration": timedelta(hours=25)}, "minutes", "from 1 to 1440 minutes"),
+            ({"duration": timedelta(0)}, "minutes", "from 1 to 1440 minutes"),
+        ],
+    )
+    def test_bad_input_is_refused_naming_the_field(
+        self, db: Session, overrides: dict[str, object], field: str, message: str
+    ) -> None:
+        with pytest.raises(InvalidInput) as refused:
+            _live_view(db, make_actor(db, Role.CONTROL_ROOM), **overrides)
+        assert refused.value.field == field
+        assert message in refused.value.message
+
+    def test_the_incident_number_is_kept_in_capitals(self, db: Session) -> None:
+        grant = _live_view(db, make_actor(db, Role.CONTROL_ROOM), incident_number=" wm/4521/26 ")
+        assert grant.incident_number == "WM/4521/26"
+
+    def test_the_force_can_shorten_grants(self, db: Session) -> None:
+        short = GrantDurations(default=timedelta(minutes=30), maximum=timedelta(hours=1))
+        operator = make_actor(db, Role.CONTROL_ROOM)
+        assert _live_view(db, operator, durations=short).expires_at == TEST_NOW + timedelta(minutes=30)
+        with pytest.raises(InvalidInput, match="from 1 to 60 minutes"):
+            _live_view(db, operator, record=CLIP, duration=timedelta(hours=2), durations=short)
+
+    def test_a_job_acting_for_the_system_cannot_hold_a_grant(self, db: Session) -> None:
+        with pytest.raises(Forbidden, match="Only a signed-in person"):
+            _live_view(db, SYSTEM)
+
+
+class TestOnlyOneLiveGrant:
+    def test_a_second_grant_of_the_same_access_is_refused(self, db: Session) -> None:
+        operator = make_actor(db, Role.CONTROL_ROOM)
+        first = _live_view(db, operator)
+        with pytest.raises(Conflict) as refused:
+            _live_view(db, operator, reason_code="officer-safety")
+        assert refused.value.rule == "access_already_granted"
+        assert f"until 2026-11-26 16:00 UTC (grant {first.id})" in refused.value.message
+
+    def test_other_records_kinds_and_people_are_separate(self, db: Session) -> None:
+        operator = make_actor(db, Role.CONTROL_ROOM)
+        _live_view(db, operator)
+        _live_view(db, operator, record=AccessRecord("camera", "BWV-0002"))
+        _live_view(db, operator, kind=FOOTAGE)
+        _live_view(db, make_actor(db, Role.CONTROL_ROOM))
+
+    def test_once_expired_a_new_grant_replaces_the_old_one(self, db: Session, clock: FixedClock) -> None:
+        operator = make_actor(db, Role.CONTROL_ROOM)
+        old = _live_view(db, operator)
+        clock.advance(timedelta(hours=8))
+        new = _live_view(db, operator)
+        assert (old.ended_at, old.end_cause) == (old.expires_at, "expired")
+        assert access.grant_state(old) == "expired"
+        assert access.active_grant(db, operator, record=CAMERA, kind=LIVE) == new
+
+
+class TestRequireGrant:
+    def test_without_a_grant_the_caller_is_asked_for_a_reason(self, db: Session) -> None:
+        with pytest.raises(Forbidden) as refused:
+            access.require_grant(db, make_actor(db, Role.CONTROL_ROOM), record=CAMERA, kind=LIVE)
+        assert refused.value.message == (
+            "State a reason for access first: you hold no live grant for live view of camera BWV-0001."
+        )
+
+    def test_a_grant_counts_until_it_expires(self, db: Session, clock: FixedClock) -> None:
+        operator = make_actor(db, Role.CONTROL_ROOM)
+        grant = _live_view(db, operator, duration=timedelta(minutes=30))
+        clock.advance(timedelta(minutes=29))
+        assert access.require_grant(db, operator, record=CAMERA, kind=LIVE) == grant
+        clock.advance(timedelta(minutes=1))
+        assert access.active_grant(db, operator, record=CAMERA, kind=LIVE) is None
+        with pytest.raises(Forbidden, match="State a reason for access first"):
+            access.require_grant(db, operator, record=CAMERA, kind=LIVE)
+
+    def test_a_grant_opens_only_its_own_record_and_kind_for_its_holder(self, db: Session) -> None:
+        operator = make_actor(db, Role.CONTROL_ROOM)
+        _live_view(db, operator)
+        for actor, record, kind in [
+            (make_actor(db, Role.CONTROL_ROOM), CAMERA, LIVE),
+            (operator, AccessRecord("camera", "BWV-0002"), LIVE),
+            (operator, CAMERA, FOOTAGE),
+            (SYSTEM, CAMERA, LIVE),
+        ]:
+            with pytest.raises(Forbidden):
+                access.require_grant(db, actor, record=record, kind=kind)
+
+
+class TestRenewGrant:
+    def test_renewing_extends_from_now_and_is_audited(self, db: Session, clock: FixedClock) -> None:
+        operator = make_actor(db, Role.CONTROL_ROOM)
+        grant = _live_view(db, operator)
+        clock.advance(timedelta(hours=7))
+        access.renew_grant(db, operator, grant_id=grant.id)
+        assert grant.expires_at == TEST_NOW + timedelta(hours=15)
+        assert grant.renewed_count == 1
+        [event] = events(db, "access:grant:renewed")
+        assert event.reason == "incident-response; incident 20261126-0042"
+        assert event.details["previous_expires_at"] == "2026-11-26T16:00:00+00:00"
+        clock.advance(timedelta(hours=2))
+        assert access.active_grant(db, operator, record=CAMERA, kind=LIVE) == grant
+
+    def test_an_expired_grant_cannot_be_renewed(self, db: Session, clock: FixedClock) -> None:
+        operator = make_actor(db, Role.CONTROL_ROOM)
+        grant = _live_view(db, operator)
+        clock.advance(timedelta(hours=9))
+        with pytest.raises(
+            Conflict, match="expired at 2026-11-26 16:00 UTC; state a reason again"
+        ) as refused:
+            access.renew_grant(db, operator, grant_id=grant.id)
+        assert refused.value.rule == "grant_expired"
+
+    def test_a_reason_deactivated_since_cannot_be_renewed(self, db: Session) -> None:
+        operator = make_actor(db, Role.CONTROL_ROOM)
+        grant = _live_view(db, operator)
+        access.set_reason_active(db, make_actor(db, Role.ADMIN), code="incident-response", active=False)
+        with pytest.raises(Conflict, match="no longer in use"):
+            access.renew_grant(db, operator, grant_id=grant.id)
+
+    def test_only_the_holder_renews(self, db: Session) -> None:
+        grant = _live_view(db, make_actor(db, Role.CONTROL_ROOM))
+        with pytest.raises(Forbidden, match="Only the holder"):
+            access.renew_grant(db, make_actor(db, Role.PROFESSIONAL_STANDARDS), grant_id=grant.id)
+        with pytest.raises(NotFound):
+            access.renew_grant(db, make_actor(db, Role.CONTROL_ROOM), grant_id=grant.id)
+
+
+class TestEndGrant:
+    def test_the_holder_ends_it_and_it_stops_counting_at_once(self, db: Session) -> None:
+        operator = make_actor(db, Role.CONTROL_ROOM)
+        grant = _live_view(db, operator)
+        access.end_grant(db, operator, grant_id=grant.id)
+        assert access.grant_state(grant) == "ended"
+        assert access.active_grant(db, operator, record=CAMERA, kind=LIVE) is None
+        [event] = events(db, "access:grant:ended")
+        assert event.reason == "incident-response; incident 20261126-0042"
+        assert event.details["ended_by"] == operator.username
+        with pytest.raises(Conflict) as refused:
+            access.end_grant(db, operator, grant_id=grant.id)
+        assert refused.value.rule == "grant_ended"
+        # Ended, it no longer blocks a new grant.
+        _live_view(db, operator)
+
+    def test_professional_standards_may_end_anyones_grant(self, db: Session) -> None:
+        operator, standards = make_actor(db, Role.CONTROL_ROOM), make_actor(db, Role.PROFESSIONAL_STANDARDS)
+        grant = _live_view(db, operator)
+        access.end_grant(db, standards, grant_id=grant.id)
+        assert grant.ended_by == standards.username
+        [event] = events(db, "access:grant:ended")
+        assert (event.actor_username, event.details["holder"]) == (standards.username, operator.username)
+
+    def test_an_auditor_sees_the_grant_but_may_not_end_it_and_others_do_not_see_it(self, db: Session) -> None:
+        grant = _live_view(db, make_actor(db, Role.CONTROL_ROOM))
+        with pytest.raises(Forbidden, match="Only the holder, or professional standards"):
+            access.end_grant(db, make_actor(db, Role.AUDITOR), grant_id=grant.id)
+        with pytest.raises(NotFound):
+            access.end_grant(db, make_actor(db, Role.SUPERVISOR), grant_id=grant.id)
+
+
+class TestListGrants:
+    def test_own_grants_newest_first_and_oversight_sees_everyones(
+        self, db: Session, clock: FixedClock
+    ) -> None:
+        first, second = make_actor(db, Role.CONTROL_ROOM), make_actor(db, Role.SUPERVISOR)
+        older = _live_view(db, first, duration=timedelta(hours=1))
+        clock.advance(timedelta(hours=2))
+        newer = _live_view(db, first, record=CLIP, kind=FOOTAGE)
+        _live_view(db, second)
+        assert access.list_own_grants(db, first) == ([newer, older], 2)
+        assert access.list_own_grants(db, first, live_only=True) == ([newer], 1)
+        rows, total = access.list_grants(db, where=access.GrantFilter(record_kind="camera"))
+        assert total == 2
+        assert {g.username for g in rows} == {first.username, second.username}
