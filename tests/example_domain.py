@@ -68,7 +68,7 @@ def hello() -> None:
 DOMAIN = Domain(
     name="example",
     routers=(router,),
-    navigation=(NavItem("Example", "/example", PERMISSION, order=120),),
+    navigation=(NavItem("Example", "/example", PERMISSION, order=115),),
     jobs=registry,
     misuse_rules=(EveryRun(),),
     cli={"example": cli},

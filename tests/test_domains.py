@@ -45,7 +45,7 @@ def _navigation(html: str) -> list[str]:
 class TestInstalledDomains:
     def test_finds_every_domain_package(self) -> None:
         names = [domain.name for domain in installed_domains()]
-        assert names == ["audit", "auth", "dashboard", "fleet", "notifications", "people"]
+        assert names == ["access", "audit", "auth", "dashboard", "fleet", "notifications", "people"]
 
     def test_navigation_keeps_its_order_across_domains(self) -> None:
         labels = [item.label for item in navigation_of(installed_domains())]
@@ -61,6 +61,8 @@ class TestInstalledDomains:
             "Training",
             "Audit",
             "Alerts",
+            "My access",
+            "Reasons for access",
         ]
 
     def test_the_installed_app_does_not_serve_the_test_domain(
@@ -128,7 +130,8 @@ class TestADomainFromItsDeclarationAlone:
         allowed = example_client.get(
             "/", headers={**headers_for(factory, Role.PROFESSIONAL_STANDARDS), **HTML}
         )
-        assert _navigation(allowed.text)[-2:] == ["/audit/alerts", "/example"]
+        # Placed by its order, between the audit log's alerts (110) and the caller's grants (120).
+        assert _navigation(allowed.text)[-3:] == ["/audit/alerts", "/example", "/access/grants"]
         refused = example_client.get("/", headers={**headers_for(factory, Role.AUDITOR), **HTML})
         assert "/audit" in _navigation(refused.text)
         assert "/example" not in _navigation(refused.text)
