@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import os
 import stat
 from collections.abc import Iterator
@@ -69,3 +70,50 @@ class TestDatabasePoolSize:
         monkeypatch.setenv("OPENBWV_DATABASE_POOL_SIZE", value)
         with pytest.raises(ConfigError, match="OPENBWV_DATABASE_POOL_SIZE"):
             load_settings()
+
+
+@pytest.mark.usefixtures("usual_umask")
+class TestStorageMasterKey:
+    def test_made_once_into_the_data_dir_privately_and_reused(self, tmp_path: Path) -> None:
+        first = Settings(data_dir=tmp_path / "var").resolved_storage_master_key
+
+        assert len(first) == 32
+        assert _mode(tmp_path / "var" / "storage_master_key") == 0o600
+        assert Settings(data_dir=tmp_path / "var").resolved_storage_master_key == first
+        assert Settings(data_dir=tmp_path / "other").resolved_storage_master_key != first
+
+    def test_from_the_environment_as_hex_or_base64(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        key = bytes(range(32))
+        monkeypatch.setenv("OPENBWV_DATA_DIR", str(tmp_path / "var"))
+        for written in (key.hex(), base64.b64encode(key).decode(), base64.urlsafe_b64encode(key).decode()):
+            monkeypatch.setenv("OPENBWV_STORAGE_MASTER_KEY", written)
+            assert load_settings().resolved_storage_master_key == key
+        assert not (tmp_path / "var" / "storage_master_key").exists()
+
+    @pytest.mark.parametrize("written", ["not a key", "00" * 31, base64.b64encode(bytes(16)).decode()])
+    def test_a_bad_key_in_the_environment_is_refused_in_a_sentence(
+        self, monkeypatch: pytest.MonkeyPatch, written: str
+    ) -> None:
+        monkeypatch.setenv("OPENBWV_STORAGE_MASTER_KEY", written)
+
+        with pytest.raises(ConfigError) as refused:
+            load_settings()
+
+        assert str(refused.value) == (
+            "OPENBWV_STORAGE_MASTER_KEY is invalid: must be 32 random bytes written as 64 hex digits or as base64."
+        )
+
+    def test_a_damaged_key_file_is_refused_in_a_sentence(self, tmp_path: Path) -> None:
+        (tmp_path / "storage_master_key").write_text("short")
+
+        with pytest.raises(
+            ConfigError, match=r"storage master key in .* is damaged: it must be 32 random bytes"
+        ):
+            _ = Settings(data_dir=tmp_path).resolved_storage_master_key
+
+    def test_the_key_is_not_shown_with_the_settings(self) -> None:
+        key = bytes(range(32)).hex()
+
+        assert key not in repr(Settings(storage_master_key=key))

@@ -6,6 +6,8 @@ The embedded default is SQLite and local disk under ``OPENBWV_DATA_DIR``; produc
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import os
 import secrets
@@ -19,6 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ENV_PREFIX = "OPENBWV_"
 SUPPORTED_DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
 SUPPORTED_STORAGE_SCHEMES = ("file", "s3")
+MASTER_KEY_BYTES = 32
 
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -56,6 +59,22 @@ def write_private_file(path: Path, text: str) -> None:
     path.chmod(0o600)
 
 
+def parse_master_key(value: str) -> bytes:
+    """A 256-bit key written as 64 hex digits or as base64 (standard or URL-safe alphabet)."""
+    text = value.strip()
+    if len(text) == 2 * MASTER_KEY_BYTES and all(c in "0123456789abcdefABCDEF" for c in text):
+        return bytes.fromhex(text)
+    try:
+        key = base64.b64decode(text.replace("-", "+").replace("_", "/"), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != MASTER_KEY_BYTES:
+        raise ValueError(
+            f"must be {MASTER_KEY_BYTES} random bytes written as {2 * MASTER_KEY_BYTES} hex digits or as base64"
+        )
+    return key
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
@@ -66,6 +85,9 @@ class Settings(BaseSettings):
     # database work, not concurrent uploads.
     database_pool_size: int = Field(default=10, ge=1, le=200)
     storage_url: str = ""
+    # The key that wraps each stored object's own key; keep it apart from the objects (and its
+    # backup apart from theirs). Unset: made once into the data directory.
+    storage_master_key: str = Field(default="", repr=False)
     secret_key: str = ""
     cookie_secure: bool = True
     token_ttl_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)
@@ -103,6 +125,13 @@ class Settings(BaseSettings):
     def _check_storage_url(cls, value: str) -> str:
         if value and urlparse(value).scheme not in SUPPORTED_STORAGE_SCHEMES:
             raise ValueError(f"the scheme must be one of {', '.join(SUPPORTED_STORAGE_SCHEMES)}")
+        return value
+
+    @field_validator("storage_master_key")
+    @classmethod
+    def _check_storage_master_key(cls, value: str) -> str:
+        if value:
+            parse_master_key(value)
         return value
 
     @field_validator("audit_log_origin")
@@ -164,6 +193,20 @@ class Settings(BaseSettings):
         if not key_file.exists():
             write_private_file(key_file, secrets.token_urlsafe(48))
         return key_file.read_text().strip()
+
+    @cached_property
+    def resolved_storage_master_key(self) -> bytes:
+        """The storage master key: from the environment, else made once and kept in the data
+        directory (where losing the data directory loses every stored object with it)."""
+        if self.storage_master_key:
+            return parse_master_key(self.storage_master_key)
+        key_file = self.data_dir / "storage_master_key"
+        if not key_file.exists():
+            write_private_file(key_file, base64.b64encode(secrets.token_bytes(MASTER_KEY_BYTES)).decode())
+        try:
+            return parse_master_key(key_file.read_text())
+        except ValueError as exc:
+            raise ConfigError(f"The storage master key in {key_file} is damaged: it {exc}.") from None
 
 
 def load_settings() -> Settings:

@@ -4,23 +4,21 @@ Keys are relative paths (``clips/ab/abcdef…``, ``uploads/42/000000000000``). A
 object is visible under its key only once all its bytes are stored, so a crash mid-write leaves
 nothing under that key. Reads may ask for a byte range. Routes call the store with no database
 session open: bytes may take minutes to flow.
+
+:func:`open_store` gives the store the settings name: local disk or an S3-compatible bucket
+(:mod:`openbwv.storage.backends`), with every object encrypted at rest
+(:mod:`openbwv.storage.sealing`). Sizes and ranges are always of the plaintext.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlparse
 
-import anyio
-
-from openbwv.config import Settings
-
-READ_CHUNK = 1024 * 1024
+from openbwv.config import ConfigError, Settings
 
 
 @dataclass(frozen=True)
@@ -55,86 +53,38 @@ class ObjectStore(Protocol):
         ...
 
 
-def _checked_key(key: str) -> str:
+def checked_key(key: str) -> str:
+    """``key`` when it is a relative path of plain segments outside the reserved ``.staging/``."""
     parts = key.split("/")
-    if not key or key.startswith("/") or any(part in ("", ".", "..") for part in parts):
+    if (
+        not key
+        or key.startswith("/")
+        or any(part in ("", ".", "..") for part in parts)
+        or parts[0] == ".staging"
+    ):
         raise ValueError(f"not an object key: {key!r}")
     return key
 
 
-class LocalStore:
-    """Objects as files under ``root``: written to a temporary file, synced, then renamed."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def _path(self, key: str) -> Path:
-        return self.root / _checked_key(key)
-
-    async def put(self, key: str, chunks: AsyncIterable[bytes]) -> StoredObject:
-        path = self._path(key)
-        await anyio.to_thread.run_sync(lambda: path.parent.mkdir(parents=True, exist_ok=True))
-        temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
-        size = 0
-        try:
-            async with await anyio.open_file(temporary, "wb") as handle:
-                async for chunk in chunks:
-                    await handle.write(chunk)
-                    size += len(chunk)
-                await handle.flush()
-                await anyio.to_thread.run_sync(os.fsync, handle.wrapped.fileno())
-            await anyio.to_thread.run_sync(os.replace, temporary, path)
-        except BaseException:
-            await anyio.to_thread.run_sync(lambda: temporary.unlink(missing_ok=True))
-            raise
-        return StoredObject(key, size)
-
-    async def read(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
-        path = self._path(key)
-        async with await anyio.open_file(path, "rb") as handle:
-            await handle.seek(start)
-            remaining = None if end is None else max(0, end - start)
-            while remaining is None or remaining > 0:
-                chunk = await handle.read(READ_CHUNK if remaining is None else min(READ_CHUNK, remaining))
-                if not chunk:
-                    return
-                if remaining is not None:
-                    remaining -= len(chunk)
-                yield chunk
-
-    async def size(self, key: str) -> int | None:
-        path = self._path(key)
-        try:
-            return (await anyio.to_thread.run_sync(path.stat)).st_size
-        except FileNotFoundError:
-            return None
-
-    async def delete(self, key: str) -> None:
-        path = self._path(key)
-        await anyio.to_thread.run_sync(lambda: path.unlink(missing_ok=True))
-
-    async def keys(self, prefix: str = "") -> AsyncIterator[str]:
-        def listing() -> list[str]:
-            if not self.root.exists():
-                return []
-            found = []
-            for path in self.root.rglob("*"):
-                if path.is_file() and not path.name.startswith("."):
-                    key = path.relative_to(self.root).as_posix()
-                    if key.startswith(prefix):
-                        found.append(key)
-            return sorted(found)
-
-        for key in await anyio.to_thread.run_sync(listing):
-            yield key
-
-
 def open_store(settings: Settings) -> ObjectStore:
-    """The store ``OPENBWV_STORAGE_URL`` names (default: a folder in the data directory)."""
+    """The store ``OPENBWV_STORAGE_URL`` names (default: a folder in the data directory), sealing
+    every object under the storage master key."""
+    from openbwv.storage.backends import LocalStore, S3Store
+    from openbwv.storage.sealing import SealedStore
+
     url = urlparse(settings.resolved_storage_url)
+    raw: ObjectStore
     if url.scheme == "file":
-        return LocalStore(Path(unquote(url.path)))
-    raise NotImplementedError(f"storage scheme {url.scheme!r} is not available yet")
+        raw = LocalStore(Path(unquote(url.path)))
+    elif url.scheme == "s3":
+        if not url.netloc:
+            raise ConfigError(
+                "OPENBWV_STORAGE_URL is invalid: an s3:// URL names a bucket (s3://bucket/prefix)."
+            )
+        raw = S3Store(settings.resolved_storage_url)
+    else:
+        raise ConfigError(f"OPENBWV_STORAGE_URL is invalid: the scheme {url.scheme!r} is not supported.")
+    return SealedStore(raw, settings.resolved_storage_master_key)
 
 
 def store_of(app_state: object) -> ObjectStore:
