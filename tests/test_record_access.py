@@ -68,6 +68,7 @@ class DescribedCase:
 
 
 _CLIP = Record(kind=RecordKind.FOOTAGE, id="clip-1", officer_id=7, unit_id=1, holder_user_ids=frozenset({21}))
+_HELD_CLIP = Record(kind=RecordKind.FOOTAGE, id="clip-2", held_for_review=True)
 _PANEL_COPY = Record(
     kind=RecordKind.FOOTAGE,
     id="clip-1-redacted",
@@ -94,6 +95,11 @@ DESCRIBED_CASES: dict[str, DescribedCase] = {
         record=_CLIP,
         may=_person(21, Role.EVIDENCE_MANAGER),
         may_not=_person(22, Role.EVIDENCE_MANAGER),
+    ),
+    "evidence manager sees footage held for review": DescribedCase(
+        record=_HELD_CLIP,
+        may=_person(21, Role.EVIDENCE_MANAGER),
+        may_not=_person(3, Role.OFFICER, officer_id=7),
     ),
     "panel member sees redacted copies shared with them": DescribedCase(
         record=_PANEL_COPY,

@@ -2,14 +2,23 @@
 
 from openbwv.fleet.authority import AuthorityExceptions, find_authority_exceptions, run_daily_authority_check
 from openbwv.fleet.devices import DeviceFilter, create_device, get_device, list_devices
-from openbwv.fleet.issues import issue_device, list_open_issues, officer_kit, return_issue
+from openbwv.fleet.issues import (
+    HolderAtTime,
+    holder_at,
+    issue_device,
+    list_open_issues,
+    officer_kit,
+    return_issue,
+)
 
 __all__ = [
     "AuthorityExceptions",
     "DeviceFilter",
+    "HolderAtTime",
     "create_device",
     "find_authority_exceptions",
     "get_device",
+    "holder_at",
     "issue_device",
     "list_devices",
     "list_open_issues",

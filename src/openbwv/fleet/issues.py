@@ -320,3 +320,34 @@ def officers_holding(db: Session, device_kind: str) -> dict[int, list[str]]:
     for officer_id, serial in rows:
         held.setdefault(officer_id, []).append(serial)
     return held
+
+
+@dataclass(frozen=True)
+class HolderAtTime:
+    """Who held a device at a moment, and under which issue: for attributing what it recorded."""
+
+    officer_id: int
+    collar_number: str
+    issue_id: int
+    issue_kind: str
+
+
+def holder_at(db: Session, device_serial: str, at: datetime) -> HolderAtTime | None:
+    """The officer who held the device ``device_serial`` at ``at`` (issued at or before it and not yet
+    returned), from the issue history; None when nobody held it then or there is no such device."""
+    row = db.execute(
+        select(Issue.id, Issue.kind, Issue.officer_id)
+        .join(Device, Device.id == Issue.device_id)
+        .where(
+            Device.serial == device_serial.strip().upper(),
+            Issue.issued_at <= at,
+            (Issue.returned_at.is_(None)) | (Issue.returned_at > at),
+        )
+        .order_by(Issue.issued_at.desc(), Issue.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    officer = people.get_officer_by_id(db, row.officer_id)
+    collar = officer.collar_number if officer is not None else ""
+    return HolderAtTime(officer_id=row.officer_id, collar_number=collar, issue_id=row.id, issue_kind=row.kind)

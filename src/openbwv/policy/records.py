@@ -29,6 +29,8 @@ footage rules below already stand as pure rules over those facts, waiting for th
   (``holder_user_ids``) include the actor.
 - "panel member sees redacted copies shared with them": only a ``redacted`` copy, and only one put
   before their panel (``holder_user_ids``); an unredacted copy is never theirs to see.
+- "evidence manager sees footage held for review": a clip attributed to no officer (a camera not in
+  the fleet, or one nobody held when it recorded) waits for an evidence manager to review it.
 
 The footage domain then builds a ``Record`` for a clip (its officer, the holders of its cases,
 whether the copy is redacted), calls ``can`` before a view or an export, and ``scope`` for its
@@ -62,6 +64,7 @@ class RecordKind(StrEnum):
 class Fact(StrEnum):
     """A fact about a record that a rule may read; its value is the ``Record`` field of that name."""
 
+    HELD_FOR_REVIEW = "held_for_review"
     HOLDERS = "holder_user_ids"
     OFFICER = "officer_id"
     REDACTED = "redacted"
@@ -83,6 +86,9 @@ class Record:
     scrutiny panel's members)."""
     redacted: bool = False
     """Whether this copy has had third parties' faces, plates and audio redacted."""
+    held_for_review: bool = False
+    """Whether the record waits for someone to review it: a clip from a camera not in the fleet, or
+    one nobody held when it recorded, attributed to no officer yet."""
 
     def fact(self, name: Fact) -> object:
         return getattr(self, name.value)
@@ -154,6 +160,10 @@ def _held_by(actor: Actor) -> Condition | None:
     return None if actor.user_id is None else {Fact.HOLDERS: frozenset({actor.user_id})}
 
 
+def _held_for_review(actor: Actor) -> Condition:
+    return {Fact.HELD_FOR_REVIEW: frozenset({True})}
+
+
 def _redacted_shared_with(actor: Actor) -> Condition | None:
     held = _held_by(actor)
     return None if held is None else {**held, Fact.REDACTED: frozenset({True})}
@@ -189,6 +199,13 @@ RECORD_RULES: tuple[RecordRule, ...] = (
         permission=Permission.FOOTAGE_CLIP_VIEW,
         kind=RecordKind.FOOTAGE,
         match=_held_by,
+        roles=frozenset({Role.EVIDENCE_MANAGER}),
+    ),
+    RecordRule(
+        name="evidence manager sees footage held for review",
+        permission=Permission.FOOTAGE_CLIP_VIEW,
+        kind=RecordKind.FOOTAGE,
+        match=_held_for_review,
         roles=frozenset({Role.EVIDENCE_MANAGER}),
     ),
     RecordRule(

@@ -40,6 +40,7 @@ class Permission(StrEnum):
     FLEET_DEVICE_WRITE = "fleet:device:write"
     FLEET_IMPORT_WRITE = "fleet:import:write"
     FLEET_ISSUE_WRITE = "fleet:issue:write"
+    FOOTAGE_CLIP_SEARCH = "footage:clip:search"
     FOOTAGE_CLIP_VIEW = "footage:clip:view"
     NOTIFICATIONS_OWN_READ = "notifications:own:read"
     NOTIFICATIONS_UNIT_READ = "notifications:unit:read"
@@ -70,6 +71,11 @@ _FLEET_READERS = _FORCE_STAFF | {Permission.FLEET_DEVICE_READ, Permission.TRAINI
 _ACCESS_REQUESTERS = frozenset({Permission.ACCESS_GRANT_REQUEST, Permission.ACCESS_REASON_READ})
 # Oversight reads everyone's grants (and the reasons they name); professional standards also end them.
 _ACCESS_READERS = frozenset({Permission.ACCESS_GRANT_READ, Permission.ACCESS_REASON_READ})
+# Searching footage shows only the clips the record rules let the caller see (``records``): no role
+# below sees every clip. An officer sees their own, an evidence manager the clips of cases they hold
+# and those held for review, a panel member redacted copies shared with them; supervisors' and
+# professional standards' rules (team, complaint) come with the cases and complaints they read.
+_FOOTAGE_SEARCHERS = frozenset({Permission.FOOTAGE_CLIP_SEARCH})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
@@ -77,16 +83,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CONTROL_ROOM: _FLEET_READERS | _ACCESS_REQUESTERS,
     Role.EQUIPMENT_MANAGER: _FLEET_READERS
     | {Permission.FLEET_DEVICE_WRITE, Permission.FLEET_IMPORT_WRITE, Permission.FLEET_ISSUE_WRITE},
-    Role.EVIDENCE_MANAGER: _FORCE_STAFF | _ACCESS_REQUESTERS,
-    Role.OFFICER: _EVERYONE | _ACCESS_REQUESTERS,
-    Role.PANEL_MEMBER: _EVERYONE | _ACCESS_REQUESTERS,
+    Role.EVIDENCE_MANAGER: _FORCE_STAFF | _ACCESS_REQUESTERS | _FOOTAGE_SEARCHERS,
+    Role.OFFICER: _EVERYONE | _ACCESS_REQUESTERS | _FOOTAGE_SEARCHERS,
+    Role.PANEL_MEMBER: _EVERYONE | _ACCESS_REQUESTERS | _FOOTAGE_SEARCHERS,
     Role.PCC_OFFICE: _EVERYONE,
     Role.PROFESSIONAL_STANDARDS: _FLEET_READERS
     | _ACCESS_REQUESTERS
     | _ACCESS_READERS
+    | _FOOTAGE_SEARCHERS
     | {Permission.ACCESS_GRANT_OVERSEE, Permission.AUDIT_ALERT_READ, Permission.AUDIT_EVENT_READ},
     Role.PROSECUTOR: _EVERYONE,
-    Role.SUPERVISOR: _FLEET_READERS | _ACCESS_REQUESTERS | {Permission.NOTIFICATIONS_UNIT_READ},
+    Role.SUPERVISOR: _FLEET_READERS
+    | _ACCESS_REQUESTERS
+    | _FOOTAGE_SEARCHERS
+    | {Permission.NOTIFICATIONS_UNIT_READ},
     Role.TRAINING_MANAGER: _FLEET_READERS
     | {Permission.TRAINING_POLICY_WRITE, Permission.TRAINING_RECORD_WRITE},
 }

@@ -1,0 +1,483 @@
+"""Ingest: from an upload's parts to a clip stored once by its content, attributed and probed.
+
+The job contract (``footage.ingest``), queued by whatever received the bytes (the upload server;
+later the camera system's fetcher)::
+
+    {"source": "tus", "upload_id": "…", "parts": ["uploads/…/000000000000", …], "size": 123,
+     "sha256_received": "<hex of the bytes as they streamed in>", "device_serial": "…",
+     "metadata": {"filename": "…", "camera_serial": "…", "recorded_at": "<ISO 8601>",
+                  "sha256": "<hex the device computed>"}}
+
+A job runs at least once, so every step is safe to repeat; the ``clip_source`` row of the upload is
+its progress. Steps:
+
+1. Record the source (outcome ``received``) with its payload, so the start-up sweep can queue it again.
+2. The device's hash differs from the received one: the parts are joined into one object under
+   ``quarantine/<source>/<id>``, the source is ``quarantined``, an alert is raised and the parts go.
+3. A clip with this hash exists: the source points at it (``duplicate``), the parts go.
+4. Else the parts are joined, in order, into ``clips/<sha256>`` in one streaming pass that hashes
+   them again (bytes that do not hash to the received value never land there; they are
+   quarantined), the clip row is written (the unique hash decides a race of two identical uploads:
+   the loser points at the winner's clip), attributed to the officer who held the camera at
+   ``recorded_at``, and its probe is queued. The parts are deleted only once that has committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import anyio
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from openbwv import audit, clock
+from openbwv.audit import AuditAction, Target
+from openbwv.db import reading, transaction, violated_unique
+from openbwv.errors import InvalidInput
+from openbwv.footage import probe as probing
+from openbwv.footage.models import UNFINISHED_CLIP_STATES, Clip, ClipSource
+from openbwv.footage.service import attribute, checked_sha256, get_clip_by_sha256, raise_alert
+from openbwv.jobs import enqueue
+from openbwv.policy import SYSTEM
+from openbwv.storage import ObjectStore
+
+log = logging.getLogger(__name__)
+
+INGEST_TASK = "footage.ingest"
+PROBE_TASK = "footage.probe"
+StoreOpener = Callable[[], ObjectStore]
+
+
+def clip_key(sha256: str) -> str:
+    return f"clips/{sha256}"
+
+
+class InvalidPayload(ValueError):
+    """An ingest job's payload breaks the contract: a bug in whoever queued it, kept in the job log."""
+
+
+@dataclass(frozen=True)
+class IngestRequest:
+    """An ingest job's payload, checked."""
+
+    source: str
+    source_id: str
+    parts: tuple[str, ...]
+    size: int
+    sha256_received: str
+    declared_sha256: str
+    device_serial: str | None
+    camera_serial: str
+    recorded_at: datetime
+    filename: str | None
+    payload: dict[str, Any]
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> IngestRequest:
+        try:
+            metadata = payload.get("metadata") or {}
+            source = str(payload["source"])
+            source_id = str(payload.get("upload_id") or payload["source_id"])
+            parts = tuple(str(p) for p in payload["parts"])
+            size = int(payload["size"])
+            received = checked_sha256(str(payload["sha256_received"]))
+            recorded_at = datetime.fromisoformat(str(metadata["recorded_at"]).replace("Z", "+00:00"))
+        except (KeyError, TypeError, ValueError, InvalidInput) as exc:
+            raise InvalidPayload(f"not an ingest payload: {exc}") from exc
+        declared = str(metadata.get("sha256") or "").strip().lower()
+        camera = str(metadata.get("camera_serial") or payload.get("device_serial") or "").strip().upper()
+        device = payload.get("device_serial")
+        return cls(
+            source=source,
+            source_id=source_id,
+            parts=parts,
+            size=size,
+            sha256_received=received,
+            declared_sha256=declared,
+            device_serial=str(device).strip().upper() if device else None,
+            camera_serial=camera,
+            recorded_at=recorded_at if recorded_at.tzinfo else recorded_at.replace(tzinfo=UTC),
+            filename=str(metadata["filename"])[:255] if metadata.get("filename") else None,
+            payload=payload,
+        )
+
+    @property
+    def quarantine_key(self) -> str:
+        return f"quarantine/{self.source}/{self.source_id}"
+
+    @property
+    def matches_device(self) -> bool:
+        return self.declared_sha256 == self.sha256_received
+
+
+class PartsDoNotMatch(Exception):
+    """The stored parts do not hash to the value the upload reported while receiving them."""
+
+
+async def _joined(store: ObjectStore, parts: Sequence[str], digest: Any = None) -> AsyncIterator[bytes]:
+    """The parts' bytes in order, fed to ``digest`` on the way: memory stays one chunk."""
+    for part in parts:
+        async for chunk in store.read(part):
+            if digest is not None:
+                digest.update(chunk)
+            yield chunk
+
+
+async def _join_verified(store: ObjectStore, request: IngestRequest, key: str) -> None:
+    """Write the parts as one object under ``key``, hashing them as they pass; bytes of the wrong
+    hash or size raise before the write completes, so nothing lands under ``key``."""
+    digest = hashlib.sha256()
+    size = 0
+
+    async def checked() -> AsyncIterator[bytes]:
+        nonlocal size
+        async for chunk in _joined(store, request.parts, digest):
+            size += len(chunk)
+            yield chunk
+        if digest.hexdigest() != request.sha256_received or size != request.size:
+            raise PartsDoNotMatch(
+                f"the stored parts hash to {digest.hexdigest()} ({size} bytes), "
+                f"not {request.sha256_received} ({request.size} bytes)"
+            )
+
+    await store.put(key, checked())
+
+
+async def _delete(store: ObjectStore, keys: Sequence[str]) -> None:
+    for key in keys:
+        await store.delete(key)
+
+
+def _source_target(request: IngestRequest) -> Target:
+    return Target("clip_source", f"{request.source}:{request.source_id}")
+
+
+def _locked_source(db: Session, request: IngestRequest) -> ClipSource | None:
+    return db.scalar(
+        select(ClipSource)
+        .where(ClipSource.source_kind == request.source, ClipSource.source_id == request.source_id)
+        .with_for_update()
+    )
+
+
+def _record_source(factory: sessionmaker[Session], request: IngestRequest) -> str:
+    """The source's row, written as ``received`` on the first run; its outcome so far."""
+    with transaction(factory) as db:
+        source = _locked_source(db, request)
+        if source is not None:
+            return source.outcome
+        try:
+            with db.begin_nested():
+                db.add(
+                    ClipSource(
+                        source_kind=request.source,
+                        source_id=request.source_id,
+                        device_serial=request.device_serial,
+                        declared_sha256=request.declared_sha256[:64],
+                        received_sha256=request.sha256_received,
+                        size=request.size,
+                        filename=request.filename,
+                        outcome="received",
+                        payload=request.payload,
+                    )
+                )
+        except IntegrityError as exc:
+            if violated_unique(exc) != "uq_clip_source_source_kind":
+                raise
+            source = _locked_source(db, request)
+            assert source is not None
+            return source.outcome
+        return "received"
+
+
+def _quarantine(factory: sessionmaker[Session], store: ObjectStore, request: IngestRequest, why: str) -> None:
+    anyio.run(lambda: store.put(request.quarantine_key, _joined(store, request.parts)))
+    with transaction(factory) as db:
+        source = _locked_source(db, request)
+        if source is None or source.outcome != "received":
+            return
+        source.outcome = "quarantined"
+        source.quarantine_key = request.quarantine_key
+        source.ingested_at = clock.now()
+        event = audit.record(
+            db,
+            actor=SYSTEM,
+            action=AuditAction.FOOTAGE_SOURCE_QUARANTINED,
+            target=_source_target(request),
+            reason=why,
+            details={
+                "declared_sha256": request.declared_sha256,
+                "received_sha256": request.sha256_received,
+                "size": request.size,
+                "device_serial": request.device_serial,
+                "camera_serial": request.camera_serial,
+                "filename": request.filename,
+                "quarantine_key": request.quarantine_key,
+            },
+        )
+        raise_alert(
+            db,
+            rule="footage_quarantined",
+            target=_source_target(request),
+            summary=(
+                f"An upload from camera {request.camera_serial or '?'} recorded "
+                f"{request.recorded_at:%Y-%m-%d %H:%M} UTC was quarantined: {why}"
+            ),
+            event=event,
+        )
+
+
+def _point_at(db: Session, source: ClipSource, clip: Clip, request: IngestRequest) -> None:
+    source.outcome = "duplicate"
+    source.clip_id = clip.id
+    source.ingested_at = clock.now()
+    audit.record(
+        db,
+        actor=SYSTEM,
+        action=AuditAction.FOOTAGE_SOURCE_DEDUPLICATED,
+        target=Target("clip", str(clip.id)),
+        details={"sha256": clip.sha256, "source": f"{request.source}:{request.source_id}"},
+    )
+
+
+def _record_clip(factory: sessionmaker[Session], request: IngestRequest) -> None:
+    with transaction(factory) as db:
+        source = _locked_source(db, request)
+        if source is None or source.outcome != "received":
+            return
+        existing = get_clip_by_sha256(db, request.sha256_received)
+        if existing is not None:
+            _point_at(db, source, existing, request)
+            return
+        who = attribute(db, camera_serial=request.camera_serial, recorded_at=request.recorded_at)
+        clip = Clip(
+            sha256=request.sha256_received,
+            size=request.size,
+            storage_key=clip_key(request.sha256_received),
+            camera_serial=request.camera_serial[:60],
+            officer_id=who.officer_id,
+            recorded_at=request.recorded_at,
+            ingest_state="held_for_review" if who.review_reason else "stored",
+            review_reason=who.review_reason,
+        )
+        try:
+            with db.begin_nested():
+                db.add(clip)
+                db.flush()
+        except IntegrityError as exc:
+            # Another upload of the same bytes stored its clip first: point at it.
+            if violated_unique(exc) != "uq_clip_sha256":
+                raise
+            winner = get_clip_by_sha256(db, request.sha256_received)
+            assert winner is not None
+            _point_at(db, source, winner, request)
+            return
+        source.outcome = "stored"
+        source.clip_id = clip.id
+        source.ingested_at = clock.now()
+        audit.record(
+            db,
+            actor=SYSTEM,
+            action=AuditAction.FOOTAGE_CLIP_STORED,
+            target=Target("clip", str(clip.id)),
+            details={
+                "sha256": clip.sha256,
+                "size": clip.size,
+                "camera_serial": clip.camera_serial,
+                "recorded_at": clip.recorded_at.isoformat(),
+                "officer_id": clip.officer_id,
+                "collar_number": who.collar_number,
+                "source": f"{request.source}:{request.source_id}",
+            },
+        )
+        if who.review_reason:
+            _hold_for_review(db, clip, who.review_reason)
+        enqueue(db, PROBE_TASK, {"clip_id": clip.id}, dedupe_key=f"{PROBE_TASK}:{clip.id}")
+
+
+_REVIEW_SENTENCES = {
+    "unknown_camera": "camera {serial} is not in the fleet",
+    "no_holder": "nobody held camera {serial} at {at:%Y-%m-%d %H:%M} UTC",
+}
+
+
+def _hold_for_review(db: Session, clip: Clip, reason: str) -> None:
+    why = _REVIEW_SENTENCES[reason].format(serial=clip.camera_serial or "?", at=clip.recorded_at)
+    event = audit.record(
+        db,
+        actor=SYSTEM,
+        action=AuditAction.FOOTAGE_CLIP_HELD_FOR_REVIEW,
+        target=Target("clip", str(clip.id)),
+        reason=why,
+        details={"sha256": clip.sha256, "review_reason": reason, "camera_serial": clip.camera_serial},
+    )
+    raise_alert(
+        db,
+        rule="footage_held_for_review",
+        target=Target("clip", str(clip.id)),
+        summary=f"Clip {clip.sha256[:12]} is held for review: {why}.",
+        event=event,
+    )
+
+
+def ingest(factory: sessionmaker[Session], open_store: StoreOpener, payload: dict[str, Any]) -> None:
+    """Run the ``footage.ingest`` job for ``payload`` (idempotent: see the module's steps)."""
+    request = IngestRequest.from_payload(payload)
+    store = open_store()
+    if _record_source(factory, request) == "received":
+        if not request.matches_device:
+            _quarantine(factory, store, request, "the device's SHA-256 differs from the bytes received")
+        else:
+            _store(factory, store, request)
+    # Whatever the outcome, it has committed: the parts are no longer needed.
+    anyio.run(_delete, store, request.parts)
+
+
+def _store(factory: sessionmaker[Session], store: ObjectStore, request: IngestRequest) -> None:
+    key = clip_key(request.sha256_received)
+    with reading(factory) as db:
+        stored_before = get_clip_by_sha256(db, request.sha256_received) is not None
+    # Objects under clips/ are written only once verified, so one of the right size is these bytes.
+    if not stored_before and anyio.run(store.size, key) != request.size:
+        try:
+            anyio.run(_join_verified, store, request, key)
+        except PartsDoNotMatch as exc:
+            _quarantine(factory, store, request, str(exc))
+            return
+    _record_clip(factory, request)
+
+
+def _spool_dir(data_dir: Path) -> Path:
+    spool = data_dir / "spool"
+    spool.mkdir(parents=True, exist_ok=True)
+    return spool
+
+
+async def _spool(store: ObjectStore, key: str, path: Path) -> None:
+    with path.open("wb") as handle:
+        async for chunk in store.read(key):
+            handle.write(chunk)
+
+
+def probe_clip(
+    factory: sessionmaker[Session],
+    open_store: StoreOpener,
+    payload: dict[str, Any],
+    *,
+    data_dir: Path,
+    run_probe: Callable[[str], probing.ProbeResult] = probing.probe_in_pool,
+) -> None:
+    """Run the ``footage.probe`` job: read the clip's file for its facts, poster and thumbnails."""
+    clip_id = int(payload["clip_id"])
+    with reading(factory) as db:
+        clip = db.get(Clip, clip_id)
+        if clip is None or clip.probed_at is not None or clip.ingest_state not in UNFINISHED_CLIP_STATES:
+            return
+        key, sha256 = clip.storage_key, clip.sha256
+    store = open_store()
+    # The store decrypts as it reads: the plain bytes go to a folder only this process may read.
+    spool = Path(tempfile.mkdtemp(prefix="probe-", dir=_spool_dir(data_dir)))
+    try:
+        path = spool / "clip"
+        anyio.run(_spool, store, key, path)
+        result = run_probe(str(path))
+    finally:
+        shutil.rmtree(spool, ignore_errors=True)
+    if result.error is not None:
+        _fail(factory, clip_id, result.error)
+        return
+    poster_key, thumbs_key = f"posters/{sha256}.jpg", f"thumbs/{sha256}.jpg"
+
+    async def put_pictures() -> None:
+        await store.put(poster_key, _once(result.poster_jpeg or b""))
+        if result.thumbnails_jpeg:
+            await store.put(thumbs_key, _once(result.thumbnails_jpeg))
+
+    anyio.run(put_pictures)
+    with transaction(factory) as db:
+        clip = db.scalar(select(Clip).where(Clip.id == clip_id).with_for_update())
+        if clip is None or clip.probed_at is not None:
+            return
+        clip.duration_s = result.duration_s
+        clip.codec = result.codec
+        clip.width = result.width
+        clip.height = result.height
+        clip.frame_rate = result.frame_rate
+        clip.started_at = result.created_at or clip.recorded_at
+        clip.gps_track = result.gps_track
+        clip.poster_key = poster_key
+        clip.thumbnails_key = thumbs_key if result.thumbnails_jpeg else None
+        clip.probed_at = clock.now()
+        if clip.ingest_state == "stored":
+            clip.ingest_state = "ready"
+        audit.record(
+            db,
+            actor=SYSTEM,
+            action=AuditAction.FOOTAGE_CLIP_PROBED,
+            target=Target("clip", str(clip.id)),
+            details={
+                "duration_s": clip.duration_s,
+                "codec": clip.codec,
+                "width": clip.width,
+                "height": clip.height,
+                "ingest_state": clip.ingest_state,
+            },
+        )
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def _fail(factory: sessionmaker[Session], clip_id: int, error: str) -> None:
+    with transaction(factory) as db:
+        clip = db.scalar(select(Clip).where(Clip.id == clip_id).with_for_update())
+        if clip is None or clip.ingest_state == "failed":
+            return
+        clip.ingest_state = "failed"
+        clip.failure = error
+        event = audit.record(
+            db,
+            actor=SYSTEM,
+            action=AuditAction.FOOTAGE_CLIP_FAILED,
+            target=Target("clip", str(clip.id)),
+            reason=error[:500],
+            details={"sha256": clip.sha256, "storage_key": clip.storage_key},
+        )
+        raise_alert(
+            db,
+            rule="footage_unreadable",
+            target=Target("clip", str(clip.id)),
+            summary=f"Clip {clip.sha256[:12]} from camera {clip.camera_serial} cannot be read as video "
+            f"(its bytes are kept): {error}",
+            event=event,
+        )
+
+
+def sweep(factory: sessionmaker[Session]) -> int:
+    """Queue again the work rows show unfinished: sources received but not ingested, and clips not
+    yet probed. The number of jobs queued."""
+    queued = 0
+    with transaction(factory) as db:
+        for source_kind, source_id, payload in db.execute(
+            select(ClipSource.source_kind, ClipSource.source_id, ClipSource.payload).where(
+                ClipSource.outcome == "received"
+            )
+        ):
+            enqueue(db, INGEST_TASK, payload, dedupe_key=f"{INGEST_TASK}:{source_kind}:{source_id}")
+            queued += 1
+        for clip_id in db.scalars(
+            select(Clip.id).where(Clip.ingest_state.in_(UNFINISHED_CLIP_STATES), Clip.probed_at.is_(None))
+        ):
+            enqueue(db, PROBE_TASK, {"clip_id": clip_id}, dedupe_key=f"{PROBE_TASK}:{clip_id}")
+            queued += 1
+    return queued

@@ -1,0 +1,44 @@
+"""The footage jobs: ingest an upload, probe a stored clip, and the start-up sweep that re-queues
+whatever the clip and source rows show unfinished."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from openbwv.config import Settings
+from openbwv.footage import ingest
+from openbwv.footage.ingest import INGEST_TASK, PROBE_TASK
+from openbwv.jobs import JobRegistry
+from openbwv.storage import ObjectStore, open_store
+
+# Ingest streams bytes from store to store; probing decodes video in the process pool, which bounds
+# it again (``probe.POOL_SIZE`` per process).
+INGEST_CONCURRENCY = 4
+PROBE_CONCURRENCY = 2
+
+
+def registry_for(settings: Settings) -> JobRegistry:
+    """The footage tasks and sweep for a worker with ``settings`` (which name the object store)."""
+    registry = JobRegistry()
+
+    def store() -> ObjectStore:
+        return open_store(settings)
+
+    @registry.task(INGEST_TASK, concurrency_limit=INGEST_CONCURRENCY)
+    def ingest_upload(factory: sessionmaker[Session], payload: dict[str, Any]) -> None:
+        """Check, store once by content, attribute and queue the probe of an uploaded clip."""
+        ingest.ingest(factory, store, payload)
+
+    @registry.task(PROBE_TASK, concurrency_limit=PROBE_CONCURRENCY)
+    def probe_clip(factory: sessionmaker[Session], payload: dict[str, Any]) -> None:
+        """Read a stored clip's facts, and make its poster and thumbnail strip."""
+        ingest.probe_clip(factory, store, payload, data_dir=settings.data_dir)
+
+    @registry.on_startup
+    def requeue_unfinished(factory: sessionmaker[Session]) -> None:
+        """Queue again the sources not yet ingested and the clips not yet probed."""
+        ingest.sweep(factory)
+
+    return registry

@@ -1,0 +1,117 @@
+"""Clips, stored once by their content, and the sources (uploads, recordings) that delivered them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from openbwv import clock
+from openbwv.db import Base
+
+# A clip's ingest state. ``stored``: its bytes are under ``clips/<sha256>`` and its probe is queued;
+# ``ready``: probed, with its poster and thumbnails, attributed to an officer; ``held_for_review``:
+# attributed to nobody (a camera not in the fleet, or one nobody held then), waiting for review;
+# ``failed``: the probe could not read the file (the bytes are kept).
+CLIP_STATES = ("stored", "ready", "held_for_review", "failed")
+# Clips in these states still have work queued for them: the start-up sweep re-queues it.
+UNFINISHED_CLIP_STATES = ("stored", "held_for_review")
+# Why a clip is held for review.
+REVIEW_REASONS = ("unknown_camera", "no_holder")
+
+# What became of a source. ``received``: recorded, not yet ingested; ``stored``: it delivered a new
+# clip; ``duplicate``: its bytes were already stored, it points at that clip; ``quarantined``: its
+# bytes did not match the device's hash and wait under ``quarantine/``, with no clip.
+SOURCE_OUTCOMES = ("received", "stored", "duplicate", "quarantined")
+SOURCE_KINDS = ("tus", "axis")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Clip(Base):
+    """One recording's bytes, stored once under ``clips/<sha256>`` however many times uploaded."""
+
+    __tablename__ = "clip"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    storage_key: Mapped[str] = mapped_column(String(200))
+    camera_serial: Mapped[str] = mapped_column(String(60))
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officer.id"))
+    recorded_at: Mapped[datetime]
+    ingest_state: Mapped[str] = mapped_column(String(20), default="stored")
+    review_reason: Mapped[str | None] = mapped_column(String(20))
+    failure: Mapped[str | None] = mapped_column(Text)
+    # What the probe found in the file.
+    probed_at: Mapped[datetime | None]
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    codec: Mapped[str | None] = mapped_column(String(40))
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    frame_rate: Mapped[float | None] = mapped_column(Float)
+    started_at: Mapped[datetime | None]
+    gps_track: Mapped[list[Any] | None] = mapped_column(JSON)
+    """``[[seconds from start, latitude, longitude], …]`` where the file carries a track."""
+    poster_key: Mapped[str | None] = mapped_column(String(200))
+    thumbnails_key: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    __table_args__ = (
+        CheckConstraint(_one_of("ingest_state", CLIP_STATES), name="ingest_state"),
+        CheckConstraint(
+            f"review_reason IS NULL OR {_one_of('review_reason', REVIEW_REASONS)}", name="review"
+        ),
+        Index("ix_clip_officer", "officer_id", "recorded_at"),
+        Index("ix_clip_camera", "camera_serial", "recorded_at"),
+        Index("ix_clip_state", "ingest_state"),
+    )
+
+
+class ClipSource(Base):
+    """One delivery of a clip's bytes: an upload or a recording fetched from a camera system.
+
+    Two uploads of the same bytes are two sources of one clip. A quarantined source has no clip.
+    ``payload`` keeps the ingest job's payload, so the start-up sweep can queue it again.
+    """
+
+    __tablename__ = "clip_source"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_kind: Mapped[str] = mapped_column(String(10))
+    source_id: Mapped[str] = mapped_column(String(120))
+    device_serial: Mapped[str | None] = mapped_column(String(60))
+    declared_sha256: Mapped[str] = mapped_column(String(64))
+    received_sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    filename: Mapped[str | None] = mapped_column(String(255))
+    clip_id: Mapped[int | None] = mapped_column(ForeignKey("clip.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(20), default="received")
+    quarantine_key: Mapped[str | None] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(default=clock.now)
+    ingested_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("source_kind", "source_id"),
+        CheckConstraint(_one_of("source_kind", SOURCE_KINDS), name="kind"),
+        CheckConstraint(_one_of("outcome", SOURCE_OUTCOMES), name="outcome"),
+        CheckConstraint(
+            "outcome = 'quarantined' OR outcome = 'received' OR clip_id IS NOT NULL", name="clip"
+        ),
+        Index("ix_clip_source_outcome", "outcome"),
+    )

@@ -1,0 +1,184 @@
+"""Finding clips within the caller's record scope, and telling reviewers about clips that need them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, false, func, select, true
+from sqlalchemy.orm import Session
+
+from openbwv import audit, fleet, notifications, people
+from openbwv.audit import AuditAction, Target
+from openbwv.errors import InvalidInput
+from openbwv.footage.models import Clip
+from openbwv.policy import (
+    SYSTEM,
+    Actor,
+    Fact,
+    FactTest,
+    Permission,
+    Record,
+    RecordKind,
+    Role,
+    is_in,
+    scope,
+    scope_clause,
+)
+
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _held_for_review(values: frozenset[Any]) -> ColumnElement[bool]:
+    held = and_(Clip.review_reason.is_not(None), Clip.officer_id.is_(None))
+    return held if True in values else false()
+
+
+def _original_copy(values: frozenset[Any]) -> ColumnElement[bool]:
+    # Every clip here is an original: redacted copies arrive with the redaction work.
+    return true() if False in values else false()
+
+
+def _no_case_holders(values: frozenset[Any]) -> ColumnElement[bool]:
+    # No clip belongs to a case until cases exist, so no one holds one through a case yet.
+    return false()
+
+
+# How the facts policy's footage rules read are found in the clip table.
+CLIP_FACTS: dict[Fact, FactTest] = {
+    Fact.OFFICER: is_in(Clip.officer_id),
+    Fact.HELD_FOR_REVIEW: _held_for_review,
+    Fact.REDACTED: _original_copy,
+    Fact.HOLDERS: _no_case_holders,
+}
+
+
+def clip_record(clip: Clip) -> Record:
+    """A clip as policy's record rules see it."""
+    return Record(
+        kind=RecordKind.FOOTAGE,
+        id=clip.sha256,
+        officer_id=clip.officer_id,
+        held_for_review=clip.review_reason is not None and clip.officer_id is None,
+    )
+
+
+@dataclass(frozen=True)
+class ClipView:
+    """A clip with the collar number of the officer it is attributed to."""
+
+    clip: Clip
+    collar_number: str | None
+
+
+def checked_sha256(value: str) -> str:
+    """``value`` as a lower-case SHA-256 hex digest, or ``InvalidInput`` saying what one looks like."""
+    digest = value.strip().lower()
+    if not SHA256_HEX.match(digest):
+        raise InvalidInput("sha256", "A SHA-256 digest is 64 hexadecimal characters (0-9, a-f).")
+    return digest
+
+
+def find_clips(
+    db: Session, actor: Actor, *, sha256: str, limit: int, offset: int
+) -> tuple[list[ClipView], int]:
+    """The clips with this content hash that ``actor`` may see (policy's footage scope), with the
+    total; the search is audited: who searched for what, and which clips it showed them."""
+    digest = checked_sha256(sha256)
+    visible = scope(actor, Permission.FOOTAGE_CLIP_VIEW, RecordKind.FOOTAGE)
+    clips: list[Clip] = []
+    total = 0
+    if not visible.nothing:
+        query = select(Clip).where(Clip.sha256 == digest, scope_clause(visible, CLIP_FACTS))
+        total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+        clips = list(db.scalars(query.order_by(Clip.recorded_at.desc(), Clip.id).limit(limit).offset(offset)))
+    officers = people.officers_by_ids(db, (c.officer_id for c in clips if c.officer_id is not None))
+    audit.record(
+        db,
+        actor=actor,
+        action=AuditAction.FOOTAGE_CLIP_SEARCHED,
+        target=Target("footage_search", digest),
+        details={
+            "sha256": digest,
+            "clip_ids": [c.id for c in clips],
+            "subject_officer_ids": sorted({c.officer_id for c in clips if c.officer_id is not None}),
+            "total": total,
+        },
+    )
+    return [
+        ClipView(c, officers[c.officer_id].collar_number if c.officer_id in officers else None) for c in clips
+    ], total
+
+
+def get_clip_by_sha256(db: Session, sha256: str) -> Clip | None:
+    """The clip with this content, for the system's own work (no record scope, no audit)."""
+    return db.scalar(select(Clip).where(Clip.sha256 == sha256))
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Whose clip it is, or why it is held for review."""
+
+    officer_id: int | None
+    collar_number: str | None
+    review_reason: str | None
+
+
+def attribute(db: Session, *, camera_serial: str, recorded_at: Any) -> Attribution:
+    """The officer who held the camera when it recorded, from fleet's issue history; a camera not in
+    the fleet, or one nobody held then, holds the clip for review."""
+    device = fleet.get_device(db, camera_serial) if camera_serial else None
+    if device is None or device.kind != "camera":
+        return Attribution(None, None, "unknown_camera")
+    holder = fleet.holder_at(db, camera_serial, recorded_at)
+    if holder is None:
+        return Attribution(None, None, "no_holder")
+    return Attribution(holder.officer_id, holder.collar_number, None)
+
+
+# Reviewers told of every clip needing them besides professional standards, who read every alert.
+REVIEWER_ROLE = Role.EVIDENCE_MANAGER
+_REVIEWERS_PAGE = 500
+
+
+def raise_alert(
+    db: Session, *, rule: str, target: Target, summary: str, event: Any, link: str | None = None
+) -> None:
+    """An alert for professional standards (an ``audit:alert:raised`` event citing ``event``, listed
+    with the misuse alerts) and a notification to each evidence manager, once per fact."""
+    db.flush()
+    audit.record(
+        db,
+        actor=SYSTEM,
+        action=AuditAction.AUDIT_ALERT_RAISED,
+        target=target,
+        details={
+            "rule": rule,
+            "subject": f"{target.kind}:{target.id}",
+            "summary": summary,
+            "event_ids": [event.id],
+        },
+    )
+    notices = []
+    offset = 0
+    while True:
+        accounts, total = people.list_accounts(
+            db, search=None, role=REVIEWER_ROLE, limit=_REVIEWERS_PAGE, offset=offset
+        )
+        notices += [
+            notifications.Notice(
+                key=f"footage:{rule}:{target.kind}:{target.id}:user:{account.id}",
+                kind=rule,
+                recipient="user",
+                user_id=account.id,
+                message=summary,
+                link=link,
+            )
+            for account in accounts
+            if account.is_active
+        ]
+        offset += _REVIEWERS_PAGE
+        if offset >= total:
+            break
+    notifications.notify(db, notices)
