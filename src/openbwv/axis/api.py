@@ -256,7 +256,6 @@ def _object_headers(stored: AxisObject) -> dict[str, str]:
         "Content-Length": str(stored.size),
         "X-Timestamp": _timestamp(stored.stored_at),
         "Last-Modified": _http_date(stored.stored_at),
-        "Accept-Ranges": "bytes",
     }
 
 
