@@ -49,6 +49,7 @@ class TestInstalledDomains:
             "access",
             "audit",
             "auth",
+            "axis",
             "dashboard",
             "fleet",
             "footage",

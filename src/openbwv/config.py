@@ -112,6 +112,12 @@ class Settings(BaseSettings):
     # holder asks otherwise, and never longer than the maximum (which also caps the usual length).
     access_grant_max_minutes: int = Field(default=24 * 60, ge=1, le=24 * 60)
     access_grant_minutes: int = Field(default=8 * 60, ge=1, le=24 * 60)
+    # An Axis body worn system's Swift token lasts this long; it then signs in again with its credential.
+    axis_token_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    # Clip uploads from Axis systems at once in each server process; more are told to retry (503).
+    axis_max_uploads: int = Field(default=16, ge=1)
+    # What Axis objects may take up in all, in MiB (0: no quota); past it uploads answer 507.
+    axis_quota_mib: int = Field(default=0, ge=0)
 
     @field_validator("database_url")
     @classmethod

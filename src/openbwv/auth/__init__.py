@@ -6,6 +6,7 @@ from openbwv.auth.devices import (
     issue_device_credential,
     live_device_credential,
     note_device_credential_used,
+    resolve_device_credential,
     revoke_device_credential,
 )
 from openbwv.auth.models import DeviceCredential, UserAccount
@@ -43,6 +44,7 @@ __all__ = [
     "live_device_credential",
     "note_device_credential_used",
     "parse_roles",
+    "resolve_device_credential",
     "revoke_device_credential",
     "revoke_token",
     "set_roles",

@@ -1,6 +1,7 @@
 """Fleet: cameras, Tasers, docks and cartridges, who holds them, and the history of every move."""
 
 from openbwv.fleet.authority import AuthorityExceptions, find_authority_exceptions, run_daily_authority_check
+from openbwv.fleet.credentials import SCOPES_BY_KIND, issue_credential
 from openbwv.fleet.devices import DeviceFilter, create_device, get_device, list_devices
 from openbwv.fleet.issues import (
     HolderAtTime,
@@ -12,6 +13,7 @@ from openbwv.fleet.issues import (
 )
 
 __all__ = [
+    "SCOPES_BY_KIND",
     "AuthorityExceptions",
     "DeviceFilter",
     "HolderAtTime",
@@ -19,6 +21,7 @@ __all__ = [
     "find_authority_exceptions",
     "get_device",
     "holder_at",
+    "issue_credential",
     "issue_device",
     "list_devices",
     "list_open_issues",

@@ -123,7 +123,13 @@ class RequirePermissionUnlessPublic(RequirePermission):
 
 class RequireDeviceScope:
     """A device route's declared scope: only a device whose credential grants it may call the route;
-    a person is refused like a device on a person route (403, audited)."""
+    a person is refused like a device on a person route (403, audited).
+
+    ``credential_header`` names a header besides ``Authorization`` that signs the device in on a
+    route that resolves its caller itself (an OpenStack Swift client's ``X-Auth-Token``): the
+    request guard lets a request carrying it through, and the route judges it."""
+
+    credential_header: str | None = None
 
     def __init__(self, scope: DeviceScope) -> None:
         self.scope = scope

@@ -3,7 +3,8 @@
 FastAPI reads a route's form or JSON body before it runs the route's dependencies, ``Require``
 among them, so without this an anonymous caller could make the server buffer a large upload only
 to be told to sign in. Here a request to a route that needs a permission or a device scope is
-turned away unless it carries credentials (a bearer token or the session cookie), before a byte of its body is read;
+turned away unless it carries credentials (a bearer token, the session cookie, or the header a device
+route names), before a byte of its body is read;
 whether they are valid is still for ``Require`` to say. A body larger than
 ``OPENBWV_MAX_BODY_MIB`` is refused with 413, by its declared length or as it streams in.
 """
@@ -23,20 +24,29 @@ from openbwv.csrf import SESSION_COOKIE, signed_in_by_bearer
 from openbwv.policy import RequireDeviceScope, RequirePermission, RequirePermissionUnlessPublic
 from openbwv.web.render import wants_json
 
+Requirement = RequirePermission | RequireDeviceScope
 
-def _needs_permission(route: APIRoute, settings: object) -> bool:
-    """Whether ``route`` declares a device scope, or a permission that the force has not opened to
-    everyone."""
+
+def _requirement(route: APIRoute, settings: object) -> Requirement | None:
+    """The device scope or permission ``route`` declares, unless the force has opened it to everyone."""
     pending = list(route.dependant.dependencies)
     while pending:
         dependency = pending.pop()
         call = dependency.call
         if isinstance(call, RequirePermissionUnlessPublic) and getattr(settings, call.setting):
-            return False
+            return None
         if isinstance(call, RequirePermission | RequireDeviceScope):
-            return True
+            return call
         pending.extend(dependency.dependencies)
-    return False
+    return None
+
+
+def _carries_credentials(request: Request, requirement: Requirement) -> bool:
+    """Whether ``request`` carries something that may sign its caller in for ``requirement``."""
+    if signed_in_by_bearer(request) or request.cookies.get(SESSION_COOKIE):
+        return True
+    header = requirement.credential_header if isinstance(requirement, RequireDeviceScope) else None
+    return header is not None and bool(request.headers.get(header, "").strip())
 
 
 class RequestGuard:
@@ -48,26 +58,25 @@ class RequestGuard:
     def __init__(self, app: ASGIApp, routes: Iterable[object]) -> None:
         self.app = app
         self.routes = [route for route in routes if isinstance(route, APIRoute)]
-        self._protected: dict[int, bool] = {}
+        self._protected: dict[int, Requirement | None] = {}
 
-    def _is_protected(self, scope: Scope) -> bool:
+    def _requirement_of(self, scope: Scope) -> Requirement | None:
         for route in self.routes:
             match, _ = route.matches(scope)
             if match is Match.FULL:
                 scope["route"] = route  # as routing would, so a refusal is counted under its route
                 if id(route) not in self._protected:
-                    self._protected[id(route)] = _needs_permission(route, scope["app"].state.settings)
+                    self._protected[id(route)] = _requirement(route, scope["app"].state.settings)
                 return self._protected[id(route)]
-        return False
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        if self._is_protected(scope) and not (
-            signed_in_by_bearer(request) or request.cookies.get(SESSION_COOKIE)
-        ):
+        requirement = self._requirement_of(scope)
+        if requirement is not None and not _carries_credentials(request, requirement):
             await _sign_in_first(request)(scope, receive, send)
             return
         limit = scope["app"].state.settings.max_body_mib * 1024 * 1024
