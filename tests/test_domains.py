@@ -45,7 +45,16 @@ def _navigation(html: str) -> list[str]:
 class TestInstalledDomains:
     def test_finds_every_domain_package(self) -> None:
         names = [domain.name for domain in installed_domains()]
-        assert names == ["access", "audit", "auth", "dashboard", "fleet", "notifications", "people"]
+        assert names == [
+            "access",
+            "audit",
+            "auth",
+            "dashboard",
+            "fleet",
+            "notifications",
+            "people",
+            "uploads",
+        ]
 
     def test_navigation_keeps_its_order_across_domains(self) -> None:
         labels = [item.label for item in navigation_of(installed_domains())]

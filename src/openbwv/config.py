@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     # holder asks otherwise, and never longer than the maximum (which also caps the usual length).
     access_grant_max_minutes: int = Field(default=24 * 60, ge=1, le=24 * 60)
     access_grant_minutes: int = Field(default=8 * 60, ge=1, le=24 * 60)
+    # Resumable (tus) uploads from docks: the largest file accepted, announced as Tus-Max-Size, and how
+    # long an unfinished upload is kept after its last bytes arrived before its parts are deleted.
+    upload_max_gib: int = Field(default=64, ge=1, le=4096)
+    upload_expiry_hours: int = Field(default=72, ge=1, le=30 * 24)
 
     @field_validator("database_url")
     @classmethod

@@ -1,15 +1,18 @@
 """Fleet: cameras, Tasers, docks and cartridges, who holds them, and the history of every move."""
 
 from openbwv.fleet.authority import AuthorityExceptions, find_authority_exceptions, run_daily_authority_check
+from openbwv.fleet.credentials import SCOPES_BY_KIND, issue_credential
 from openbwv.fleet.devices import DeviceFilter, create_device, get_device, list_devices
 from openbwv.fleet.issues import issue_device, list_open_issues, officer_kit, return_issue
 
 __all__ = [
+    "SCOPES_BY_KIND",
     "AuthorityExceptions",
     "DeviceFilter",
     "create_device",
     "find_authority_exceptions",
     "get_device",
+    "issue_credential",
     "issue_device",
     "list_devices",
     "list_open_issues",
