@@ -55,6 +55,7 @@ class TestInstalledDomains:
             "footage",
             "notifications",
             "people",
+            "uploads",
         ]
 
     def test_navigation_keeps_its_order_across_domains(self) -> None:

@@ -102,17 +102,29 @@ def test_every_route_declares_a_permission_a_device_scope_or_public() -> None:
     routes = _all_routes()
     assert len(routes) > 10
     public_paths = {r.path for r in routes if declared_permission(r) is None and declared_scope(r) is None}
-    # Signing in: a person's password, or an Axis system's serial and device credential (Swift auth).
-    assert public_paths == {"/api/v1/auth/token", "/login", "/api/axis/auth/v1.0"}
+    # Signing in: a person's password, or an Axis system's serial and device credential (Swift auth);
+    # and the tus endpoint's OPTIONS: clients ask it what the server speaks before they sign anything.
+    assert public_paths == {"/api/v1/auth/token", "/login", "/api/axis/auth/v1.0", "/api/v1/uploads"}
     assert all(declared_permission(r) is None for r in routes if declared_scope(r) is not None)
 
 
 def test_device_routes_are_declared() -> None:
-    assert {r.path: declared_scope(r) for r in DEVICE_ROUTES} == {
-        "/api/v1/device/telemetry": DeviceScope.TELEMETRY,
-        "/api/axis/v1/{account}": DeviceScope.UPLOAD,
-        "/api/axis/v1/{account}/{container}": DeviceScope.UPLOAD,
-        "/api/axis/v1/{account}/{container}/{name:path}": DeviceScope.UPLOAD,
+    assert {(r.path, *sorted(r.methods or ())): declared_scope(r) for r in DEVICE_ROUTES} == {
+        ("/api/v1/device/telemetry", "POST"): DeviceScope.TELEMETRY,
+        ("/api/v1/uploads", "POST"): DeviceScope.UPLOAD,
+        ("/api/v1/uploads/{upload_id}", "HEAD"): DeviceScope.UPLOAD,
+        ("/api/v1/uploads/{upload_id}", "PATCH"): DeviceScope.UPLOAD,
+        ("/api/v1/uploads/{upload_id}", "DELETE"): DeviceScope.UPLOAD,
+        ("/api/axis/v1/{account}", "GET"): DeviceScope.UPLOAD,
+        ("/api/axis/v1/{account}", "HEAD"): DeviceScope.UPLOAD,
+        ("/api/axis/v1/{account}/{container}", "GET"): DeviceScope.UPLOAD,
+        ("/api/axis/v1/{account}/{container}", "HEAD"): DeviceScope.UPLOAD,
+        ("/api/axis/v1/{account}/{container}", "POST"): DeviceScope.UPLOAD,
+        ("/api/axis/v1/{account}/{container}", "PUT"): DeviceScope.UPLOAD,
+        ("/api/axis/v1/{account}/{container}/{name:path}", "GET"): DeviceScope.UPLOAD,
+        ("/api/axis/v1/{account}/{container}/{name:path}", "HEAD"): DeviceScope.UPLOAD,
+        ("/api/axis/v1/{account}/{container}/{name:path}", "POST"): DeviceScope.UPLOAD,
+        ("/api/axis/v1/{account}/{container}/{name:path}", "PUT"): DeviceScope.UPLOAD,
     }
 
 

@@ -118,6 +118,10 @@ class Settings(BaseSettings):
     axis_max_uploads: int = Field(default=16, ge=1)
     # What Axis objects may take up in all, in MiB (0: no quota); past it uploads answer 507.
     axis_quota_mib: int = Field(default=0, ge=0)
+    # Resumable (tus) uploads from docks: the largest file accepted, announced as Tus-Max-Size, and how
+    # long an unfinished upload is kept after its last bytes arrived before its parts are deleted.
+    upload_max_gib: int = Field(default=64, ge=1, le=4096)
+    upload_expiry_hours: int = Field(default=72, ge=1, le=30 * 24)
 
     @field_validator("database_url")
     @classmethod

@@ -6,10 +6,12 @@ import hmac
 import ipaddress
 import json
 import logging
+import re
 import time
 import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.datastructures import MutableHeaders
@@ -78,6 +80,32 @@ def client_address(request: Request) -> str:
         except ValueError:
             break
     return address
+
+
+_FORWARDED_HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
+
+
+def public_base_url(request: Request) -> str:
+    """The base URL the client called, for links the API answers with (a tus upload's ``Location``).
+
+    The request's own, unless the peer is a proxy listed in ``OPENBWV_TRUSTED_PROXIES``: then the
+    scheme and host it forwarded (``X-Forwarded-Proto``, ``X-Forwarded-Host``; the nearest proxy's,
+    the last value) replace the request's. A client's own forwarded headers are never believed.
+    """
+    base = str(request.base_url).rstrip("/")
+    trusted: tuple[IPNetwork, ...] = request.app.state.settings.trusted_proxy_networks
+    peer = request.client.host if request.client else ""
+    if not address_in(peer, trusted):
+        return base
+    url = urlsplit(base)
+    scheme, host = url.scheme, url.netloc
+    proto = request.headers.get("x-forwarded-proto", "").split(",")[-1].strip().lower()
+    if proto in ("http", "https"):
+        scheme = proto
+    forwarded_host = request.headers.get("x-forwarded-host", "").split(",")[-1].strip()
+    if _FORWARDED_HOST.match(forwarded_host):
+        host = forwarded_host
+    return urlunsplit((scheme, host, url.path, "", ""))
 
 
 def may_read_metrics(request: Request) -> bool:

@@ -6,7 +6,8 @@ to be told to sign in. Here a request to a route that needs a permission or a de
 turned away unless it carries credentials (a bearer token, the session cookie, or the header a device
 route names), before a byte of its body is read;
 whether they are valid is still for ``Require`` to say. A body larger than
-``OPENBWV_MAX_BODY_MIB`` is refused with 413, by its declared length or as it streams in.
+``OPENBWV_MAX_BODY_MIB`` is refused with 413, by its declared length or as it streams in, except on
+a route that declares ``CapsItsOwnBody`` (a tus upload) and refuses an oversized body itself.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from openbwv.csrf import SESSION_COOKIE, signed_in_by_bearer
 from openbwv.policy import RequireDeviceScope, RequirePermission, RequirePermissionUnlessPublic
 from openbwv.web.render import wants_json
+from openbwv.web.streams import caps_its_own_body
 
 Requirement = RequirePermission | RequireDeviceScope
 
@@ -49,6 +51,17 @@ def _carries_credentials(request: Request, requirement: Requirement) -> bool:
     return header is not None and bool(request.headers.get(header, "").strip())
 
 
+def _caps_its_own_body(route: APIRoute) -> bool:
+    """Whether ``route`` declares that it streams its body under a limit of its own."""
+    pending = list(route.dependant.dependencies)
+    while pending:
+        dependency = pending.pop()
+        if dependency.call is caps_its_own_body:
+            return True
+        pending.extend(dependency.dependencies)
+    return False
+
+
 class RequestGuard:
     """Refuse an anonymous call to a protected route unread, and cap every request body.
 
@@ -59,6 +72,7 @@ class RequestGuard:
         self.app = app
         self.routes = [route for route in routes if isinstance(route, APIRoute)]
         self._protected: dict[int, Requirement | None] = {}
+        self._own_limit = {id(route) for route in self.routes if _caps_its_own_body(route)}
 
     def _requirement_of(self, scope: Scope) -> Requirement | None:
         for route in self.routes:
@@ -70,6 +84,10 @@ class RequestGuard:
                 return self._protected[id(route)]
         return None
 
+    def _caps_its_own_body(self, scope: Scope) -> bool:
+        route = scope.get("route")
+        return route is not None and id(route) in self._own_limit
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -78,6 +96,9 @@ class RequestGuard:
         requirement = self._requirement_of(scope)
         if requirement is not None and not _carries_credentials(request, requirement):
             await _sign_in_first(request)(scope, receive, send)
+            return
+        if self._caps_its_own_body(scope):
+            await self.app(scope, receive, send)
             return
         limit = scope["app"].state.settings.max_body_mib * 1024 * 1024
         declared = request.headers.get("content-length", "")

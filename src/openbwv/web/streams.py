@@ -13,9 +13,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import anyio
+from fastapi import Depends
 from starlette.requests import Request
 
 from openbwv.db import holds_session
@@ -50,18 +52,30 @@ def in_a_thread(sink: Callable[[bytes], object]) -> Callable[[bytes], Awaitable[
     return run
 
 
-async def stream_body(request: Request, sink: Sink, *, limit: int) -> int:
-    """Hand the request body to ``sink`` chunk by chunk as it arrives and return its length in bytes.
+def caps_its_own_body() -> None:
+    """Marks a route that reads its body with :func:`body_chunks` under a limit of its own (a tus
+    ``PATCH`` takes up to the rest of a file of many GiB): the request guard then leaves its body
+    uncapped by ``OPENBWV_MAX_BODY_MIB``."""
 
-    More than ``limit`` bytes is refused with ``TooLarge`` as soon as the excess arrives, whatever the
-    declared length. Called from a route that declared ``Db`` it refuses to start: that route would
-    hold a connection for as long as the client takes to send.
-    """
+
+CapsItsOwnBody: Any = Depends(caps_its_own_body)
+"""Declared in a route's ``dependencies`` by a route that caps its streamed body itself."""
+
+
+def _refuse_a_held_session(request: Request) -> None:
     if holds_session(request):
         raise RuntimeError(
             "A route that streams a request body must not declare Db: it would hold a database "
             "connection while the bytes flow. Use short service calls before and after instead."
         )
+
+
+async def body_chunks(request: Request, *, limit: int) -> AsyncIterator[bytes]:
+    """The request body chunk by chunk as it arrives, for a consumer that pulls (an object store's
+    ``put``). More than ``limit`` bytes is refused with ``TooLarge`` as soon as the excess arrives; a
+    client that drops the connection ends it with starlette's ``ClientDisconnect``. Called from a
+    route that declared ``Db`` it refuses to start, as :func:`stream_body` does."""
+    _refuse_a_held_session(request)
     received = 0
     async for chunk in request.stream():
         if not chunk:
@@ -69,6 +83,19 @@ async def stream_body(request: Request, sink: Sink, *, limit: int) -> int:
         received += len(chunk)
         if received > limit:
             raise TooLarge(f"The request body is larger than {limit} bytes.")
+        yield chunk
+
+
+async def stream_body(request: Request, sink: Sink, *, limit: int) -> int:
+    """Hand the request body to ``sink`` chunk by chunk as it arrives and return its length in bytes.
+
+    More than ``limit`` bytes is refused with ``TooLarge`` as soon as the excess arrives, whatever the
+    declared length. Called from a route that declared ``Db`` it refuses to start: that route would
+    hold a connection for as long as the client takes to send.
+    """
+    received = 0
+    async for chunk in body_chunks(request, limit=limit):
+        received += len(chunk)
         result = sink(chunk)
         if inspect.isawaitable(result):
             await result
