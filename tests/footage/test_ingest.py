@@ -2,9 +2,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import anyio
 import pytest
 from PIL import Image
 from sqlalchemy.orm import Session, sessionmaker
@@ -279,3 +283,79 @@ class TestProbe:
             assert len(alerts(db, "footage_unreadable")) == 1
             assert len(events(db, "footage:clip:failed")) == 1
         assert read(store, clip.storage_key) == junk
+
+
+def _with_track(store: ObjectStore, payload: dict[str, Any], track: bytes | None) -> dict[str, Any]:
+    """``payload`` as a camera system's clip with a GNSS track object beside it (``None``: named,
+    but not in the store)."""
+    key = f"tracks/{payload['upload_id']}.json"
+    if track is not None:
+        anyio.run(store.put, key, _once(track))
+    payload["metadata"]["gnss_track_key"] = key
+    payload["metadata"]["stopped_at"] = (RECORDED_AT + timedelta(seconds=2)).isoformat()
+    return payload
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+def _location_file(*seconds: float) -> bytes:
+    entries = [
+        {
+            "LocationWKT": f"POINT(-1.9 {52 + s / 100})",
+            "SecondsFromStart": s,
+            "Timestamp": (RECORDED_AT + timedelta(seconds=s)).isoformat().replace("+00:00", "Z"),
+        }
+        for s in seconds
+    ]
+    return json.dumps({"CoordinateEntries": entries}).encode()
+
+
+class TestDeliveredTrack:
+    def test_the_clips_stretch_of_the_track_beside_it_wins_over_the_files(
+        self, settings: Settings, factory: sessionmaker[Session], store: ObjectStore, video: bytes
+    ) -> None:
+        _, serial = holder_of_camera(factory)
+        payload = _with_track(store, upload(store, video, camera_serial=serial), _location_file(-1, 0, 1, 2))
+        run_ingest(settings, factory, payload)
+        with factory() as db:
+            [clip] = clips(db)
+            assert clip.gps_track == [[0.0, 52.0, -1.9], [1.0, 52.01, -1.9]]
+        run_probe(settings, factory, clip.id)
+        with factory() as db:
+            clip = db.get(Clip, clip.id)  # type: ignore[assignment]
+            assert clip is not None and clip.ingest_state == "ready"
+            assert clip.gps_track == [[0.0, 52.0, -1.9], [1.0, 52.01, -1.9]]
+            assert [s.notes for s in sources(db)] == [None]
+        assert read(store, payload["metadata"]["gnss_track_key"]), "the recording's other clips read it too"
+
+    @pytest.mark.parametrize(
+        ("track", "says"),
+        [(b'{"CoordinateEntries": [{"LocationWKT": "here"}]}', "LocationWKT"), (None, "not in the store")],
+    )
+    def test_a_track_that_cannot_be_read_is_noted_and_the_clip_goes_on(
+        self,
+        settings: Settings,
+        factory: sessionmaker[Session],
+        store: ObjectStore,
+        video: bytes,
+        track: bytes | None,
+        says: str,
+    ) -> None:
+        _, serial = holder_of_camera(factory)
+        payload = _with_track(store, upload(store, video, camera_serial=serial), track)
+        run_ingest(settings, factory, payload)
+        with factory() as db:
+            [clip] = clips(db)
+            [source] = sources(db)
+            assert source.outcome == "stored" and source.notes is not None
+            assert source.notes["gnss_track"]["key"] == payload["metadata"]["gnss_track_key"]
+            assert says in source.notes["gnss_track"]["error"]
+            [stored] = events(db, "footage:clip:stored")
+            assert says in str(stored.details["gnss_track_error"])
+        run_probe(settings, factory, clip.id)
+        with factory() as db:
+            clip = db.get(Clip, clip.id)  # type: ignore[assignment]
+            assert clip is not None and clip.ingest_state == "ready"
+            assert clip.gps_track is not None and clip.gps_track[0] == [0.0, 52.4862, -1.8904], "the file's"

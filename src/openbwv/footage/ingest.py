@@ -8,6 +8,11 @@ later the camera system's fetcher)::
      "metadata": {"filename": "…", "camera_serial": "…", "recorded_at": "<ISO 8601>",
                   "sha256": "<hex the device computed>"}}
 
+An Axis recording's clips add to ``metadata``: ``officer_user_id`` (who the camera system says
+recorded: noted where it is not the issue history's holder, never used to attribute),
+``gnss_track_key`` (the recording's GNSS track object, read for the clip's own stretch of it:
+``footage.gnss``) and ``stopped_at``.
+
 A job runs at least once, so every step is safe to repeat; the ``clip_source`` row of the upload is
 its progress. Steps:
 
@@ -20,6 +25,8 @@ its progress. Steps:
    quarantined), the clip row is written (the unique hash decides a race of two identical uploads:
    the loser points at the winner's clip), attributed to the officer who held the camera at
    ``recorded_at``, and its probe is queued. The parts are deleted only once that has committed.
+   A GNSS track named in the payload is read before that, and becomes the clip's track; one that
+   cannot be read is noted on the source and the clip goes on without it.
 """
 
 from __future__ import annotations
@@ -43,9 +50,17 @@ from openbwv import audit, clock
 from openbwv.audit import AuditAction, Target
 from openbwv.db import reading, transaction, violated_unique
 from openbwv.errors import InvalidInput
+from openbwv.footage import gnss
 from openbwv.footage import probe as probing
 from openbwv.footage.models import UNFINISHED_CLIP_STATES, Clip, ClipSource
-from openbwv.footage.service import attribute, checked_sha256, get_clip_by_sha256, raise_alert
+from openbwv.footage.review import hold_for_review, record_dispute
+from openbwv.footage.service import (
+    attribute,
+    checked_sha256,
+    get_clip_by_sha256,
+    note_claim,
+    raise_alert,
+)
 from openbwv.jobs import enqueue
 from openbwv.policy import SYSTEM
 from openbwv.storage import ObjectStore
@@ -80,6 +95,9 @@ class IngestRequest:
     recorded_at: datetime
     filename: str | None
     payload: dict[str, Any]
+    claimed_user_id: str | None = None
+    gnss_track_key: str | None = None
+    stopped_at: datetime | None = None
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> IngestRequest:
@@ -90,7 +108,8 @@ class IngestRequest:
             parts = tuple(str(p) for p in payload["parts"])
             size = int(payload["size"])
             received = checked_sha256(str(payload["sha256_received"]))
-            recorded_at = datetime.fromisoformat(str(metadata["recorded_at"]).replace("Z", "+00:00"))
+            recorded_at = _aware(str(metadata["recorded_at"]))
+            stopped_at = _aware(str(metadata["stopped_at"])) if metadata.get("stopped_at") else None
         except (KeyError, TypeError, ValueError, InvalidInput) as exc:
             raise InvalidPayload(f"not an ingest payload: {exc}") from exc
         declared = str(metadata.get("sha256") or "").strip().lower()
@@ -105,9 +124,12 @@ class IngestRequest:
             declared_sha256=declared,
             device_serial=str(device).strip().upper() if device else None,
             camera_serial=camera,
-            recorded_at=recorded_at if recorded_at.tzinfo else recorded_at.replace(tzinfo=UTC),
+            recorded_at=recorded_at,
             filename=str(metadata["filename"])[:255] if metadata.get("filename") else None,
             payload=payload,
+            claimed_user_id=str(metadata["officer_user_id"]) if metadata.get("officer_user_id") else None,
+            gnss_track_key=str(metadata["gnss_track_key"]) if metadata.get("gnss_track_key") else None,
+            stopped_at=stopped_at,
         )
 
     @property
@@ -117,6 +139,11 @@ class IngestRequest:
     @property
     def matches_device(self) -> bool:
         return self.declared_sha256 == self.sha256_received
+
+
+def _aware(iso: str) -> datetime:
+    moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class PartsDoNotMatch(Exception):
@@ -249,7 +276,28 @@ def _point_at(db: Session, source: ClipSource, clip: Clip, request: IngestReques
     )
 
 
-def _record_clip(factory: sessionmaker[Session], request: IngestRequest) -> None:
+def _delivered_track(store: ObjectStore, request: IngestRequest) -> gnss.DeliveredTrack | None:
+    if request.gnss_track_key is None:
+        return None
+    return gnss.read_clip_track(
+        store, request.gnss_track_key, start=request.recorded_at, stop=request.stopped_at
+    )
+
+
+def _notes(
+    attribution: dict[str, Any] | None, track: gnss.DeliveredTrack | None, key: str | None
+) -> dict[str, Any]:
+    notes: dict[str, Any] = {}
+    if attribution is not None:
+        notes["attribution"] = attribution
+    if track is not None and track.error is not None:
+        notes["gnss_track"] = {"key": key, "error": track.error[:500]}
+    return notes
+
+
+def _record_clip(
+    factory: sessionmaker[Session], request: IngestRequest, track: gnss.DeliveredTrack | None
+) -> None:
     with transaction(factory) as db:
         source = _locked_source(db, request)
         if source is None or source.outcome != "received":
@@ -259,6 +307,7 @@ def _record_clip(factory: sessionmaker[Session], request: IngestRequest) -> None
             _point_at(db, source, existing, request)
             return
         who = attribute(db, camera_serial=request.camera_serial, recorded_at=request.recorded_at)
+        claim = note_claim(db, who, request.claimed_user_id)
         clip = Clip(
             sha256=request.sha256_received,
             size=request.size,
@@ -268,6 +317,7 @@ def _record_clip(factory: sessionmaker[Session], request: IngestRequest) -> None
             recorded_at=request.recorded_at,
             ingest_state="held_for_review" if who.review_reason else "stored",
             review_reason=who.review_reason,
+            gps_track=track.gps_track if track is not None else None,
         )
         try:
             with db.begin_nested():
@@ -284,6 +334,7 @@ def _record_clip(factory: sessionmaker[Session], request: IngestRequest) -> None
         source.outcome = "stored"
         source.clip_id = clip.id
         source.ingested_at = clock.now()
+        source.notes = _notes(claim, track, request.gnss_track_key) or None
         audit.record(
             db,
             actor=SYSTEM,
@@ -297,36 +348,15 @@ def _record_clip(factory: sessionmaker[Session], request: IngestRequest) -> None
                 "officer_id": clip.officer_id,
                 "collar_number": who.collar_number,
                 "source": f"{request.source}:{request.source_id}",
+                "gnss_track_fixes": len(clip.gps_track or ()) if track is not None else None,
+                "gnss_track_error": track.error if track is not None else None,
             },
         )
+        if claim is not None and claim["finding"] == "disputed":
+            record_dispute(db, clip, claim, source=f"{request.source}:{request.source_id}")
         if who.review_reason:
-            _hold_for_review(db, clip, who.review_reason)
+            hold_for_review(db, clip, who.review_reason, claim)
         enqueue(db, PROBE_TASK, {"clip_id": clip.id}, dedupe_key=f"{PROBE_TASK}:{clip.id}")
-
-
-_REVIEW_SENTENCES = {
-    "unknown_camera": "camera {serial} is not in the fleet",
-    "no_holder": "nobody held camera {serial} at {at:%Y-%m-%d %H:%M} UTC",
-}
-
-
-def _hold_for_review(db: Session, clip: Clip, reason: str) -> None:
-    why = _REVIEW_SENTENCES[reason].format(serial=clip.camera_serial or "?", at=clip.recorded_at)
-    event = audit.record(
-        db,
-        actor=SYSTEM,
-        action=AuditAction.FOOTAGE_CLIP_HELD_FOR_REVIEW,
-        target=Target("clip", str(clip.id)),
-        reason=why,
-        details={"sha256": clip.sha256, "review_reason": reason, "camera_serial": clip.camera_serial},
-    )
-    raise_alert(
-        db,
-        rule="footage_held_for_review",
-        target=Target("clip", str(clip.id)),
-        summary=f"Clip {clip.sha256[:12]} is held for review: {why}.",
-        event=event,
-    )
 
 
 def ingest(factory: sessionmaker[Session], open_store: StoreOpener, payload: dict[str, Any]) -> None:
@@ -353,7 +383,7 @@ def _store(factory: sessionmaker[Session], store: ObjectStore, request: IngestRe
         except PartsDoNotMatch as exc:
             _quarantine(factory, store, request, str(exc))
             return
-    _record_clip(factory, request)
+    _record_clip(factory, request, _delivered_track(store, request))
 
 
 def _spool_dir(data_dir: Path) -> Path:
@@ -413,7 +443,9 @@ def probe_clip(
         clip.height = result.height
         clip.frame_rate = result.frame_rate
         clip.started_at = result.created_at or clip.recorded_at
-        clip.gps_track = result.gps_track
+        # A track the camera system delivered beside the file is its record of where it was; the
+        # file's own is the fallback.
+        clip.gps_track = clip.gps_track or result.gps_track
         clip.poster_key = poster_key
         clip.thumbnails_key = thumbs_key if result.thumbnails_jpeg else None
         clip.probed_at = clock.now()

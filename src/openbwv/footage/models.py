@@ -66,7 +66,8 @@ class Clip(Base):
     frame_rate: Mapped[float | None] = mapped_column(Float)
     started_at: Mapped[datetime | None]
     gps_track: Mapped[list[Any] | None] = mapped_column(JSON)
-    """``[[seconds from start, latitude, longitude], …]`` where the file carries a track."""
+    """``[[seconds from start, latitude, longitude], …]``: the track delivered beside the file (an Axis
+    recording's GNSS object), else the one the file carries."""
     poster_key: Mapped[str | None] = mapped_column(String(200))
     thumbnails_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
@@ -87,6 +88,7 @@ class ClipSource(Base):
 
     Two uploads of the same bytes are two sources of one clip. A quarantined source has no clip.
     ``payload`` keeps the ingest job's payload, so the start-up sweep can queue it again.
+    Attribution is only ever from fleet's issue history; who the source says recorded is a note.
     """
 
     __tablename__ = "clip_source"
@@ -103,6 +105,10 @@ class ClipSource(Base):
     outcome: Mapped[str] = mapped_column(String(20), default="received")
     quarantine_key: Mapped[str | None] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    notes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """What ingest noticed for a reviewer: ``attribution`` when the source named someone other than
+    the issue history's holder, or named someone for a clip held for review; ``gnss_track`` when the
+    track delivered beside the clip could not be read."""
     received_at: Mapped[datetime] = mapped_column(default=clock.now)
     ingested_at: Mapped[datetime | None]
 
