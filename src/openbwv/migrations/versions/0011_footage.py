@@ -1,7 +1,7 @@
 """footage: clips stored once by their content, and the sources (uploads) that delivered them
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """axis: Axis body worn systems' Swift tokens, containers and objects
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 """
 
 from __future__ import annotations
