@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from openbwv import audit, fleet, notifications, people
 from openbwv.audit import AuditAction, Target
 from openbwv.errors import InvalidInput
-from openbwv.footage.models import Clip
+from openbwv.footage.models import Clip, ClipSource
 from openbwv.policy import (
     SYSTEM,
     Actor,
@@ -202,3 +202,15 @@ def raise_alert(
         if offset >= total:
             break
     notifications.notify(db, notices)
+
+
+def stored_objects(db: Session) -> dict[str, str]:
+    """Every object the footage rows name, with the SHA-256 its bytes must have: each clip, and each
+    quarantined delivery (the bytes as received)."""
+    clips = db.execute(select(Clip.storage_key, Clip.sha256)).all()
+    quarantined = db.execute(
+        select(ClipSource.quarantine_key, ClipSource.received_sha256).where(
+            ClipSource.quarantine_key.is_not(None)
+        )
+    ).all()
+    return {key: sha256 for key, sha256 in [*clips, *quarantined] if key is not None}
