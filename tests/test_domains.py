@@ -51,6 +51,7 @@ class TestInstalledDomains:
             "auth",
             "axis",
             "dashboard",
+            "dock",
             "fleet",
             "footage",
             "notifications",

@@ -104,18 +104,19 @@ async def create_upload(request: Request, actor: Actor = RequireDevice(DeviceSco
 def upload_status(
     upload_id: str, request: Request, db: Db, actor: Actor = RequireDevice(DeviceScope.UPLOAD)
 ) -> Response:
-    """How many bytes of the upload are stored (``Upload-Offset``): where a client resumes."""
+    """How many bytes of the upload are stored (``Upload-Offset``): where a client resumes; once
+    complete, the SHA-256 of the bytes received (``Upload-Sha256``), for the dock to check."""
     protocol.check_version(request)
     upload = service.status_of(db, actor, upload_id, now=clock.now())
-    return Response(
-        status_code=200,
-        headers={
-            **_progress_headers(upload),
-            "Upload-Length": str(upload.length),
-            "Upload-Metadata": encode_metadata(upload.metadata_),
-            "Cache-Control": "no-store",
-        },
-    )
+    headers = {
+        **_progress_headers(upload),
+        "Upload-Length": str(upload.length),
+        "Upload-Metadata": encode_metadata(upload.metadata_),
+        "Cache-Control": "no-store",
+    }
+    if upload.received_sha256 is not None:
+        headers["Upload-Sha256"] = upload.received_sha256
+    return Response(status_code=200, headers=headers)
 
 
 @router.patch("/{upload_id}", status_code=204, responses=_TUS_RESPONSES, dependencies=[CapsItsOwnBody])

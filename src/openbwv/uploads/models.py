@@ -43,6 +43,9 @@ class Upload(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     expires_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
+    # The SHA-256 of every byte received, once complete: HEAD answers it so the dock can compare it
+    # with its own before it lets the camera wipe the file.
+    received_sha256: Mapped[str | None] = mapped_column(String(64))
     terminated_at: Mapped[datetime | None]
 
     __table_args__ = (

@@ -163,6 +163,7 @@ def record_part(
 def _complete(db: Session, upload: Upload, *, received_sha256: str, now: datetime) -> None:
     upload.state = UploadState.COMPLETE
     upload.completed_at = now
+    upload.received_sha256 = received_sha256
     metadata = describe_file(upload.metadata_).as_dict()
     payload = {
         "source": "tus",
