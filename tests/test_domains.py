@@ -51,6 +51,7 @@ class TestInstalledDomains:
             "auth",
             "axis",
             "dashboard",
+            "democam",
             "dock",
             "fleet",
             "footage",

@@ -72,7 +72,7 @@ def demo(
     seed_only: Annotated[bool, typer.Option("--seed-only", help="Seed the demo force, then exit.")] = False,
 ) -> None:
     """Seed a believable demo force (safe to re-run), print its logins and serve it."""
-    from openbwv.demo import seed_demo
+    from openbwv.demo import DockAgentProcess, seed_demo
 
     settings = upgraded_settings()
     factory = make_session_factory(
@@ -82,9 +82,18 @@ def demo(
     typer.echo(f"Demo force: {settings.force_name}. Logins (username / password / role):")
     for login in logins:
         typer.echo(f"  {login.username:<24} {login.password:<22} {login.role}")
-    if not seed_only:
-        typer.echo(f"Serving on http://{host}:{port}/ (Ctrl+C stops).")
+    if seed_only:
+        return
+    # The demo's cameras record into the demo dock's folder, and its dock agent uploads them.
+    settings = settings.model_copy(update={"demo_cameras": True})
+    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    agent = DockAgentProcess(factory, settings, base_url=f"http://{local}:{port}")
+    typer.echo(f"Serving on http://{host}:{port}/ (Ctrl+C stops); demo cameras dock every minute.")
+    agent.start()
+    try:
         _serve(settings, host, port)
+    finally:
+        agent.stop()
 
 
 @db_app.command("upgrade")

@@ -9,13 +9,19 @@ from __future__ import annotations
 import json
 import random
 import secrets
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from openbwv import people
+from openbwv import fleet, people
 from openbwv.config import Settings, write_private_file
 from openbwv.db import transaction
+from openbwv.democam import DOCK_FOLDER
 from openbwv.fleet.demo import seed_fleet
 from openbwv.policy import SYSTEM, Role
 
@@ -185,3 +191,51 @@ def seed_demo(factory: sessionmaker[Session], settings: Settings) -> list[DemoLo
                 organisation=EXTERNAL_ORGANISATIONS.get(role),
             )
     return logins
+
+
+DEMO_DOCK = "DEMO-DOCK-BIRM"
+
+
+class DockAgentProcess:
+    """``openbwv dock`` for the demo's dock folder, as a child process started once the server answers
+    and stopped with it."""
+
+    def __init__(self, factory: sessionmaker[Session], settings: Settings, *, base_url: str) -> None:
+        folder = settings.data_dir / DOCK_FOLDER
+        folder.mkdir(parents=True, exist_ok=True)
+        # A fresh credential each start, as `openbwv docks add` would print: the last one is replaced.
+        with transaction(factory) as db:
+            _, raw = fleet.issue_credential(db, SYSTEM, serial=DEMO_DOCK)
+        self.credential = settings.data_dir / "demo-dock.credential"
+        write_private_file(self.credential, raw + "\n")
+        self.command = [
+            sys.executable, "-c", "from openbwv.cli import main; main()", "dock",
+            "--server", base_url, "--credential", str(self.credential), str(folder),
+        ]  # fmt: skip
+        self.base_url = base_url
+        self.process: subprocess.Popen[bytes] | None = None
+        self._stopped = threading.Event()
+        self._starter = threading.Thread(target=self._start_when_served, daemon=True)
+
+    def start(self) -> None:
+        self._starter.start()
+
+    def _start_when_served(self) -> None:
+        while not self._stopped.wait(0.5):
+            try:
+                with urllib.request.urlopen(f"{self.base_url}/healthz", timeout=2):
+                    break
+            except (urllib.error.URLError, OSError):
+                continue
+        if not self._stopped.is_set():
+            self.process = subprocess.Popen(self.command)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)

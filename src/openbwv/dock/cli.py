@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -99,8 +100,9 @@ def run_dock(
         run = Run(
             DockAgent(server=server, credential=read_credential(credential), folder=folder), console, settle
         )
-        run.sweep()
-        if not once:
+        if once:
+            run.sweep()
+        else:
             _watch(run)
     except DockError as error:
         typer.echo(f"Error: {error}", err=True)
@@ -110,10 +112,11 @@ def run_dock(
 
 
 def _watch(run: Run) -> None:
-    """Sweep again on every change to the folder, and every ``RETRY_MS`` without one."""
-    for _changes in watchfiles.watch(
+    """Sweep now, then again on every change to the folder and every ``RETRY_MS`` without one."""
+    changes = watchfiles.watch(
         run.agent.folder, recursive=False, rust_timeout=RETRY_MS, yield_on_timeout=True
-    ):
+    )
+    for _ in itertools.chain([set()], changes):
         try:
             run.sweep()
         except DockError as error:
