@@ -72,6 +72,7 @@ class TestInstalledDomains:
             "Roll-out",
             "Taser authority",
             "Training",
+            "Arrivals",
             "Audit",
             "Alerts",
             "My access",

@@ -4,9 +4,12 @@
 from openbwv.domains import Domain, JobContext
 from openbwv.footage import jobs
 from openbwv.footage.api import router as api
+from openbwv.footage.pages import router as pages
 from openbwv.footage.service import stored_objects
 from openbwv.jobs import JobRegistry
+from openbwv.policy import Permission
 from openbwv.storage.cli import make_storage_app
+from openbwv.web.render import NavItem
 
 
 def _jobs(context: JobContext) -> JobRegistry:
@@ -15,7 +18,8 @@ def _jobs(context: JobContext) -> JobRegistry:
 
 DOMAIN = Domain(
     name="footage",
-    routers=(api,),
+    routers=(api, pages),
+    navigation=(NavItem("Arrivals", "/footage/arrivals", Permission.FOOTAGE_ARRIVALS_READ, order=95),),
     jobs=_jobs,
     cli={"storage": make_storage_app(stored_objects, prefixes=("clips/", "quarantine/"))},
 )

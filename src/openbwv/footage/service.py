@@ -111,6 +111,29 @@ def find_clips(
     ], total
 
 
+ARRIVALS_SHOWN = 50
+
+
+def list_arrivals(db: Session, actor: Actor, *, limit: int = ARRIVALS_SHOWN) -> list[ClipView]:
+    """The clips most recently received, newest first, as metadata only; each view is audited with
+    the clips it showed."""
+    clips = list(db.scalars(select(Clip).order_by(Clip.created_at.desc(), Clip.id.desc()).limit(limit)))
+    officers = people.officers_by_ids(db, (c.officer_id for c in clips if c.officer_id is not None))
+    audit.record(
+        db,
+        actor=actor,
+        action=AuditAction.FOOTAGE_ARRIVALS_VIEWED,
+        target=Target("footage_arrivals", "recent"),
+        details={
+            "clip_ids": [c.id for c in clips],
+            "subject_officer_ids": sorted({c.officer_id for c in clips if c.officer_id is not None}),
+        },
+    )
+    return [
+        ClipView(c, officers[c.officer_id].collar_number if c.officer_id in officers else None) for c in clips
+    ]
+
+
 def get_clip_by_sha256(db: Session, sha256: str) -> Clip | None:
     """The clip with this content, for the system's own work (no record scope, no audit)."""
     return db.scalar(select(Clip).where(Clip.sha256 == sha256))

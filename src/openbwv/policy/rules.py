@@ -40,6 +40,7 @@ class Permission(StrEnum):
     FLEET_DEVICE_WRITE = "fleet:device:write"
     FLEET_IMPORT_WRITE = "fleet:import:write"
     FLEET_ISSUE_WRITE = "fleet:issue:write"
+    FOOTAGE_ARRIVALS_READ = "footage:arrivals:read"
     FOOTAGE_CLIP_SEARCH = "footage:clip:search"
     FOOTAGE_CLIP_VIEW = "footage:clip:view"
     NOTIFICATIONS_OWN_READ = "notifications:own:read"
@@ -83,7 +84,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CONTROL_ROOM: _FLEET_READERS | _ACCESS_REQUESTERS,
     Role.EQUIPMENT_MANAGER: _FLEET_READERS
     | {Permission.FLEET_DEVICE_WRITE, Permission.FLEET_IMPORT_WRITE, Permission.FLEET_ISSUE_WRITE},
-    Role.EVIDENCE_MANAGER: _FORCE_STAFF | _ACCESS_REQUESTERS | _FOOTAGE_SEARCHERS,
+    # Evidence managers watch the library fill: the arrivals list shows recent clips' metadata (time,
+    # camera, officer, ingest state), never a picture, and every view of it is audited.
+    Role.EVIDENCE_MANAGER: _FORCE_STAFF
+    | _ACCESS_REQUESTERS
+    | _FOOTAGE_SEARCHERS
+    | {Permission.FOOTAGE_ARRIVALS_READ},
     Role.OFFICER: _EVERYONE | _ACCESS_REQUESTERS | _FOOTAGE_SEARCHERS,
     Role.PANEL_MEMBER: _EVERYONE | _ACCESS_REQUESTERS | _FOOTAGE_SEARCHERS,
     Role.PCC_OFFICE: _EVERYONE,
