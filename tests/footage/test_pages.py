@@ -57,7 +57,7 @@ class TestArrivalsPage:
         assert "3.0 s" in answer.text
         with factory() as db:
             [viewed] = events(db, "footage:arrivals:viewed")
-        assert set(viewed.details["clip_ids"]) == {first, second}
+        assert viewed.details["clip_ids"] == [second, first]  # newest first
 
     def test_nothing_yet(self, client: TestClient, factory: sessionmaker[Session]) -> None:
         sign_in(client, factory, Role.EVIDENCE_MANAGER)
