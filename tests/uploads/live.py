@@ -107,8 +107,8 @@ def stored_upload(factory: sessionmaker[Session], url: str) -> StoredUpload:
 
 def stored_bytes(settings: Settings, factory: sessionmaker[Session], url: str) -> bytes:
     """The upload's parts as stored, joined in order (they must tile the bytes received exactly); once
-    footage ingest has taken a complete upload's parts (a server on SQLite runs its jobs), the clip it
-    stored under the file's SHA-256."""
+    footage ingest has stored a complete upload as a clip (a server on SQLite runs its jobs), the clip
+    under the file's SHA-256."""
     upload = stored_upload(factory, url)
     position = 0
     for offset, length, _ in upload.parts:
@@ -116,11 +116,16 @@ def stored_bytes(settings: Settings, factory: sessionmaker[Session], url: str) -
         position += length
     assert position == upload.offset
     keys = [key for _, _, key in upload.parts]
-    if upload.state == "complete" and keys and all(stored(settings, key) is None for key in keys):
-        clip = stored(settings, f"clips/{upload.sha256}")
-        assert clip is not None, "a complete upload's parts are gone, and no clip holds its bytes"
-        return clip
-    return joined(settings, keys)
+    if upload.state != "complete":
+        return joined(settings, keys)
+    # Ingest may be joining or deleting the parts right now. It deletes a part only once it has stored
+    # the clip (after checking its hash), so a missing part means the clip holds the bytes.
+    parts = [stored(settings, key) for key in keys]
+    if all(part is not None for part in parts):
+        return b"".join(part for part in parts if part is not None)
+    clip = stored(settings, f"clips/{upload.sha256}")
+    assert clip is not None, "a part of a complete upload is missing, and no clip holds its bytes"
+    return clip
 
 
 def queued_ingest_payloads(database_url: str) -> list[dict[str, Any]]:
