@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import socket
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +25,15 @@ from openbwv.config import Settings
 from openbwv.uploads import INGEST_TASK
 from openbwv.uploads.models import Upload, UploadPart
 from tests.server_process import ServerProcess
-from tests.uploads.helpers import TUS, creation_headers, joined, patch_headers, stored
+from tests.uploads.helpers import TUS, creation_headers, joined, patch_headers, stored, stored_keys
 
 
-def start_server(database_url: str, data_dir: Path, log_path: Path) -> ServerProcess:
-    server = ServerProcess(database_url=database_url, data_dir=data_dir, log_path=log_path)
+def start_server(
+    database_url: str, data_dir: Path, log_path: Path, *, storage_url: str = ""
+) -> ServerProcess:
+    """``openbwv serve`` on the database, data directory and store (default: the data directory's)."""
+    extra = {"storage_url": storage_url} if storage_url else {}
+    server = ServerProcess(database_url=database_url, data_dir=data_dir, log_path=log_path, settings=extra)
     try:
         server.wait_ready()
     except BaseException:
@@ -121,6 +128,33 @@ def stored_bytes(settings: Settings, factory: sessionmaker[Session], url: str) -
         assert clip is not None, "a complete upload's parts are gone, and no clip holds its bytes"
         return clip
     return joined(settings, keys)
+
+
+def stray_parts(settings: Settings, factory: sessionmaker[Session]) -> list[str]:
+    """Objects under ``uploads/`` that no part row names: bytes nobody will ever read or delete."""
+    with factory() as db:
+        named = set(db.scalars(select(UploadPart.key)))
+    return [key for key in stored_keys(settings) if key not in named]
+
+
+def storage_check(database_url: str, settings: Settings) -> tuple[int, str]:
+    """``openbwv storage check`` in a process of its own on the server's settings: its exit status and
+    the first sentence it wrote."""
+    env = {
+        **os.environ,
+        "OPENBWV_DATABASE_URL": database_url,
+        "OPENBWV_DATA_DIR": str(settings.data_dir),
+        "OPENBWV_STORAGE_URL": settings.storage_url,
+        "OPENBWV_SECRET_KEY": "test-secret",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", "from openbwv.cli import main; main()", "storage", "check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return done.returncode, (done.stdout + done.stderr).split(":", 1)[0].strip()
 
 
 def queued_ingest_payloads(database_url: str) -> list[dict[str, Any]]:
