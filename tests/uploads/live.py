@@ -123,11 +123,21 @@ def stored_bytes(settings: Settings, factory: sessionmaker[Session], url: str) -
         position += length
     assert position == upload.offset
     keys = [key for _, _, key in upload.parts]
-    if upload.state == "complete" and keys and all(stored(settings, key) is None for key in keys):
-        clip = stored(settings, f"clips/{upload.sha256}")
-        assert clip is not None, "a complete upload's parts are gone, and no clip holds its bytes"
-        return clip
-    return joined(settings, keys)
+    if upload.state != "complete":
+        return joined(settings, keys)
+    # Ingest may be deleting the parts right now (it does once the clip is stored): wait for it to
+    # finish with them, or read them if it leaves them all.
+    deadline = time.monotonic() + 30
+    while True:
+        parts = [stored(settings, key) for key in keys]
+        if all(part is not None for part in parts):
+            return b"".join(part for part in parts if part is not None)
+        if all(part is None for part in parts):
+            clip = stored(settings, f"clips/{upload.sha256}")
+            assert clip is not None, "a complete upload's parts are gone, and no clip holds its bytes"
+            return clip
+        assert time.monotonic() < deadline, "some of a complete upload's parts stay missing"
+        time.sleep(0.05)
 
 
 def stray_parts(settings: Settings, factory: sessionmaker[Session]) -> list[str]:
