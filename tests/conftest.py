@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ import psycopg
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
+from moto.server import ThreadedMotoServer
 from pgqueuer.domain.settings import db_settings
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,6 +33,7 @@ from openbwv.config import Settings
 from openbwv.db import Base, make_engine, make_session_factory
 from openbwv.jobs import JobRegistry
 from openbwv.migrate import upgrade
+from tests.s3 import BUCKET
 
 POSTGRES_URL = os.environ.get(
     "OPENBWV_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -166,3 +169,26 @@ def client(settings: Settings, factory: sessionmaker[Session]) -> Iterator[TestC
         create_app(settings, factory, jobs=JobRegistry()), base_url="https://testserver"
     ) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server on loopback with one bucket; ``AWS_*`` point at it for the session."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+        }.items():
+            patch.setenv(name, value)
+        patch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
+        patch.delenv("AWS_SESSION_TOKEN", raising=False)
+        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/{BUCKET}", method="PUT")).close()
+        yield endpoint
+    server.stop()

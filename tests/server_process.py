@@ -86,6 +86,18 @@ class ServerProcess:
         answer.raise_for_status()
         return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
+    @property
+    def peak_rss_bytes(self) -> int | None:
+        """The server process's peak resident memory so far (Linux ``VmHWM``), while it runs."""
+        try:
+            status = Path(f"/proc/{self._process.pid}/status").read_text()
+        except OSError:
+            return None
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+        return None
+
     def kill(self) -> None:
         """SIGKILL: no shutdown handler, no flush, no rollback runs."""
         if self._process.poll() is None:

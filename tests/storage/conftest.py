@@ -1,25 +1,23 @@
 """Stores for the storage tests: local disk in a temporary folder, and S3 on moto's server.
 
-moto's S3 server runs on loopback for the whole session, started here; each test gets a prefix of
-its own in one bucket. Every store test runs against both backends.
+moto's S3 server runs on loopback for the whole session (``s3_endpoint``, in the top conftest); each
+test gets a prefix of its own in one bucket. Every store test runs against both backends.
 """
 
 from __future__ import annotations
 
 import asyncio
-import urllib.request
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from openbwv.storage.backends import LocalStore, S3Store
 from openbwv.storage.store import ObjectStore, StoredObject
+from tests.s3 import BUCKET
 
-BUCKET = "openbwv-test"
 MASTER_KEY = bytes(range(32))
 T = TypeVar("T")
 
@@ -29,29 +27,6 @@ def run(awaitable: Awaitable[T]) -> T:
         return await awaitable
 
     return asyncio.run(main())
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    """moto's S3 server on loopback with one bucket; ``AWS_*`` point at it for the session."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in {
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_REGION": "us-east-1",
-        }.items():
-            patch.setenv(name, value)
-        patch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
-        patch.delenv("AWS_SESSION_TOKEN", raising=False)
-        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/{BUCKET}", method="PUT")).close()
-        yield endpoint
-    server.stop()
 
 
 @pytest.fixture(params=["local", "s3"])

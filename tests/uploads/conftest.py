@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from openbwv.app import create_app
 from openbwv.config import Settings
 from tests.builders import device_headers_for
+from tests.s3 import BUCKET
 from tests.server_process import ServerProcess
 from tests.uploads.helpers import IngestRecorder
 from tests.uploads.live import start_server
@@ -47,6 +49,16 @@ def ingesting(
     app = create_app(settings, factory, jobs=ingest.registry())
     with TestClient(app, base_url="https://testserver") as client:
         yield client
+
+
+@pytest.fixture(params=["local", "s3"])
+def stored_on(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    """``settings`` with the store on each backend in turn: the data directory, then a prefix of
+    its own on moto's S3 server."""
+    if request.param == "local":
+        return settings
+    request.getfixturevalue("s3_endpoint")
+    return settings.model_copy(update={"storage_url": f"s3://{BUCKET}/{uuid.uuid4().hex}"})
 
 
 @pytest.fixture

@@ -14,19 +14,26 @@ from urllib.parse import urlparse
 
 import httpx2
 import psycopg
+import pytest
 from pgqueuer.domain.settings import db_settings
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
+from openbwv.cli import build_cli
 from openbwv.config import Settings
 from openbwv.uploads import INGEST_TASK
 from openbwv.uploads.models import Upload, UploadPart
 from tests.server_process import ServerProcess
-from tests.uploads.helpers import TUS, creation_headers, joined, patch_headers, stored
+from tests.uploads.helpers import TUS, creation_headers, joined, patch_headers, stored, stored_keys
 
 
-def start_server(database_url: str, data_dir: Path, log_path: Path) -> ServerProcess:
-    server = ServerProcess(database_url=database_url, data_dir=data_dir, log_path=log_path)
+def start_server(
+    database_url: str, data_dir: Path, log_path: Path, *, storage_url: str = ""
+) -> ServerProcess:
+    """``openbwv serve`` on the database, data directory and store (default: the data directory's)."""
+    extra = {"storage_url": storage_url} if storage_url else {}
+    server = ServerProcess(database_url=database_url, data_dir=data_dir, log_path=log_path, settings=extra)
     try:
         server.wait_ready()
     except BaseException:
@@ -118,14 +125,44 @@ def stored_bytes(settings: Settings, factory: sessionmaker[Session], url: str) -
     keys = [key for _, _, key in upload.parts]
     if upload.state != "complete":
         return joined(settings, keys)
-    # Ingest may be joining or deleting the parts right now. It deletes a part only once it has stored
-    # the clip (after checking its hash), so a missing part means the clip holds the bytes.
-    parts = [stored(settings, key) for key in keys]
-    if all(part is not None for part in parts):
-        return b"".join(part for part in parts if part is not None)
-    clip = stored(settings, f"clips/{upload.sha256}")
-    assert clip is not None, "a part of a complete upload is missing, and no clip holds its bytes"
-    return clip
+    # Ingest may be deleting the parts right now (it does once the clip is stored): wait for it to
+    # finish with them, or read them if it leaves them all.
+    deadline = time.monotonic() + 30
+    while True:
+        parts = [stored(settings, key) for key in keys]
+        if all(part is not None for part in parts):
+            return b"".join(part for part in parts if part is not None)
+        if all(part is None for part in parts):
+            clip = stored(settings, f"clips/{upload.sha256}")
+            assert clip is not None, "a complete upload's parts are gone, and no clip holds its bytes"
+            return clip
+        assert time.monotonic() < deadline, "some of a complete upload's parts stay missing"
+        time.sleep(0.05)
+
+
+def stray_parts(settings: Settings, factory: sessionmaker[Session]) -> list[str]:
+    """Objects under ``uploads/`` that no part row names: bytes nobody will ever read or delete."""
+    with factory() as db:
+        named = set(db.scalars(select(UploadPart.key)))
+    return [key for key in stored_keys(settings) if key not in named]
+
+
+def storage_check(database_url: str, settings: Settings) -> tuple[int, str]:
+    """``openbwv storage check`` on the server's settings: its exit status and the first sentence it
+    wrote. Run in this process: a process that has used the object store may abort while the
+    interpreter exits (see docs/PERFORMANCE.md), which says nothing about the check."""
+    env = {
+        "OPENBWV_DATABASE_URL": database_url,
+        "OPENBWV_DATA_DIR": str(settings.data_dir),
+        "OPENBWV_STORAGE_URL": settings.storage_url,
+        "OPENBWV_SECRET_KEY": "test-secret",
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        patch.delenv("OPENBWV_STORAGE_MASTER_KEY", raising=False)
+        result = CliRunner().invoke(build_cli(), ["storage", "check"])
+    return result.exit_code, result.output.split(":", 1)[0].strip()
 
 
 def queued_ingest_payloads(database_url: str) -> list[dict[str, Any]]:

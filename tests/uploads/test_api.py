@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -17,6 +19,7 @@ from openbwv.clock import FixedClock
 from openbwv.config import Settings
 from openbwv.observability import public_base_url
 from openbwv.policy import DeviceScope, Role
+from openbwv.storage import ObjectStore
 from openbwv.uploads.models import Upload, UploadPart
 from openbwv.uploads.receiving import running_hashes_of
 from tests.builders import device_headers_for, headers_for
@@ -487,3 +490,58 @@ class TestExpiry:
         assert expire_uploads(factory, open_store(upload_settings)) == 0
         assert joined(upload_settings, ingest.wait_for(1)[0]["parts"]) == DATA[:10]
         assert offset_of(ingesting, dock, url) == 10
+
+
+class TestUnrecordedBytes:
+    """A request killed between storing its bytes and recording them leaves an object no part names."""
+
+    def _leave(self, settings: Settings, url: str, offset: int) -> str:
+        from openbwv.storage import open_store
+        from openbwv.uploads.service import new_part_key
+
+        key = new_part_key(url.rsplit("/", 1)[1], offset)
+        asyncio.run(_put(open_store(settings), key, b"never recorded"))
+        return key
+
+    def test_the_completing_patch_deletes_them(
+        self,
+        tus: TestClient,
+        dock: dict[str, str],
+        upload_settings: Settings,
+        factory: sessionmaker[Session],
+    ) -> None:
+        url = create(tus, dock, data=DATA[:10])
+        tus.patch(url, headers=patch_headers(dock, 0), content=DATA[:4])
+        self._leave(upload_settings, url, 4)
+        tus.patch(url, headers=patch_headers(dock, 4), content=DATA[4:10])
+        assert row(factory, url).state == "complete"
+        with factory() as db:
+            parts = sorted(db.scalars(select(UploadPart.key)))
+        assert len(parts) == 2
+        assert sorted(stored_keys(upload_settings)) == parts
+
+    def test_the_sweep_deletes_those_of_ended_uploads_and_leaves_those_still_receiving(
+        self,
+        tus: TestClient,
+        dock: dict[str, str],
+        upload_settings: Settings,
+        factory: sessionmaker[Session],
+    ) -> None:
+        from openbwv.storage import open_store
+        from openbwv.uploads.jobs import expire_uploads
+
+        ended, receiving = create(tus, dock, data=DATA[:10]), create(tus, dock, data=DATA[:10])
+        tus.patch(ended, headers=patch_headers(dock, 0), content=DATA[:10])
+        tus.patch(receiving, headers=patch_headers(dock, 0), content=DATA[:4])
+        before = set(stored_keys(upload_settings))
+        self._leave(upload_settings, ended, 4)
+        streaming = self._leave(upload_settings, receiving, 4)
+        assert expire_uploads(factory, open_store(upload_settings)) == 0
+        assert set(stored_keys(upload_settings)) == before | {streaming}
+
+
+async def _put(store: ObjectStore, key: str, data: bytes) -> None:
+    async def once() -> AsyncIterator[bytes]:
+        yield data
+
+    await store.put(key, once())

@@ -4,7 +4,9 @@ with exactly the bytes sent.
 
 Four uploads run at once; each round the server is killed once a drawn number of chunks has been
 acknowledged, so the other three are caught at whatever stage they are in (streaming, storing,
-committing). The draws come from a seed named in any failure.
+committing). The draws come from a seed named in any failure. Once every upload has finished,
+``openbwv storage check`` finds the store consistent, and no bytes are left under ``uploads/`` that
+no row names (a part stored by a request killed before it recorded it). On local disk and on S3.
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ from tests.uploads.live import (
     head_offset,
     patch,
     start_server,
+    storage_check,
     stored_bytes,
     stored_upload,
+    stray_parts,
 )
 
 FILES = 4
@@ -92,11 +96,12 @@ class TestKilledServer:
     def test_acknowledged_bytes_survive_and_the_uploads_finish_after_a_restart(
         self,
         database_url: str,
-        settings: Settings,
+        stored_on: Settings,
         factory: sessionmaker[Session],
         dock: dict[str, str],
         tmp_path: Path,
     ) -> None:
+        settings = stored_on
         seed = random.randrange(2**32)
         rng = random.Random(seed)
         files = [source_bytes(3 * 1024 * 1024 + rng.randint(0, 500_000), seed=seed + i) for i in range(FILES)]
@@ -104,7 +109,9 @@ class TestKilledServer:
         paths: list[str] = []
         interrupted = 0
         for round_number in range(ROUNDS):
-            server = start_server(database_url, settings.data_dir, tmp_path / "server.log")
+            server = start_server(
+                database_url, settings.data_dir, tmp_path / "server.log", storage_url=settings.storage_url
+            )
             try:
                 if not paths:
                     paths = [_path(create_upload(server.base_url, dock, data)) for data in files]
@@ -128,7 +135,9 @@ class TestKilledServer:
                 assert stored_bytes(settings, factory, path) == data[: upload.offset], where
                 interrupted += upload.offset < len(data)
         assert interrupted >= ROUNDS, f"seed {seed}: the kills came after the uploads had finished"
-        server = start_server(database_url, settings.data_dir, tmp_path / "server.log")
+        server = start_server(
+            database_url, settings.data_dir, tmp_path / "server.log", storage_url=settings.storage_url
+        )
         try:
             for path, data in zip(paths, files, strict=True):
                 _upload(server.base_url, path, dock, data, acknowledged)
@@ -140,3 +149,5 @@ class TestKilledServer:
             stored = stored_bytes(settings, factory, path)
             assert hashlib.sha256(stored).hexdigest() == hashlib.sha256(data).hexdigest(), f"seed {seed}"
             check_handed_over(database_url, path, data)
+        assert stray_parts(settings, factory) == [], f"seed {seed}"
+        assert storage_check(database_url, settings) == (0, "Storage is consistent"), f"seed {seed}"

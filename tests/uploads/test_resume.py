@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx2
 import pytest
@@ -28,6 +29,7 @@ from tests.uploads.live import (
     head_offset,
     patch,
     send_then_drop,
+    start_server,
     stored_bytes,
     stored_upload,
     wait_for_offset,
@@ -162,17 +164,17 @@ class TestTwoServers:
         self,
         database_url: str,
         dock: dict[str, str],
-        settings: Settings,
+        stored_on: Settings,
         factory: sessionmaker[Session],
-        tmp_path: object,
+        tmp_path: Path,
     ) -> None:
-        from pathlib import Path
-
-        from tests.uploads.live import start_server
-
-        assert isinstance(tmp_path, Path)
+        """On PostgreSQL, with the store on local disk and on S3 in turn."""
+        settings = stored_on
         servers = [
-            start_server(database_url, settings.data_dir, tmp_path / f"server{i}.log") for i in range(2)
+            start_server(
+                database_url, settings.data_dir, tmp_path / f"server{i}.log", storage_url=settings.storage_url
+            )
+            for i in range(2)
         ]
         try:
             data = source_bytes(2 * 1024 * 1024 + 101, seed=7)

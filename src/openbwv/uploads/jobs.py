@@ -12,13 +12,14 @@ from openbwv.domains import JobContext
 from openbwv.jobs import JobRegistry
 from openbwv.storage import ObjectStore, open_store
 from openbwv.uploads import service
-from openbwv.uploads.receiving import delete_objects
+from openbwv.uploads.receiving import delete_objects, delete_unrecorded
 
 EXPIRE_UPLOADS = "uploads.expire"
 
 
 def expire_uploads(factory: sessionmaker[Session], store: ObjectStore) -> int:
-    """Mark every unfinished upload past its expiry expired, then delete its parts; how many expired.
+    """Mark every unfinished upload past its expiry expired, then delete its parts, and any object
+    no part names under an upload that has ended; how many expired.
 
     Marked first: an upload whose parts are half deleted must never be resumed. A run that dies
     after the commit leaves objects under the upload's prefix, which no row names and no reader uses.
@@ -28,6 +29,9 @@ def expire_uploads(factory: sessionmaker[Session], store: ObjectStore) -> int:
     if expired:
         keys = [key for part_keys in expired.values() for key in part_keys]
         asyncio.run(delete_objects(store, list(expired), keys))
+    # Bytes a request stored and never recorded (it was killed in between) under uploads that have
+    # since ended: the completion that sweeps its own upload may have been killed too.
+    asyncio.run(delete_unrecorded(factory, store))
     return len(expired)
 
 

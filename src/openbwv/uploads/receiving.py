@@ -226,6 +226,7 @@ async def append(
         raise
     if upload.offset == upload.length:
         hashes.forget(upload_id)
+        await delete_unrecorded(factory, store, upload_id=upload_id)
     else:
         hashes.put(upload_id, upload.offset, received.whole)
     if received.disconnected:
@@ -236,6 +237,29 @@ async def append(
             upload.offset,
         )
     return upload
+
+
+async def delete_unrecorded(
+    factory: sessionmaker[Session], store: ObjectStore, *, upload_id: str | None = None
+) -> int:
+    """Delete the objects under ``uploads/`` that no part names and no upload will record (a request
+    killed between storing its bytes and recording them leaves one): those of ``upload_id``, just
+    completed, or of every upload no longer receiving. How many were deleted."""
+    prefix = service.upload_prefix(upload_id) if upload_id is not None else "uploads/"
+    keys = [key async for key in store.keys(prefix)]
+    if not keys:
+        return 0
+
+    def unrecorded() -> list[str]:
+        with transaction(factory) as db:
+            return service.unrecorded_objects(db, keys, upload_id=upload_id)
+
+    stray = await _in_thread(unrecorded)
+    for key in stray:
+        await store.delete(key)
+    if stray:
+        log.info("deleted %d object(s) under uploads/ that no part names", len(stray))
+    return len(stray)
 
 
 async def delete_objects(store: ObjectStore, upload_ids: list[str], keys: list[str]) -> None:

@@ -196,6 +196,35 @@ def terminate_upload(db: Session, actor: Actor, upload_id: str, *, now: datetime
     return _drop_parts(db, upload)
 
 
+def unrecorded_objects(db: Session, keys: list[str], *, upload_id: str | None = None) -> list[str]:
+    """Of ``keys`` (objects under ``uploads/``), those no part row names and no upload will record:
+    bytes stored by a request that died, or was refused, before it recorded them.
+
+    An object of an upload still receiving may be one a request is streaming now: it is left to
+    that request, or to the upload's end (completion, termination or expiry sweep its prefix); one
+    under an id no upload row has is left alone. With ``upload_id``, only that upload's objects are
+    considered, whatever its state (its caller has just completed it)."""
+    by_upload: dict[str, list[str]] = {}
+    for key in keys:
+        owner = key.split("/")[1] if key.count("/") >= 2 else ""
+        if upload_id is None or owner == upload_id:
+            by_upload.setdefault(owner, []).append(key)
+    if not by_upload:
+        return []
+    ids = list(by_upload)
+    # Only uploads this domain has a row for: an object under an id it never created is not its own.
+    ended = set(
+        db.scalars(
+            select(Upload.id).where(
+                Upload.id.in_(ids),
+                (Upload.state != UploadState.RECEIVING) | (Upload.id == (upload_id or "")),
+            )
+        )
+    )
+    named = set(db.scalars(select(UploadPart.key).where(UploadPart.upload_id.in_(ids))))
+    return sorted(key for owner in ended for key in by_upload[owner] if key not in named)
+
+
 def expire_uploads(db: Session, *, now: datetime) -> dict[str, list[str]]:
     """Mark every unfinished upload past its expiry expired; returns each one's part keys to delete."""
     expired = db.scalars(
