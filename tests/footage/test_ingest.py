@@ -53,13 +53,14 @@ class TestIngest:
         self, settings: Settings, factory: sessionmaker[Session], store: ObjectStore, video: bytes
     ) -> None:
         officer, serial = holder_of_camera(factory)
-        payload = upload(store, video, camera_serial=serial)
+        payload = upload(store, video, camera_serial=serial, parts=3)
         run_ingest(settings, factory, payload)
         digest = hashlib.sha256(video).hexdigest()
         with factory() as db:
             [clip] = clips(db)
             [source] = sources(db)
-            assert (clip.sha256, clip.size, clip.storage_key) == (digest, len(video), f"clips/{digest}")
+            assert (clip.sha256, clip.size) == (digest, len(video))
+            assert clip.storage_key.startswith(f"clips/{digest}/")
             assert (clip.ingest_state, clip.officer_id, clip.camera_serial) == ("stored", officer.id, serial)
             assert clip.recorded_at == RECORDED_AT
             assert (source.outcome, source.clip_id, source.source_id) == (
@@ -69,8 +70,11 @@ class TestIngest:
             )
             assert source.filename == payload["metadata"]["filename"]
             assert len(events(db, "footage:clip:stored")) == 1
-        assert read(store, f"clips/{digest}") == video
-        assert keys(store, "uploads/") == [], "the parts go once the clip is recorded"
+        assert read(store, clip.storage_key) == video
+        assert keys(store, "uploads/") == [], "the parts are the clip's now"
+        assert sorted(keys(store, "clips/")) == [clip.storage_key] + [
+            f"{clip.storage_key}.parts/{n:06d}" for n in range(3)
+        ], "the three parts, moved, and the object composed of them"
 
     def test_the_same_bytes_uploaded_twice_are_one_clip_with_two_sources(
         self, settings: Settings, factory: sessionmaker[Session], store: ObjectStore, video: bytes
@@ -84,8 +88,11 @@ class TestIngest:
                 ("stored", clip.id),
                 ("duplicate", clip.id),
             ]
-        assert keys(store, "clips/") == [clip.storage_key]
+        assert sorted(keys(store, "clips/")) == [clip.storage_key] + [
+            f"{clip.storage_key}.parts/{n:06d}" for n in range(3)
+        ], "the second upload's parts are gone"
         assert keys(store, "uploads/") == []
+        assert read(store, clip.storage_key) == video
 
     def test_a_race_of_two_identical_uploads_is_decided_by_the_unique_hash(
         self,
@@ -114,6 +121,10 @@ class TestIngest:
             [clip] = clips(db)
             assert [s.outcome for s in sources(db)] == ["stored", "duplicate"]
             assert {s.clip_id for s in sources(db)} == {clip.id}
+        assert sorted(keys(store, "clips/")) == sorted(anyio.run(store.constituents, clip.storage_key)), (
+            "the loser composed its own object, and deleted it on losing"
+        )
+        assert read(store, clip.storage_key) == video
 
     def test_a_hash_that_differs_from_the_devices_is_quarantined_never_stored(
         self, settings: Settings, factory: sessionmaker[Session], store: ObjectStore, video: bytes
@@ -138,18 +149,45 @@ class TestIngest:
         assert read(store, f"quarantine/tus/{payload['upload_id']}") == video
         assert keys(store, "uploads/") == []
 
-    def test_parts_that_do_not_hash_to_the_received_value_are_quarantined(
+    def test_parts_that_do_not_hold_the_recorded_size_are_quarantined(
         self, settings: Settings, factory: sessionmaker[Session], store: ObjectStore, video: bytes
     ) -> None:
         _, serial = holder_of_camera(factory)
-        payload = upload(store, video, camera_serial=serial)
-        payload["sha256_received"] = payload["metadata"]["sha256"] = hashlib.sha256(b"other").hexdigest()
+        payload = upload(store, video, camera_serial=serial, parts=2)
+        payload["size"] = len(video) + 1
         run_ingest(settings, factory, payload)
         with factory() as db:
             assert clips(db) == []
-            assert [s.outcome for s in sources(db)] == ["quarantined"]
-            assert len(alerts(db, "footage_quarantined")) == 1
+            [source] = sources(db)
+            assert source.outcome == "quarantined"
+            [alert] = alerts(db, "footage_quarantined")
+            assert f"hold {len(video)} bytes, not {len(video) + 1}" in alert.details["summary"]
         assert keys(store, "clips/") == []
+        assert keys(store, "uploads/") == []
+        assert read(store, f"quarantine/tus/{payload['upload_id']}") == video
+
+    def test_a_part_altered_after_it_was_received_is_never_read_as_footage(
+        self, settings: Settings, factory: sessionmaker[Session], store: ObjectStore, video: bytes
+    ) -> None:
+        """The bytes were hashed as they arrived; a part changed on disk since then is stored with
+        the clip, and fails authentication when read: the probe marks the clip failed with an
+        alert, and the storage check names it."""
+        _, serial = holder_of_camera(factory)
+        payload = upload(store, video, camera_serial=serial, parts=1)
+        [part] = payload["parts"]
+        path = Path(settings.data_dir) / "storage" / part
+        sealed = bytearray(path.read_bytes())
+        sealed[-40] ^= 0x01
+        path.write_bytes(bytes(sealed))
+        run_ingest(settings, factory, payload)
+        with factory() as db:
+            [clip] = clips(db)
+        run_probe(settings, factory, clip.id)
+        with factory() as db:
+            [clip] = clips(db)
+            assert clip.ingest_state == "failed"
+            assert "fails authentication" in (clip.failure or "")
+            assert len(alerts(db, "footage_unreadable")) == 1
 
     def test_a_camera_not_in_the_fleet_is_stored_and_held_for_review(
         self, settings: Settings, factory: sessionmaker[Session], store: ObjectStore, video: bytes
@@ -249,7 +287,7 @@ class TestProbe:
         strip = Image.open(io.BytesIO(read(store, f"thumbs/{sha}.jpg")))
         assert (poster.format, poster.size) == ("JPEG", (320, 240))
         assert strip.format == "JPEG" and strip.height == 90 and strip.width == 8 * 120
-        assert list((settings.data_dir / "spool").iterdir()) == [], "the spooled plain bytes are gone"
+        assert not (settings.data_dir / "spool").exists(), "the clip's plain bytes never touch the disk"
 
     def test_a_held_clip_stays_held_once_probed(
         self, settings: Settings, factory: sessionmaker[Session], store: ObjectStore, tmp_path: Path

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import anyio
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from openbwv.cli import build_cli
 from openbwv.config import Settings
+from openbwv.footage.models import Clip
 from openbwv.storage import ObjectStore, open_store
 from tests.footage.helpers import holder_of_camera, run_ingest, upload
 from tests.uploads.helpers import source_bytes
@@ -39,7 +41,17 @@ def ingested(settings: Settings, factory: sessionmaker[Session], store: ObjectSt
     for data in CLIPS:
         run_ingest(settings, factory, upload(store, data, camera_serial=serial))
     run_ingest(settings, factory, upload(store, WRONG, camera_serial=serial, device_sha256="0" * 64))
-    return [f"clips/{hashlib.sha256(data).hexdigest()}" for data in CLIPS]
+    with factory() as db:
+        keys = [db.scalar(select(Clip.storage_key).where(Clip.sha256 == sha256(data))) for data in CLIPS]
+    assert all(
+        key is not None and key.startswith(f"clips/{sha256(data)}/")
+        for key, data in zip(keys, CLIPS, strict=True)
+    )
+    return [str(key) for key in keys]
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def check() -> tuple[int, list[str]]:
@@ -63,9 +75,14 @@ class TestStorageCheckAfterIngest:
         anyio.run(store.put, "clips/" + "f" * 64, _once(b"nobody's"))
         assert check() == (1, ["Orphan object (no row names it): clips/" + "f" * 64])
 
+    def test_a_missing_part_of_a_clip_is_named(self, ingested: list[str], settings: Settings) -> None:
+        part = f"{ingested[0]}.parts/000000"
+        (Path(settings.data_dir) / "storage" / part).unlink()
+        assert check() == (1, [f"Missing object (a row names it): {ingested[0]} (its part {part})"])
+
     def test_a_tampered_clip_is_corrupt(self, ingested: list[str], settings: Settings) -> None:
         # The sealed bytes on disk, changed in the middle, as by a failing disk or a hand.
-        path = Path(settings.data_dir) / "storage" / ingested[1]
+        path = Path(settings.data_dir) / "storage" / f"{ingested[1]}.parts/000000"
         raw = bytearray(path.read_bytes())
         raw[len(raw) // 2] ^= 0xFF
         path.write_bytes(bytes(raw))

@@ -90,3 +90,6 @@ class RecordingStore:
 
     def keys(self, prefix: str = "") -> AsyncIterator[str]:
         return self.inner.keys(prefix)
+
+    async def move(self, source: str, target: str) -> bool:
+        return await self.inner.move(source, target)

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from openbwv.cli import build_cli
 from openbwv.config import Settings
+from openbwv.footage.models import Clip
 from openbwv.uploads import INGEST_TASK
 from openbwv.uploads.models import Upload, UploadPart
 from tests.server_process import ServerProcess
@@ -133,10 +134,14 @@ def stored_bytes(settings: Settings, factory: sessionmaker[Session], url: str) -
         if all(part is not None for part in parts):
             return b"".join(part for part in parts if part is not None)
         if all(part is None for part in parts):
-            clip = stored(settings, f"clips/{upload.sha256}")
-            assert clip is not None, "a complete upload's parts are gone, and no clip holds its bytes"
-            return clip
-        assert time.monotonic() < deadline, "some of a complete upload's parts stay missing"
+            # Moved into the clip: its row names them once it commits.
+            with factory() as db:
+                key = db.scalar(select(Clip.storage_key).where(Clip.sha256 == upload.sha256))
+            if key is not None:
+                clip = stored(settings, key)
+                assert clip is not None, "a clip's row names an object that is not stored"
+                return clip
+        assert time.monotonic() < deadline, "a complete upload's parts are gone, and no clip holds its bytes"
         time.sleep(0.05)
 
 

@@ -21,5 +21,7 @@ DOMAIN = Domain(
     routers=(api, pages),
     navigation=(NavItem("Arrivals", "/footage/arrivals", Permission.FOOTAGE_ARRIVALS_READ, order=95),),
     jobs=_jobs,
-    cli={"storage": make_storage_app(stored_objects, prefixes=("clips/", "quarantine/"))},
+    cli={
+        "storage": make_storage_app(stored_objects, prefixes=("clips/", "quarantine/", "posters/", "thumbs/"))
+    },
 )

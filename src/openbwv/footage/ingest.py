@@ -20,25 +20,26 @@ its progress. Steps:
 2. The device's hash differs from the received one: the parts are joined into one object under
    ``quarantine/<source>/<id>``, the source is ``quarantined``, an alert is raised and the parts go.
 3. A clip with this hash exists: the source points at it (``duplicate``), the parts go.
-4. Else the parts are joined, in order, into ``clips/<sha256>`` in one streaming pass that hashes
-   them again (bytes that do not hash to the received value never land there; they are
-   quarantined), the clip row is written (the unique hash decides a race of two identical uploads:
-   the loser points at the winner's clip), attributed to the officer who held the camera at
-   ``recorded_at``, and its probe is queued. The parts are deleted only once that has committed.
-   A GNSS track named in the payload is read before that, and becomes the clip's track; one that
-   cannot be read is noted on the source and the clip goes on without it.
+4. Else the parts are moved, in order, under ``clips/<sha256>/<source>.parts/`` and composed into
+   ``clips/<sha256>/<source>`` (:meth:`ObjectStore.compose`): their bytes are neither read nor
+   written again. They were hashed as they streamed in and each chunk was sealed with an
+   authentication tag, so bytes that differ from those hashed cannot be read back unnoticed; the
+   storage check reads them all again. Then the clip row is written (the unique hash decides a race
+   of two identical uploads: the loser points at the winner's clip and deletes its own composed
+   object), attributed to the officer who held the camera at ``recorded_at``, and its probe is
+   queued. A GNSS track named in the payload is read before that, and becomes the clip's track; one
+   that cannot be read is noted on the source and the clip goes on without it.
+5. Whatever the outcome, once it has committed: the parts left under the source's keys go, and so
+   does the source's composed object unless the clip row names it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import shutil
-import tempfile
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -147,36 +148,46 @@ def _aware(iso: str) -> datetime:
 
 
 class PartsDoNotMatch(Exception):
-    """The stored parts do not hash to the value the upload reported while receiving them."""
+    """The stored parts do not add up to the upload's recorded size."""
 
 
-async def _joined(store: ObjectStore, parts: Sequence[str], digest: Any = None) -> AsyncIterator[bytes]:
-    """The parts' bytes in order, fed to ``digest`` on the way: memory stays one chunk."""
+async def _joined(store: ObjectStore, parts: Sequence[str]) -> AsyncIterator[bytes]:
+    """The parts' bytes in order: memory stays one chunk."""
     for part in parts:
         async for chunk in store.read(part):
-            if digest is not None:
-                digest.update(chunk)
             yield chunk
 
 
-async def _join_verified(store: ObjectStore, request: IngestRequest, key: str) -> None:
-    """Write the parts as one object under ``key``, hashing them as they pass; bytes of the wrong
-    hash or size raise before the write completes, so nothing lands under ``key``."""
-    digest = hashlib.sha256()
-    size = 0
+def composed_key(request: IngestRequest) -> str:
+    """Where this source's bytes are composed into a clip: under the clip's hash, one name per
+    source, so two deliveries of the same bytes never write the same key."""
+    tag = hashlib.sha256(f"{request.source}:{request.source_id}".encode()).hexdigest()[:16]
+    return f"{clip_key(request.sha256_received)}/{request.source}-{tag}"
 
-    async def checked() -> AsyncIterator[bytes]:
-        nonlocal size
-        async for chunk in _joined(store, request.parts, digest):
-            size += len(chunk)
-            yield chunk
-        if digest.hexdigest() != request.sha256_received or size != request.size:
-            raise PartsDoNotMatch(
-                f"the stored parts hash to {digest.hexdigest()} ({size} bytes), "
-                f"not {request.sha256_received} ({request.size} bytes)"
-            )
 
-    await store.put(key, checked())
+def _placed_part(key: str, index: int) -> str:
+    return f"{key}.parts/{index:06d}"
+
+
+async def _compose(store: ObjectStore, request: IngestRequest, key: str) -> None:
+    """Move the source's parts under ``key`` and compose ``key`` of them; safe to repeat after a
+    crash at any point (a part already moved is found where it went)."""
+    placed = []
+    for index, part in enumerate(request.parts):
+        target = _placed_part(key, index)
+        if not await store.move(part, target) and await store.size(target) is None:
+            raise FileNotFoundError(f"part {part} of {request.source}:{request.source_id} is not stored")
+        placed.append(target)
+    composed = await store.compose(key, placed)
+    if composed.size != request.size:
+        raise PartsDoNotMatch(f"the stored parts hold {composed.size} bytes, not {request.size}")
+
+
+async def _discard_composed(store: ObjectStore, key: str) -> None:
+    """Delete the composed object ``key`` and any part moved under it."""
+    await store.delete(key)
+    async for part in store.keys(f"{key}.parts/"):
+        await store.delete(part)
 
 
 async def _delete(store: ObjectStore, keys: Sequence[str]) -> None:
@@ -226,8 +237,16 @@ def _record_source(factory: sessionmaker[Session], request: IngestRequest) -> st
         return "received"
 
 
-def _quarantine(factory: sessionmaker[Session], store: ObjectStore, request: IngestRequest, why: str) -> None:
-    anyio.run(lambda: store.put(request.quarantine_key, _joined(store, request.parts)))
+def _quarantine(
+    factory: sessionmaker[Session],
+    store: ObjectStore,
+    request: IngestRequest,
+    why: str,
+    parts: Sequence[str] | None = None,
+) -> None:
+    """Keep the bytes (``parts``, by default the source's) under the quarantine key, and say so."""
+    joined = parts if parts is not None else request.parts
+    anyio.run(lambda: store.put(request.quarantine_key, _joined(store, joined)))
     with transaction(factory) as db:
         source = _locked_source(db, request)
         if source is None or source.outcome != "received":
@@ -296,7 +315,7 @@ def _notes(
 
 
 def _record_clip(
-    factory: sessionmaker[Session], request: IngestRequest, track: gnss.DeliveredTrack | None
+    factory: sessionmaker[Session], request: IngestRequest, track: gnss.DeliveredTrack | None, key: str
 ) -> None:
     with transaction(factory) as db:
         source = _locked_source(db, request)
@@ -311,7 +330,7 @@ def _record_clip(
         clip = Clip(
             sha256=request.sha256_received,
             size=request.size,
-            storage_key=clip_key(request.sha256_received),
+            storage_key=key,
             camera_serial=request.camera_serial[:60],
             officer_id=who.officer_id,
             recorded_at=request.recorded_at,
@@ -368,34 +387,27 @@ def ingest(factory: sessionmaker[Session], open_store: StoreOpener, payload: dic
             _quarantine(factory, store, request, "the device's SHA-256 differs from the bytes received")
         else:
             _store(factory, store, request)
-    # Whatever the outcome, it has committed: the parts are no longer needed.
+    # Whatever the outcome, it has committed: what this source left that no clip names can go.
+    key = composed_key(request)
+    with reading(factory) as db:
+        kept = db.scalar(select(Clip.id).where(Clip.storage_key == key)) is not None
     anyio.run(_delete, store, request.parts)
+    if not kept:
+        anyio.run(_discard_composed, store, key)
 
 
 def _store(factory: sessionmaker[Session], store: ObjectStore, request: IngestRequest) -> None:
-    key = clip_key(request.sha256_received)
+    key = composed_key(request)
     with reading(factory) as db:
         stored_before = get_clip_by_sha256(db, request.sha256_received) is not None
-    # Objects under clips/ are written only once verified, so one of the right size is these bytes.
-    if not stored_before and anyio.run(store.size, key) != request.size:
+    if not stored_before:
         try:
-            anyio.run(_join_verified, store, request, key)
+            anyio.run(_compose, store, request, key)
         except PartsDoNotMatch as exc:
-            _quarantine(factory, store, request, str(exc))
+            parts = [_placed_part(key, index) for index in range(len(request.parts))]
+            _quarantine(factory, store, request, str(exc), parts)
             return
-    _record_clip(factory, request, _delivered_track(store, request))
-
-
-def _spool_dir(data_dir: Path) -> Path:
-    spool = data_dir / "spool"
-    spool.mkdir(parents=True, exist_ok=True)
-    return spool
-
-
-async def _spool(store: ObjectStore, key: str, path: Path) -> None:
-    with path.open("wb") as handle:
-        async for chunk in store.read(key):
-            handle.write(chunk)
+    _record_clip(factory, request, _delivered_track(store, request), key)
 
 
 def probe_clip(
@@ -403,10 +415,10 @@ def probe_clip(
     open_store: StoreOpener,
     payload: dict[str, Any],
     *,
-    data_dir: Path,
-    run_probe: Callable[[str], probing.ProbeResult] = probing.probe_in_pool,
+    run_probe: Callable[[str], probing.ProbeResult],
 ) -> None:
-    """Run the ``footage.probe`` job: read the clip's file for its facts, poster and thumbnails."""
+    """Run the ``footage.probe`` job: read the clip's facts, poster and thumbnails (``run_probe``
+    reads the object it is given by ranges, in the probe pool)."""
     clip_id = int(payload["clip_id"])
     with reading(factory) as db:
         clip = db.get(Clip, clip_id)
@@ -414,14 +426,7 @@ def probe_clip(
             return
         key, sha256 = clip.storage_key, clip.sha256
     store = open_store()
-    # The store decrypts as it reads: the plain bytes go to a folder only this process may read.
-    spool = Path(tempfile.mkdtemp(prefix="probe-", dir=_spool_dir(data_dir)))
-    try:
-        path = spool / "clip"
-        anyio.run(_spool, store, key, path)
-        result = run_probe(str(path))
-    finally:
-        shutil.rmtree(spool, ignore_errors=True)
+    result = run_probe(key)
     if result.error is not None:
         _fail(factory, clip_id, result.error)
         return

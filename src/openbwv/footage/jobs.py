@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from openbwv.config import Settings
 from openbwv.footage import ingest
 from openbwv.footage.ingest import INGEST_TASK, PROBE_TASK
+from openbwv.footage.probe import probe_in_pool
 from openbwv.jobs import JobRegistry
 from openbwv.storage import ObjectStore, open_store
 
@@ -34,7 +35,7 @@ def registry_for(settings: Settings) -> JobRegistry:
     @registry.task(PROBE_TASK, concurrency_limit=PROBE_CONCURRENCY)
     def probe_clip(factory: sessionmaker[Session], payload: dict[str, Any]) -> None:
         """Read a stored clip's facts, and make its poster and thumbnail strip."""
-        ingest.probe_clip(factory, store, payload, data_dir=settings.data_dir)
+        ingest.probe_clip(factory, store, payload, run_probe=lambda key: probe_in_pool(settings, key))
 
     @registry.on_startup
     def requeue_unfinished(factory: sessionmaker[Session]) -> None:

@@ -43,7 +43,8 @@ def _one_of(column: str, values: tuple[str, ...]) -> str:
 
 
 class Clip(Base):
-    """One recording's bytes, stored once under ``clips/<sha256>`` however many times uploaded."""
+    """One recording's bytes, stored once under ``clips/<sha256>/`` however many times uploaded:
+    ``storage_key`` names the object composed of the parts of the upload that delivered them."""
 
     __tablename__ = "clip"
 

@@ -1,5 +1,6 @@
 """What a clip's file holds, read with PyAV, and the pictures that show it: a poster frame and a strip
-of thumbnails. CPU-heavy, so it runs in a small pool of processes, on a private spool file.
+of thumbnails. CPU-heavy, so it runs in a small pool of processes, each reading the clip from the
+object store by ranges: PyAV reads the index and the frames it decodes, not the whole file.
 
 A GPS track travels in the container's metadata, the convention the demo cameras write:
 
@@ -21,10 +22,14 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fractions import Fraction
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 import av
 from PIL import Image
+
+from openbwv.config import Settings
+from openbwv.storage import open_store
+from openbwv.storage.files import StoredFile
 
 POSTER_WIDTH = 640
 THUMB_HEIGHT = 90
@@ -103,23 +108,22 @@ def _frame_at(container: Any, stream: Any, seconds: float) -> Image.Image | None
     return None
 
 
-def _pictures(path: str, duration: float | None) -> tuple[bytes | None, bytes | None]:
+def _pictures(container: Any, duration: float | None) -> tuple[bytes | None, bytes | None]:
     """A poster frame (a tenth of the way in) and a strip of evenly spaced thumbnails."""
     span = duration or 0.0
-    with av.open(path) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        poster = _frame_at(container, stream, span / 10)
-        if poster is None:
-            return None, None
-        poster.thumbnail((POSTER_WIDTH, POSTER_WIDTH))
-        thumbs = []
-        for i in range(THUMB_COUNT):
-            frame = _frame_at(container, stream, span * i / THUMB_COUNT)
-            if frame is None:
-                break
-            width = max(1, round(frame.width * THUMB_HEIGHT / max(frame.height, 1)))
-            thumbs.append(frame.resize((width, THUMB_HEIGHT)))
+    stream = container.streams.video[0]
+    stream.thread_type = "AUTO"
+    poster = _frame_at(container, stream, span / 10)
+    if poster is None:
+        return None, None
+    poster.thumbnail((POSTER_WIDTH, POSTER_WIDTH))
+    thumbs = []
+    for i in range(THUMB_COUNT):
+        frame = _frame_at(container, stream, span * i / THUMB_COUNT)
+        if frame is None:
+            break
+        width = max(1, round(frame.width * THUMB_HEIGHT / max(frame.height, 1)))
+        thumbs.append(frame.resize((width, THUMB_HEIGHT)))
     strip = Image.new("RGB", (sum(t.width for t in thumbs), THUMB_HEIGHT))
     x = 0
     for thumb in thumbs:
@@ -128,10 +132,11 @@ def _pictures(path: str, duration: float | None) -> tuple[bytes | None, bytes | 
     return _jpeg(poster), _jpeg(strip) if thumbs else None
 
 
-def probe_file(path: str) -> ProbeResult:
-    """Read ``path`` with PyAV: never raises for a file it cannot read, says why in ``error``."""
+def probe_file(file: str | BinaryIO) -> ProbeResult:
+    """Read ``file`` (a path, or a seekable file) with PyAV: never raises for a file it cannot read,
+    says why in ``error``."""
     try:
-        with av.open(path) as container:
+        with av.open(file, mode="r") as container:
             if not container.streams.video:
                 return ProbeResult(error="the file has no video stream")
             stream = container.streams.video[0]
@@ -152,7 +157,7 @@ def probe_file(path: str) -> ProbeResult:
                 created_at=_creation_time(metadata),
                 gps_track=parse_gps(metadata),
             )
-        poster, thumbnails = _pictures(path, duration)
+            poster, thumbnails = _pictures(container, duration)
     except (av.FFmpegError, OSError, ValueError, IndexError) as exc:
         return ProbeResult(error=f"{type(exc).__name__}: {exc}"[:500])
     if poster is None:
@@ -168,6 +173,16 @@ def probe_file(path: str) -> ProbeResult:
         poster_jpeg=poster,
         thumbnails_jpeg=thumbnails,
     )
+
+
+def probe_stored(settings: Settings, key: str) -> ProbeResult:
+    """``probe_file`` on the object ``key`` of the store ``settings`` name, read by ranges."""
+    try:
+        file = StoredFile(open_store(settings), key)
+    except (FileNotFoundError, OSError) as exc:
+        return ProbeResult(error=f"{type(exc).__name__}: {exc}"[:500])
+    with file:
+        return probe_file(cast(BinaryIO, file))
 
 
 _pool: ProcessPoolExecutor | None = None
@@ -186,13 +201,13 @@ def pool() -> ProcessPoolExecutor:
         return _pool
 
 
-def probe_in_pool(path: str) -> ProbeResult:
-    """``probe_file`` in the pool, waiting for its answer. A file that kills the process probing it
+def probe_in_pool(settings: Settings, key: str) -> ProbeResult:
+    """``probe_stored`` in the pool, waiting for its answer. A file that kills the process probing it
     is a file that cannot be read; the next probe gets a fresh pool."""
     global _pool
     executor = pool()
     try:
-        return executor.submit(probe_file, path).result()
+        return executor.submit(probe_stored, settings, key).result()
     except BrokenProcessPool:
         with _pool_lock:
             if _pool is executor:

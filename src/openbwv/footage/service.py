@@ -227,13 +227,19 @@ def raise_alert(
     notifications.notify(db, notices)
 
 
-def stored_objects(db: Session) -> dict[str, str]:
+def stored_objects(db: Session) -> dict[str, str | None]:
     """Every object the footage rows name, with the SHA-256 its bytes must have: each clip, and each
-    quarantined delivery (the bytes as received)."""
+    quarantined delivery (the bytes as received); and each clip's poster and thumbnail strip, whose
+    hashes no row records."""
     clips = db.execute(select(Clip.storage_key, Clip.sha256)).all()
     quarantined = db.execute(
         select(ClipSource.quarantine_key, ClipSource.received_sha256).where(
             ClipSource.quarantine_key.is_not(None)
         )
     ).all()
-    return {key: sha256 for key, sha256 in [*clips, *quarantined] if key is not None}
+    expected: dict[str, str | None] = {
+        key: sha256 for key, sha256 in [*clips, *quarantined] if key is not None
+    }
+    for poster, thumbnails in db.execute(select(Clip.poster_key, Clip.thumbnails_key)):
+        expected.update({key: None for key in (poster, thumbnails) if key is not None})
+    return expected

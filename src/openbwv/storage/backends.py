@@ -10,7 +10,7 @@ import os
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import anyio
 import obstore
@@ -124,6 +124,15 @@ class _ObstoreBacked:
         with contextlib.suppress(FileNotFoundError):
             await obstore.delete_async(self._store, key)
 
+    async def move(self, source: str, target: str) -> bool:
+        checked_key(source)
+        checked_key(target)
+        try:
+            await obstore.rename_async(self._store, source, target)
+        except FileNotFoundError:
+            return False
+        return True
+
     async def keys(self, prefix: str = "") -> AsyncIterator[str]:
         # obstore lists whole path segments under a prefix; a partial name is filtered here.
         folder = prefix.rsplit("/", 1)[0] if "/" in prefix else None
@@ -136,28 +145,59 @@ class _ObstoreBacked:
 
 class LocalStore(_ObstoreBacked):
     """Objects as files under ``root``. A write goes to a staging file, is synced, then renamed
-    under its key, so a crash (or a power cut) leaves either the whole object or none of it."""
+    under its key, so a crash (or a power cut) leaves either the whole object or none of it.
+
+    Writes go straight to the file (one thread hop per chunk): obstore's local multipart upload
+    costs several times the CPU of a plain write for the same bytes. Reads go through obstore."""
 
     read_in_ranges = True
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        root.mkdir(parents=True, exist_ok=True)
+        (root / STAGING).mkdir(parents=True, exist_ok=True)
         self._store = ObstoreLocal(root)
 
     async def put(self, key: str, chunks: AsyncIterable[bytes]) -> StoredObject:
         checked_key(key)
-        staged = f"{STAGING}/{uuid.uuid4().hex}"
+        staged = self.root / STAGING / uuid.uuid4().hex
+        target = self.root / key
+        size = 0
         try:
-            size = await self._upload(staged, chunks)
-            await anyio.to_thread.run_sync(_sync_file, self.root / staged)
-            await obstore.rename_async(self._store, staged, key)
+            handle = await anyio.to_thread.run_sync(staged.open, "wb")
+            try:
+                async for chunk in chunks:
+                    await anyio.to_thread.run_sync(handle.write, chunk)
+                    size += len(chunk)
+                await anyio.to_thread.run_sync(_flush_and_sync, handle)
+            finally:
+                handle.close()
+            await anyio.to_thread.run_sync(_rename_into_place, staged, target)
         except BaseException:
             with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(lambda: (self.root / staged).unlink(missing_ok=True))
+                await anyio.to_thread.run_sync(lambda: staged.unlink(missing_ok=True))
             raise
-        await anyio.to_thread.run_sync(_sync_file, (self.root / key).parent)
+        await anyio.to_thread.run_sync(_sync_file, target.parent)
         return StoredObject(key, size)
+
+    async def move(self, source: str, target: str) -> bool:
+        checked_key(source)
+        checked_key(target)
+        try:
+            await anyio.to_thread.run_sync(_rename_into_place, self.root / source, self.root / target)
+        except FileNotFoundError:
+            return False
+        await anyio.to_thread.run_sync(_sync_file, (self.root / target).parent)
+        return True
+
+
+def _flush_and_sync(handle: BinaryIO) -> None:
+    handle.flush()
+    os.fsync(handle.fileno())
+
+
+def _rename_into_place(staged: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(staged, target)
 
 
 def _sync_file(path: Path) -> None:

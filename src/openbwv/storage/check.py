@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -33,21 +34,26 @@ class StorageReport:
 
 
 async def check_objects(
-    store: ObjectStore, expected: Mapping[str, str], *, prefixes: Sequence[str] = ("",)
+    store: ObjectStore, expected: Mapping[str, str | None], *, prefixes: Sequence[str] = ("",)
 ) -> StorageReport:
-    """Compare the objects under ``prefixes`` with ``expected`` (key: SHA-256 of the plaintext, hex).
+    """Compare the objects under ``prefixes`` with ``expected`` (key: SHA-256 of the plaintext, hex,
+    or None where no row records one: such an object must be there and open, whatever its hash).
 
-    Every expected object is read whole, opening every chunk: one that fails to open or whose hash
-    differs is corrupt. Objects under the prefixes that nothing expects are orphans; expected keys
-    with no object are missing."""
+    Every expected object is read whole, opening every chunk (of every part, if it is composed): one
+    that fails to open or whose hash differs is corrupt. Objects under the prefixes that nothing
+    expects, and that are no expected object's part, are orphans; expected keys with no object, or
+    with a part missing, are missing."""
     stored: set[str] = set()
     for prefix in prefixes:
         stored.update([key async for key in store.keys(prefix)])
-    orphans = sorted(stored - expected.keys())
+    accounted: set[str] = set(expected)
     missing: list[str] = []
     corrupt: list[tuple[str, str]] = []
     checked = 0
     for key in sorted(expected):
+        # A manifest that cannot be opened is reported as corrupt when read below.
+        with contextlib.suppress(SealedObjectError):
+            accounted.update(await store.constituents(key))
         if key not in stored and not any(key.startswith(prefix) for prefix in prefixes):
             # Outside the listed prefixes: it may still be there.
             if await store.size(key) is None:
@@ -64,11 +70,13 @@ async def check_objects(
         except SealedObjectError as exc:
             corrupt.append((key, str(exc)))
             continue
-        except FileNotFoundError:
-            missing.append(key)
+        except FileNotFoundError as exc:
+            missing.append(key if str(exc) == key else f"{key} (its part {exc})")
             continue
-        if digest.hexdigest() != expected[key].lower():
-            corrupt.append((key, f"SHA-256 is {digest.hexdigest()}, its row says {expected[key].lower()}."))
+        recorded = expected[key]
+        if recorded is not None and digest.hexdigest() != recorded.lower():
+            corrupt.append((key, f"SHA-256 is {digest.hexdigest()}, its row says {recorded.lower()}."))
+    orphans = sorted(stored - accounted)
     return StorageReport(
         checked=checked + len(orphans), orphans=tuple(orphans), missing=tuple(missing), corrupt=tuple(corrupt)
     )

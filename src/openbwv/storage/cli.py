@@ -19,8 +19,8 @@ from openbwv.migrate import upgraded_settings
 from openbwv.storage.check import check_objects
 from openbwv.storage.store import open_store
 
-# Every object key the database names, with the SHA-256 (hex) of its plaintext.
-ExpectedObjects = Callable[[Session], Mapping[str, str]]
+# Every object key the database names, with the SHA-256 (hex) of its plaintext where it records one.
+ExpectedObjects = Callable[[Session], Mapping[str, str | None]]
 
 
 def make_storage_app(expected_objects: ExpectedObjects, *, prefixes: Sequence[str] = ("",)) -> typer.Typer:

@@ -13,24 +13,31 @@ chunk. So a changed byte, a chunk moved within the object or taken from another 
 header or a cut at a chunk boundary each fail authentication. Every chunk but the last holds
 exactly ``C`` bytes of plaintext; the last holds 1 to ``C`` (none only for an empty object), so the
 plaintext size follows from the stored size.
+
+A composed object (format version 2) is sealed the same way, and its plaintext is a manifest: the
+keys and sizes of the objects it is made of, in order (:meth:`SealedStore.compose`). An upload's
+parts become a clip this way without their bytes being read or written again; each part keeps its
+own data key, and the manifest, sealed, cannot be altered to name other parts unnoticed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import struct
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
-from openbwv.storage.store import ObjectStore, StoredObject
+from openbwv.storage.store import RawStore, StoredObject
 
 MAGIC = b"OBWV"
 FORMAT_VERSION = 1
+COMPOSED_VERSION = 2
 HEADER = struct.Struct(">4sBI8s40s8s")
 CHUNK_LABEL = struct.Struct(">IB")
 TAG_SIZE = 16
@@ -53,24 +60,29 @@ class Header:
     key_id: bytes
     wrapped_key: bytes
     nonce_base: bytes
+    version: int = FORMAT_VERSION
 
     def pack(self) -> bytes:
         return HEADER.pack(
-            MAGIC, FORMAT_VERSION, self.chunk_size, self.key_id, self.wrapped_key, self.nonce_base
+            MAGIC, self.version, self.chunk_size, self.key_id, self.wrapped_key, self.nonce_base
         )
+
+    @property
+    def composed(self) -> bool:
+        return self.version == COMPOSED_VERSION
 
     @classmethod
     def unpack(cls, key: str, data: bytes) -> Header:
         if len(data) < HEADER.size or data[:4] != MAGIC:
             raise SealedObjectError(f"Object {key!r} is not a sealed object (its header is missing).")
         _magic, version, chunk_size, key_id, wrapped_key, nonce_base = HEADER.unpack(data[: HEADER.size])
-        if version != FORMAT_VERSION:
+        if version not in (FORMAT_VERSION, COMPOSED_VERSION):
             raise SealedObjectError(
                 f"Object {key!r} has sealing format {version}, which this version cannot read."
             )
         if chunk_size < 1:
             raise SealedObjectError(f"Object {key!r} has a damaged header (chunk size {chunk_size}).")
-        return cls(chunk_size, key_id, wrapped_key, nonce_base)
+        return cls(chunk_size, key_id, wrapped_key, nonce_base, version)
 
 
 @dataclass(frozen=True)
@@ -101,7 +113,7 @@ class SealedStore:
     chunk for new objects; each object records its own, so it may change between writes.
     """
 
-    def __init__(self, raw: ObjectStore, master_key: bytes, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
+    def __init__(self, raw: RawStore, master_key: bytes, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
         if len(master_key) != 32:
             raise ValueError("the storage master key must be 32 bytes")
         if not 1 <= chunk_size < 2**32:
@@ -114,13 +126,47 @@ class SealedStore:
     # Writing ---------------------------------------------------------------------------------
 
     async def put(self, key: str, chunks: AsyncIterable[bytes]) -> StoredObject:
+        return await self._put(key, chunks, FORMAT_VERSION)
+
+    async def _put(self, key: str, chunks: AsyncIterable[bytes], version: int) -> StoredObject:
         data_key = AESGCM.generate_key(bit_length=256)
         header = Header(
-            self.chunk_size, self._key_id, aes_key_wrap(self._master_key, data_key), os.urandom(8)
+            self.chunk_size, self._key_id, aes_key_wrap(self._master_key, data_key), os.urandom(8), version
         ).pack()
         total = [0]
         await self.raw.put(key, self._sealed(header, AESGCM(data_key), chunks, total))
         return StoredObject(key, total[0])
+
+    async def compose(self, key: str, parts: Sequence[str]) -> StoredObject:
+        pieces: list[dict[str, str | int]] = []
+        total = 0
+        for part in parts:
+            layout = await self._layout(part)
+            if layout is None:
+                raise FileNotFoundError(part)
+            if layout.header.composed:
+                raise ValueError(f"{part!r} is itself composed; a part must hold bytes")
+            pieces.append({"key": part, "size": layout.size})
+            total += layout.size
+        manifest = json.dumps({"parts": pieces}, separators=(",", ":")).encode()
+        await self._put(key, _once(manifest), COMPOSED_VERSION)
+        return StoredObject(key, total)
+
+    async def _manifest(self, key: str, layout: Layout) -> list[tuple[str, int]]:
+        manifest = b"".join([piece async for piece in self._read_sealed(key, layout, 0, None)])
+        try:
+            return [(str(piece["key"]), int(piece["size"])) for piece in json.loads(manifest)["parts"]]
+        except (ValueError, KeyError, TypeError):
+            raise SealedObjectError(f"Object {key!r} is composed, but its manifest cannot be read.") from None
+
+    async def move(self, source: str, target: str) -> bool:
+        return await self.raw.move(source, target)
+
+    async def constituents(self, key: str) -> list[str]:
+        layout = await self._layout(key)
+        if layout is None or not layout.header.composed:
+            return [key]
+        return [key, *(part for part, _size in await self._manifest(key, layout))]
 
     async def _sealed(
         self, header: bytes, aead: AESGCM, chunks: AsyncIterable[bytes], total: list[int]
@@ -128,17 +174,30 @@ class SealedStore:
         yield header
         nonce_base = header[-8:]
         size = self.chunk_size
-        pending = bytearray()
+        # A full chunk is sealed only once more bytes follow it, so the last one is known as last.
+        # Input that arrives in whole chunks is sealed from views of it, without a copy.
+        held: bytes | memoryview | None = None
+        partial = bytearray()
         index = 0
         async for chunk in chunks:
-            pending += chunk
             total[0] += len(chunk)
-            # A chunk is sealed only once more bytes follow it, so the last one is known as last.
-            while len(pending) > size:
-                yield _seal(aead, header, nonce_base, index, bytes(pending[:size]), final=False)
-                del pending[:size]
-                index += 1
-        yield _seal(aead, header, nonce_base, index, bytes(pending), final=True)
+            view = memoryview(chunk)
+            while view:
+                if held is not None:
+                    yield _seal(aead, header, nonce_base, index, held, final=False)
+                    held = None
+                    index += 1
+                if partial or len(view) < size:
+                    take = size - len(partial)
+                    partial += view[:take]
+                    view = view[take:]
+                    if len(partial) == size:
+                        held = bytes(partial)
+                        partial.clear()
+                else:
+                    held = view[:size]
+                    view = view[size:]
+        yield _seal(aead, header, nonce_base, index, held if held is not None else bytes(partial), final=True)
 
     # Reading ---------------------------------------------------------------------------------
 
@@ -173,6 +232,26 @@ class SealedStore:
         layout = await self._layout(key)
         if layout is None:
             raise FileNotFoundError(key)
+        if not layout.header.composed:
+            async for piece in self._read_sealed(key, layout, start, end):
+                yield piece
+            return
+        position = 0
+        for part, size in await self._manifest(key, layout):
+            # The range within this part, which holds bytes position to position + size.
+            part_start = max(start, position) - position
+            part_end = size if end is None else min(end - position, size)
+            if part_start < part_end:
+                async for piece in self.read(part, part_start, part_end):
+                    yield piece
+            position += size
+            if end is not None and position >= end:
+                break
+
+    async def _read_sealed(
+        self, key: str, layout: Layout, start: int, end: int | None
+    ) -> AsyncIterator[bytes]:
+        """The plaintext of the sealed object ``key`` (its own bytes: a manifest, if composed)."""
         aead = self._data_key(key, layout.header)
         size, plain_chunk, sealed_chunk = layout.size, layout.header.chunk_size, layout.sealed_chunk
         end = size if end is None else min(end, size)
@@ -208,20 +287,36 @@ class SealedStore:
 
     async def size(self, key: str) -> int | None:
         layout = await self._layout(key)
-        return None if layout is None else layout.size
+        if layout is None or not layout.header.composed:
+            return None if layout is None else layout.size
+        return sum(size for _part, size in await self._manifest(key, layout))
 
     async def delete(self, key: str) -> None:
+        """Delete the object; a composed one's parts first, so a delete cut short leaves a manifest
+        naming what is left (found by the storage check, finished by deleting again)."""
+        try:
+            constituents = await self.constituents(key)
+        except SealedObjectError:
+            constituents = [key]
+        for part in constituents[1:]:
+            await self.raw.delete(part)
         await self.raw.delete(key)
 
     def keys(self, prefix: str = "") -> AsyncIterator[str]:
         return self.raw.keys(prefix)
 
 
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
 def _associated(header: bytes, index: int, final: bool) -> bytes:
     return header + CHUNK_LABEL.pack(index, final)
 
 
-def _seal(aead: AESGCM, header: bytes, nonce_base: bytes, index: int, plain: bytes, *, final: bool) -> bytes:
+def _seal(
+    aead: AESGCM, header: bytes, nonce_base: bytes, index: int, plain: bytes | memoryview, *, final: bool
+) -> bytes:
     if index >= MAX_CHUNKS:
         raise ValueError("object too large for its chunk size")
     nonce = nonce_base + index.to_bytes(4, "big")

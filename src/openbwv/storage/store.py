@@ -12,7 +12,7 @@ session open: bytes may take minutes to flow.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -27,7 +27,7 @@ class StoredObject:
     size: int
 
 
-class ObjectStore(Protocol):
+class RawStore(Protocol):
     """Bytes by key, written atomically and read whole or by range."""
 
     async def put(self, key: str, chunks: AsyncIterable[bytes]) -> StoredObject:
@@ -52,6 +52,25 @@ class ObjectStore(Protocol):
         """Every key that starts with ``prefix``."""
         ...
 
+    async def move(self, source: str, target: str) -> bool:
+        """Put the object under ``source`` under ``target`` instead, without reading it through
+        this process. False when there is nothing under ``source`` (moved before, perhaps)."""
+        ...
+
+
+class ObjectStore(RawStore, Protocol):
+    """The store the domains use: a :class:`RawStore` that can also compose objects from others."""
+
+    async def compose(self, key: str, parts: Sequence[str]) -> StoredObject:
+        """Make ``key`` the concatenation of the objects ``parts``, in order, without copying
+        their bytes: reads of ``key`` (whole or by range) read the parts, and deleting ``key``
+        deletes them. The parts are then the object's, under no other name."""
+        ...
+
+    async def constituents(self, key: str) -> list[str]:
+        """The keys of the stored objects that make up ``key``: itself, and its parts if composed."""
+        ...
+
 
 def checked_key(key: str) -> str:
     """``key`` when it is a relative path of plain segments outside the reserved ``.staging/``."""
@@ -73,7 +92,7 @@ def open_store(settings: Settings) -> ObjectStore:
     from openbwv.storage.sealing import SealedStore
 
     url = urlparse(settings.resolved_storage_url)
-    raw: ObjectStore
+    raw: RawStore
     if url.scheme == "file":
         raw = LocalStore(Path(unquote(url.path)))
     elif url.scheme == "s3":

@@ -126,13 +126,16 @@ async def _stream_part(
 
     async def blocks() -> AsyncIterator[bytes]:
         nonlocal received, disconnected
-        buffer = bytearray()
+        pieces: list[bytes] = []
+        buffered = 0
         try:
             async for chunk in body_chunks(request, limit=limit):
-                buffer += chunk
-                if len(buffer) >= BLOCK:
-                    block = bytes(buffer)
-                    buffer.clear()
+                pieces.append(chunk)
+                buffered += len(chunk)
+                if buffered >= BLOCK:
+                    block = b"".join(pieces)
+                    pieces.clear()
+                    buffered = 0
                     await hash_block(block)
                     received += len(block)
                     yield block
@@ -140,8 +143,8 @@ async def _stream_part(
             if checksum is not None:
                 raise
             disconnected = True
-        if buffer:
-            block = bytes(buffer)
+        if pieces:
+            block = b"".join(pieces)
             await hash_block(block)
             received += len(block)
             yield block
