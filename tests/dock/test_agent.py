@@ -25,7 +25,7 @@ from tests.server_process import ServerProcess
 
 
 def run_agent(server: str, credential: Path, folder: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-c", "from openbwv.cli import main; main()", "dock"]
+    command = [sys.executable, "-c", "from openbwv.cli import run; run()", "dock"]
     return subprocess.run(
         [
             *command,
