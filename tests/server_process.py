@@ -50,7 +50,7 @@ class ServerProcess:
             "OPENBWV_LOG_LEVEL": "WARNING",
             **{f"OPENBWV_{name.upper()}": value for name, value in (settings or {}).items()},
         }
-        command = [sys.executable, "-c", "from openbwv.cli import main; main()", "serve"]
+        command = [sys.executable, "-c", "from openbwv.cli import run; run()", "serve"]
         if app_factory is not None:
             root = Path(__file__).resolve().parents[1]
             env["PYTHONPATH"] = os.pathsep.join([str(root / "src"), str(root), env.get("PYTHONPATH", "")])

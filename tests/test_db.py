@@ -37,11 +37,11 @@ class TestMakeEngine:
 
 
 class TestPoolSize:
+    # SQLite ignores the pool size: this test exists on PostgreSQL only.
+    @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
     def test_postgresql_keeps_the_pool_size_open_and_may_open_twice_as_many_more(
         self, database_url: str
     ) -> None:
-        if database_url.startswith("sqlite"):
-            pytest.skip("SQLite ignores the pool size")
         engine = make_engine(database_url, pool_size=5)
         assert isinstance(engine.pool, QueuePool)
         assert (engine.pool.size(), engine.pool._max_overflow) == (5, 10)

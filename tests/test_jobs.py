@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import psycopg
@@ -189,6 +190,39 @@ class TestWorker:
             await until(lambda: probes(factory, "tick") >= 1, timeout=5)
 
         run_with_worker(settings, factory, scenario, make_registry(ticking=True))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+class TestEmbeddedSchedules:
+    def test_a_schedule_runs_once_per_tick_beside_a_more_frequent_one(self, settings: Settings) -> None:
+        # The embedded scheduler wakes for the most frequent schedule (the audit log's, every 3 s);
+        # a schedule picked once kept its past next run and ran again at every wake.
+        fired: dict[str, list[float]] = {"every_second": [], "every_5_s": []}
+        registry = JobRegistry()
+
+        def noting_in(times: list[float]) -> Callable[[sessionmaker[Session]], None]:
+            def note(factory: sessionmaker[Session]) -> None:
+                times.append(time.monotonic())
+
+            return note
+
+        for name, cron in (("every_second", "* * * * * *"), ("every_5_s", "* * * * * */5")):
+            registry.schedule(f"test.{name}", cron)(noting_in(fired[name]))
+
+        async def main() -> None:
+            worker = Worker(settings, registry)
+            await worker.start()
+            try:
+                await asyncio.sleep(8)
+            finally:
+                await worker.stop()
+
+        asyncio.run(main())
+        slow = fired["every_5_s"]
+        gaps = [later - earlier for earlier, later in pairwise(slow)]
+        assert len(fired["every_second"]) >= 3
+        assert 1 <= len(slow) <= 2, gaps
+        assert all(gap > 4 for gap in gaps), gaps
 
 
 @pytest.mark.usefixtures("probe_table")

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
+import os
 import signal
-from collections.abc import Sequence
+import sys
+import threading
+from collections.abc import Callable, Sequence
 from typing import Annotated
 
 import typer
@@ -137,3 +141,43 @@ def main() -> None:
     except OpenbwvError as exc:
         typer.echo(f"Error: {exc}", err=True)
         raise SystemExit(1) from None
+
+
+def run() -> None:
+    """The ``openbwv`` program: :func:`main`, then out of the process without finalising the interpreter.
+
+    The object store (obstore) completes each awaited call from one of its Tokio threads, through the
+    event loop's ``call_soon_threadsafe``, and that thread may still be inside it (waking the loop)
+    when ``asyncio.run`` returns. If the interpreter is finalising by the time the thread wants the
+    GIL back, CPython before 3.14 ends the thread with ``pthread_exit``, whose unwinding through Rust
+    frames aborts the process (exit status 134) after all the work is done. Neither obstore nor
+    pyo3-async-runtimes can stop that runtime (PyO3/pyo3-async-runtimes#40; CPython gh-87135 makes
+    such threads wait instead, from 3.14). So once the command has finished, the other Python threads
+    are joined and the exit functions run as the interpreter would (``threading._shutdown`` is what
+    it calls itself), the output is flushed, and ``os._exit`` ends the process with the command's
+    status, skipping only the finalisation that races with those threads.
+    """
+    try:
+        main()
+        code = 0
+    except SystemExit as exit_:
+        code = _exit_status(exit_.code)
+    threading_shutdown: Callable[[], None] = getattr(threading, "_shutdown")  # noqa: B009
+    threading_shutdown()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            code = code or 1
+    os._exit(code)
+
+
+def _exit_status(code: object) -> int:
+    """The status ``SystemExit(code)`` gives a process: a message goes to stderr and gives 1."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    print(code, file=sys.stderr)
+    return 1

@@ -209,7 +209,7 @@ class DockAgentProcess:
         self.credential = settings.data_dir / "demo-dock.credential"
         write_private_file(self.credential, raw + "\n")
         self.command = [
-            sys.executable, "-c", "from openbwv.cli import main; main()", "dock",
+            sys.executable, "-c", "from openbwv.cli import run; run()", "dock",
             "--server", base_url, "--credential", str(self.credential), str(folder),
         ]  # fmt: skip
         self.base_url = base_url

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +26,7 @@ from tests.server_process import ServerProcess
 
 
 def run_agent(server: str, credential: Path, folder: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-c", "from openbwv.cli import main; main()", "dock"]
+    command = [sys.executable, "-c", "from openbwv.cli import run; run()", "dock"]
     return subprocess.run(
         [
             *command,
@@ -101,6 +102,79 @@ class TestOnce:
         again = run_agent(served.base_url, credential_file, folder)
         assert again.returncode == 0
         assert len(uploads(factory)) == 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+class TestSettleTime:
+    """A file is sent only once it has stopped changing: the client side, so SQLite alone."""
+
+    def test_a_file_still_being_written_is_sent_only_once_it_has_stopped_changing(
+        self,
+        served: ServerProcess,
+        credential_file: Path,
+        folder: Path,
+        factory: sessionmaker[Session],
+        tmp_path: Path,
+    ) -> None:
+        data = tagged_clip(tmp_path, "source.mp4")
+        command = [sys.executable, "-c", "from openbwv.cli import run; run()", "dock", "--settle", "1"]
+        agent = subprocess.Popen(
+            [*command, "--server", served.base_url, "--credential", str(credential_file), str(folder)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "COLUMNS": "200", "PYTHONUNBUFFERED": "1"},
+        )
+        released = folder / UPLOADED / "clip.mp4"
+        try:
+            assert agent.stdout is not None
+            assert agent.stdout.readline().startswith("Watching")
+            # A camera writing the clip in place, under its final name, a piece every 0.3 s; its sidecar
+            # first, so that even a part of the clip is described and could be sent.
+            (folder / "clip.mp4.json").write_text(
+                json.dumps({"camera_serial": CAMERA, "recorded_at": "2026-11-26T05:00:00+00:00"})
+            )
+            piece = len(data) // 8 + 1
+            with (folder / "clip.mp4").open("wb") as stream:
+                for start in range(0, len(data), piece):
+                    stream.write(data[start : start + piece])
+                    stream.flush()
+                    time.sleep(0.3)
+                    assert not released.exists()
+            deadline = time.monotonic() + 30
+            while not released.exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            agent.terminate()
+            output, _ = agent.communicate(timeout=30)
+        assert released.read_bytes() == data, output
+        assert [u.received_sha256 for u in uploads(factory)] == [hashlib.sha256(data).hexdigest()]
+
+    def test_with_a_settle_time_a_quiet_file_is_sent_and_one_being_written_is_left(
+        self, served: ServerProcess, credential_file: Path, folder: Path, tmp_path: Path
+    ) -> None:
+        tagged_clip(folder, "quiet.mp4")
+        (folder / "growing.mp4.json").write_text(
+            json.dumps({"camera_serial": CAMERA, "recorded_at": "2026-11-26T05:00:00+00:00"})
+        )
+        done = threading.Event()
+
+        def write() -> None:
+            with (folder / "growing.mp4").open("wb") as stream:
+                while not done.wait(0.2):
+                    stream.write(b"more video")
+                    stream.flush()
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        try:
+            answer = run_agent(served.base_url, credential_file, folder, "--settle", "1")
+        finally:
+            done.set()
+            writer.join()
+        assert answer.returncode == 0, answer.stdout + answer.stderr
+        assert [p.name for p in (folder / UPLOADED).iterdir()] == ["quiet.mp4"]
+        assert (folder / "growing.mp4").exists()
 
 
 class Crash(Exception):

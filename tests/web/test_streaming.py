@@ -118,12 +118,12 @@ POOL_SIZE = 5
 
 
 class TestManySlowUploads:
+    # The pool size is a PostgreSQL setting: this test exists on PostgreSQL only.
     @pytest.mark.slow
+    @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
     def test_200_slow_uploads_succeed_with_a_pool_of_5_and_hold_no_connection(
         self, database_url: str, factory: sessionmaker[Session], tmp_path: Path
     ) -> None:
-        if database_url.startswith("sqlite"):
-            pytest.skip("the pool size is a PostgreSQL setting")
         with transaction(factory) as db:
             make_user(db, username="uploading.officer", roles=[Role.OFFICER])
         server = ServerProcess(

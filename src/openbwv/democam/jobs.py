@@ -3,8 +3,6 @@ settings turn the demo cameras on."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import clock, fleet, people
@@ -15,9 +13,6 @@ from openbwv.domains import JobContext
 from openbwv.jobs import JobRegistry
 
 RECORD = "democam.record"
-# At most one clip in this long, however often the schedule fires (the in-process scheduler that
-# SQLite uses has been seen firing a minute's schedule every few seconds).
-SPACING = timedelta(seconds=50)
 
 
 def record_one(factory: sessionmaker[Session], settings: Settings) -> None:
@@ -47,20 +42,15 @@ def registry_for(context: JobContext) -> JobRegistry:
     if not context.settings.demo_cameras:
         return registry
     settings = context.settings
-    last: list[datetime] = []
 
     @registry.schedule(RECORD, "* * * * *")
     def record_every_minute(factory: sessionmaker[Session]) -> None:
         """Every minute: a demo camera records a short clip into the demo dock."""
-        if last and clock.now() - last[-1] < SPACING:
-            return
-        last[:] = [clock.now()]
         record_one(factory, settings)
 
     @registry.on_startup
     def record_at_start(factory: sessionmaker[Session]) -> None:
         """At start-up too, so the first clip arrives without waiting for the minute."""
-        last[:] = [clock.now()]
         record_one(factory, settings)
 
     return registry

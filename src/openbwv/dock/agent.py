@@ -17,8 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -223,13 +222,6 @@ class DockAgent:
             if path.is_file() and not path.name.startswith(".") and path.suffix.lower() in VIDEO_SUFFIXES
         )
 
-    def settled(self, paths: Iterable[Path], settle_s: float) -> list[Path]:
-        """Those of ``paths`` whose size and modification time stay the same for ``settle_s``."""
-        before = {path: _signature(path) for path in paths}
-        if settle_s > 0 and before:
-            time.sleep(settle_s)
-        return [path for path, sign in before.items() if sign is not None and _signature(path) == sign]
-
     def _fail(self, error: TusCommunicationError, doing: str) -> DockError:
         status = _status(error)
         if status == 401:
@@ -329,11 +321,3 @@ class DockAgent:
             FileOutcome.RELEASED,
             f"{path.name} uploaded and checked ({described.sha256[:12]}…); moved to {UPLOADED}/.",
         )
-
-
-def _signature(path: Path) -> tuple[int, int] | None:
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return None
-    return stat.st_size, stat.st_mtime_ns

@@ -3,17 +3,17 @@
 
 from __future__ import annotations
 
-import itertools
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
 import typer
-import watchfiles
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 from openbwv.dock.agent import DockAgent, DockError, FileOutcome, read_credential
+from openbwv.dock.settle import FolderEvents, Settling, signature
 
 dock_app = typer.Typer(
     help="The dock agent: upload a docked camera's files and mark each safe to wipe.",
@@ -22,23 +22,43 @@ dock_app = typer.Typer(
 )
 
 # How often a watching agent looks again without a change in the folder (a server that was down).
-RETRY_MS = 30_000
+RETRY_S = 30.0
 
 
 @dataclass
 class Run:
-    """One agent run: what it left in place, so a watching agent does not retry an unchanged file."""
+    """One agent run: what it left in place, so a watching agent does not retry an unchanged file,
+    and the files waiting to stop changing."""
 
     agent: DockAgent
     console: Console
-    settle_s: float
+    settling: Settling
     left: dict[Path, tuple[int, int]] = field(default_factory=dict)
     problems: int = 0
 
+    def _waiting(self) -> list[Path]:
+        return [p for p in self.agent.candidates() if self.left.get(p) != signature(p)]
+
     def sweep(self) -> None:
-        """Upload every settled file in the folder once; a DockError stops the sweep."""
-        waiting = [p for p in self.agent.candidates() if self.left.get(p) != _signature(p)]
-        for path in self.agent.settled(waiting, self.settle_s):
+        """Upload every file in the folder that has been quiet for the settle time; the others go on
+        waiting. A DockError stops the sweep."""
+        for path in self.settling.settled(self._waiting(), time.monotonic()):
+            self._one(path)
+
+    def sweep_once(self) -> None:
+        """Upload every file in the folder that stays quiet for the settle time from now: the wait ends
+        at that moment, and a change event or a new size or modification time meanwhile leaves the
+        file for a later run. A DockError stops the sweep."""
+        waiting = self._waiting()
+        start = time.monotonic()
+        ready = self.settling.settled(waiting, start)
+        if self.settling.next_due(start) is not None:
+            deadline = start + self.settling.settle_s
+            with FolderEvents(self.agent.folder) as events:
+                while (batch := events.next(deadline - time.monotonic())) is not None:
+                    self.settling.changed(batch, time.monotonic())
+            ready += self.settling.settled(waiting, max(time.monotonic(), deadline))
+        for path in ready:
             self._one(path)
 
     def _one(self, path: Path) -> None:
@@ -59,17 +79,9 @@ class Run:
         self.console.print(sentence)
         if outcome != FileOutcome.RELEASED:
             self.problems += 1
-            signature = _signature(path)
-            if signature is not None:
-                self.left[path] = signature
-
-
-def _signature(path: Path) -> tuple[int, int] | None:
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return None
-    return stat.st_size, stat.st_mtime_ns
+            sign = signature(path)
+            if sign is not None:
+                self.left[path] = sign
 
 
 @dock_app.callback()
@@ -98,11 +110,14 @@ def run_dock(
         if not server.startswith(("http://", "https://")):
             raise DockError(f"--server must be an http:// or https:// address, not {server!r}.", exit_code=2)
         run = Run(
-            DockAgent(server=server, credential=read_credential(credential), folder=folder), console, settle
+            DockAgent(server=server, credential=read_credential(credential), folder=folder),
+            console,
+            Settling(settle),
         )
         if once:
-            run.sweep()
+            run.sweep_once()
         else:
+            console.print(f"Watching {folder} for video files; Ctrl-C stops.")
             _watch(run)
     except DockError as error:
         typer.echo(f"Error: {error}", err=True)
@@ -112,14 +127,21 @@ def run_dock(
 
 
 def _watch(run: Run) -> None:
-    """Sweep now, then again on every change to the folder and every ``RETRY_MS`` without one."""
-    changes = watchfiles.watch(
-        run.agent.folder, recursive=False, rust_timeout=RETRY_MS, yield_on_timeout=True
-    )
-    for _ in itertools.chain([set()], changes):
-        try:
-            run.sweep()
-        except DockError as error:
-            if error.fatal:
-                raise
-            typer.echo(f"Error: {error} Trying again later.", err=True)
+    """Sweep now, then again on every change to the folder, when a waiting file will have been quiet
+    for the settle time, and every ``RETRY_S`` without either (a server that was down)."""
+    with FolderEvents(run.agent.folder) as events:
+        wait = 0.0
+        while True:
+            changed = events.next(wait)
+            if changed:
+                run.settling.changed(changed, time.monotonic())
+            try:
+                run.sweep()
+            except DockError as error:
+                if error.fatal:
+                    raise
+                typer.echo(f"Error: {error} Trying again later.", err=True)
+                wait = RETRY_S
+                continue
+            due = run.settling.next_due(time.monotonic())
+            wait = RETRY_S if due is None else min(due, RETRY_S)

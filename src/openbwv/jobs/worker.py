@@ -11,7 +11,9 @@ from functools import partial
 
 import psycopg
 from pgqueuer import InMemoryDriver, InMemoryQueries, Job, PgQueuer, PsycopgDriver, Queries
+from pgqueuer.domain.models import utc_now
 from pgqueuer.executors import DatabaseRetryEntrypointExecutor
+from pgqueuer.models import CronExpressionEntrypoint
 from pgqueuer.models import Schedule as PgqSchedule
 from pgqueuer.ports import RepositoryPort
 from psycopg.rows import TupleRow, dict_row
@@ -47,6 +49,27 @@ async def prune_job_log(queries: RepositoryPort) -> None:
         f"DELETE FROM {names.statistics_table} WHERE created < NOW() - $1::interval",
         STATISTICS_RETENTION,
     )
+
+
+class _InMemoryQueries(InMemoryQueries):
+    """pgqueuer's in-memory queries, moving a schedule's next run on when it is picked.
+
+    pgqueuer's PostgreSQL query sets ``next_run`` to the next tick as it picks a schedule; its
+    in-memory adapter (1.6) leaves it in the past, so once a schedule's first tick had passed it ran
+    again every time the scheduler woke, and the scheduler wakes for the most frequent schedule of
+    all (the audit log's, every 3 s): a minute's schedule ran every few seconds beside SQLite.
+    """
+
+    async def fetch_schedule(
+        self, entrypoints: dict[CronExpressionEntrypoint, timedelta]
+    ) -> list[PgqSchedule]:
+        picked = await super().fetch_schedule(entrypoints)
+        now = utc_now()
+        delays = {(key.expression, key.entrypoint): delay for key, delay in entrypoints.items()}
+        for schedule in picked:
+            row = self._schedules[int(schedule.id)]
+            row["next_run"] = (now + delays[(row["expression"], row["entrypoint"])]).replace(microsecond=0)
+        return picked
 
 
 class _PsycopgDriver(PsycopgDriver):
@@ -109,7 +132,7 @@ class Worker:
         """Connect, declare every task and schedule, and start working in the background."""
         queries: RepositoryPort
         if self.settings.is_sqlite:
-            queries = InMemoryQueries(driver=InMemoryDriver())
+            queries = _InMemoryQueries(driver=InMemoryDriver())
             register_in_process(self._url, InProcessQueue(asyncio.get_running_loop(), queries))
         else:
             conninfo = self._url.set(drivername="postgresql").render_as_string(hide_password=False)
