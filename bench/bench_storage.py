@@ -24,7 +24,7 @@ from bench.report import update_section
 from openbwv import clock
 from openbwv.storage.backends import LocalStore
 from openbwv.storage.sealing import SealedStore
-from openbwv.storage.store import ObjectStore
+from openbwv.storage.store import RawStore
 
 SIZE = 256 * 1024 * 1024
 PIECE = 256 * 1024
@@ -64,7 +64,7 @@ async def _plain_range(target: Path, start: int) -> bytes:
         return handle.read(RANGE_SIZE)
 
 
-async def _store_read(store: ObjectStore, key: str, start: int = 0, end: int | None = None) -> int:
+async def _store_read(store: RawStore, key: str, start: int = 0, end: int | None = None) -> int:
     total = 0
     async for chunk in store.read(key, start, end):
         total += len(chunk)

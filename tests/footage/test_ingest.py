@@ -161,7 +161,7 @@ class TestIngest:
             [source] = sources(db)
             assert source.outcome == "quarantined"
             [alert] = alerts(db, "footage_quarantined")
-            assert f"hold {len(video)} bytes, not {len(video) + 1}" in alert.details["summary"]
+            assert f"hold {len(video)} bytes, not {len(video) + 1}" in str(alert.details["summary"])
         assert keys(store, "clips/") == []
         assert keys(store, "uploads/") == []
         assert read(store, f"quarantine/tus/{payload['upload_id']}") == video

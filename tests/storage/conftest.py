@@ -15,7 +15,7 @@ from typing import TypeVar
 import pytest
 
 from openbwv.storage.backends import LocalStore, S3Store
-from openbwv.storage.store import ObjectStore, StoredObject
+from openbwv.storage.store import RawStore, StoredObject
 from tests.s3 import BUCKET
 
 MASTER_KEY = bytes(range(32))
@@ -30,7 +30,7 @@ def run(awaitable: Awaitable[T]) -> T:
 
 
 @pytest.fixture(params=["local", "s3"])
-def raw_store(request: pytest.FixtureRequest, tmp_path: Path) -> ObjectStore:
+def raw_store(request: pytest.FixtureRequest, tmp_path: Path) -> RawStore:
     """An empty raw (unsealed) store on each backend in turn."""
     if request.param == "local":
         return LocalStore(tmp_path / "storage")
@@ -50,18 +50,18 @@ async def failing_after(data: bytes, size: int = 7000) -> AsyncIterator[bytes]:
     raise ConnectionResetError("the client went away")
 
 
-def put(store: ObjectStore, key: str, data: bytes | AsyncIterable[bytes]) -> StoredObject:
+def put(store: RawStore, key: str, data: bytes | AsyncIterable[bytes]) -> StoredObject:
     return run(store.put(key, pieces(data) if isinstance(data, bytes) else data))
 
 
-def read(store: ObjectStore, key: str, start: int = 0, end: int | None = None) -> bytes:
+def read(store: RawStore, key: str, start: int = 0, end: int | None = None) -> bytes:
     async def collect() -> bytes:
         return b"".join([chunk async for chunk in store.read(key, start, end)])
 
     return run(collect())
 
 
-def keys(store: ObjectStore, prefix: str = "") -> list[str]:
+def keys(store: RawStore, prefix: str = "") -> list[str]:
     async def collect() -> list[str]:
         return sorted([key async for key in store.keys(prefix)])
 
@@ -71,7 +71,7 @@ def keys(store: ObjectStore, prefix: str = "") -> list[str]:
 class RecordingStore:
     """A raw store that notes every byte range read from it (a real store underneath)."""
 
-    def __init__(self, inner: ObjectStore) -> None:
+    def __init__(self, inner: RawStore) -> None:
         self.inner = inner
         self.ranges: list[tuple[int, int | None]] = []
 

@@ -17,7 +17,7 @@ from openbwv.domains import Domain
 from openbwv.storage import StorageReport, check_objects, open_store
 from openbwv.storage.cli import make_storage_app
 from openbwv.storage.sealing import HEADER, SealedStore
-from openbwv.storage.store import ObjectStore
+from openbwv.storage.store import RawStore
 from tests.storage.conftest import MASTER_KEY, put, read, run
 
 
@@ -25,14 +25,14 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def damage(raw: ObjectStore, key: str) -> None:
+def damage(raw: RawStore, key: str) -> None:
     stored = bytearray(read(raw, key))
     stored[HEADER.size + 3] ^= 1
     put(raw, key, bytes(stored))
 
 
 class TestCheckObjects:
-    def test_a_consistent_store_reports_nothing(self, raw_store: ObjectStore) -> None:
+    def test_a_consistent_store_reports_nothing(self, raw_store: RawStore) -> None:
         store = SealedStore(raw_store, MASTER_KEY, chunk_size=1024)
         objects = {f"clips/{n}": os.urandom(3000 * n) for n in range(3)}
         for key, data in objects.items():
@@ -43,7 +43,7 @@ class TestCheckObjects:
         assert report == StorageReport(checked=3)
         assert report.consistent
 
-    def test_orphans_missing_and_corrupt_objects_are_found(self, raw_store: ObjectStore) -> None:
+    def test_orphans_missing_and_corrupt_objects_are_found(self, raw_store: RawStore) -> None:
         store = SealedStore(raw_store, MASTER_KEY, chunk_size=1024)
         for key in ("clips/good", "clips/orphan", "clips/wrong-hash", "clips/damaged", "uploads/1/0"):
             put(store, key, key.encode() * 500)
@@ -72,7 +72,7 @@ class TestCheckObjects:
             f"Corrupt object: clips/wrong-hash: {report.corrupt[1][1]}",
         ]
 
-    def test_an_expected_object_outside_the_prefixes_is_looked_up(self, raw_store: ObjectStore) -> None:
+    def test_an_expected_object_outside_the_prefixes_is_looked_up(self, raw_store: RawStore) -> None:
         store = SealedStore(raw_store, MASTER_KEY)
         put(store, "other/a", b"a")
 

@@ -10,7 +10,7 @@ import random
 import pytest
 
 from openbwv.storage.sealing import SealedObjectError, SealedStore
-from openbwv.storage.store import ObjectStore
+from openbwv.storage.store import RawStore
 from tests.storage.conftest import MASTER_KEY, RecordingStore, keys, put, read, run
 
 CHUNK = 4096
@@ -19,7 +19,7 @@ CUTS = [0, 1, 5000, 5001, 3 * CHUNK + 7, 20_000]
 DATA = os.urandom(CUTS[-1])
 
 
-def composed(raw: ObjectStore) -> tuple[SealedStore, list[str]]:
+def composed(raw: RawStore) -> tuple[SealedStore, list[str]]:
     """A sealed store holding ``DATA`` as the object ``clips/x`` composed of parts moved under it."""
     store = SealedStore(raw, MASTER_KEY, chunk_size=CHUNK)
     placed = []
@@ -33,7 +33,7 @@ def composed(raw: ObjectStore) -> tuple[SealedStore, list[str]]:
 
 
 class TestComposed:
-    def test_reads_whole_and_by_any_range_give_the_parts_bytes_in_order(self, raw_store: ObjectStore) -> None:
+    def test_reads_whole_and_by_any_range_give_the_parts_bytes_in_order(self, raw_store: RawStore) -> None:
         store, _ = composed(raw_store)
         assert read(store, "clips/x") == DATA
         assert run(store.size("clips/x")) == len(DATA)
@@ -45,7 +45,7 @@ class TestComposed:
             start, end = min(start, end), max(start, end)
             assert read(store, "clips/x", start, end) == DATA[start:end], (start, end)
 
-    def test_a_range_reads_only_the_parts_it_touches(self, raw_store: ObjectStore) -> None:
+    def test_a_range_reads_only_the_parts_it_touches(self, raw_store: RawStore) -> None:
         recording = RecordingStore(raw_store)
         store, placed = composed(recording)
         recording.ranges.clear()
@@ -60,7 +60,7 @@ class TestComposed:
         assert read(store, "clips/x", CUTS[3] + 10, CUTS[3] + 20) == DATA[CUTS[3] + 10 : CUTS[3] + 20]
         assert set(opened) == {"clips/x", placed[3]}
 
-    def test_moving_twice_finds_nothing_the_second_time(self, raw_store: ObjectStore) -> None:
+    def test_moving_twice_finds_nothing_the_second_time(self, raw_store: RawStore) -> None:
         store = SealedStore(raw_store, MASTER_KEY, chunk_size=CHUNK)
         put(store, "uploads/u/0", b"footage")
         assert run(store.move("uploads/u/0", "clips/y.parts/0"))
@@ -68,19 +68,19 @@ class TestComposed:
         assert read(store, "clips/y.parts/0") == b"footage"
         assert keys(store, "uploads/") == []
 
-    def test_deleting_it_deletes_its_parts(self, raw_store: ObjectStore) -> None:
+    def test_deleting_it_deletes_its_parts(self, raw_store: RawStore) -> None:
         store, placed = composed(raw_store)
         assert run(store.constituents("clips/x")) == ["clips/x", *placed]
         run(store.delete("clips/x"))
         assert keys(store) == []
 
-    def test_a_missing_part_reads_as_missing(self, raw_store: ObjectStore) -> None:
+    def test_a_missing_part_reads_as_missing(self, raw_store: RawStore) -> None:
         store, placed = composed(raw_store)
         run(raw_store.delete(placed[2]))
         with pytest.raises(FileNotFoundError, match=placed[2]):
             read(store, "clips/x")
 
-    def test_an_altered_manifest_fails_to_open(self, raw_store: ObjectStore) -> None:
+    def test_an_altered_manifest_fails_to_open(self, raw_store: RawStore) -> None:
         """The manifest is sealed like any object: changed by hand to name other parts, it does
         not open."""
         store, _ = composed(raw_store)
@@ -90,7 +90,7 @@ class TestComposed:
         with pytest.raises(SealedObjectError, match="fails authentication"):
             read(store, "clips/x")
 
-    def test_a_part_must_hold_bytes(self, raw_store: ObjectStore) -> None:
+    def test_a_part_must_hold_bytes(self, raw_store: RawStore) -> None:
         store, _ = composed(raw_store)
         with pytest.raises(ValueError, match="itself composed"):
             run(store.compose("clips/z", ["clips/x"]))

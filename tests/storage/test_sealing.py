@@ -7,28 +7,28 @@ import os
 import pytest
 
 from openbwv.storage.sealing import HEADER, TAG_SIZE, SealedObjectError, SealedStore
-from openbwv.storage.store import ObjectStore
+from openbwv.storage.store import RawStore
 from tests.storage.conftest import MASTER_KEY, RecordingStore, failing_after, keys, put, read, run
 
 CHUNK = 4096
 SEALED = CHUNK + TAG_SIZE
 
 
-def sealed(raw: ObjectStore, master_key: bytes = MASTER_KEY) -> SealedStore:
+def sealed(raw: RawStore, master_key: bytes = MASTER_KEY) -> SealedStore:
     return SealedStore(raw, master_key, chunk_size=CHUNK)
 
 
-def raw_bytes(raw: ObjectStore, key: str) -> bytes:
+def raw_bytes(raw: RawStore, key: str) -> bytes:
     return read(raw, key)
 
 
-def rewrite(raw: ObjectStore, key: str, data: bytes) -> None:
+def rewrite(raw: RawStore, key: str, data: bytes) -> None:
     put(raw, key, data)
 
 
 class TestRoundTrip:
     @pytest.mark.parametrize("size", [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK, 5 * 1024 * 1024 + 17])
-    def test_bytes_come_back_as_written(self, raw_store: ObjectStore, size: int) -> None:
+    def test_bytes_come_back_as_written(self, raw_store: RawStore, size: int) -> None:
         store = sealed(raw_store)
         data = os.urandom(size)
 
@@ -38,7 +38,7 @@ class TestRoundTrip:
         assert read(store, "clips/x") == data
         assert run(store.size("clips/x")) == size
 
-    def test_what_is_stored_is_not_the_plaintext(self, raw_store: ObjectStore) -> None:
+    def test_what_is_stored_is_not_the_plaintext(self, raw_store: RawStore) -> None:
         data = b"officer 1234 at the scene " * 1000
 
         put(sealed(raw_store), "clips/x", data)
@@ -47,20 +47,20 @@ class TestRoundTrip:
         assert b"officer 1234" not in stored
         assert len(stored) == HEADER.size + len(data) + 7 * TAG_SIZE
 
-    def test_the_same_bytes_seal_differently_each_time(self, raw_store: ObjectStore) -> None:
+    def test_the_same_bytes_seal_differently_each_time(self, raw_store: RawStore) -> None:
         store = sealed(raw_store)
         put(store, "a", b"same")
         put(store, "b", b"same")
 
         assert raw_bytes(raw_store, "a") != raw_bytes(raw_store, "b")
 
-    def test_objects_written_with_another_chunk_size_still_read(self, raw_store: ObjectStore) -> None:
+    def test_objects_written_with_another_chunk_size_still_read(self, raw_store: RawStore) -> None:
         data = os.urandom(10_000)
         put(SealedStore(raw_store, MASTER_KEY, chunk_size=1000), "x", data)
 
         assert read(sealed(raw_store), "x", 2500, 7777) == data[2500:7777]
 
-    def test_a_put_whose_bytes_fail_midway_leaves_no_object(self, raw_store: ObjectStore) -> None:
+    def test_a_put_whose_bytes_fail_midway_leaves_no_object(self, raw_store: RawStore) -> None:
         store = sealed(raw_store)
 
         with pytest.raises(ConnectionResetError):
@@ -88,7 +88,7 @@ class TestRanges:
             (0, len(DATA) + 10_000),
         ],
     )
-    def test_a_range_gives_those_bytes(self, raw_store: ObjectStore, start: int, end: int | None) -> None:
+    def test_a_range_gives_those_bytes(self, raw_store: RawStore, start: int, end: int | None) -> None:
         store = sealed(raw_store)
         put(store, "x", self.DATA)
 
@@ -105,7 +105,7 @@ class TestRanges:
         ],
     )
     def test_a_range_fetches_only_the_chunks_it_touches(
-        self, raw_store: ObjectStore, start: int, end: int | None, chunks: tuple[int, int]
+        self, raw_store: RawStore, start: int, end: int | None, chunks: tuple[int, int]
     ) -> None:
         recording = RecordingStore(raw_store)
         store = sealed(recording)
@@ -119,7 +119,7 @@ class TestRanges:
         # The header, then the chunks.
         assert recording.ranges == [(0, HEADER.size), (HEADER.size + first * SEALED, expected_end)]
 
-    def test_a_range_that_is_not_one_is_refused(self, raw_store: ObjectStore) -> None:
+    def test_a_range_that_is_not_one_is_refused(self, raw_store: RawStore) -> None:
         store = sealed(raw_store)
         put(store, "x", b"abc")
 
@@ -132,11 +132,11 @@ class TestRanges:
 class TestTampering:
     DATA = os.urandom(4 * CHUNK + 10)
 
-    def _stored(self, raw: ObjectStore) -> bytes:
+    def _stored(self, raw: RawStore) -> bytes:
         put(sealed(raw), "x", self.DATA)
         return raw_bytes(raw, "x")
 
-    def test_a_changed_byte_fails_with_the_chunk_named(self, raw_store: ObjectStore) -> None:
+    def test_a_changed_byte_fails_with_the_chunk_named(self, raw_store: RawStore) -> None:
         stored = bytearray(self._stored(raw_store))
         stored[HEADER.size + 2 * SEALED + 100] ^= 1
         rewrite(raw_store, "x", bytes(stored))
@@ -146,7 +146,7 @@ class TestTampering:
         # A range clear of the damaged chunk still opens.
         assert read(sealed(raw_store), "x", 0, 2 * CHUNK) == self.DATA[: 2 * CHUNK]
 
-    def test_a_changed_header_fails(self, raw_store: ObjectStore) -> None:
+    def test_a_changed_header_fails(self, raw_store: RawStore) -> None:
         stored = bytearray(self._stored(raw_store))
         stored[HEADER.size - 1] ^= 1  # the nonce base
         rewrite(raw_store, "x", bytes(stored))
@@ -154,7 +154,7 @@ class TestTampering:
         with pytest.raises(SealedObjectError, match="chunk 0 fails authentication"):
             read(sealed(raw_store), "x")
 
-    def test_swapped_chunks_fail(self, raw_store: ObjectStore) -> None:
+    def test_swapped_chunks_fail(self, raw_store: RawStore) -> None:
         stored = self._stored(raw_store)
         body = [stored[HEADER.size + i * SEALED : HEADER.size + (i + 1) * SEALED] for i in range(5)]
         body[1], body[2] = body[2], body[1]
@@ -163,7 +163,7 @@ class TestTampering:
         with pytest.raises(SealedObjectError, match="chunk 1 fails authentication"):
             read(sealed(raw_store), "x")
 
-    def test_a_chunk_from_another_object_fails(self, raw_store: ObjectStore) -> None:
+    def test_a_chunk_from_another_object_fails(self, raw_store: RawStore) -> None:
         stored = self._stored(raw_store)
         put(sealed(raw_store), "y", self.DATA)
         other = raw_bytes(raw_store, "y")
@@ -173,7 +173,7 @@ class TestTampering:
         with pytest.raises(SealedObjectError, match="chunk 1 fails authentication"):
             read(sealed(raw_store), "x")
 
-    def test_cut_at_a_chunk_boundary_fails(self, raw_store: ObjectStore) -> None:
+    def test_cut_at_a_chunk_boundary_fails(self, raw_store: RawStore) -> None:
         stored = self._stored(raw_store)
         rewrite(raw_store, "x", stored[: HEADER.size + 3 * SEALED])
 
@@ -181,14 +181,14 @@ class TestTampering:
             read(sealed(raw_store), "x")
 
     @pytest.mark.parametrize("cut", [1, TAG_SIZE, SEALED - 1])
-    def test_cut_within_a_chunk_fails(self, raw_store: ObjectStore, cut: int) -> None:
+    def test_cut_within_a_chunk_fails(self, raw_store: RawStore, cut: int) -> None:
         stored = self._stored(raw_store)
         rewrite(raw_store, "x", stored[: HEADER.size + 3 * SEALED + cut])
 
         with pytest.raises(SealedObjectError):
             read(sealed(raw_store), "x")
 
-    def test_cut_to_the_header_fails(self, raw_store: ObjectStore) -> None:
+    def test_cut_to_the_header_fails(self, raw_store: RawStore) -> None:
         stored = self._stored(raw_store)
         rewrite(raw_store, "x", stored[: HEADER.size])
 
@@ -197,13 +197,13 @@ class TestTampering:
         with pytest.raises(SealedObjectError, match="cut short"):
             run(sealed(raw_store).size("x"))
 
-    def test_an_object_that_was_never_sealed_is_refused(self, raw_store: ObjectStore) -> None:
+    def test_an_object_that_was_never_sealed_is_refused(self, raw_store: RawStore) -> None:
         put(raw_store, "x", b"plain bytes written around the store")
 
         with pytest.raises(SealedObjectError, match="not a sealed object"):
             read(sealed(raw_store), "x")
 
-    def test_another_master_key_is_named_as_such(self, raw_store: ObjectStore) -> None:
+    def test_another_master_key_is_named_as_such(self, raw_store: RawStore) -> None:
         self._stored(raw_store)
 
         with pytest.raises(
@@ -211,7 +211,7 @@ class TestTampering:
         ):
             read(sealed(raw_store, os.urandom(32)), "x")
 
-    def test_a_damaged_wrapped_key_is_named_as_such(self, raw_store: ObjectStore) -> None:
+    def test_a_damaged_wrapped_key_is_named_as_such(self, raw_store: RawStore) -> None:
         stored = bytearray(self._stored(raw_store))
         stored[30] ^= 1  # inside the wrapped data key
         rewrite(raw_store, "x", bytes(stored))
@@ -221,18 +221,18 @@ class TestTampering:
 
 
 class TestMisuse:
-    def test_a_master_key_of_the_wrong_length_is_refused(self, raw_store: ObjectStore) -> None:
+    def test_a_master_key_of_the_wrong_length_is_refused(self, raw_store: RawStore) -> None:
         with pytest.raises(ValueError, match="32 bytes"):
             SealedStore(raw_store, b"short")
 
-    def test_a_missing_object_raises_file_not_found(self, raw_store: ObjectStore) -> None:
+    def test_a_missing_object_raises_file_not_found(self, raw_store: RawStore) -> None:
         store = sealed(raw_store)
 
         with pytest.raises(FileNotFoundError):
             read(store, "nothing")
         assert run(store.size("nothing")) is None
 
-    def test_delete_and_keys_pass_through(self, raw_store: ObjectStore) -> None:
+    def test_delete_and_keys_pass_through(self, raw_store: RawStore) -> None:
         store = sealed(raw_store)
         put(store, "clips/a", b"1")
         put(store, "clips/b", b"2")

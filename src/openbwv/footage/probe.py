@@ -112,7 +112,9 @@ def _pictures(container: Any, duration: float | None) -> tuple[bytes | None, byt
     """A poster frame (a tenth of the way in) and a strip of evenly spaced thumbnails."""
     span = duration or 0.0
     stream = container.streams.video[0]
-    stream.thread_type = "AUTO"
+    # Each picture is the first frame after a seek: slice threads give a frame as soon as its packet
+    # is in, where frame threads decode several to give one.
+    stream.thread_type = "SLICE"
     poster = _frame_at(container, stream, span / 10)
     if poster is None:
         return None, None
