@@ -230,6 +230,28 @@ class TestAxisRecordingToFootage:
             ] * 2
             assert len(clips(db)) == 2
 
+    def test_a_user_the_force_does_not_know_is_noted_not_disputed(
+        self, system: AxisSystem, factory: sessionmaker[Session], tmp_path: Path
+    ) -> None:
+        """The body worn manager holds no User ID for the user: the recording names the system's own
+        ID for them, which is no officer of ours. The holder has the clips; nothing is disputed."""
+        holder, camera = officer_with_pooled_camera(factory, collar="4712")
+        record(system, tmp_path, camera=camera, user_id="")
+        stored = probed_clips(factory, 2)
+        assert [(c.officer_id, c.ingest_state) for c in stored] == [(holder.id, "ready")] * 2
+        with factory() as db:
+            assert events(db, "footage:clip:attribution_disputed") == []
+            assert [s.notes["attribution"] for s in sources(db) if s.notes] == [
+                {
+                    "finding": "unrecognised",
+                    "claimed_user_id": USER_UUID,
+                    "claimed_officer_id": None,
+                    "claimed_collar_number": None,
+                    "holder_officer_id": holder.id,
+                    "holder_collar_number": "4712",
+                }
+            ] * 2
+
     def test_a_user_id_that_is_not_the_holders_is_recorded_and_the_issue_history_decides(
         self, system: AxisSystem, factory: sessionmaker[Session], tmp_path: Path
     ) -> None:

@@ -163,15 +163,23 @@ def attribute(db: Session, *, camera_serial: str, recorded_at: Any) -> Attributi
 def note_claim(db: Session, who: Attribution, claimed_user_id: str | None) -> dict[str, Any] | None:
     """What to note when the source says who recorded (an Axis user's ID, the collar number where the
     body worn manager holds one) and that is not the issue history's holder: the claim, the officer
-    it names if any, and the holder. ``finding`` is ``disputed`` where someone else held the camera,
-    ``unattributed`` where the clip is held for review (the named officer is only a suggestion).
-    Attribution itself comes only from the issue history."""
+    it names if any, and the holder. ``finding`` is ``disputed`` where the source names another of
+    our officers than the one who held the camera, ``unrecognised`` where it names no officer of ours
+    (an ID only the camera system knows: nothing to dispute), ``unattributed`` where the clip is held
+    for review (the named officer is only a suggestion). Attribution itself comes only from the issue
+    history."""
     claimed = (claimed_user_id or "").strip()
     if not claimed or (who.collar_number is not None and claimed.upper() == who.collar_number.upper()):
         return None
     named = people.get_officer(db, claimed)
+    if who.officer_id is None:
+        finding = "unattributed"
+    elif named is None:
+        finding = "unrecognised"
+    else:
+        finding = "disputed"
     return {
-        "finding": "disputed" if who.officer_id is not None else "unattributed",
+        "finding": finding,
         "claimed_user_id": claimed[:100],
         "claimed_officer_id": named.id if named is not None else None,
         "claimed_collar_number": named.collar_number if named is not None else None,
