@@ -222,7 +222,9 @@ class TestEmbeddedSchedules:
         gaps = [later - earlier for earlier, later in pairwise(slow)]
         assert len(fired["every_second"]) >= 3
         assert 1 <= len(slow) <= 2, gaps
-        assert all(gap > 4 for gap in gaps), gaps
+        # Ticks are 5 s apart; the handler runs up to a second or so late on a loaded machine. The
+        # bug ran it at every wake of the scheduler, a second or two apart.
+        assert all(gap > 2.5 for gap in gaps), gaps
 
 
 @pytest.mark.usefixtures("probe_table")
