@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class ClipOut(BaseModel):
@@ -21,3 +21,48 @@ class ClipOut(BaseModel):
     frame_rate: float | None
     started_at: datetime | None
     has_gps_track: bool
+    category: str | None = None
+    incident_number: str | None = None
+    evidence_flag: bool = False
+    legal_hold: bool = False
+    case_reference: str | None = None
+    deleted_at: datetime | None = None
+    deletion_rule: str | None = None
+    destroyed_at: datetime | None = None
+
+
+class CategoryOut(BaseModel):
+    code: str
+    label: str
+    retention_days: int | None
+    mopi_group: int | None
+    review_years: int | None
+    is_default: bool
+    is_active: bool
+
+
+class ClipTagsUpdate(BaseModel):
+    """The fields given are changed; a field left out is kept. ``category`` null: untagged."""
+
+    category: str | None = Field(default=None, max_length=40)
+    incident_number: str | None = Field(default=None, max_length=40)
+    note: str | None = Field(default=None, max_length=500)
+
+
+class EvidenceFlagIn(BaseModel):
+    flagged: bool
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class LegalHoldIn(BaseModel):
+    held: bool
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class CaseLinkIn(BaseModel):
+    case_reference: str | None = Field(max_length=40)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class RestoreIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
