@@ -37,7 +37,8 @@ def run_retention(
     try:
         if dry_run:
             count = 0
-            with transaction(factory) as db:
+            # A read-only session: on SQLite, listing a long backlog must not hold the writer lock.
+            with transaction(make_session_factory(engine, read_only=True)) as db:
                 for step in retention.planned_steps(db, now=now, window=window):
                     count += 1
                     typer.echo(

@@ -113,9 +113,11 @@ class Clip(Base):
         Index("ix_clip_officer", "officer_id", "recorded_at"),
         Index("ix_clip_camera", "camera_serial", "recorded_at"),
         Index("ix_clip_state", "ingest_state"),
-        Index("ix_clip_retention", "category_id", "recorded_at", **partial_index(RETENTION_CANDIDATE)),
-        Index("ix_clip_recoverable", "deleted_at", **partial_index(RECOVERABLE)),
-        Index("ix_clip_purge_pending", "destroyed_at", **partial_index(PURGE_PENDING)),
+        # ``id`` last: the job reads each category's due clips in (recorded_at, id) order, a batch at a
+        # time, straight off the index with no sort.
+        Index("ix_clip_retention", "category_id", "recorded_at", "id", **partial_index(RETENTION_CANDIDATE)),
+        Index("ix_clip_recoverable", "deleted_at", "id", **partial_index(RECOVERABLE)),
+        Index("ix_clip_purge_pending", "destroyed_at", "id", **partial_index(PURGE_PENDING)),
     )
 
 

@@ -112,21 +112,21 @@ def upgrade() -> None:
         batch_op.alter_column("legal_hold", server_default=None)
         batch_op.create_index(
             "ix_clip_retention",
-            ["category_id", "recorded_at"],
+            ["category_id", "recorded_at", "id"],
             unique=False,
             sqlite_where=sa.text(RETENTION_CANDIDATE),
             postgresql_where=sa.text(RETENTION_CANDIDATE),
         )
         batch_op.create_index(
             "ix_clip_recoverable",
-            ["deleted_at"],
+            ["deleted_at", "id"],
             unique=False,
             sqlite_where=sa.text(RECOVERABLE),
             postgresql_where=sa.text(RECOVERABLE),
         )
         batch_op.create_index(
             "ix_clip_purge_pending",
-            ["destroyed_at"],
+            ["destroyed_at", "id"],
             unique=False,
             sqlite_where=sa.text(PURGE_PENDING),
             postgresql_where=sa.text(PURGE_PENDING),
