@@ -229,6 +229,8 @@ class TestRetentionRun:
             DUE,
         )
         assert keys(store, "clips/") == [] and keys(store, "posters/") == [] and keys(store, "uploads/") == []
+        check = CliRunner().invoke(build_cli(), ["storage", "check"])
+        assert (check.exit_code, check.output.strip()) == (0, "Storage is consistent: 0 objects checked.")
         with factory() as db:
             [event] = events(db, "footage:clip:destroyed")
             assert (event.target_id, event.reason) == (str(clip_id), "recoverable window of 7 days passed")
