@@ -16,6 +16,7 @@ from openbwv.footage.schemas import (
     LegalHoldIn,
     RestoreIn,
 )
+from openbwv.inputs import RecordId
 from openbwv.paging import Page, Paging
 from openbwv.policy import Actor, Permission, Require
 
@@ -93,7 +94,7 @@ def list_deleted(
 
 @router.patch("/footage/{clip_id}/tags", response_model=ClipOut)
 def tag_clip(
-    clip_id: int, body: ClipTagsUpdate, db: Db, actor: Actor = Require(Permission.FOOTAGE_CLIP_TAG)
+    clip_id: RecordId, body: ClipTagsUpdate, db: Db, actor: Actor = Require(Permission.FOOTAGE_CLIP_TAG)
 ) -> ClipOut:
     """Set a clip's category and incident number (the fields given); audited with the old values."""
     given = body.model_fields_set
@@ -111,7 +112,10 @@ def tag_clip(
 
 @router.put("/footage/{clip_id}/evidence", response_model=ClipOut)
 def flag_evidence(
-    clip_id: int, body: EvidenceFlagIn, db: Db, actor: Actor = Require(Permission.FOOTAGE_EVIDENCE_MANAGE)
+    clip_id: RecordId,
+    body: EvidenceFlagIn,
+    db: Db,
+    actor: Actor = Require(Permission.FOOTAGE_EVIDENCE_MANAGE),
 ) -> ClipOut:
     """Flag a clip as evidence, or take the flag off; a flagged clip is never deleted."""
     return _found(tagging.set_evidence_flag(db, actor, clip_id, flagged=body.flagged, reason=body.reason))
@@ -119,7 +123,7 @@ def flag_evidence(
 
 @router.put("/footage/{clip_id}/hold", response_model=ClipOut)
 def hold_clip(
-    clip_id: int, body: LegalHoldIn, db: Db, actor: Actor = Require(Permission.FOOTAGE_EVIDENCE_MANAGE)
+    clip_id: RecordId, body: LegalHoldIn, db: Db, actor: Actor = Require(Permission.FOOTAGE_EVIDENCE_MANAGE)
 ) -> ClipOut:
     """Place a legal hold on a clip, or release it; a held clip is never deleted."""
     return _found(tagging.set_legal_hold(db, actor, clip_id, held=body.held, reason=body.reason))
@@ -127,7 +131,7 @@ def hold_clip(
 
 @router.put("/footage/{clip_id}/case", response_model=ClipOut)
 def link_case(
-    clip_id: int, body: CaseLinkIn, db: Db, actor: Actor = Require(Permission.FOOTAGE_EVIDENCE_MANAGE)
+    clip_id: RecordId, body: CaseLinkIn, db: Db, actor: Actor = Require(Permission.FOOTAGE_EVIDENCE_MANAGE)
 ) -> ClipOut:
     """Link a clip to a case by reference, or unlink it (null); a clip of an open case is never deleted."""
     return _found(
@@ -137,7 +141,7 @@ def link_case(
 
 @router.post("/footage/{clip_id}/restore", response_model=ClipOut)
 def restore_clip(
-    clip_id: int,
+    clip_id: RecordId,
     body: RestoreIn,
     db: Db,
     request: Request,

@@ -4,6 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from openbwv.inputs import Input
+
 
 class ClipOut(BaseModel):
     id: int
@@ -41,28 +43,38 @@ class CategoryOut(BaseModel):
     is_active: bool
 
 
-class ClipTagsUpdate(BaseModel):
+class ClipTagsUpdate(Input):
     """The fields given are changed; a field left out is kept. ``category`` null: untagged."""
+
+    free_text = frozenset({"note"})
 
     category: str | None = Field(default=None, max_length=40)
     incident_number: str | None = Field(default=None, max_length=40)
     note: str | None = Field(default=None, max_length=500)
 
 
-class EvidenceFlagIn(BaseModel):
+class EvidenceFlagIn(Input):
+    free_text = frozenset({"reason"})
+
     flagged: bool
     reason: str = Field(min_length=1, max_length=500)
 
 
-class LegalHoldIn(BaseModel):
+class LegalHoldIn(Input):
+    free_text = frozenset({"reason"})
+
     held: bool
     reason: str = Field(min_length=1, max_length=500)
 
 
-class CaseLinkIn(BaseModel):
+class CaseLinkIn(Input):
+    free_text = frozenset({"reason"})
+
     case_reference: str | None = Field(max_length=40)
     reason: str = Field(min_length=1, max_length=500)
 
 
-class RestoreIn(BaseModel):
+class RestoreIn(Input):
+    free_text = frozenset({"reason"})
+
     reason: str = Field(min_length=1, max_length=500)
