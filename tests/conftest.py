@@ -40,7 +40,7 @@ POSTGRES_URL = os.environ.get(
 )
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # Rows that migrations seed; they stay between tests.
-SEEDED_TABLES = {"rank", "alembic_version", "training_course", "taser_model"}
+SEEDED_TABLES = {"rank", "alembic_version", "training_course", "taser_model", "footage_category"}
 # pgqueuer's tables (migration 0002) are not on Base.metadata; emptied too, so that no job or
 # schedule outlives its test.
 JOB_TABLES = tuple(

@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     # long an unfinished upload is kept after its last bytes arrived before its parts are deleted.
     upload_max_gib: int = Field(default=64, ge=1, le=4096)
     upload_expiry_hours: int = Field(default=72, ge=1, le=30 * 24)
+    # How long a clip the retention job deleted stays recoverable (hidden, bytes kept) before its
+    # bytes are destroyed.
+    footage_recovery_days: int = Field(default=7, ge=1, le=365)
     # The demo's simulated cameras: record short clips into the demo dock's folder (`openbwv demo`
     # turns this on; a real server never records).
     demo_cameras: bool = False

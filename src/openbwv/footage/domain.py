@@ -1,9 +1,10 @@
-"""The footage domain's declaration: the footage API, the ingest and probe jobs, and
-``openbwv storage check`` over the objects its rows name."""
+"""The footage domain's declaration: the footage API, the ingest, probe and retention jobs,
+``openbwv storage check`` over the objects its rows name, and ``openbwv footage retention``."""
 
 from openbwv.domains import Domain, JobContext
 from openbwv.footage import jobs
 from openbwv.footage.api import router as api
+from openbwv.footage.cli import footage_app
 from openbwv.footage.pages import router as pages
 from openbwv.footage.service import stored_objects
 from openbwv.jobs import JobRegistry
@@ -22,6 +23,9 @@ DOMAIN = Domain(
     navigation=(NavItem("Arrivals", "/footage/arrivals", Permission.FOOTAGE_ARRIVALS_READ, order=95),),
     jobs=_jobs,
     cli={
-        "storage": make_storage_app(stored_objects, prefixes=("clips/", "quarantine/", "posters/", "thumbs/"))
+        "footage": footage_app,
+        "storage": make_storage_app(
+            stored_objects, prefixes=("clips/", "quarantine/", "posters/", "thumbs/")
+        ),
     },
 )

@@ -16,10 +16,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from openbwv import clock
-from openbwv.db import Base
+from openbwv.db import Base, partial_index
 
 # A clip's ingest state. ``stored``: its bytes are under ``clips/<sha256>`` and its probe is queued;
 # ``ready``: probed, with its poster and thumbnails, attributed to an officer; ``held_for_review``:
@@ -36,6 +36,18 @@ REVIEW_REASONS = ("unknown_camera", "no_holder")
 # bytes did not match the device's hash and wait under ``quarantine/``, with no clip.
 SOURCE_OUTCOMES = ("received", "stored", "duplicate", "quarantined")
 SOURCE_KINDS = ("tus", "axis")
+
+
+# A clip the retention job may delete: not deleted yet, and nothing keeps it (an evidence flag, a legal
+# hold, a link to a case). The same text is the partial index's condition and the job's WHERE, so that
+# both databases see the index covers the query.
+RETENTION_CANDIDATE = (
+    "deleted_at IS NULL AND evidence_flag = false AND legal_hold = false AND case_reference IS NULL"
+)
+# A clip deleted and waiting out its recoverable window, its bytes still stored.
+RECOVERABLE = "deleted_at IS NOT NULL AND destroyed_at IS NULL"
+# A clip destroyed whose objects are not yet confirmed deleted from the store.
+PURGE_PENDING = "destroyed_at IS NOT NULL AND purged_at IS NULL"
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -72,15 +84,68 @@ class Clip(Base):
     poster_key: Mapped[str | None] = mapped_column(String(200))
     thumbnails_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # Tags and what keeps a clip (``retention`` reads them): its category (None: not tagged, kept as
+    # the default category says), the incident or crime number, an evidence flag, a legal hold and
+    # a case reference; each change is an audit event keeping the old value.
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("footage_category.id"))
+    category: Mapped[FootageCategory | None] = relationship()
+    incident_number: Mapped[str | None] = mapped_column(String(40))
+    evidence_flag: Mapped[bool] = mapped_column(default=False)
+    legal_hold: Mapped[bool] = mapped_column(default=False)
+    case_reference: Mapped[str | None] = mapped_column(String(40))
+    # Deletion: ``deleted_at`` hides the clip with its bytes kept (recoverable); ``destroyed_at``
+    # records that its bytes are gone. The row stays, with when and under which rule.
+    deleted_at: Mapped[datetime | None]
+    deletion_rule: Mapped[str | None] = mapped_column(String(200))
+    destroyed_at: Mapped[datetime | None]
+    purged_at: Mapped[datetime | None]
+    """When the destroyed clip's objects were deleted from the store (after ``destroyed_at`` commits,
+    so a run cut short between the two finishes the deletion next time)."""
+    restored_at: Mapped[datetime | None]
+    """When an evidence manager last restored the clip: its category's period runs again from then."""
 
     __table_args__ = (
         CheckConstraint(_one_of("ingest_state", CLIP_STATES), name="ingest_state"),
+        CheckConstraint("destroyed_at IS NULL OR deleted_at IS NOT NULL", name="destroyed_deleted"),
         CheckConstraint(
             f"review_reason IS NULL OR {_one_of('review_reason', REVIEW_REASONS)}", name="review"
         ),
         Index("ix_clip_officer", "officer_id", "recorded_at"),
         Index("ix_clip_camera", "camera_serial", "recorded_at"),
         Index("ix_clip_state", "ingest_state"),
+        # ``id`` last: the job reads each category's due clips in (recorded_at, id) order, a batch at a
+        # time, straight off the index with no sort.
+        Index("ix_clip_retention", "category_id", "recorded_at", "id", **partial_index(RETENTION_CANDIDATE)),
+        Index("ix_clip_recoverable", "deleted_at", "id", **partial_index(RECOVERABLE)),
+        Index("ix_clip_purge_pending", "destroyed_at", "id", **partial_index(PURGE_PENDING)),
+    )
+
+
+class FootageCategory(Base):
+    """What a clip is about, and how long it is kept: data the force changes, seeded by migration 0015.
+
+    ``retention_days`` set: a clip of the category is deleted that many days after it was recorded,
+    unless something keeps it. None: the footage is evidential, kept under its MoPI review group
+    (``mopi_group``, reviewed every ``review_years``) and never deleted by the retention job.
+    The one ``is_default`` category is how an untagged clip is kept.
+    """
+
+    __tablename__ = "footage_category"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    label: Mapped[str] = mapped_column(String(100))
+    retention_days: Mapped[int | None]
+    mopi_group: Mapped[int | None]
+    review_years: Mapped[int | None]
+    is_default: Mapped[bool] = mapped_column(default=False)
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+    __table_args__ = (
+        CheckConstraint("retention_days IS NULL OR retention_days >= 1", name="retention_days"),
+        CheckConstraint("mopi_group IS NULL OR mopi_group IN (1, 2, 3)", name="mopi_group"),
+        CheckConstraint("NOT is_default OR retention_days IS NOT NULL", name="default_deletes"),
+        Index("uq_footage_category_default", "is_default", unique=True, **partial_index("is_default")),
     )
 
 

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from openbwv.inputs import Input
 
 
 class ClipOut(BaseModel):
@@ -21,3 +23,58 @@ class ClipOut(BaseModel):
     frame_rate: float | None
     started_at: datetime | None
     has_gps_track: bool
+    category: str | None = None
+    incident_number: str | None = None
+    evidence_flag: bool = False
+    legal_hold: bool = False
+    case_reference: str | None = None
+    deleted_at: datetime | None = None
+    deletion_rule: str | None = None
+    destroyed_at: datetime | None = None
+
+
+class CategoryOut(BaseModel):
+    code: str
+    label: str
+    retention_days: int | None
+    mopi_group: int | None
+    review_years: int | None
+    is_default: bool
+    is_active: bool
+
+
+class ClipTagsUpdate(Input):
+    """The fields given are changed; a field left out is kept. ``category`` null: untagged."""
+
+    free_text = frozenset({"note"})
+
+    category: str | None = Field(default=None, max_length=40)
+    incident_number: str | None = Field(default=None, max_length=40)
+    note: str | None = Field(default=None, max_length=500)
+
+
+class EvidenceFlagIn(Input):
+    free_text = frozenset({"reason"})
+
+    flagged: bool
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class LegalHoldIn(Input):
+    free_text = frozenset({"reason"})
+
+    held: bool
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class CaseLinkIn(Input):
+    free_text = frozenset({"reason"})
+
+    case_reference: str | None = Field(max_length=40)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class RestoreIn(Input):
+    free_text = frozenset({"reason"})
+
+    reason: str = Field(min_length=1, max_length=500)

@@ -72,6 +72,13 @@ class ClipView:
     collar_number: str | None
 
 
+def clip_view(db: Session, clip: Clip) -> ClipView:
+    """``clip`` with its officer's collar number."""
+    officers = people.officers_by_ids(db, [clip.officer_id] if clip.officer_id is not None else [])
+    officer = officers.get(clip.officer_id) if clip.officer_id is not None else None
+    return ClipView(clip, officer.collar_number if officer is not None else None)
+
+
 def checked_sha256(value: str) -> str:
     """``value`` as a lower-case SHA-256 hex digest, or ``InvalidInput`` saying what one looks like."""
     digest = value.strip().lower()
@@ -90,7 +97,9 @@ def find_clips(
     clips: list[Clip] = []
     total = 0
     if not visible.nothing:
-        query = select(Clip).where(Clip.sha256 == digest, scope_clause(visible, CLIP_FACTS))
+        query = select(Clip).where(
+            Clip.sha256 == digest, Clip.deleted_at.is_(None), scope_clause(visible, CLIP_FACTS)
+        )
         total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
         clips = list(db.scalars(query.order_by(Clip.recorded_at.desc(), Clip.id).limit(limit).offset(offset)))
     officers = people.officers_by_ids(db, (c.officer_id for c in clips if c.officer_id is not None))
@@ -115,9 +124,16 @@ ARRIVALS_SHOWN = 50
 
 
 def list_arrivals(db: Session, actor: Actor, *, limit: int = ARRIVALS_SHOWN) -> list[ClipView]:
-    """The clips most recently received, newest first, as metadata only; each view is audited with
-    the clips it showed."""
-    clips = list(db.scalars(select(Clip).order_by(Clip.created_at.desc(), Clip.id.desc()).limit(limit)))
+    """The clips most recently received and not deleted, newest first, as metadata only; each view
+    is audited with the clips it showed."""
+    clips = list(
+        db.scalars(
+            select(Clip)
+            .where(Clip.deleted_at.is_(None))
+            .order_by(Clip.created_at.desc(), Clip.id.desc())
+            .limit(limit)
+        )
+    )
     officers = people.officers_by_ids(db, (c.officer_id for c in clips if c.officer_id is not None))
     audit.record(
         db,
@@ -238,8 +254,9 @@ def raise_alert(
 def stored_objects(db: Session) -> dict[str, str | None]:
     """Every object the footage rows name, with the SHA-256 its bytes must have: each clip, and each
     quarantined delivery (the bytes as received); and each clip's poster and thumbnail strip, whose
-    hashes no row records."""
-    clips = db.execute(select(Clip.storage_key, Clip.sha256)).all()
+    hashes no row records. A destroyed clip names none: its objects are deleted."""
+    kept = Clip.destroyed_at.is_(None)
+    clips = db.execute(select(Clip.storage_key, Clip.sha256).where(kept)).all()
     quarantined = db.execute(
         select(ClipSource.quarantine_key, ClipSource.received_sha256).where(
             ClipSource.quarantine_key.is_not(None)
@@ -248,6 +265,6 @@ def stored_objects(db: Session) -> dict[str, str | None]:
     expected: dict[str, str | None] = {
         key: sha256 for key, sha256 in [*clips, *quarantined] if key is not None
     }
-    for poster, thumbnails in db.execute(select(Clip.poster_key, Clip.thumbnails_key)):
+    for poster, thumbnails in db.execute(select(Clip.poster_key, Clip.thumbnails_key).where(kept)):
         expected.update({key: None for key in (poster, thumbnails) if key is not None})
     return expected

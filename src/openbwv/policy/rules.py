@@ -42,7 +42,10 @@ class Permission(StrEnum):
     FLEET_ISSUE_WRITE = "fleet:issue:write"
     FOOTAGE_ARRIVALS_READ = "footage:arrivals:read"
     FOOTAGE_CLIP_SEARCH = "footage:clip:search"
+    FOOTAGE_CLIP_TAG = "footage:clip:tag"
     FOOTAGE_CLIP_VIEW = "footage:clip:view"
+    FOOTAGE_EVIDENCE_MANAGE = "footage:evidence:manage"
+    FOOTAGE_RETENTION_MANAGE = "footage:retention:manage"
     NOTIFICATIONS_OWN_READ = "notifications:own:read"
     NOTIFICATIONS_UNIT_READ = "notifications:unit:read"
     PEOPLE_OFFICER_READ = "people:officer:read"
@@ -77,6 +80,14 @@ _ACCESS_READERS = frozenset({Permission.ACCESS_GRANT_READ, Permission.ACCESS_REA
 # and those held for review, a panel member redacted copies shared with them; supervisors' and
 # professional standards' rules (team, complaint) come with the cases and complaints they read.
 _FOOTAGE_SEARCHERS = frozenset({Permission.FOOTAGE_CLIP_SEARCH})
+# Tagging (category, incident number) is done on the clips the caller may see under those record
+# rules: an officer tags their own; a supervisor their team's once that rule lands with the team's
+# footage. Evidence managers flag evidence, place legal holds, link cases and restore deleted clips
+# force-wide: they act on a clip's keeping, not its pictures, and every act is audited.
+_FOOTAGE_TAGGERS = frozenset({Permission.FOOTAGE_CLIP_TAG})
+_FOOTAGE_KEEPERS = frozenset(
+    {Permission.FOOTAGE_CLIP_TAG, Permission.FOOTAGE_EVIDENCE_MANAGE, Permission.FOOTAGE_RETENTION_MANAGE}
+)
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
@@ -89,8 +100,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.EVIDENCE_MANAGER: _FORCE_STAFF
     | _ACCESS_REQUESTERS
     | _FOOTAGE_SEARCHERS
+    | _FOOTAGE_KEEPERS
     | {Permission.FOOTAGE_ARRIVALS_READ},
-    Role.OFFICER: _EVERYONE | _ACCESS_REQUESTERS | _FOOTAGE_SEARCHERS,
+    Role.OFFICER: _EVERYONE | _ACCESS_REQUESTERS | _FOOTAGE_SEARCHERS | _FOOTAGE_TAGGERS,
     Role.PANEL_MEMBER: _EVERYONE | _ACCESS_REQUESTERS | _FOOTAGE_SEARCHERS,
     Role.PCC_OFFICE: _EVERYONE,
     Role.PROFESSIONAL_STANDARDS: _FLEET_READERS
@@ -102,6 +114,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SUPERVISOR: _FLEET_READERS
     | _ACCESS_REQUESTERS
     | _FOOTAGE_SEARCHERS
+    | _FOOTAGE_TAGGERS
     | {Permission.NOTIFICATIONS_UNIT_READ},
     Role.TRAINING_MANAGER: _FLEET_READERS
     | {Permission.TRAINING_POLICY_WRITE, Permission.TRAINING_RECORD_WRITE},
