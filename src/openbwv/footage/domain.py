@@ -5,6 +5,7 @@ from openbwv.domains import Domain, JobContext
 from openbwv.footage import jobs
 from openbwv.footage.api import router as api
 from openbwv.footage.pages import router as pages
+from openbwv.footage.player import router as player
 from openbwv.footage.service import stored_objects
 from openbwv.jobs import JobRegistry
 from openbwv.policy import Permission
@@ -18,7 +19,7 @@ def _jobs(context: JobContext) -> JobRegistry:
 
 DOMAIN = Domain(
     name="footage",
-    routers=(api, pages),
+    routers=(api, player, pages),
     navigation=(NavItem("Arrivals", "/footage/arrivals", Permission.FOOTAGE_ARRIVALS_READ, order=95),),
     jobs=_jobs,
     cli={
