@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-import anyio
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -31,7 +30,15 @@ from openbwv.policy import SYSTEM, Actor, Role
 from openbwv.storage import open_store
 from openbwv.storage.sealing import SealedStore
 from tests.builders import make_officer, make_unit, make_user
-from tests.footage.helpers import RECORDED_AT, demo_clip, events, holder_of_camera, run_ingest, upload
+from tests.footage.helpers import (
+    BYTES,
+    demo_clip,
+    events,
+    holder_of_camera,
+    make_stored_clip,
+    run_ingest,
+    upload,
+)
 from tests.s3 import BUCKET
 
 CHUNK = 1024
@@ -211,31 +218,6 @@ class TestDownloadClip:
 # Refusals and record rules, on a clip whose bytes are a few stored bytes
 
 
-BYTES = b"not really a video, but bytes to stream " * 10
-
-
-def make_clip(
-    factory: sessionmaker[Session], settings: Settings, *, officer: Officer | None, held: bool = False
-) -> int:
-    n = uuid.uuid4().hex
-    sha = hashlib.sha256(n.encode()).hexdigest()
-    anyio.run(open_store(settings).put, f"clips/{sha}", _once(BYTES))
-    with transaction(factory) as db:
-        clip = Clip(
-            sha256=sha,
-            size=len(BYTES),
-            storage_key=f"clips/{sha}",
-            camera_serial="CAM-PLAY",
-            officer_id=officer.id if officer else None,
-            review_reason="unknown_camera" if held else None,
-            recorded_at=RECORDED_AT,
-            ingest_state="held_for_review" if held else "ready",
-        )
-        db.add(clip)
-        db.flush()
-        return clip.id
-
-
 @pytest.fixture
 def team(factory: sessionmaker[Session]) -> tuple[Officer, Officer, Officer]:
     """An owner, a colleague in the same unit, and an officer of another unit."""
@@ -265,7 +247,7 @@ class TestPlayClipRefusals:
     def test_anonymous_is_refused(
         self, client: TestClient, settings: Settings, factory: sessionmaker[Session]
     ) -> None:
-        clip_id = make_clip(factory, settings, officer=None)
+        clip_id = make_stored_clip(factory, settings, officer=None)
         assert client.get(_content(clip_id), params=REASON).status_code == 401
 
     def test_no_reason_is_422(
@@ -275,7 +257,7 @@ class TestPlayClipRefusals:
         factory: sessionmaker[Session],
         team: tuple[Officer, ...],
     ) -> None:
-        clip_id = make_clip(factory, settings, officer=team[0])
+        clip_id = make_stored_clip(factory, settings, officer=team[0])
         owner = caller(factory, Role.OFFICER, officer=team[0])
         answer = client.get(_content(clip_id), headers=owner.headers)
         assert answer.status_code == 422
@@ -297,7 +279,7 @@ class TestPlayClipRefusals:
                 permits=["live_view"],
                 forbids=["footage_view"],
             )
-        clip_id = make_clip(factory, settings, officer=team[0])
+        clip_id = make_stored_clip(factory, settings, officer=team[0])
         owner = caller(factory, Role.OFFICER, officer=team[0])
         answer = client.get(
             _content(clip_id), params={**REASON, "reason": "welfare-check"}, headers=owner.headers
@@ -315,7 +297,7 @@ class TestPlayClipRefusals:
         factory: sessionmaker[Session],
         team: tuple[Officer, ...],
     ) -> None:
-        clip_id = make_clip(factory, settings, officer=team[0])
+        clip_id = make_stored_clip(factory, settings, officer=team[0])
         owner = caller(factory, Role.OFFICER, officer=team[0])
         answer = client.get(
             _content(clip_id), params={**REASON, "reason": "officer-safety"}, headers=owner.headers
@@ -330,7 +312,7 @@ class TestPlayClipRefusals:
         factory: sessionmaker[Session],
         team: tuple[Officer, ...],
     ) -> None:
-        clip_id = make_clip(factory, settings, officer=team[0])
+        clip_id = make_stored_clip(factory, settings, officer=team[0])
         owner = caller(factory, Role.OFFICER, officer=team[0])
         unknown = client.get(_content(clip_id), params={"reason": "curiosity"}, headers=owner.headers)
         assert unknown.status_code == 422
@@ -348,7 +330,7 @@ class TestPlayClipRefusals:
     def test_panel_members_and_prosecutors_never_play_from_the_library(
         self, role: Role, client: TestClient, settings: Settings, factory: sessionmaker[Session]
     ) -> None:
-        clip_id = make_clip(factory, settings, officer=None, held=True)
+        clip_id = make_stored_clip(factory, settings, officer=None, held=True)
         outsider = caller(factory, role)
         assert client.get(_content(clip_id), params=REASON, headers=outsider.headers).status_code == 403
 
@@ -373,7 +355,7 @@ class TestWhoMayPlay:
         team: tuple[Officer, ...],
     ) -> None:
         owner, colleague, _ = team
-        clip_id = make_clip(factory, settings, officer=owner)
+        clip_id = make_stored_clip(factory, settings, officer=owner)
         assert self._plays(client, caller(factory, Role.OFFICER, officer=owner), clip_id) == 200
         assert self._plays(client, caller(factory, Role.OFFICER, officer=colleague), clip_id) == 404
 
@@ -385,7 +367,7 @@ class TestWhoMayPlay:
         team: tuple[Officer, ...],
     ) -> None:
         owner, colleague, outsider = team
-        clip_id = make_clip(factory, settings, officer=owner)
+        clip_id = make_stored_clip(factory, settings, officer=owner)
         assert self._plays(client, caller(factory, Role.SUPERVISOR, officer=colleague), clip_id) == 200
         assert self._plays(client, caller(factory, Role.SUPERVISOR, officer=outsider), clip_id) == 404
         # The same unit is not enough without the supervisor's role.
@@ -396,7 +378,7 @@ class TestWhoMayPlay:
     def test_evidence_manager_sees_footage_held_for_review(
         self, client: TestClient, settings: Settings, factory: sessionmaker[Session]
     ) -> None:
-        clip_id = make_clip(factory, settings, officer=None, held=True)
+        clip_id = make_stored_clip(factory, settings, officer=None, held=True)
         assert self._plays(client, caller(factory, Role.EVIDENCE_MANAGER), clip_id) == 200
         assert self._plays(client, caller(factory, Role.SUPERVISOR), clip_id) == 404
 
@@ -407,7 +389,7 @@ class TestWhoMayPlay:
         factory: sessionmaker[Session],
         team: tuple[Officer, ...],
     ) -> None:
-        clip_id = make_clip(factory, settings, officer=team[0])
+        clip_id = make_stored_clip(factory, settings, officer=team[0])
         granted, other = caller(factory, Role.EVIDENCE_MANAGER), caller(factory, Role.EVIDENCE_MANAGER)
         grant(factory, granted, clip_id, "evidential-review")
         assert self._plays(client, granted, clip_id) == 200
@@ -423,7 +405,7 @@ class TestWhoMayPlay:
         factory: sessionmaker[Session],
         team: tuple[Officer, ...],
     ) -> None:
-        clip_id = make_clip(factory, settings, officer=team[0])
+        clip_id = make_stored_clip(factory, settings, officer=team[0])
         complaint = caller(factory, Role.PROFESSIONAL_STANDARDS)
         other_reason = caller(factory, Role.PROFESSIONAL_STANDARDS)
         grant(factory, complaint, clip_id, "complaint-investigation")
@@ -438,8 +420,8 @@ class TestWhoMayPlay:
         factory: sessionmaker[Session],
         team: tuple[Officer, ...],
     ) -> None:
-        clip_id = make_clip(factory, settings, officer=team[0])
-        other_clip = make_clip(factory, settings, officer=team[1])
+        clip_id = make_stored_clip(factory, settings, officer=team[0])
+        other_clip = make_stored_clip(factory, settings, officer=team[1])
         manager = caller(factory, Role.EVIDENCE_MANAGER)
         grant(factory, manager, other_clip, "evidential-review")
         assert self._plays(client, manager, clip_id) == 404
@@ -450,7 +432,7 @@ class TestWhoMayPlay:
         from openbwv.footage import playback
 
         owner, colleague, outsider = team
-        clip_id = make_clip(factory, settings, officer=owner)
+        clip_id = make_stored_clip(factory, settings, officer=owner)
         with transaction(factory) as db:
             sergeant = make_officer(db, collar="7005", rank="sergeant", unit=people.get_unit(db, "NPT1"))
         callers = [

@@ -42,7 +42,8 @@ IncidentNumber = Annotated[
 Note = Annotated[str | None, Query(max_length=500, description="Why, when there is no incident number.")]
 
 
-def _durations(request: Request) -> GrantDurations:
+def grant_durations(request: Request) -> GrantDurations:
+    """The force's grant lengths, from its settings."""
     settings = request.app.state.settings
     return GrantDurations(
         default=timedelta(minutes=settings.access_grant_minutes),
@@ -97,7 +98,7 @@ async def play_clip(
         request, lambda db: playback.current_playback(db, actor, clip_id=clip_id, reason=stated)
     )
     if found is None:
-        durations = _durations(request)
+        durations = grant_durations(request)
         found = await _writing(
             request,
             lambda db: playback.open_playback(db, actor, clip_id=clip_id, reason=stated, durations=durations),
@@ -143,7 +144,7 @@ async def download_clip(
     that recorded the download and ``X-Audit-Proof`` its C2SP tlog-proof (base64), to check offline
     with ``openbwv audit check-proof``."""
     stated = playback.Reason(reason, incident_number, note)
-    durations = _durations(request)
+    durations = grant_durations(request)
     export = await _writing(
         request,
         lambda db: playback.record_export(db, actor, clip_id=clip_id, reason=stated, durations=durations),
