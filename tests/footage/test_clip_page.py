@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from openbwv import access
+from openbwv import access, auth
 from openbwv.config import Settings
 from openbwv.db import transaction
 from openbwv.footage.models import Clip
@@ -146,3 +146,33 @@ class TestClipPage:
         assert answer.status_code == 403
         assert "forbids viewing footage" in answer.text
         assert "<video" not in answer.text
+
+    def test_the_history_shows_others_viewings_only_to_those_who_read_the_audit_log(
+        self, client: TestClient, settings: Settings, factory: sessionmaker[Session], owner: Officer
+    ) -> None:
+        clip_id = make_stored_clip(factory, settings, officer=owner)
+        with transaction(factory) as db:
+            investigator = make_user(db, username="psd1", roles=[Role.PROFESSIONAL_STANDARDS])
+            access.grant_access(
+                db,
+                auth.actor_for(investigator),
+                record=access.AccessRecord("footage", str(clip_id)),
+                kind="footage_view",
+                reason_code="complaint-investigation",
+                incident_number="CO-2026-17",
+            )
+        sign_in_as_officer(client, factory, owner)
+        own = client.get(_page(clip_id), headers=HTML).text
+        assert "psd1" not in own and "CO-2026-17" not in own
+        client.post("/logout", data={"csrf_token": csrf(client, _page(clip_id))}, headers=HTML)
+        client.cookies.clear()
+        answer = client.post(
+            "/login",
+            data={"username": "psd1", "password": DEFAULT_PASSWORD, "csrf_token": csrf(client, "/login")},
+            headers=HTML,
+            follow_redirects=False,
+        )
+        assert answer.status_code == 303
+        seen = client.get(_page(clip_id), headers=HTML)
+        assert seen.status_code == 200
+        assert "psd1" in seen.text and "complaint-investigation; incident CO-2026-17" in seen.text

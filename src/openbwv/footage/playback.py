@@ -221,7 +221,8 @@ class ClipPage:
 
 def clip_page(db: Session, actor: Actor, *, clip_id: int) -> ClipPage:
     """What the clip's page shows: its metadata, the caller's live grant to view it (then the player,
-    pictures and track), the reasons they may state, and the clip's own audit history."""
+    pictures and track), the reasons they may state, and the clip's own audit history (all of it for
+    those who read the audit log; the system's events and the caller's own for anyone else)."""
     clip = _visible(db, actor, clip_id)
     officer = people.get_officer_by_id(db, clip.officer_id) if clip.officer_id is not None else None
     grant = access.active_grant(db, actor, record=grant_record(clip), kind=KIND)
@@ -234,6 +235,10 @@ def clip_page(db: Session, actor: Actor, *, clip_id: int) -> ClipPage:
             offset=0,
         )
         history += events
+    if not can(actor, Permission.AUDIT_EVENT_READ):
+        # Whoever else viewed the clip, and why (a conduct matter about its officer, perhaps), is for
+        # those who read the audit log; others see the system's work on the clip and their own.
+        history = [e for e in history if e.actor_user_id is None or e.actor_user_id == actor.user_id]
     history.sort(key=lambda e: (e.occurred_at, e.id), reverse=True)
     reasons = [
         r
