@@ -450,3 +450,27 @@ class TestWhoMayPlay:
             seen = [playback.get_clip(db, c.actor, clip_id) is not None for c in callers]
             decided = [playback.may_see(db, c.actor, clip) for c in callers]
         assert seen == decided == [True, False, True, False, False, True]
+
+
+class TestClipPictures:
+    def test_the_poster_is_shown_only_within_a_grant_and_only_to_who_may_see_the_clip(
+        self,
+        client: TestClient,
+        settings: Settings,
+        factory: sessionmaker[Session],
+        team: tuple[Officer, ...],
+    ) -> None:
+        clip_id = make_stored_clip(factory, settings, officer=team[0])
+        with transaction(factory) as db:
+            clip = db.get(Clip, clip_id)
+            assert clip is not None
+            clip.poster_key = clip.storage_key
+        owner = caller(factory, Role.OFFICER, officer=team[0])
+        colleague = caller(factory, Role.OFFICER, officer=team[1])
+        poster = f"/api/v1/footage/{clip_id}/poster"
+        assert client.get(poster, headers=owner.headers).status_code == 403
+        assert client.get(_content(clip_id), params=REASON, headers=owner.headers).status_code == 200
+        shown = client.get(poster, headers=owner.headers)
+        assert (shown.status_code, shown.headers["content-type"], shown.content) == (200, "image/jpeg", BYTES)
+        assert client.get(poster, headers=colleague.headers).status_code == 404
+        assert client.get(f"/api/v1/footage/{clip_id}/thumbnails", headers=owner.headers).status_code == 404
