@@ -1,8 +1,8 @@
 """The record-access matrix: every record rule in policy, with a user it lets through and a user it
 does not, through the real API on both databases; a list obeys the same rule as a single read.
 
-A rule on a kind of record that has no table yet (footage) is decided here on a described
-``Record``; when its table lands, its case moves to ``API_CASES``.
+A rule on footage is decided here on a described ``Record``; tests/footage/test_playback.py gives
+each footage rule its user who may and user who may not through the playback API, on both databases.
 """
 
 from __future__ import annotations
@@ -85,6 +85,27 @@ def _person(user_id: int, *roles: Role, officer_id: int | None = None) -> Actor:
     return Actor(username=f"user{user_id}", roles=frozenset(roles), user_id=user_id, officer_id=officer_id)
 
 
+def _supervisor(user_id: int, *, unit_id: int) -> Actor:
+    return Actor(
+        username=f"user{user_id}",
+        roles=frozenset({Role.SUPERVISOR}),
+        user_id=user_id,
+        officer_id=100 + user_id,
+        supervised_unit_ids=frozenset({unit_id}),
+    )
+
+
+# Granted to 41 and 52 under a reason that is no complaint; to 51 under a complaint reason.
+_GRANTED_CLIP = Record(
+    kind=RecordKind.FOOTAGE,
+    id="clip-3",
+    officer_id=7,
+    unit_id=1,
+    grantee_user_ids=frozenset({41, 51, 52}),
+    conduct_grantee_user_ids=frozenset({51}),
+)
+
+
 DESCRIBED_CASES: dict[str, DescribedCase] = {
     "officer sees own footage": DescribedCase(
         record=_CLIP,
@@ -100,6 +121,21 @@ DESCRIBED_CASES: dict[str, DescribedCase] = {
         record=_HELD_CLIP,
         may=_person(21, Role.EVIDENCE_MANAGER),
         may_not=_person(3, Role.OFFICER, officer_id=7),
+    ),
+    "supervisor sees their team's footage": DescribedCase(
+        record=_CLIP,
+        may=_supervisor(11, unit_id=1),
+        may_not=_supervisor(12, unit_id=2),
+    ),
+    "evidence manager sees footage through a grant of access": DescribedCase(
+        record=_GRANTED_CLIP,
+        may=_person(41, Role.EVIDENCE_MANAGER),
+        may_not=_person(42, Role.EVIDENCE_MANAGER),
+    ),
+    "professional standards see footage through a complaint or conduct grant": DescribedCase(
+        record=_GRANTED_CLIP,
+        may=_person(51, Role.PROFESSIONAL_STANDARDS),
+        may_not=_person(52, Role.PROFESSIONAL_STANDARDS),
     ),
     "panel member sees redacted copies shared with them": DescribedCase(
         record=_PANEL_COPY,

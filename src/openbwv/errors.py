@@ -21,10 +21,15 @@ class Unauthenticated(OpenbwvError):
 
 
 class Forbidden(OpenbwvError):
+    """Refused; ``rule`` names the rule for machines when a specific rule refused."""
+
     status_code = 403
 
-    def __init__(self, message: str = "You do not have permission to do this.") -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str = "You do not have permission to do this.", *, rule: str | None = None
+    ) -> None:
+        super().__init__(message, detail={"rule": rule, "message": message} if rule else None)
+        self.rule = rule
 
 
 class NotFound(OpenbwvError):

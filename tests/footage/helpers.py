@@ -25,7 +25,7 @@ from openbwv.footage import INGEST_TASK, PROBE_TASK
 from openbwv.footage.models import Clip, ClipSource
 from openbwv.people.models import Officer
 from openbwv.policy import SYSTEM
-from openbwv.storage import ObjectStore
+from openbwv.storage import ObjectStore, open_store
 from tests.builders import make_device, make_officer, make_pass
 from tests.conftest import TEST_NOW
 
@@ -169,3 +169,30 @@ def events(db: Session, action: str) -> list[AuditEvent]:
 
 def alerts(db: Session, rule: str) -> list[AuditEvent]:
     return [e for e in events(db, "audit:alert:raised") if e.details.get("rule") == rule]
+
+
+BYTES = b"not really a video, but bytes to stream " * 10
+
+
+def make_stored_clip(
+    factory: sessionmaker[Session], settings: Settings, *, officer: Officer | None, held: bool = False
+) -> int:
+    """A clip row whose stored bytes are ``BYTES``: for rules and refusals, where the bytes need
+    not be a video."""
+    n = uuid.uuid4().hex
+    sha = hashlib.sha256(n.encode()).hexdigest()
+    anyio.run(open_store(settings).put, f"clips/{sha}", _once(BYTES))
+    with transaction(factory) as db:
+        clip = Clip(
+            sha256=sha,
+            size=len(BYTES),
+            storage_key=f"clips/{sha}",
+            camera_serial="CAM-PLAY",
+            officer_id=officer.id if officer else None,
+            review_reason="unknown_camera" if held else None,
+            recorded_at=RECORDED_AT,
+            ingest_state="held_for_review" if held else "ready",
+        )
+        db.add(clip)
+        db.flush()
+        return clip.id

@@ -13,17 +13,21 @@ from openbwv.access.grants import (
     GrantDurations,
     GrantFilter,
     active_grant,
+    check_reason_for,
     end_grant,
     get_grant,
     grant_access,
     grant_state,
+    granted_record_ids,
     list_grants,
     list_own_grants,
+    live_grantees,
     renew_grant,
     require_grant,
 )
 from openbwv.access.models import AccessGrant, AccessKind, AccessReason
 from openbwv.access.reasons import (
+    CONDUCT_REASONS,
     DEFAULT_REASONS,
     create_reason,
     get_reason,
@@ -34,6 +38,7 @@ from openbwv.access.reasons import (
 )
 
 __all__ = [
+    "CONDUCT_REASONS",
     "DEFAULT_DURATIONS",
     "DEFAULT_REASONS",
     "AccessGrant",
@@ -43,15 +48,18 @@ __all__ = [
     "GrantDurations",
     "GrantFilter",
     "active_grant",
+    "check_reason_for",
     "create_reason",
     "end_grant",
     "get_grant",
     "get_reason",
     "grant_access",
     "grant_state",
+    "granted_record_ids",
     "list_grants",
     "list_own_grants",
     "list_reasons",
+    "live_grantees",
     "renew_grant",
     "require_grant",
     "seed_default_reasons",

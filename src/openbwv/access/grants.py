@@ -7,10 +7,11 @@ states the reason once, and every grant, renewal and ending is in the audit log 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, select, true
 from sqlalchemy.orm import Session
 
 from openbwv import audit, clock
@@ -156,6 +157,16 @@ def _check_reason_allows(db: Session, code: str, kind: AccessKind, *, field: str
         raise Conflict(f"Reason {code!r} forbids {kind.label}.", rule="reason_forbids_kind")
     if kind not in reason.permits:
         raise Conflict(f"Reason {code!r} does not permit {kind.label}.", rule="reason_does_not_permit_kind")
+
+
+def check_reason_for(db: Session, code: str, kind: str, *, field: str = "reason") -> None:
+    """Refuse, before anything is shown, a reason code that is unknown (``InvalidInput``), or that is
+    no longer in use, forbids ``kind`` or does not permit it (``Forbidden`` naming the rule)."""
+    access = _check_kind(kind)
+    try:
+        _check_reason_allows(db, code, access, field=field)
+    except Conflict as refusal:
+        raise Forbidden(refusal.message, rule=refusal.rule) from None
 
 
 def _person(actor: Actor) -> int:
@@ -330,6 +341,38 @@ def require_grant(db: Session, actor: Actor, *, record: AccessRecord, kind: str)
             f"State a reason for access first: you hold no live grant for {kind_label(kind)} of {record}."
         )
     return grant
+
+
+def live_grantees(db: Session, *, record: AccessRecord, kind: str) -> dict[int, str]:
+    """Who holds a live grant of ``kind`` of access to ``record``: each holder's user id, with the
+    reason code their grant names."""
+    rows = db.execute(
+        select(AccessGrant.user_id, AccessGrant.reason_code).where(
+            AccessGrant.record_kind == record.kind,
+            AccessGrant.record_id == record.id,
+            AccessGrant.kind == kind,
+            AccessGrant.ended_at.is_(None),
+            AccessGrant.expires_at > clock.now(),
+        )
+    )
+    return {user_id: reason for user_id, reason in rows}
+
+
+def granted_record_ids(
+    *, record_kind: str, kind: str, user_ids: Collection[int], reason_codes: Collection[str] | None = None
+) -> Select[str]:
+    """The ids of the records of ``record_kind`` to which one of ``user_ids`` holds a live grant of
+    ``kind`` (under one of ``reason_codes``, if given): for a domain's record scope in SQL."""
+    query = select(AccessGrant.record_id).where(
+        AccessGrant.record_kind == record_kind,
+        AccessGrant.kind == kind,
+        AccessGrant.user_id.in_(sorted(user_ids)),
+        AccessGrant.ended_at.is_(None),
+        AccessGrant.expires_at > clock.now(),
+    )
+    if reason_codes is not None:
+        query = query.where(AccessGrant.reason_code.in_(sorted(reason_codes)))
+    return query
 
 
 def _filtered(where: GrantFilter) -> ColumnElement[bool]:

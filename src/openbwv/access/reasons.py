@@ -83,6 +83,12 @@ DEFAULT_REASONS: tuple[ReasonSeed, ...] = (
 )
 
 
+# The reasons that name a complaint or conduct matter: a grant under one lets professional
+# standards see the footage (policy's "professional standards see footage through a complaint or
+# conduct grant").
+CONDUCT_REASONS: frozenset[str] = frozenset({"complaint-investigation"})
+
+
 def kind_label(kind: str) -> str:
     """How a kind of access reads in a sentence: "live view", "viewing footage"."""
     return AccessKind(kind).label if kind in set(AccessKind) else kind

@@ -1,6 +1,18 @@
 """The audit trail: every security-relevant event, append-only."""
 
 from openbwv.audit.actions import AuditAction
+from openbwv.audit.evidence import prove_event
+from openbwv.audit.models import AuditEvent
 from openbwv.audit.service import EventFilter, Target, list_events, record, record_now, record_refusal
 
-__all__ = ["AuditAction", "EventFilter", "Target", "list_events", "record", "record_now", "record_refusal"]
+__all__ = [
+    "AuditAction",
+    "AuditEvent",
+    "EventFilter",
+    "Target",
+    "list_events",
+    "prove_event",
+    "record",
+    "record_now",
+    "record_refusal",
+]

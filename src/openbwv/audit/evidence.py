@@ -6,11 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.audit import canonical, note, proof_file, proofs, verify
-from openbwv.audit.log import current_size
+from openbwv.audit.log import current_size, sequence_and_checkpoint
 from openbwv.audit.models import AuditCheckpoint, AuditEvent, AuditPending
+from openbwv.config import Settings
+from openbwv.db import reading
 from openbwv.errors import NotFound
 
 
@@ -83,3 +85,15 @@ def log_status(db: Session) -> LogStatus:
         queued=db.scalar(select(func.count()).select_from(AuditPending)) or 0,
         checkpoint=proofs.latest_checkpoint(db),
     )
+
+
+def prove_event(factory: sessionmaker[Session], settings: Settings, event_id: int) -> str | None:
+    """The C2SP tlog-proof@v1 text of a committed event, at once: its queued events are sequenced
+    and a checkpoint signed now rather than by the next periodic run (for a download that carries the
+    proof of the event recording it). None if the event is not in the log even so."""
+    sequence_and_checkpoint(factory, settings)
+    with reading(factory) as db:
+        leaf_index = proofs.leaf_indexes(db, [event_id]).get(event_id)
+        if leaf_index is None:
+            return None
+        return tlog_proof(db, leaf_index=leaf_index)[1]

@@ -6,6 +6,7 @@ from openbwv.footage import jobs
 from openbwv.footage.api import router as api
 from openbwv.footage.cli import footage_app
 from openbwv.footage.pages import router as pages
+from openbwv.footage.player import router as player
 from openbwv.footage.service import stored_objects
 from openbwv.jobs import JobRegistry
 from openbwv.policy import Permission
@@ -19,7 +20,7 @@ def _jobs(context: JobContext) -> JobRegistry:
 
 DOMAIN = Domain(
     name="footage",
-    routers=(api, pages),
+    routers=(api, player, pages),
     navigation=(NavItem("Arrivals", "/footage/arrivals", Permission.FOOTAGE_ARRIVALS_READ, order=95),),
     jobs=_jobs,
     cli={

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, select, true
+from sqlalchemy import ColumnElement, String, and_, cast, false, func, select, true
 from sqlalchemy.orm import Session
 
-from openbwv import audit, fleet, notifications, people
+from openbwv import access, audit, fleet, notifications, people
+from openbwv.access import AccessKind
 from openbwv.audit import AuditAction, Target
 from openbwv.errors import InvalidInput
 from openbwv.footage.models import Clip, ClipSource
@@ -45,23 +46,62 @@ def _no_case_holders(values: frozenset[Any]) -> ColumnElement[bool]:
     return false()
 
 
+def _in_units(values: frozenset[Any]) -> ColumnElement[bool]:
+    return Clip.officer_id.in_(people.officer_ids_in_units(values)) if values else false()
+
+
+def _granted(reasons: frozenset[str] | None) -> FactTest:
+    def test(values: frozenset[Any]) -> ColumnElement[bool]:
+        if not values:
+            return false()
+        granted = access.granted_record_ids(
+            record_kind=GRANT_RECORD_KIND, kind=AccessKind.FOOTAGE_VIEW, user_ids=values, reason_codes=reasons
+        )
+        return cast(Clip.id, String).in_(granted)
+
+    return test
+
+
+# Grants of access name a clip as ``footage <clip id>``.
+GRANT_RECORD_KIND = "footage"
+
 # How the facts policy's footage rules read are found in the clip table.
 CLIP_FACTS: dict[Fact, FactTest] = {
     Fact.OFFICER: is_in(Clip.officer_id),
+    Fact.UNIT: _in_units,
     Fact.HELD_FOR_REVIEW: _held_for_review,
     Fact.REDACTED: _original_copy,
     Fact.HOLDERS: _no_case_holders,
+    Fact.GRANTEES: _granted(None),
+    Fact.CONDUCT_GRANTEES: _granted(access.CONDUCT_REASONS),
 }
 
 
-def clip_record(clip: Clip) -> Record:
-    """A clip as policy's record rules see it."""
+def grant_record(clip: Clip) -> access.AccessRecord:
+    """The record a grant of access to ``clip`` names."""
+    return access.AccessRecord(GRANT_RECORD_KIND, str(clip.id))
+
+
+def clip_record(clip: Clip, *, unit_id: int | None = None, grantees: dict[int, str] | None = None) -> Record:
+    """A clip as policy's record rules see it: whose it is, the unit they serve in, and who holds a
+    live grant to view it (with each grant's reason code)."""
+    grantees = grantees or {}
     return Record(
         kind=RecordKind.FOOTAGE,
         id=clip.sha256,
         officer_id=clip.officer_id,
+        unit_id=unit_id,
         held_for_review=clip.review_reason is not None and clip.officer_id is None,
+        grantee_user_ids=frozenset(grantees),
+        conduct_grantee_user_ids=frozenset(u for u, r in grantees.items() if r in access.CONDUCT_REASONS),
     )
+
+
+def viewer(db: Session, actor: Actor) -> Actor:
+    """``actor`` with the facts footage's record rules read that the sign-in does not carry: the
+    units a supervisor supervises."""
+    units = people.supervised_unit_ids(db, actor)
+    return replace(actor, supervised_unit_ids=units) if units != actor.supervised_unit_ids else actor
 
 
 @dataclass(frozen=True)
@@ -93,6 +133,7 @@ def find_clips(
     """The clips with this content hash that ``actor`` may see (policy's footage scope), with the
     total; the search is audited: who searched for what, and which clips it showed them."""
     digest = checked_sha256(sha256)
+    actor = viewer(db, actor)
     visible = scope(actor, Permission.FOOTAGE_CLIP_VIEW, RecordKind.FOOTAGE)
     clips: list[Clip] = []
     total = 0

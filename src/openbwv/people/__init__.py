@@ -21,8 +21,10 @@ from openbwv.people.service import (
     list_units,
     mark_leaver,
     officer_ids_by_unit,
+    officer_ids_in_units,
     officer_record,
     officers_by_ids,
+    supervised_unit_ids,
 )
 
 __all__ = [
@@ -47,6 +49,8 @@ __all__ = [
     "list_units",
     "mark_leaver",
     "officer_ids_by_unit",
+    "officer_ids_in_units",
     "officer_record",
     "officers_by_ids",
+    "supervised_unit_ids",
 ]

@@ -248,6 +248,21 @@ def officers_by_ids(db: Session, officer_ids: Iterable[int]) -> dict[int, Office
     return found
 
 
+def supervised_unit_ids(db: Session, actor: Actor) -> frozenset[int]:
+    """The units ``actor`` supervises: for a supervisor, the unit their officer record serves in
+    (as their unit's notifications are theirs); none for anyone else."""
+    if Role.SUPERVISOR not in actor.roles or actor.officer_id is None:
+        return frozenset()
+    unit_id = db.scalar(select(Officer.unit_id).where(Officer.id == actor.officer_id))
+    return frozenset() if unit_id is None else frozenset({unit_id})
+
+
+def officer_ids_in_units(unit_ids: Iterable[int]) -> Select[int]:
+    """The ids of the officers serving in ``unit_ids``, as a subquery for another domain's record
+    scope (a supervisor's team's footage)."""
+    return select(Officer.id).where(Officer.unit_id.in_(sorted(set(unit_ids))))
+
+
 def officer_ids_by_unit(db: Session) -> dict[int, list[int]]:
     """The ids of serving officers in each unit, keyed by unit id."""
     grouped: dict[int, list[int]] = {}

@@ -31,6 +31,12 @@ footage rules below already stand as pure rules over those facts, waiting for th
   before their panel (``holder_user_ids``); an unredacted copy is never theirs to see.
 - "evidence manager sees footage held for review": a clip attributed to no officer (a camera not in
   the fleet, or one nobody held when it recorded) waits for an evidence manager to review it.
+- "supervisor sees their team's footage": the clip's officer serves in a unit the supervisor
+  supervises (``Actor.supervised_unit_ids``, added by the footage library).
+- "evidence manager sees footage through a grant of access": the actor holds a live grant to view
+  the clip (``grantee_user_ids``), made with a stated reason through the access grants.
+- "professional standards see footage through a complaint or conduct grant": as above, but only a
+  grant whose reason is a complaint or conduct matter (``conduct_grantee_user_ids``).
 
 The footage domain then builds a ``Record`` for a clip (its officer, the holders of its cases,
 whether the copy is redacted), calls ``can`` before a view or an export, and ``scope`` for its
@@ -64,6 +70,8 @@ class RecordKind(StrEnum):
 class Fact(StrEnum):
     """A fact about a record that a rule may read; its value is the ``Record`` field of that name."""
 
+    CONDUCT_GRANTEES = "conduct_grantee_user_ids"
+    GRANTEES = "grantee_user_ids"
     HELD_FOR_REVIEW = "held_for_review"
     HOLDERS = "holder_user_ids"
     OFFICER = "officer_id"
@@ -89,6 +97,11 @@ class Record:
     held_for_review: bool = False
     """Whether the record waits for someone to review it: a clip from a camera not in the fleet, or
     one nobody held when it recorded, attributed to no officer yet."""
+    grantee_user_ids: frozenset[int] = field(default_factory=frozenset)
+    """The users holding a live grant of access to view the record (a stated reason and an incident
+    number or note, audited)."""
+    conduct_grantee_user_ids: frozenset[int] = field(default_factory=frozenset)
+    """Those of ``grantee_user_ids`` whose grant's reason is a complaint or conduct matter."""
 
     def fact(self, name: Fact) -> object:
         return getattr(self, name.value)
@@ -160,6 +173,19 @@ def _held_by(actor: Actor) -> Condition | None:
     return None if actor.user_id is None else {Fact.HOLDERS: frozenset({actor.user_id})}
 
 
+def _supervised_unit(actor: Actor) -> Condition | None:
+    units = actor.supervised_unit_ids
+    return {Fact.UNIT: frozenset(units)} if units else None
+
+
+def _granted_to(actor: Actor) -> Condition | None:
+    return None if actor.user_id is None else {Fact.GRANTEES: frozenset({actor.user_id})}
+
+
+def _granted_for_conduct(actor: Actor) -> Condition | None:
+    return None if actor.user_id is None else {Fact.CONDUCT_GRANTEES: frozenset({actor.user_id})}
+
+
 def _held_for_review(actor: Actor) -> Condition:
     return {Fact.HELD_FOR_REVIEW: frozenset({True})}
 
@@ -195,6 +221,13 @@ RECORD_RULES: tuple[RecordRule, ...] = (
         match=_own_officer,
     ),
     RecordRule(
+        name="supervisor sees their team's footage",
+        permission=Permission.FOOTAGE_CLIP_VIEW,
+        kind=RecordKind.FOOTAGE,
+        match=_supervised_unit,
+        roles=frozenset({Role.SUPERVISOR}),
+    ),
+    RecordRule(
         name="evidence manager sees footage of cases they hold",
         permission=Permission.FOOTAGE_CLIP_VIEW,
         kind=RecordKind.FOOTAGE,
@@ -207,6 +240,20 @@ RECORD_RULES: tuple[RecordRule, ...] = (
         kind=RecordKind.FOOTAGE,
         match=_held_for_review,
         roles=frozenset({Role.EVIDENCE_MANAGER}),
+    ),
+    RecordRule(
+        name="evidence manager sees footage through a grant of access",
+        permission=Permission.FOOTAGE_CLIP_VIEW,
+        kind=RecordKind.FOOTAGE,
+        match=_granted_to,
+        roles=frozenset({Role.EVIDENCE_MANAGER}),
+    ),
+    RecordRule(
+        name="professional standards see footage through a complaint or conduct grant",
+        permission=Permission.FOOTAGE_CLIP_VIEW,
+        kind=RecordKind.FOOTAGE,
+        match=_granted_for_conduct,
+        roles=frozenset({Role.PROFESSIONAL_STANDARDS}),
     ),
     RecordRule(
         name="panel member sees redacted copies shared with them",

@@ -41,6 +41,7 @@ class Permission(StrEnum):
     FLEET_IMPORT_WRITE = "fleet:import:write"
     FLEET_ISSUE_WRITE = "fleet:issue:write"
     FOOTAGE_ARRIVALS_READ = "footage:arrivals:read"
+    FOOTAGE_CLIP_PLAY = "footage:clip:play"
     FOOTAGE_CLIP_SEARCH = "footage:clip:search"
     FOOTAGE_CLIP_TAG = "footage:clip:tag"
     FOOTAGE_CLIP_VIEW = "footage:clip:view"
@@ -76,18 +77,22 @@ _ACCESS_REQUESTERS = frozenset({Permission.ACCESS_GRANT_REQUEST, Permission.ACCE
 # Oversight reads everyone's grants (and the reasons they name); professional standards also end them.
 _ACCESS_READERS = frozenset({Permission.ACCESS_GRANT_READ, Permission.ACCESS_REASON_READ})
 # Searching footage shows only the clips the record rules let the caller see (``records``): no role
-# below sees every clip. An officer sees their own, an evidence manager the clips of cases they hold
-# and those held for review, a panel member redacted copies shared with them; supervisors' and
-# professional standards' rules (team, complaint) come with the cases and complaints they read.
+# below sees every clip. An officer sees their own, a supervisor their team's, an evidence manager
+# the clips of cases they hold, those held for review and those they hold a grant of access to,
+# professional standards those they hold a grant to under a complaint or conduct reason.
 _FOOTAGE_SEARCHERS = frozenset({Permission.FOOTAGE_CLIP_SEARCH})
 # Tagging (category, incident number) is done on the clips the caller may see under those record
-# rules: an officer tags their own; a supervisor their team's once that rule lands with the team's
-# footage. Evidence managers flag evidence, place legal holds, link cases and restore deleted clips
-# force-wide: they act on a clip's keeping, not its pictures, and every act is audited.
+# rules: an officer tags their own, a supervisor their team's. Evidence managers flag evidence, place
+# legal holds, link cases and restore deleted clips force-wide: they act on a clip's keeping, not its
+# pictures, and every act is audited.
 _FOOTAGE_TAGGERS = frozenset({Permission.FOOTAGE_CLIP_TAG})
 _FOOTAGE_KEEPERS = frozenset(
     {Permission.FOOTAGE_CLIP_TAG, Permission.FOOTAGE_EVIDENCE_MANAGE, Permission.FOOTAGE_RETENTION_MANAGE}
 )
+# Playing or downloading a clip from the library, under the same record rules and always with a
+# stated reason (a grant of access). Panel members and prosecutors never see footage through the
+# library: redacted copies and court bundles reach them another way.
+_FOOTAGE_PLAYERS = _FOOTAGE_SEARCHERS | {Permission.FOOTAGE_CLIP_PLAY}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
@@ -99,21 +104,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # camera, officer, ingest state), never a picture, and every view of it is audited.
     Role.EVIDENCE_MANAGER: _FORCE_STAFF
     | _ACCESS_REQUESTERS
-    | _FOOTAGE_SEARCHERS
+    | _FOOTAGE_PLAYERS
     | _FOOTAGE_KEEPERS
     | {Permission.FOOTAGE_ARRIVALS_READ},
-    Role.OFFICER: _EVERYONE | _ACCESS_REQUESTERS | _FOOTAGE_SEARCHERS | _FOOTAGE_TAGGERS,
+    Role.OFFICER: _EVERYONE | _ACCESS_REQUESTERS | _FOOTAGE_PLAYERS | _FOOTAGE_TAGGERS,
     Role.PANEL_MEMBER: _EVERYONE | _ACCESS_REQUESTERS | _FOOTAGE_SEARCHERS,
     Role.PCC_OFFICE: _EVERYONE,
     Role.PROFESSIONAL_STANDARDS: _FLEET_READERS
     | _ACCESS_REQUESTERS
     | _ACCESS_READERS
-    | _FOOTAGE_SEARCHERS
+    | _FOOTAGE_PLAYERS
     | {Permission.ACCESS_GRANT_OVERSEE, Permission.AUDIT_ALERT_READ, Permission.AUDIT_EVENT_READ},
     Role.PROSECUTOR: _EVERYONE,
     Role.SUPERVISOR: _FLEET_READERS
     | _ACCESS_REQUESTERS
-    | _FOOTAGE_SEARCHERS
+    | _FOOTAGE_PLAYERS
     | _FOOTAGE_TAGGERS
     | {Permission.NOTIFICATIONS_UNIT_READ},
     Role.TRAINING_MANAGER: _FLEET_READERS
@@ -148,6 +153,9 @@ class Actor:
     officer_id: int | None = None
     device_serial: str | None = None
     scopes: frozenset[DeviceScope] = field(default_factory=frozenset)
+    supervised_unit_ids: frozenset[int] = field(default_factory=frozenset)
+    """The units a supervisor supervises, for the record rules that read them; the caller that needs
+    them (the footage library) adds them to the actor, since policy reads no database."""
 
     @property
     def is_device(self) -> bool:

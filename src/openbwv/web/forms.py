@@ -31,11 +31,18 @@ class RedrawForm(Exception):
 
 
 @contextmanager
-def redrawing_on_refusal(db: Session, redraw: Callable[[OpenbwvError], Response]) -> Iterator[None]:
+def redrawing_on_refusal(
+    db: Session,
+    redraw: Callable[[OpenbwvError], Response],
+    *,
+    also: tuple[type[OpenbwvError], ...] = (),
+) -> Iterator[None]:
     """Run the block's write; if the service refuses it, roll the session back and answer with
-    ``redraw(refusal)``: the form with the refusal's message and the values entered."""
+    ``redraw(refusal)``: the form with the refusal's message and the values entered. ``also`` adds
+    refusals the form redraws on besides ``REFUSALS`` (a reason the force forbids: ``Forbidden``)."""
+    refusals: tuple[type[OpenbwvError], ...] = (*REFUSALS, *also)
     try:
         yield
-    except REFUSALS as refusal:
+    except refusals as refusal:
         db.rollback()
         raise RedrawForm(redraw(refusal)) from refusal
