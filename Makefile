@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test test-shifted lint bench browser faketime clean
+.PHONY: demo test test-slow test-shifted lint bench browser faketime clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,11 @@ lint: $(INSTALLED)
 	$(BIN)/mypy
 
 test: $(INSTALLED) browser lint
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not slow"
+
+# The soak and fault tests (kill -9, 500 uploads at once, fuzzing): CI runs them after `make test`.
+test-slow: $(INSTALLED) browser
+	$(BIN)/pytest -m slow
 
 # The SQLite half again with the wall clock 400 days ahead: no test may depend on the day it runs.
 # libfaketime moves the monotonic clock too, and a timed lock wait (which the kernel measures
