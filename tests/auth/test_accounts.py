@@ -3,13 +3,16 @@ revocation, the admin's own-account rules, and the audit event each change write
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.audit.models import AuditEvent
+from openbwv.auth import passwords
 from openbwv.auth import service as auth
 from openbwv.auth.models import AuthToken, LoginFailure
 from openbwv.clock import FixedClock
@@ -62,6 +65,11 @@ class TestResolveToken:
         raw = auth.issue_token(db, user, kind="api", ttl=timedelta(hours=1))
         auth.disable_user(db, SYSTEM, username="leaver")
         assert auth.resolve_token(db, raw) is None
+
+    def test_a_token_carries_256_bits_of_randomness(self, db: Session) -> None:
+        user = make_user(db, username="entropy")
+        raw = auth.issue_token(db, user, kind="api", ttl=timedelta(hours=1))
+        assert len(base64.urlsafe_b64decode(raw + "=")) == 32
 
     def test_an_unknown_kind_of_token_is_refused(self, db: Session) -> None:
         user = make_user(db, username="kinds")
@@ -129,7 +137,9 @@ class TestCreateUser:
     def test_a_malformed_username_is_refused(self, db: Session, username: str) -> None:
         with pytest.raises(InvalidInput) as refused:
             auth.create_user(db, SYSTEM, username=username, password=DEFAULT_PASSWORD, roles=["officer"])
-        assert refused.value.field == "username"
+        assert refused.value.message == (
+            "username: use 2 to 150 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
 
     @pytest.mark.parametrize("username", ["ab", "a.b_c-9", "x" * 150])
     def test_usernames_at_the_limits_are_accepted(self, db: Session, username: str) -> None:
@@ -169,19 +179,23 @@ class TestParseRoles:
         assert ", ".join(sorted(Role)) in refused.value.message
 
     def test_no_role_at_all_is_refused(self) -> None:
-        with pytest.raises(InvalidInput, match="at least one role") as refused:
+        with pytest.raises(InvalidInput) as refused:
             auth.parse_roles([])
-        assert refused.value.field == "roles"
+        assert refused.value.message == "roles: at least one role is required"
 
 
 class TestPasswordStrength:
     @pytest.mark.parametrize(
-        ("password", "says"), [("        ", "must not be empty"), ("7 chars", "at least 8")]
+        ("password", "says"),
+        [
+            ("        ", "the password must not be empty"),
+            ("7 chars", "the password must be at least 8 characters"),
+        ],
     )
     def test_an_empty_or_short_password_is_refused(self, password: str, says: str) -> None:
-        with pytest.raises(InvalidInput, match=says) as refused:
+        with pytest.raises(InvalidInput) as refused:
             auth.check_password_strength(password)
-        assert refused.value.field == "password"
+        assert refused.value.message == f"password: {says}"
 
     def test_eight_characters_are_enough(self) -> None:
         auth.check_password_strength("8 chars!")
@@ -192,12 +206,20 @@ class TestListUsers:
         auth.create_user(
             db, SYSTEM, username="zed", password=DEFAULT_PASSWORD, roles=["officer"], display_name="Ann Lee"
         )
-        auth.create_user(db, SYSTEM, username="lee.b", password=DEFAULT_PASSWORD, roles=["auditor"])
+        auth.create_user(
+            db,
+            SYSTEM,
+            username="lee.b",
+            password=DEFAULT_PASSWORD,
+            roles=["auditor"],
+            display_name="Bo Brown",
+        )
         auth.create_user(db, SYSTEM, username="other", password=DEFAULT_PASSWORD, roles=["auditor"])
         rows, total = auth.list_users(db, search=" LEE ", limit=10, offset=0)
         assert ([u.username for u in rows], total) == (["lee.b", "zed"], 2)
         rows, total = auth.list_users(db, role=Role.AUDITOR, limit=1, offset=1)
         assert ([u.username for u in rows], total) == (["other"], 2)
+        assert auth.list_users(db, search="nobody", limit=10, offset=0) == ([], 0)
 
 
 class TestSetRoles:
@@ -207,14 +229,17 @@ class TestSetRoles:
         user = auth.set_roles(db, admin, username="moved", roles=["supervisor", "officer"])
         assert sorted(r.role for r in user.roles) == ["officer", "supervisor"]
         [event] = _events(db, "auth:user:roles_changed")
-        assert (event.actor_username, event.target_id) == ("root", "moved")
+        assert (event.actor_username, event.target_type, event.target_id) == ("root", "user", "moved")
         assert event.details == {"before": ["officer"], "after": ["officer", "supervisor"]}
 
     def test_an_admin_cannot_remove_their_own_admin_role(self, db: Session) -> None:
         admin = _admin(db)
         with pytest.raises(Conflict) as refused:
             auth.set_roles(db, admin, username="root", roles=["officer"])
-        assert refused.value.rule == "own_admin_role"
+        assert (refused.value.rule, refused.value.message) == (
+            "own_admin_role",
+            "You cannot remove your own admin role.",
+        )
         assert _events(db, "auth:user:roles_changed") == []
 
     def test_an_admin_may_add_roles_to_their_own_account(self, db: Session) -> None:
@@ -229,7 +254,7 @@ class TestSetRoles:
         assert [r.role for r in user.roles] == ["auditor"]
 
     def test_an_unknown_user_is_not_found(self, db: Session) -> None:
-        with pytest.raises(NotFound):
+        with pytest.raises(NotFound, match=r"^No such user\.$"):
             auth.set_roles(db, _admin(db), username="ghost", roles=["officer"])
 
 
@@ -247,10 +272,13 @@ class TestDisableUser:
         admin = _admin(db)
         with pytest.raises(Conflict) as refused:
             auth.disable_user(db, admin, username="root")
-        assert refused.value.rule == "own_account"
+        assert (refused.value.rule, refused.value.message) == (
+            "own_account",
+            "You cannot disable your own account.",
+        )
 
     def test_an_unknown_user_is_not_found(self, db: Session) -> None:
-        with pytest.raises(NotFound):
+        with pytest.raises(NotFound, match=r"^No such user\.$"):
             auth.disable_user(db, _admin(db), username="ghost")
 
 
@@ -366,3 +394,133 @@ class TestSignIn:
         assert attempt("target", DEFAULT_PASSWORD) == "wait 1"
         clock.advance(timedelta(milliseconds=500))
         assert attempt("target", DEFAULT_PASSWORD) == "signed in"
+
+
+def _outcome(
+    factory: sessionmaker[Session], username: str, password: str, address: str, policy: auth.LoginPolicy
+) -> str:
+    try:
+        auth.sign_in(
+            factory, username=username, password=password, address=address, kind="api", policy=policy
+        )
+    except TooManyRequests as refused:
+        return f"wait {refused.retry_after}"
+    except Unauthenticated:
+        return "refused"
+    return "signed in"
+
+
+BUSY = "198.51.100.7"
+QUIET = "203.0.113.9"
+
+
+class TestThrottleCounts:
+    """What each throttle counts: this account's failures, this address's, this name from this address,
+    each within the lockout window."""
+
+    def test_a_policy_of_one_failure_still_lets_a_clean_account_sign_in(
+        self, factory: sessionmaker[Session]
+    ) -> None:
+        strict = auth.LoginPolicy(
+            **{**POLICY.__dict__, "max_failures_per_account": 1, "max_failures_per_address": 1}
+        )
+        with transaction(factory) as db:
+            make_user(db, username="clean")
+        assert _outcome(factory, "clean", DEFAULT_PASSWORD, ADDRESS, strict) == "signed in"
+
+    def test_failures_from_other_addresses_do_not_make_this_one_busy(
+        self, factory: sessionmaker[Session]
+    ) -> None:
+        policy = auth.LoginPolicy(**{**POLICY.__dict__, "max_failures_per_address": 3})
+        with transaction(factory) as db:
+            make_user(db, username="target")
+        for name in ("a", "b", "c"):
+            assert _outcome(factory, name, "x", BUSY, policy) == "refused"
+        assert _outcome(factory, "target", "x", QUIET, policy) == "refused"
+        assert _outcome(factory, "target", DEFAULT_PASSWORD, QUIET, policy) == "signed in"
+
+    def test_a_name_that_failed_elsewhere_is_not_slowed_at_a_busy_address(
+        self, factory: sessionmaker[Session]
+    ) -> None:
+        policy = auth.LoginPolicy(**{**POLICY.__dict__, "max_failures_per_address": 3})
+        with transaction(factory) as db:
+            make_user(db, username="target")
+        for name in ("a", "b", "c"):
+            assert _outcome(factory, name, "x", BUSY, policy) == "refused"
+        for _ in range(2):
+            assert _outcome(factory, "target", "x", QUIET, policy) == "refused"
+        assert _outcome(factory, "target", DEFAULT_PASSWORD, BUSY, policy) == "signed in"
+
+    def test_an_addresss_failures_before_the_window_do_not_make_it_busy(
+        self, factory: sessionmaker[Session], clock: FixedClock
+    ) -> None:
+        policy = auth.LoginPolicy(**{**POLICY.__dict__, "max_failures_per_address": 3})
+        with transaction(factory) as db:
+            make_user(db, username="target")
+        for name in ("a", "b", "c"):
+            assert _outcome(factory, name, "x", BUSY, policy) == "refused"
+        clock.advance(timedelta(minutes=16))
+        assert _outcome(factory, "target", "x", BUSY, policy) == "refused"
+        assert _outcome(factory, "target", DEFAULT_PASSWORD, BUSY, policy) == "signed in"
+
+    def test_a_names_failures_before_the_window_do_not_slow_it(
+        self, factory: sessionmaker[Session], clock: FixedClock
+    ) -> None:
+        policy = auth.LoginPolicy(
+            **{**POLICY.__dict__, "max_failures_per_address": 3, "max_failures_per_account": 10,
+               "lockout": timedelta(seconds=30)}
+        )  # fmt: skip
+        with transaction(factory) as db:
+            make_user(db, username="target")
+        # Five failures while the address was quiet: 2**5 s would still be 1 s to wait 31 s on.
+        lax = auth.LoginPolicy(**{**policy.__dict__, "max_failures_per_address": 100})
+        for _ in range(5):
+            assert _outcome(factory, "target", "x", BUSY, lax) == "refused"
+        clock.advance(timedelta(seconds=31))
+        for name in ("a", "b", "c"):
+            assert _outcome(factory, name, "x", BUSY, policy) == "refused"
+        assert _outcome(factory, "target", DEFAULT_PASSWORD, BUSY, policy) == "signed in"
+
+    def test_a_slowed_sign_in_is_audited_as_refused_for_the_address(
+        self, factory: sessionmaker[Session]
+    ) -> None:
+        policy = auth.LoginPolicy(**{**POLICY.__dict__, "max_failures_per_address": 1})
+        with transaction(factory) as db:
+            make_user(db, username="target")
+        assert _outcome(factory, "target", "x", BUSY, policy) == "refused"
+        assert _outcome(factory, "target", DEFAULT_PASSWORD, BUSY, policy) == "wait 2"
+        with factory() as db:
+            last = _events(db, "auth:login:failed")[-1]
+            assert (last.target_id, last.details) == ("target", {"refused": "locked_out_address"})
+            assert _events(db, "auth:login:locked_out") == []
+
+
+class TestWhatIsTyped:
+    def test_a_typed_name_is_cut_at_150_characters(self, factory: sessionmaker[Session]) -> None:
+        longest = "x" * 150
+        with transaction(factory) as db:
+            make_user(db, username=longest)
+        assert _outcome(factory, longest + "y", DEFAULT_PASSWORD, ADDRESS, POLICY) == "signed in"
+
+    def test_an_unknown_name_is_kept_as_128_bits_of_its_keyed_hash(
+        self, factory: sessionmaker[Session]
+    ) -> None:
+        assert _outcome(factory, "nobody", "x", ADDRESS, POLICY) == "refused"
+        with factory() as db:
+            [event] = _events(db, "auth:login:failed")
+        key = auth.typed_username_key(POLICY, "nobody")
+        assert event.target_id == f"unknown:{key[:32]}"
+
+    def test_a_hash_made_with_old_parameters_is_replaced_at_sign_in(
+        self, factory: sessionmaker[Session]
+    ) -> None:
+        old = PasswordHasher(time_cost=2, memory_cost=2048, parallelism=1).hash(DEFAULT_PASSWORD)
+        with transaction(factory) as db:
+            user = make_user(db, username="oldhash")
+            user.password_hash = old
+        assert _outcome(factory, "oldhash", DEFAULT_PASSWORD, ADDRESS, POLICY) == "signed in"
+        with factory() as db:
+            stored = auth.get_user(db, "oldhash")
+            assert stored is not None and stored.password_hash != old
+            assert not passwords.needs_rehash(stored.password_hash)
+        assert _outcome(factory, "oldhash", DEFAULT_PASSWORD, ADDRESS, POLICY) == "signed in"
