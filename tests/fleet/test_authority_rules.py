@@ -127,9 +127,11 @@ class TestNotices:
         soon = _expiring(db, "8030", date(2026, 12, 10), name="Al Hart", unit=unit)  # type: ignore[arg-type]
         gone = _expiring(db, "8031", date(2026, 10, 1), name="Bo Lane", unit=unit)  # type: ignore[arg-type]
         _holding(db, "8031", "TN1")
+        _holding(db, "8031", "TN3")
         sergeant = make_officer(db, collar="8032", name="Cy Moss", rank="sergeant", unit=unit)
         make_pass(db, sergeant, "taser_initial", date(2026, 6, 1))
         _holding(db, "8032", "TN2")
+        _holding(db, "8032", "TN4")
         training.set_eligibility(
             db, CHECKER, authority="taser", rank="sergeant", unit=None, eligible=False,
             effective_from=date(2026, 11, 1), reason="not funded",
@@ -139,10 +141,10 @@ class TestNotices:
         lapsing = (
             "Taser authority of 8030 Al Hart lapses on 2026-12-10; book the annual refresher before then."
         )
-        lapsed = "Taser authority of 8031 Bo Lane lapsed on 2026-10-01; Taser TN1 must be returned."
+        lapsed = "Taser authority of 8031 Bo Lane lapsed on 2026-10-01; Taser TN1, TN3 must be returned."
         ineligible = (
             "8032 Cy Moss (Sergeant, TSG) may not carry Taser under the policy effective from 2026-11-01: "
-            "not funded; Taser TN2 must be returned."
+            "not funded; Taser TN2, TN4 must be returned."
         )
         assert _notices(db) == [
             (f"taser:authority_ineligible:{sergeant.id}:2026-11-01:officer", "authority_ineligible",

@@ -76,9 +76,9 @@ class TestIssueRefusals:
 
     def test_an_unknown_device_or_officer_is_not_found(self, db: Session) -> None:
         make_device(db, serial="K2")
-        with pytest.raises(NotFound, match="device"):
+        with pytest.raises(NotFound, match=r"^No such device\.$"):
             _issue(db, "NOPE", _bwv_officer(db, "6001"), "personal")
-        with pytest.raises(NotFound, match="officer"):
+        with pytest.raises(NotFound, match=r"^No such officer\.$"):
             _issue(db, "K2", "9999", "personal")
 
     def test_an_officer_who_left_is_refused_with_the_date(self, db: Session) -> None:
@@ -276,7 +276,11 @@ class TestIssueAndReturnAudit:
         assert issued.details == {"officer": "6040", "kind": "tour", "issue": issue.id}
         issues.return_issue(db, CLERK, issue_id=issue.id, now=NOW + timedelta(hours=11))
         [returned] = _events(db, "fleet:device:returned")
-        assert (returned.actor_username, returned.target_id) == ("clerk", "TA1")
+        assert (returned.actor_username, returned.target_type, returned.target_id) == (
+            "clerk",
+            "device",
+            "TA1",
+        )
         assert returned.details == {"issue": issue.id, "late": True}
 
     def test_a_return_exactly_at_the_due_time_is_not_late(self, db: Session) -> None:
@@ -289,7 +293,12 @@ class TestIssueAndReturnAudit:
         assert returned.details == {"issue": issue.id, "late": False}
         assert taser is not None and taser.state == "in_stock" and taser.current_issue_id is None
         last = devices.device_history(db, taser)[-1]
-        assert (last.action, last.to_state, last.note) == ("returned", "in_stock", None)
+        assert (last.action, last.to_state, last.note, last.issue_id) == (
+            "returned",
+            "in_stock",
+            None,
+            issue.id,
+        )
 
     def test_a_return_note_is_kept_on_the_movement(self, db: Session) -> None:
         collar = _bwv_officer(db, "6042")
@@ -308,7 +317,7 @@ class TestIssueAndReturnAudit:
         assert refused.value.message == "Camera RT1 was already returned at 2026-11-26 08:30 UTC."
 
     def test_an_unknown_issue_is_not_found(self, db: Session) -> None:
-        with pytest.raises(NotFound, match="issue"):
+        with pytest.raises(NotFound, match=r"^No such issue\.$"):
             issues.return_issue(db, CLERK, issue_id=424242)
 
 
@@ -316,8 +325,9 @@ class TestReturnDevice:
     def test_the_scan_returns_the_issue_the_device_is_out_on(self, db: Session) -> None:
         make_device(db, serial="SC1")
         issue = _issue(db, "SC1", _bwv_officer(db, "6050"), "personal")
-        assert issues.return_device(db, CLERK, device_serial="sc1").id == issue.id
-        assert issue.returned_at is not None
+        back = NOW + timedelta(hours=3)
+        assert issues.return_device(db, CLERK, device_serial="sc1", now=back).id == issue.id
+        assert issue.returned_at is not None and issue.returned_at.replace(tzinfo=UTC) == back
 
     def test_a_device_not_out_is_refused(self, db: Session) -> None:
         make_device(db, serial="SC2")
@@ -327,7 +337,7 @@ class TestReturnDevice:
             "not_issued",
             "Camera SC2 is not out on issue.",
         )
-        with pytest.raises(NotFound, match="device"):
+        with pytest.raises(NotFound, match=r"^No such device\.$"):
             issues.return_device(db, CLERK, device_serial="NONE")
 
 
@@ -363,3 +373,14 @@ class TestWhatIsHeld:
             ("O2", False),
         ]
         assert [o.device.serial for o in issues.list_open_issues(db, now=later, overdue_only=True)] == ["O1"]
+
+
+class TestHolderAt:
+    def test_the_holder_from_the_moment_of_issue_of_that_device_only(self, db: Session) -> None:
+        collar = _bwv_officer(db, "6070")
+        make_device(db, serial="HA1")
+        make_device(db, serial="HA2")
+        issue = _issue(db, "HA1", collar, "personal")
+        holder = issues.holder_at(db, " ha1 ", NOW)
+        assert holder is not None and (holder.collar_number, holder.issue_id) == ("6070", issue.id)
+        assert issues.holder_at(db, "HA2", NOW + timedelta(hours=1)) is None

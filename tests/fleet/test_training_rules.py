@@ -115,7 +115,7 @@ class TestCreateCourse:
     def test_an_unknown_authority_or_a_taken_code_is_refused(self, db: Session) -> None:
         with pytest.raises(InvalidInput) as bad:
             training.create_course(db, TRAINER, code="x1", name="X", authority="firearms", validity_months=1)
-        assert bad.value.field == "authority"
+        assert bad.value.message == "authority: must be one of bwv, taser or empty"
         with pytest.raises(Conflict) as taken:
             training.create_course(
                 db, TRAINER, code="BWV_User", name="Again", authority="bwv", validity_months=None
@@ -183,6 +183,13 @@ class TestAuthorityOf:
             ("taser_initial", date(2025, 12, 1), date(2026, 12, 1), False, "PC Fox"),
         ]
         assert record[1].name == "Taser initial course" and record[1].authority == "taser"
+
+    def test_the_latest_pass_is_the_latest_day_not_the_latest_recorded(self, db: Session) -> None:
+        officer = make_officer(db)
+        make_pass(db, officer, "taser_initial", date(2026, 5, 1))
+        make_pass(db, officer, "taser_initial", date(2025, 5, 1))
+        [status] = training.officer_training(db, officer.id, today=TODAY)
+        assert (status.passed_on, status.in_date) == (date(2026, 5, 1), True)
 
 
 def _officer(db: Session, *, rank: str = "constable", unit: str = "RESP") -> Officer:
@@ -320,15 +327,15 @@ class TestSetEligibility:
         assert _events(db, "training:policy:changed")[0].details["unit"] is None
 
     @pytest.mark.parametrize(
-        ("field", "kw"),
+        ("field", "kw", "says"),
         [
-            ("authority", {"authority": "firearms"}),
-            ("rank", {"rank": "general"}),
-            ("unit", {"unit": "NOPE"}),
+            ("authority", {"authority": "firearms"}, "must be one of bwv, taser"),
+            ("rank", {"rank": "general"}, "unknown rank 'general'"),
+            ("unit", {"unit": " nope "}, "no unit has the code 'NOPE'"),
         ],
     )
     def test_an_unknown_authority_rank_or_unit_is_refused(
-        self, db: Session, field: str, kw: dict[str, str]
+        self, db: Session, field: str, kw: dict[str, str], says: str
     ) -> None:
         args: dict[str, object] = {
             "authority": "taser", "rank": None, "unit": None, "eligible": False,
@@ -336,7 +343,7 @@ class TestSetEligibility:
         }  # fmt: skip
         with pytest.raises(InvalidInput) as refused:
             training.set_eligibility(db, TRAINER, **args)  # type: ignore[arg-type]
-        assert refused.value.field == field
+        assert refused.value.message == f"{field}: {says}"
 
     def test_the_list_is_latest_first(self, db: Session) -> None:
         older = _rule(db, effective_from=date(2026, 1, 1))
@@ -357,7 +364,11 @@ class TestVolunteers:
         added, withdrawn = _events(db, "training:volunteer:changed")
         assert (added.actor_username, added.target_type, added.target_id) == ("trainer", "officer", "7100")
         assert added.details == {"volunteer": True, "on": "2026-03-04"}
-        assert (withdrawn.actor_username, withdrawn.target_id) == ("trainer", "7100")
+        assert (withdrawn.actor_username, withdrawn.target_type, withdrawn.target_id) == (
+            "trainer",
+            "officer",
+            "7100",
+        )
         assert withdrawn.details == {"volunteer": False}
 
     def test_volunteering_twice_or_withdrawing_when_not_on_it_is_refused(self, db: Session) -> None:
@@ -371,9 +382,9 @@ class TestVolunteers:
         assert twice.value.rule == "already_volunteered" and "7101" in twice.value.message
 
     def test_an_unknown_officer_is_not_found(self, db: Session) -> None:
-        with pytest.raises(NotFound):
+        with pytest.raises(NotFound, match=r"^No such officer\.$"):
             training.add_volunteer(db, TRAINER, collar_number="0000", volunteered_on=TODAY)
-        with pytest.raises(NotFound):
+        with pytest.raises(NotFound, match=r"^No such officer\.$"):
             training.withdraw_volunteer(db, TRAINER, collar_number="0000")
 
     def test_the_register_is_in_order_of_volunteering(self, db: Session) -> None:
