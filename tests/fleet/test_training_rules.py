@@ -97,6 +97,19 @@ class TestRecordPass:
             training.record_pass(db, TRAINER, collar_number="0000", course="bwv_user", passed_on=TODAY)
 
 
+class TestListCourses:
+    def test_courses_are_listed_by_code(self, db: Session) -> None:
+        training.create_course(
+            db, TRAINER, code="aaa_first", name="First", authority=None, validity_months=None
+        )
+        assert [c.code for c in training.list_courses(db)] == [
+            "aaa_first",
+            "bwv_user",
+            "taser_initial",
+            "taser_refresher",
+        ]
+
+
 class TestCreateCourse:
     def test_a_course_is_created_trimmed_and_audited(self, db: Session) -> None:
         course = training.create_course(
@@ -158,6 +171,10 @@ class TestAuthorityOf:
 
     def test_latest_expiries_per_officer(self, db: Session) -> None:
         first, second, third = make_officer(db), make_officer(db), make_officer(db)
+        training.create_course(
+            db, TRAINER, code="bwv_annual", name="BWV", authority="bwv", validity_months=12
+        )
+        make_pass(db, third, "bwv_annual", date(2026, 4, 1))
         make_pass(db, first, "taser_initial", date(2025, 3, 1))
         make_pass(db, first, "taser_refresher", date(2026, 2, 1))
         make_pass(db, second, "taser_initial", date(2026, 4, 1))
