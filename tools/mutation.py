@@ -4,6 +4,7 @@ docs/TESTING.md.
     python tools/mutation.py            # run every mutant, then report
     python tools/mutation.py --report   # report on the last run in mutants/ only
     python tools/mutation.py openbwv.auth.service   # run one module's mutants, then report
+    python tools/mutation.py --survivors            # rerun the last run's survivors, then report
 
 What is mutated and which tests run lives in pyproject.toml, ``[tool.mutmut]``: the SQLite half of the
 tests that cover the rule modules, browser and slow tests left out. mutmut runs, for each mutant,
@@ -54,6 +55,10 @@ _RELOAD = (
 _RACE = "the check before it refuses the same duplicate; only a concurrent insert reaches the constraint"
 _DISCHARGE_TIME = "discharge_cartridge always records a time, so the message's fallback is never reached"
 _WIDTHS = "subtree widths are only compared for equality, and any start or factor keeps equal levels equal"
+_NO_LOCK = (
+    "SQLite ignores FOR UPDATE (it serialises writers itself); the lock matters on PostgreSQL, which the "
+    "mutation run does not use"
+)
 _NO_USER = "condition_for never asks a rule about an actor without a user id"
 EQUIVALENT: dict[str, str] = {
     "openbwv.auth.service.x_issue_token__mutmut_4": "token_urlsafe(None) draws its default, the same 32 bytes",
@@ -95,6 +100,19 @@ EQUIVALENT: dict[str, str] = {
     "openbwv.fleet.training.service.x_create_course__mutmut_40": _RACE,
     "openbwv.audit.verify.xǁStreamingRootǁappend__mutmut_5": _WIDTHS,
     "openbwv.audit.verify.xǁStreamingRootǁappend__mutmut_20": _WIDTHS,
+    "openbwv.fleet.issues.x__label__mutmut_1": "'taser'.capitalize() is 'Taser' too",
+    "openbwv.fleet.issues.x__label__mutmut_7": "'taser'.capitalize() is 'Taser' too",
+    "openbwv.fleet.issues.x__already_has_camera__mutmut_3": _RACE + " (the only caller without a serial)",
+    "openbwv.fleet.issues.x__already_has_camera__mutmut_4": _RACE + " (the only caller without a serial)",
+    "openbwv.fleet.issues.x_issue_device__mutmut_16": _NO_LOCK,
+    "openbwv.fleet.issues.x_issue_device__mutmut_19": _NO_LOCK,
+    "openbwv.fleet.issues.x_list_open_issues__mutmut_21": "due_back_at < now is not true for a NULL due time anyway",
+    "openbwv.fleet.issues.x_list_open_issues__mutmut_7": _INFERRED_JOIN,
+    "openbwv.fleet.issues.x_list_open_issues__mutmut_9": _INFERRED_JOIN,
+    "openbwv.fleet.issues.x_officers_holding__mutmut_8": _INFERRED_JOIN,
+    "openbwv.fleet.issues.x_officers_holding__mutmut_10": _INFERRED_JOIN,
+    "openbwv.fleet.training.service.x_authority_of__mutmut_3": "first() reads one row whatever the limit",
+    "openbwv.fleet.training.service.x_authority_of__mutmut_18": "first() reads one row whatever the limit",
     "openbwv.fleet.issues.x_holder_at__mutmut_15": _INFERRED_JOIN,
     "openbwv.fleet.issues.x_holder_at__mutmut_17": _INFERRED_JOIN,
     "openbwv.fleet.issues.x_return_issue__mutmut_14": _RELOAD,
@@ -206,8 +224,7 @@ def write_doc(text: str) -> None:
     DOC.write_text(doc)
 
 
-def run_mutmut(names: list[str]) -> None:
-    patterns = [n if n.endswith("*") else f"{n}*" for n in names]
+def run_mutmut(patterns: list[str]) -> None:
     children = os.environ.get("MUTATION_CHILDREN", str(os.cpu_count() or 1))
     command = [sys.executable, "-m", "mutmut", "run", "--max-children", children, *patterns]
     # mutmut's own exit status says nothing about the score; the table does.
@@ -220,9 +237,16 @@ def main() -> None:
     )
     parser.add_argument("modules", nargs="*", help="dotted module names whose mutants to run (default: all)")
     parser.add_argument("--report", action="store_true", help="only report on the last run")
+    parser.add_argument(
+        "--survivors", action="store_true", help="rerun only the last run's survivors and unreached mutants"
+    )
     args = parser.parse_args()
-    if not args.report:
-        run_mutmut(args.modules)
+    if args.survivors:
+        names = [name for mutants in collect()[1].values() for name in mutants]
+        if names:
+            run_mutmut(names)
+    elif not args.report:
+        run_mutmut([n if n.endswith("*") else f"{n}*" for n in args.modules])
     rows, left = collect()
     text = table(rows)
     print(text)

@@ -96,6 +96,24 @@ class TestIssueRefusals:
         assert refused.value.field == "device_serial"
         assert "DOCK1" in refused.value.message
 
+    def test_an_officer_never_trained_on_body_worn_video_gets_no_camera(self, db: Session) -> None:
+        make_officer(db, collar="6015")
+        make_device(db, serial="K15")
+        refusal = _refusal(db, "K15", "6015", "personal")
+        assert refusal.rule == "bwv_training_required"
+        assert refusal.message == (
+            "Officer 6015 has not passed the body-worn video user course; "
+            "record the training before issuing a camera."
+        )
+
+    def test_a_personal_taser_does_not_count_as_a_personal_camera(self, db: Session) -> None:
+        collar = _taser_officer(db, "6016")
+        make_pass(db, people.get_officer(db, collar), "bwv_user", date(2026, 1, 10))  # type: ignore[arg-type]
+        make_device(db, kind="taser", serial="T16")
+        make_device(db, serial="K16")
+        _issue(db, "T16", collar, "personal")
+        assert _issue(db, "K16", collar, "personal").kind == "personal"
+
     def test_a_lapsed_body_worn_video_course_is_refused_with_its_lapse_date(self, db: Session) -> None:
         training.create_course(
             db, CLERK, code="bwv_annual", name="BWV annual", authority="bwv", validity_months=6

@@ -161,6 +161,16 @@ class TestAuthorityOf:
             False,
         )
 
+    def test_of_two_passes_on_one_day_the_one_recorded_last_decides(self, db: Session) -> None:
+        officer = make_officer(db)
+        training.create_course(
+            db, TRAINER, code="taser_long", name="Long", authority="taser", validity_months=36
+        )
+        make_pass(db, officer, "taser_long", date(2026, 2, 1))
+        make_pass(db, officer, "taser_initial", date(2026, 2, 1))
+        status = training.authority_of(db, officer.id, "taser", today=TODAY)
+        assert status is not None and status.expires_on == date(2027, 2, 1)
+
     def test_only_the_officers_own_passes_of_that_authority_count(self, db: Session) -> None:
         officer, other = make_officer(db), make_officer(db)
         make_pass(db, other, "taser_initial", date(2026, 6, 1))
@@ -363,8 +373,8 @@ class TestSetEligibility:
         assert refused.value.message == f"{field}: {says}"
 
     def test_the_list_is_latest_first(self, db: Session) -> None:
-        older = _rule(db, effective_from=date(2026, 1, 1))
         newer = _rule(db, effective_from=date(2026, 5, 1))
+        older = _rule(db, effective_from=date(2026, 1, 1))
         same_day = _rule(db, effective_from=date(2026, 5, 1))
         assert training.list_eligibility_rules(db) == [same_day, newer, older]
 
