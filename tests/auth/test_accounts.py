@@ -164,7 +164,10 @@ class TestCreateUser:
                 roles=["officer"],
                 officer_id=officer.id,
             )
-        assert refused.value.rule == "officer_has_account"
+        assert (refused.value.rule, refused.value.message) == (
+            "officer_has_account",
+            "That officer already has a user account.",
+        )
 
 
 class TestParseRoles:
