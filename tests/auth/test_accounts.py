@@ -122,6 +122,17 @@ class TestCreateUser:
         assert (event.actor_username, event.target_type, event.target_id) == ("root", "user", "j.smith")
         assert event.details == {"roles": ["officer", "supervisor"]}
 
+    def test_an_outside_users_organisation_is_kept(self, db: Session) -> None:
+        user = auth.create_user(
+            db,
+            SYSTEM,
+            username="cps.lawyer",
+            password=DEFAULT_PASSWORD,
+            roles=["prosecutor"],
+            organisation="CPS",
+        )
+        assert (user.organisation, user.officer_id) == ("CPS", None)
+
     def test_a_display_name_is_kept_trimmed(self, db: Session) -> None:
         user = auth.create_user(
             db,
