@@ -39,6 +39,10 @@ class TestRefusals:
         with pytest.raises(ProofRequestError, match=r"^first tree size 4 is larger than second tree size 3$"):
             merkle.consistency_proof(4, 3, 5, store.get_nodes)
 
+    def test_appending_to_a_negative_size(self) -> None:
+        with pytest.raises(ValueError, match=r"^tree size -1 is negative$"):
+            merkle.append_leaves(-1, [], [])
+
 
 class TestEmptyTree:
     def test_the_empty_tree_has_the_hash_of_nothing(self) -> None:
