@@ -105,10 +105,13 @@ EQUIVALENT: dict[str, str] = {
         "same Conflict (refusing_duplicates), so a broken check before it changes no answer"
         for n in (36, 37, 43, 44)
     },
-    **{f"openbwv.auth.service.x_create_user__mutmut_{n}": _RACE for n in (64, 67)},
+    **{f"openbwv.auth.service.x_create_user__mutmut_{n}": _RACE for n in (64, 67, 68, 69, 70)},
+    **{f"openbwv.fleet.issues.x_issue_device__mutmut_{n}": _RACE for n in (131, 135, 139, 143)},
     "openbwv.fleet.issues.x__label__mutmut_1": "'taser'.capitalize() is 'Taser' too",
     "openbwv.fleet.issues.x__label__mutmut_7": "'taser'.capitalize() is 'Taser' too",
     "openbwv.fleet.issues.x__already_has_camera__mutmut_3": _RACE + " (the only caller without a serial)",
+    "openbwv.fleet.issues.x__already_has_camera__mutmut_5": _RACE + " (the only caller without a serial)",
+    "openbwv.fleet.issues.x__label__mutmut_8": "'taser'.capitalize() is 'Taser' too",
     "openbwv.fleet.issues.x__already_has_camera__mutmut_4": _RACE + " (the only caller without a serial)",
     "openbwv.fleet.issues.x_issue_device__mutmut_16": _NO_LOCK,
     "openbwv.fleet.issues.x_issue_device__mutmut_19": _NO_LOCK,

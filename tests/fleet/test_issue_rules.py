@@ -276,6 +276,11 @@ class TestDueTimes:
         make_device(db, serial="PD1", station="Coventry", pooled=True)
         issue = _issue(db, "PD1", _bwv_officer(db, "6031"), "pooled")
         assert issue.due_back_at == NOW + timedelta(hours=12)
+        assert (issue.device_kind, issue.station, issue.issued_at) == ("camera", "Coventry", NOW)
+        camera = devices.get_device(db, "PD1")
+        assert camera is not None
+        moved = devices.device_history(db, camera)[-1]
+        assert (moved.action, moved.to_state, moved.issue_id) == ("checked_out", "issued", issue.id)
 
     def test_a_given_due_time_is_kept(self, db: Session) -> None:
         make_device(db, kind="taser", serial="TD2")

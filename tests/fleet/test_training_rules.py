@@ -161,6 +161,13 @@ class TestAuthorityOf:
             False,
         )
 
+    def test_a_pass_recorded_late_does_not_hide_a_later_one(self, db: Session) -> None:
+        officer = make_officer(db)
+        make_pass(db, officer, "taser_refresher", date(2026, 6, 1))
+        make_pass(db, officer, "taser_initial", date(2025, 6, 1))
+        status = training.authority_of(db, officer.id, "taser", today=TODAY)
+        assert status is not None and (status.last_passed_on, status.in_date) == (date(2026, 6, 1), True)
+
     def test_of_two_passes_on_one_day_the_one_recorded_last_decides(self, db: Session) -> None:
         officer = make_officer(db)
         training.create_course(
