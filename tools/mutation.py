@@ -106,7 +106,11 @@ EQUIVALENT: dict[str, str] = {
         for n in (36, 37, 43, 44)
     },
     **{f"openbwv.auth.service.x_create_user__mutmut_{n}": _RACE for n in (64, 67, 68, 69, 70)},
-    **{f"openbwv.fleet.issues.x_issue_device__mutmut_{n}": _RACE for n in (131, 135, 139, 143)},
+    **{
+        f"openbwv.fleet.issues.x_issue_device__mutmut_{n}": _RACE
+        for n in (127, 128, 129, 130, 131, 133, 135, 136, 137, 138, 139, 143)
+    },
+    "openbwv.fleet.issues.x_issue_device__mutmut_20": _NO_LOCK,
     "openbwv.fleet.issues.x__label__mutmut_1": "'taser'.capitalize() is 'Taser' too",
     "openbwv.fleet.issues.x__label__mutmut_7": "'taser'.capitalize() is 'Taser' too",
     "openbwv.fleet.issues.x__already_has_camera__mutmut_3": _RACE + " (the only caller without a serial)",
