@@ -217,7 +217,7 @@ def table(rows: list[Row]) -> str:
     for r in rows:
         lines.append(
             f"| {r.name} | {r.mutants} | {r.killed} | {r.survived} | {r.no_tests} | {r.equivalent} "
-            f"| {r.other} | {r.score:.0%} |"
+            f"| {r.other} | {r.score:.1%} |"
         )
     return "\n".join(lines)
 
