@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test test-slow test-shifted lint bench browser faketime clean
+.PHONY: demo test test-slow test-shifted lint bench mutation browser faketime clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,8 @@ demo: $(INSTALLED)
 	$(BIN)/openbwv demo
 
 lint: $(INSTALLED)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
 	$(BIN)/mypy
 
 test: $(INSTALLED) browser lint
@@ -45,5 +45,11 @@ test-shifted: $(INSTALLED) browser faketime
 bench: $(INSTALLED)
 	$(BIN)/python -m bench
 
+# Mutation testing of the rule modules (slow, so not part of `make test`): a fresh mutmut run over
+# the SQLite half of their tests, then the score table, printed and written into docs/TESTING.md.
+mutation: $(INSTALLED)
+	rm -rf mutants
+	$(BIN)/python tools/mutation.py
+
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf mutants $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -19,6 +19,7 @@ from openbwv.policy import (
     Scope,
     can,
     device_actor,
+    rules_granting,
     scope,
     scope_clause,
 )
@@ -99,3 +100,19 @@ class TestScopeClause:
     def test_a_fact_the_query_cannot_test_is_an_error(self) -> None:
         with pytest.raises(ValueError, match="holder_user_ids"):
             scope_clause(Scope(conditions=({Fact.HOLDERS: frozenset({1})},)), people.OFFICER_FACTS)
+
+
+class TestWhoRecordRulesApplyTo:
+    def test_an_actor_without_a_user_id_gets_nothing_from_a_record_rule(self) -> None:
+        """A job acting for the system is no person, even if it carries an officer id."""
+        job = Actor(username="job", officer_id=7)
+        own_training = Record(kind=RecordKind.TRAINING, officer_id=7)
+        assert not can(job, Permission.TRAINING_RECORD_READ, own_training)
+        assert can(OFFICER, Permission.TRAINING_RECORD_READ, own_training)
+
+    def test_a_rule_is_named_only_for_its_own_permission_and_kind(self) -> None:
+        own_training = Record(kind=RecordKind.TRAINING, officer_id=7)
+        assert rules_granting(OFFICER, Permission.PEOPLE_OFFICER_READ, own_training) == []
+        assert rules_granting(OFFICER, Permission.TRAINING_RECORD_READ, own_training) == [
+            "officer reads own training record"
+        ]

@@ -1,0 +1,278 @@
+"""Mutation testing of the rule modules: run mutmut, then print the score table and write it into
+docs/TESTING.md.
+
+    python tools/mutation.py            # run every mutant, then report
+    python tools/mutation.py --report   # report on the last run in mutants/ only
+    python tools/mutation.py openbwv.auth.service   # run one module's mutants, then report
+    python tools/mutation.py --survivors            # rerun the last run's survivors, then report
+
+What is mutated and which tests run lives in pyproject.toml, ``[tool.mutmut]``: the SQLite half of the
+tests that cover the rule modules, browser and slow tests left out. mutmut runs, for each mutant,
+only the tests that reach the function it changed, so a new module costs only its own tests.
+
+The score is killed / (mutants - listed equivalents): a mutant no test reaches counts against it,
+as does a survivor, unless it is in ``EQUIVALENT`` below with the reason it changes no behaviour.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "TESTING.md"
+BEGIN = "<!-- mutation table: written by tools/mutation.py -->"
+END = "<!-- end of mutation table -->"
+TARGET = 0.90
+
+# Modules reported together, as the issue that started this measured them.
+GROUPS: dict[str, list[str]] = {
+    "policy/rules.py + policy/records.py": ["src/openbwv/policy/rules.py", "src/openbwv/policy/records.py"],
+    "fleet/issues.py": ["src/openbwv/fleet/issues.py"],
+    "fleet/authority.py": ["src/openbwv/fleet/authority.py"],
+    "fleet/training/service.py": ["src/openbwv/fleet/training/service.py"],
+    "auth/service.py": ["src/openbwv/auth/service.py"],
+    "audit/merkle.py + audit/verify.py": ["src/openbwv/audit/merkle.py", "src/openbwv/audit/verify.py"],
+}
+
+# Survivors that change no behaviour a user, a caller or the audit log could notice, with why.
+# Named as mutmut names them (``mutmut show NAME``); a change to the function renumbers its mutants.
+_SQLITE_LIKE = (
+    "SQLite's LIKE ignores ASCII case, so upper() and lower() match alike; PostgreSQL's LIKE does not, "
+    "and TestListUsers's search for ' LEE ' fails there"
+)
+_INFERRED_JOIN = "a join with no ON clause infers the same one from the single foreign key"
+_RELOAD = (
+    "the issue is refreshed right after, so a stale device row changes nothing; only another transaction "
+    "returning it at the same moment could tell (no SQLite test can stage it)"
+)
+_RACE = "the check before it refuses the same duplicate; only a concurrent insert reaches the constraint"
+_DISCHARGE_TIME = "discharge_cartridge always records a time, so the message's fallback is never reached"
+_WIDTHS = "subtree widths are only compared for equality, and any start or factor keeps equal levels equal"
+_NO_LOCK = (
+    "SQLite ignores FOR UPDATE (it serialises writers itself); the lock matters on PostgreSQL, which the "
+    "mutation run does not use"
+)
+_NO_USER = "condition_for never asks a rule about an actor without a user id"
+EQUIVALENT: dict[str, str] = {
+    "openbwv.auth.service.x_issue_token__mutmut_4": "token_urlsafe(None) draws its default, the same 32 bytes",
+    "openbwv.auth.service.x_resolve_token__mutmut_5": _INFERRED_JOIN,
+    "openbwv.auth.service.x_resolve_token__mutmut_7": _INFERRED_JOIN,
+    "openbwv.auth.service.x__refusal__mutmut_7": "int(s // 60) == int(s / 60) for any non-negative s",
+    "openbwv.auth.service.x_sign_in__mutmut_149": "int(s // 60) == int(s / 60) for any non-negative s",
+    "openbwv.auth.service.x__refusal__mutmut_36": "with no failures from the address the name's count from it "
+    "is 0 too, and a count of 0 never waits",
+    "openbwv.auth.service.x_sign_in__mutmut_83": "the account was read active a moment before; only one disabled "
+    "between the password check and the token's transaction differs (a race no test can stage)",
+    "openbwv.auth.service.x_sign_in__mutmut_126": "after a failure only an account lockout is acted on, and the "
+    "account count reads no address",
+    "openbwv.auth.service.x_list_users__mutmut_4": _SQLITE_LIKE,
+    **{
+        f"openbwv.fleet.issues.x__already_checked_out__mutmut_{n}": "only called for a device with a current "
+        "issue, and an issue's officer always exists (foreign keys): the fallbacks are never reached"
+        for n in (3, 10, 17, 22, 23, 30, 31)
+    },
+    **{
+        f"openbwv.fleet.issues.x_holder_at__mutmut_{n}": "a device has at most one open issue (a unique index), "
+        "so at most one issue covers a moment: its order and limit pick among one row"
+        for n in (3, 4, 5, 6, 7, 30)
+    },
+    **{
+        f"openbwv.fleet.issues.x_holder_at__mutmut_{n}": "an issue's officer always exists (a foreign key): the "
+        "fallback is never reached"
+        for n in (39, 41)
+    },
+    "openbwv.fleet.issues.x__check_taser__mutmut_86": _DISCHARGE_TIME,
+    "openbwv.fleet.issues.x__check_taser__mutmut_97": _DISCHARGE_TIME,
+    "openbwv.fleet.issues.x__open_issues_of__mutmut_7": _INFERRED_JOIN,
+    "openbwv.fleet.issues.x__open_issues_of__mutmut_9": _INFERRED_JOIN,
+    "openbwv.fleet.training.service.x_latest_expiries__mutmut_6": "max() skips the passes with no expiry, and an "
+    "officer with only those is dropped after the query",
+    "openbwv.fleet.training.service.x_add_volunteer__mutmut_18": "the register's primary key refuses the second "
+    "entry with the same Conflict",
+    **{f"openbwv.fleet.training.service.x_add_volunteer__mutmut_{n}": _RACE for n in (29, 32, 33)},
+    "openbwv.fleet.training.service.x_create_course__mutmut_40": _RACE,
+    "openbwv.audit.verify.xǁStreamingRootǁappend__mutmut_5": _WIDTHS,
+    "openbwv.audit.verify.xǁStreamingRootǁappend__mutmut_20": _WIDTHS,
+    **{
+        f"openbwv.auth.service.x_create_user__mutmut_{n}": "the unique index refuses the same duplicate with the "
+        "same Conflict (refusing_duplicates), so a broken check before it changes no answer"
+        for n in (36, 37, 43, 44)
+    },
+    **{f"openbwv.auth.service.x_create_user__mutmut_{n}": _RACE for n in (64, 67, 68, 69, 70)},
+    **{
+        f"openbwv.fleet.issues.x_issue_device__mutmut_{n}": _RACE
+        for n in (127, 128, 129, 130, 131, 133, 135, 136, 137, 138, 139, 143)
+    },
+    "openbwv.fleet.issues.x_issue_device__mutmut_20": _NO_LOCK,
+    "openbwv.fleet.issues.x__label__mutmut_1": "'taser'.capitalize() is 'Taser' too",
+    "openbwv.fleet.issues.x__label__mutmut_7": "'taser'.capitalize() is 'Taser' too",
+    "openbwv.fleet.issues.x__already_has_camera__mutmut_3": _RACE + " (the only caller without a serial)",
+    "openbwv.fleet.issues.x__already_has_camera__mutmut_5": _RACE + " (the only caller without a serial)",
+    "openbwv.fleet.issues.x__label__mutmut_8": "'taser'.capitalize() is 'Taser' too",
+    "openbwv.fleet.issues.x__already_has_camera__mutmut_4": _RACE + " (the only caller without a serial)",
+    "openbwv.fleet.issues.x_issue_device__mutmut_16": _NO_LOCK,
+    "openbwv.fleet.issues.x_issue_device__mutmut_19": _NO_LOCK,
+    "openbwv.fleet.issues.x_list_open_issues__mutmut_21": "due_back_at < now is not true for a NULL due time anyway",
+    "openbwv.fleet.issues.x_list_open_issues__mutmut_7": _INFERRED_JOIN,
+    "openbwv.fleet.issues.x_list_open_issues__mutmut_9": _INFERRED_JOIN,
+    "openbwv.fleet.issues.x_officers_holding__mutmut_8": _INFERRED_JOIN,
+    "openbwv.fleet.issues.x_officers_holding__mutmut_10": _INFERRED_JOIN,
+    "openbwv.fleet.training.service.x_authority_of__mutmut_3": "first() reads one row whatever the limit",
+    "openbwv.fleet.training.service.x_authority_of__mutmut_18": "first() reads one row whatever the limit",
+    "openbwv.fleet.issues.x_holder_at__mutmut_15": _INFERRED_JOIN,
+    "openbwv.fleet.issues.x_holder_at__mutmut_17": _INFERRED_JOIN,
+    "openbwv.fleet.issues.x_return_issue__mutmut_14": _RELOAD,
+    "openbwv.fleet.issues.x_return_issue__mutmut_18": _RELOAD,
+    "openbwv.fleet.training.service.x_officer_training__mutmut_9": _INFERRED_JOIN,
+    "openbwv.fleet.training.service.x_officer_training__mutmut_11": _INFERRED_JOIN,
+    "openbwv.fleet.training.service.x_officer_training__mutmut_4": "two passes of a course on one day fall back "
+    "to insertion order, which is id order",
+    "openbwv.fleet.training.service.x_officer_training__mutmut_6": "two passes of a course on one day fall back "
+    "to insertion order, which is id order",
+    "openbwv.fleet.training.service.x_create_course__mutmut_36": _RACE,
+    "openbwv.fleet.training.service.x_create_course__mutmut_39": _RACE,
+    "openbwv.policy.records.x__held_by__mutmut_1": _NO_USER,
+    "openbwv.policy.records.x__redacted_shared_with__mutmut_3": _NO_USER,
+    "openbwv.auth.service.x_list_users__mutmut_10": _SQLITE_LIKE,
+    "openbwv.auth.service.x_list_users__mutmut_13": _SQLITE_LIKE,
+}
+
+# A failing test, a timeout (mutmut's CPU limit: SIGXCPU, then SIGKILL, which it reports as a
+# "segfault"), or a type check.
+KILLED = {1, 3, 24, -24, 152, 255, 36, 37, -9}
+SURVIVED = {0}
+NO_TESTS = {5, 33}
+
+
+@dataclass
+class Row:
+    name: str
+    mutants: int = 0
+    killed: int = 0
+    survived: int = 0
+    no_tests: int = 0
+    equivalent: int = 0
+    other: int = 0
+
+    @property
+    def score(self) -> float:
+        counted = self.mutants - self.equivalent
+        return self.killed / counted if counted else 1.0
+
+
+def _configured_files() -> list[str]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
+    return list(config["only_mutate"])
+
+
+def _meta(path: str) -> dict[str, int | None]:
+    meta_path = ROOT / "mutants" / (path + ".meta")
+    if not meta_path.exists():
+        return {}
+    exit_codes: dict[str, int | None] = json.loads(meta_path.read_text())["exit_code_by_key"]
+    return exit_codes
+
+
+def collect() -> tuple[list[Row], dict[str, list[str]]]:
+    """The table's rows, and the unexplained survivors (and unreached mutants) of each group."""
+    configured = set(_configured_files())
+    missing = configured - {p for paths in GROUPS.values() for p in paths}
+    if missing:
+        raise SystemExit(f"add {sorted(missing)} to GROUPS in tools/mutation.py")
+    rows: list[Row] = []
+    left: dict[str, list[str]] = {}
+    for name, paths in GROUPS.items():
+        row = Row(name)
+        for path in paths:
+            for mutant, code in _meta(path).items():
+                row.mutants += 1
+                if mutant in EQUIVALENT and code not in KILLED:
+                    row.equivalent += 1
+                elif code in KILLED:
+                    row.killed += 1
+                elif code in SURVIVED:
+                    row.survived += 1
+                    left.setdefault(name, []).append(mutant)
+                elif code in NO_TESTS:
+                    row.no_tests += 1
+                    left.setdefault(name, []).append(mutant)
+                else:
+                    row.other += 1
+        rows.append(row)
+    return rows, left
+
+
+def table(rows: list[Row]) -> str:
+    lines = [
+        "| module | mutants | killed | survived | no test reaches | equivalent | not run | score |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.name} | {r.mutants} | {r.killed} | {r.survived} | {r.no_tests} | {r.equivalent} "
+            f"| {r.other} | {r.score:.1%} |"
+        )
+    return "\n".join(lines)
+
+
+def equivalents() -> str:
+    if not EQUIVALENT:
+        return "No survivor is listed as equivalent."
+    return "\n".join(f"- `{name}`: {why}" for name, why in sorted(EQUIVALENT.items()))
+
+
+def write_doc(text: str) -> None:
+    doc = DOC.read_text() if DOC.exists() else ""
+    if BEGIN in doc and END in doc:
+        head, _, rest = doc.partition(BEGIN)
+        _, _, tail = rest.partition(END)
+        doc = f"{head}{BEGIN}\n{text}\n{END}{tail}"
+    else:
+        doc = f"{doc}\n{BEGIN}\n{text}\n{END}\n"
+    DOC.write_text(doc)
+
+
+def run_mutmut(patterns: list[str]) -> None:
+    children = os.environ.get("MUTATION_CHILDREN", str(os.cpu_count() or 1))
+    command = [sys.executable, "-m", "mutmut", "run", "--max-children", children, *patterns]
+    # mutmut's own exit status says nothing about the score; the table does.
+    subprocess.run(command, cwd=ROOT, check=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("modules", nargs="*", help="dotted module names whose mutants to run (default: all)")
+    parser.add_argument("--report", action="store_true", help="only report on the last run")
+    parser.add_argument(
+        "--survivors", action="store_true", help="rerun only the last run's survivors and unreached mutants"
+    )
+    args = parser.parse_args()
+    if args.survivors:
+        names = [name for mutants in collect()[1].values() for name in mutants]
+        if names:
+            run_mutmut(names)
+    elif not args.report:
+        run_mutmut([n if n.endswith("*") else f"{n}*" for n in args.modules])
+    rows, left = collect()
+    text = table(rows)
+    print(text)
+    for name, mutants in left.items():
+        print(f"\n{name}: {len(mutants)} not killed (`mutmut show NAME` shows one)")
+        print("  " + "\n  ".join(sorted(mutants)))
+    write_doc(f"{text}\n\nEquivalent survivors:\n\n{equivalents()}")
+    below = [r.name for r in rows if r.mutants and r.score < TARGET]
+    if below:
+        print(f"\nbelow {TARGET:.0%}: {', '.join(below)}")
+
+
+if __name__ == "__main__":
+    main()
