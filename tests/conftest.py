@@ -92,10 +92,7 @@ POSTGRES_PROBLEM = _postgres_reachable()
 @pytest.fixture(scope="session")
 def postgres_schema_url() -> Iterator[str]:
     if POSTGRES_PROBLEM:
-        # Reached outside CI too by a test parametrised on PostgreSQL alone
-        # (``parametrize("database_url", ["postgresql"], indirect=True)``), which lacks the skip mark.
-        if not IN_CI:
-            pytest.skip(f"PostgreSQL not reachable: {POSTGRES_PROBLEM}")
+        # Outside CI the PostgreSQL parameter is skipped (``NEEDS_POSTGRES``) and never gets here.
         pytest.fail(f"PostgreSQL at {POSTGRES_URL} is required under CI: {POSTGRES_PROBLEM}")
     schema = f"openbwv_test_{uuid.uuid4().hex[:10]}"
     admin_url = POSTGRES_URL.replace("+psycopg", "")
@@ -115,17 +112,17 @@ def _empty_postgres(engine: Engine) -> None:
         connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(
-                bool(POSTGRES_PROBLEM) and not IN_CI, reason=f"PostgreSQL not reachable: {POSTGRES_PROBLEM}"
-            ),
-        ),
-    ]
+# Outside CI a missing PostgreSQL skips the PostgreSQL half; under CI it fails the run.
+NEEDS_POSTGRES = pytest.mark.skipif(
+    bool(POSTGRES_PROBLEM) and not IN_CI, reason=f"PostgreSQL not reachable: {POSTGRES_PROBLEM}"
 )
+# For a test about PostgreSQL alone: ``@ON_POSTGRES_ONLY`` gives it the one ``database_url``.
+ON_POSTGRES_ONLY = pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=NEEDS_POSTGRES)], indirect=True
+)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=NEEDS_POSTGRES)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated, empty database for one test, on each backend in turn."""
     if request.param == "sqlite":

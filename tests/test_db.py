@@ -9,6 +9,7 @@ from sqlalchemy.pool import QueuePool
 
 from openbwv.db import make_engine, session_slots
 from openbwv.observability import JsonFormatter
+from tests.conftest import ON_POSTGRES_ONLY
 
 INSERT = text(
     "INSERT INTO user_account (username, display_name, password_hash, is_active, created_at) "
@@ -38,7 +39,7 @@ class TestMakeEngine:
 
 class TestPoolSize:
     # SQLite ignores the pool size: this test exists on PostgreSQL only.
-    @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+    @ON_POSTGRES_ONLY
     def test_postgresql_keeps_the_pool_size_open_and_may_open_twice_as_many_more(
         self, database_url: str
     ) -> None:

@@ -27,6 +27,7 @@ from openbwv.config import ConfigError, Settings
 from openbwv.db import transaction
 from openbwv.jobs import JobRegistry, Worker, enqueue, enqueue_async
 from openbwv.jobs.worker import PRUNE_SCHEDULE, prune_job_log
+from tests.conftest import ON_POSTGRES_ONLY
 from tests.jobs_support import count_probes, make_registry, probe
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -242,7 +243,7 @@ class TestEmbeddedWorker:
         assert values(factory, "record") == ["from a request thread"]
 
 
-ON_POSTGRES = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+ON_POSTGRES = ON_POSTGRES_ONLY
 
 
 @ON_POSTGRES

@@ -17,6 +17,7 @@ from openbwv.config import ConfigError, Settings
 from openbwv.db import transaction
 from openbwv.errors import Conflict
 from tests.audit.helpers import ACTOR, publish, record_events, stored_leaves, typed_leaf_hashes
+from tests.conftest import ON_POSTGRES_ONLY
 
 
 class TestSequence:
@@ -100,7 +101,7 @@ class TestSequence:
 
 
 class TestConcurrentWriters:
-    @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+    @ON_POSTGRES_ONLY
     def test_an_event_that_commits_after_a_later_id_still_gets_a_leaf(
         self, factory: sessionmaker[Session]
     ) -> None:

@@ -16,11 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx2
-import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from tusclient.client import TusClient
 
 from openbwv.config import Settings
+from tests.conftest import ON_POSTGRES_ONLY
 from tests.server_process import ServerProcess
 from tests.uploads.helpers import TUS, checksum, file_metadata, patch_headers, source_bytes, stored_keys
 from tests.uploads.live import (
@@ -158,7 +158,7 @@ class TestRace:
         assert len(stored_keys(settings)) == 1
 
 
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@ON_POSTGRES_ONLY
 class TestTwoServers:
     def test_chunks_sent_alternately_to_two_processes_complete_one_upload(
         self,

@@ -32,6 +32,7 @@ from openbwv.jobs import JobRegistry
 from openbwv.policy import Role
 from openbwv.web.streams import stream_body
 from tests.builders import DEFAULT_PASSWORD, headers_for, make_user
+from tests.conftest import ON_POSTGRES_ONLY
 from tests.server_process import ServerProcess
 from tests.streaming_app import STREAM_PATH, PoolWatch, with_streaming_routes
 from tests.streaming_load import Plan, run_load
@@ -120,7 +121,7 @@ POOL_SIZE = 5
 class TestManySlowUploads:
     # The pool size is a PostgreSQL setting: this test exists on PostgreSQL only.
     @pytest.mark.slow
-    @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+    @ON_POSTGRES_ONLY
     def test_200_slow_uploads_succeed_with_a_pool_of_5_and_hold_no_connection(
         self, database_url: str, factory: sessionmaker[Session], tmp_path: Path
     ) -> None:
