@@ -160,10 +160,13 @@ class TestSettleTime:
         done = threading.Event()
 
         def write() -> None:
+            # A sleep, not a timed wait on ``done``: under a shifted clock (faketime) a timed wait on
+            # a lock lasts as long as the shift.
             with (folder / "growing.mp4").open("wb") as stream:
-                while not done.wait(0.2):
+                while not done.is_set():
                     stream.write(b"more video")
                     stream.flush()
+                    time.sleep(0.2)
 
         writer = threading.Thread(target=write)
         writer.start()

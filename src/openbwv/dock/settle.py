@@ -11,7 +11,9 @@ net for an event missed (one before the watcher started, say).
 
 from __future__ import annotations
 
-import queue
+import collections
+import os
+import select
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -37,13 +39,18 @@ def signature(path: Path) -> Signature | None:
 
 class FolderEvents:
     """The changes to the files directly in ``folder``, watched on a thread of its own from entering
-    the ``with`` block to leaving it."""
+    the ``with`` block to leaving it.
+
+    The watcher hands batches over with a byte written to a pipe, and :meth:`next` waits on the pipe
+    with ``select``: a relative timeout, where a lock's timed wait (``queue.Queue.get``) waits for an
+    absolute moment of the monotonic clock, which a shifted clock (faketime) puts days away."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self._batches: queue.Queue[set[Path]] = queue.Queue()
+        self._batches: collections.deque[set[Path]] = collections.deque()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="openbwv-dock-watch", daemon=True)
+        self._ready, self._signal = os.pipe()
 
     def __enter__(self) -> FolderEvents:
         self._thread.start()
@@ -54,6 +61,8 @@ class FolderEvents:
     ) -> None:
         self._stop.set()
         self._thread.join()
+        os.close(self._ready)
+        os.close(self._signal)
 
     def _watch(self) -> None:
         for changes in watchfiles.watch(
@@ -65,14 +74,16 @@ class FolderEvents:
             raise_interrupt=False,
         ):
             # Named as the agent lists the folder (``folder / name``), whatever path the watcher gives.
-            self._batches.put({self.folder / Path(changed).name for _, changed in changes})
+            self._batches.append({self.folder / Path(changed).name for _, changed in changes})
+            os.write(self._signal, b"\0")
 
     def next(self, timeout: float) -> set[Path] | None:
         """The files in the next batch of changes, or None when ``timeout`` seconds pass first."""
-        try:
-            return self._batches.get(timeout=max(timeout, 0.0))
-        except queue.Empty:
+        readable, _, _ = select.select([self._ready], [], [], max(timeout, 0.0))
+        if not readable:
             return None
+        os.read(self._ready, 1)
+        return self._batches.popleft()
 
 
 class Settling:
