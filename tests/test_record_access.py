@@ -132,6 +132,16 @@ DESCRIBED_CASES: dict[str, DescribedCase] = {
         may=_person(41, Role.EVIDENCE_MANAGER),
         may_not=_person(42, Role.EVIDENCE_MANAGER),
     ),
+    "investigator sees footage of cases they hold": DescribedCase(
+        record=_CLIP,
+        may=_person(21, Role.INVESTIGATOR),
+        may_not=_person(22, Role.INVESTIGATOR),
+    ),
+    "investigator sees footage through a grant of access": DescribedCase(
+        record=_GRANTED_CLIP,
+        may=_person(41, Role.INVESTIGATOR),
+        may_not=_person(42, Role.INVESTIGATOR),
+    ),
     "professional standards see footage through a complaint or conduct grant": DescribedCase(
         record=_GRANTED_CLIP,
         may=_person(51, Role.PROFESSIONAL_STANDARDS),

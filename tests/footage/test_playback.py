@@ -398,6 +398,19 @@ class TestWhoMayPlay:
         with transaction(factory) as db:
             assert len(events(db, "access:grant:granted")) == 1
 
+    def test_investigator_sees_footage_through_a_grant_of_access(
+        self,
+        client: TestClient,
+        settings: Settings,
+        factory: sessionmaker[Session],
+        team: tuple[Officer, ...],
+    ) -> None:
+        clip_id = make_stored_clip(factory, settings, officer=team[0])
+        granted, other = caller(factory, Role.INVESTIGATOR), caller(factory, Role.INVESTIGATOR)
+        grant(factory, granted, clip_id, "investigation")
+        assert self._plays(client, granted, clip_id) == 200
+        assert self._plays(client, other, clip_id) == 404
+
     def test_professional_standards_see_footage_through_a_complaint_or_conduct_grant(
         self,
         client: TestClient,

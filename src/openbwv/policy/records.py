@@ -35,6 +35,8 @@ footage rules below already stand as pure rules over those facts, waiting for th
   supervises (``Actor.supervised_unit_ids``, added by the footage library).
 - "evidence manager sees footage through a grant of access": the actor holds a live grant to view
   the clip (``grantee_user_ids``), made with a stated reason through the access grants.
+- "investigator sees footage of cases they hold" and "… through a grant of access": as the evidence
+  manager's rules, for detectives and case officers.
 - "professional standards see footage through a complaint or conduct grant": as above, but only a
   grant whose reason is a complaint or conduct matter (``conduct_grantee_user_ids``).
 
@@ -247,6 +249,20 @@ RECORD_RULES: tuple[RecordRule, ...] = (
         kind=RecordKind.FOOTAGE,
         match=_granted_to,
         roles=frozenset({Role.EVIDENCE_MANAGER}),
+    ),
+    RecordRule(
+        name="investigator sees footage of cases they hold",
+        permission=Permission.FOOTAGE_CLIP_VIEW,
+        kind=RecordKind.FOOTAGE,
+        match=_held_by,
+        roles=frozenset({Role.INVESTIGATOR}),
+    ),
+    RecordRule(
+        name="investigator sees footage through a grant of access",
+        permission=Permission.FOOTAGE_CLIP_VIEW,
+        kind=RecordKind.FOOTAGE,
+        match=_granted_to,
+        roles=frozenset({Role.INVESTIGATOR}),
     ),
     RecordRule(
         name="professional standards see footage through a complaint or conduct grant",

@@ -19,6 +19,7 @@ class Role(StrEnum):
     CONTROL_ROOM = "control_room"
     EQUIPMENT_MANAGER = "equipment_manager"
     EVIDENCE_MANAGER = "evidence_manager"
+    INVESTIGATOR = "investigator"
     OFFICER = "officer"
     PANEL_MEMBER = "panel_member"
     PCC_OFFICE = "pcc_office"
@@ -107,6 +108,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     | _FOOTAGE_PLAYERS
     | _FOOTAGE_KEEPERS
     | {Permission.FOOTAGE_ARRIVALS_READ},
+    # Investigators (detectives, case officers) find and play footage of the cases they hold and
+    # the clips they hold a grant of access to; they tag nothing and keep nothing.
+    Role.INVESTIGATOR: _FORCE_STAFF | _ACCESS_REQUESTERS | _FOOTAGE_PLAYERS,
     Role.OFFICER: _EVERYONE | _ACCESS_REQUESTERS | _FOOTAGE_PLAYERS | _FOOTAGE_TAGGERS,
     Role.PANEL_MEMBER: _EVERYONE | _ACCESS_REQUESTERS | _FOOTAGE_SEARCHERS,
     Role.PCC_OFFICE: _EVERYONE,
@@ -131,6 +135,7 @@ ROLE_DESCRIPTIONS: dict[Role, str] = {
     Role.CONTROL_ROOM: "Live map and live view with an operational reason.",
     Role.EQUIPMENT_MANAGER: "Devices, docks, issue and return.",
     Role.EVIDENCE_MANAGER: "Footage library, cases, disclosure and retention.",
+    Role.INVESTIGATOR: "Detective or case officer: footage of their cases, or through a grant.",
     Role.OFFICER: "Records and tags their own footage, files use-of-force reports.",
     Role.PANEL_MEMBER: "External: scrutiny panel, sees redacted footage only.",
     Role.PCC_OFFICE: "Police and crime commissioner's office: figures, no personal data.",
