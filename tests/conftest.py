@@ -100,16 +100,36 @@ def postgres_schema_url() -> Iterator[str]:
         connection.execute(f'CREATE SCHEMA "{schema}"')
     url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
     upgrade(url)
+    _remember_seeded_rows(url)
     yield url
     with psycopg.connect(admin_url, autocommit=True) as connection:
         connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-def _empty_postgres(engine: Engine) -> None:
+# Seeded tables the force may change (categories through the API): each test starts from the rows
+# the migrations seeded, read once the schema is migrated.
+WRITABLE_SEEDED_TABLES = ("footage_category",)
+_seeded_rows: dict[str, dict[str, list[dict[str, object]]]] = {}
+
+
+def _remember_seeded_rows(url: str) -> None:
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        _seeded_rows[url] = {
+            table: [dict(row) for row in connection.execute(text(f"SELECT * FROM {table}")).mappings()]
+            for table in WRITABLE_SEEDED_TABLES
+        }
+    engine.dispose()
+
+
+def _empty_postgres(engine: Engine, url: str) -> None:
     tables = [t.name for t in Base.metadata.sorted_tables if t.name not in SEEDED_TABLES]
     tables += JOB_TABLES
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        for table, rows in _seeded_rows[url].items():
+            connection.execute(text(f"DELETE FROM {table}"))
+            connection.execute(Base.metadata.tables[table].insert(), rows)
 
 
 # Outside CI a missing PostgreSQL skips the PostgreSQL half; under CI it fails the run.
@@ -133,7 +153,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     url = request.getfixturevalue("postgres_schema_url")
     yield url
     engine = make_engine(url)
-    _empty_postgres(engine)
+    _empty_postgres(engine, url)
     engine.dispose()
 
 

@@ -38,6 +38,7 @@ class AuditAction(StrEnum):
     FLEET_LIST_EXPORTED = "fleet:list:exported"
     FLEET_ROLLOUT_CHANGED = "fleet:rollout:changed"
     FOOTAGE_ARRIVALS_VIEWED = "footage:arrivals:viewed"
+    FOOTAGE_CATEGORY_SAVED = "footage:category:saved"
     FOOTAGE_CLIP_ATTRIBUTION_DISPUTED = "footage:clip:attribution_disputed"
     FOOTAGE_CLIP_CASE_LINKED = "footage:clip:case_linked"
     FOOTAGE_CLIP_DELETED = "footage:clip:deleted"

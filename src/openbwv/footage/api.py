@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 
 from openbwv.db import Db
 from openbwv.errors import API_ERRORS, NotFound
-from openbwv.footage import retention, service, tagging
+from openbwv.footage import categories, retention, service, tagging
 from openbwv.footage.schemas import (
     CaseLinkIn,
+    CategoryIn,
     CategoryOut,
     ClipOut,
     ClipTagsUpdate,
@@ -76,6 +77,19 @@ def list_categories(db: Db, actor: Actor = Require(Permission.FOOTAGE_CLIP_TAG))
     """The categories a clip may be tagged with, and how long each keeps a clip (no days: kept under
     its MoPI review group)."""
     return [CategoryOut.model_validate(c, from_attributes=True) for c in tagging.list_categories(db)]
+
+
+@router.put("/footage/categories/{code}", response_model=CategoryOut)
+def save_category(
+    code: Annotated[str, Path(max_length=40)],
+    body: CategoryIn,
+    db: Db,
+    actor: Actor = Require(Permission.FOOTAGE_RETENTION_MANAGE),
+) -> CategoryOut:
+    """Add a category or change its terms (audited with the old values). A shorter period applies
+    to clips already tagged with it at the next retention run: check with ``--dry-run`` first."""
+    terms = categories.CategoryTerms(**body.model_dump())
+    return CategoryOut.model_validate(categories.save_category(db, actor, code, terms), from_attributes=True)
 
 
 @router.get("/footage/deleted", response_model=Page[ClipOut])

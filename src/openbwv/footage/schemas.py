@@ -43,6 +43,17 @@ class CategoryOut(BaseModel):
     is_active: bool
 
 
+class CategoryIn(Input):
+    """A category's terms: ``retention_days`` null keeps its clips under ``mopi_group``."""
+
+    label: str = Field(min_length=1, max_length=100)
+    retention_days: int | None = Field(default=None, ge=1, le=36_500)
+    mopi_group: int | None = Field(default=None, ge=1, le=3)
+    review_years: int | None = Field(default=None, ge=1, le=100)
+    is_default: bool = False
+    is_active: bool = True
+
+
 class ClipTagsUpdate(Input):
     """The fields given are changed; a field left out is kept. ``category`` null: untagged."""
 
