@@ -500,7 +500,12 @@ class TestSearchApi:
         self, client: TestClient, three: tuple[dict[str, str], list[int]]
     ) -> None:
         headers, ids = three
-        params = {"near_lat": CENTRE[0], "near_lon": CENTRE[1], "radius_m": 100, "collar_number": "8101"}
+        params: dict[str, str | float] = {
+            "near_lat": CENTRE[0],
+            "near_lon": CENTRE[1],
+            "radius_m": 100,
+            "collar_number": "8101",
+        }
         assert [
             i["id"] for i in client.get("/api/v1/footage", params=params, headers=headers).json()["items"]
         ] == [ids[0]]
