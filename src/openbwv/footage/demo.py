@@ -360,7 +360,8 @@ def seed_demo_footage(
     since = now - timedelta(days=DEMO_DAYS)
     periods = fleet.list_issue_periods(db, device_kind="camera", since=since, until=now)
     planned = _plan(periods, count=count, now=now, evidential=evidential, default=default, rng=rng)
-    bases = list(bases) if bases is not None else make_base_clips()
+    # A few dozen for the demo; a small seeding (a test's) needs fewer.
+    bases = list(bases) if bases is not None else make_base_clips(min(BASE_CLIP_COUNT, max(2, count // 20)))
     clips: list[Clip] = []
     objects: list[tuple[str, bytes]] = []
     for row in planned:
