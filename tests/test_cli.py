@@ -13,6 +13,8 @@ from openbwv.auth.models import UserAccount
 from openbwv.cli import main
 from openbwv.config import load_settings
 from openbwv.db import make_engine, make_session_factory
+from openbwv.footage import Clip
+from openbwv.policy import Role
 
 
 def run_cli(monkeypatch: pytest.MonkeyPatch, *args: str, stdin: str = "") -> int:
@@ -41,6 +43,12 @@ def _user_count(url: str) -> int:
     factory = make_session_factory(make_engine(url))
     with factory() as db:
         return db.scalar(select(func.count()).select_from(UserAccount)) or 0
+
+
+def _clip_count(url: str) -> int:
+    factory = make_session_factory(make_engine(url))
+    with factory() as db:
+        return db.scalar(select(func.count()).select_from(Clip)) or 0
 
 
 class TestUsersCreate:
@@ -152,11 +160,12 @@ class TestDemoSeed:
     def test_seeding_twice_is_safe_and_prints_working_logins(
         self, cli_env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        assert run_cli(monkeypatch, "demo", "--seed-only") == 0
+        assert run_cli(monkeypatch, "demo", "--seed-only", "--clips", "30") == 0
         first = capsys.readouterr().out
-        assert run_cli(monkeypatch, "demo", "--seed-only") == 0
+        assert run_cli(monkeypatch, "demo", "--seed-only", "--clips", "30") == 0
         assert capsys.readouterr().out == first
-        assert _user_count(cli_env) == 12
+        assert _user_count(cli_env) == len(Role)  # one demo login per role
+        assert _clip_count(cli_env) == 30
         admin_line = next(line for line in first.splitlines() if "demo.admin" in line)
         _, password, role = admin_line.split()
         client = api_client()

@@ -74,6 +74,9 @@ def demo(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
     seed_only: Annotated[bool, typer.Option("--seed-only", help="Seed the demo force, then exit.")] = False,
+    clips: Annotated[
+        int, typer.Option(help="Clips of footage to seed over the last 60 days, the first time.", min=0)
+    ] = 2500,
 ) -> None:
     """Seed a believable demo force (safe to re-run), print its logins and serve it."""
     from openbwv.demo import DockAgentProcess, seed_demo
@@ -82,7 +85,7 @@ def demo(
     factory = make_session_factory(
         make_engine(settings.resolved_database_url, pool_size=settings.database_pool_size)
     )
-    logins = seed_demo(factory, settings)
+    logins = seed_demo(factory, settings, clips=clips)
     typer.echo(f"Demo force: {settings.force_name}. Logins (username / password / role):")
     for login in logins:
         typer.echo(f"  {login.username:<24} {login.password:<22} {login.role}")

@@ -1,7 +1,9 @@
-"""A believable demo force: West Midlands units, a few hundred officers and one login per role.
+"""A believable demo force: West Midlands units, a few hundred officers, one login per role, and a
+few thousand clips of footage over the last 60 days.
 
 Seeding is idempotent: existing units, officers and users are left as they are, and the demo
-logins' passwords are made once and kept in the data directory, so every start prints working ones.
+logins' passwords are made once and kept in the data directory, so every start prints working ones;
+the footage is seeded once.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from openbwv import fleet, people
+from openbwv import clock, fleet, people
 from openbwv.config import Settings, write_private_file
 from openbwv.db import transaction
-from openbwv.democam import DOCK_FOLDER
+from openbwv.democam import CENTRES, DOCK_FOLDER
 from openbwv.fleet.demo import seed_fleet
+from openbwv.footage.demo import DEMO_CLIP_COUNT, seed_demo_footage
 from openbwv.policy import SYSTEM, Role
+from openbwv.storage import open_store
 
 DEMO_UNITS = [
     ("BHAM-RESP", "Birmingham Response", "response", "Birmingham"),
@@ -165,13 +169,19 @@ def _demo_passwords(settings: Settings) -> dict[str, str]:
     return stored
 
 
-def seed_demo(factory: sessionmaker[Session], settings: Settings) -> list[DemoLogin]:
-    """Seed what is missing of the demo force and return one working login per role."""
+def seed_demo(
+    factory: sessionmaker[Session], settings: Settings, *, clips: int = DEMO_CLIP_COUNT
+) -> list[DemoLogin]:
+    """Seed what is missing of the demo force (with ``clips`` clips of footage, the first time) and
+    return one working login per role."""
     passwords = _demo_passwords(settings)
     logins = []
     with transaction(factory) as db:
         all_collars = _seed_people(db)
         seed_fleet(db, all_collars)
+        for station, (latitude, longitude) in CENTRES.items():
+            if fleet.station_position(db, station) is None:
+                fleet.set_station_position(db, SYSTEM, name=station, latitude=latitude, longitude=longitude)
         collars = iter(all_collars)
         for role, username in DEMO_LOGINS:
             logins.append(DemoLogin(username=username, password=passwords[username], role=role))
@@ -190,6 +200,9 @@ def seed_demo(factory: sessionmaker[Session], settings: Settings) -> list[DemoLo
                 else None,
                 organisation=EXTERNAL_ORGANISATIONS.get(role),
             )
+    # Its own transaction: the force is there even if the footage fails, and a later start retries it.
+    with transaction(factory) as db:
+        seed_demo_footage(db, open_store(settings), now=clock.now(), count=clips)
     return logins
 
 

@@ -5,8 +5,10 @@ from openbwv.fleet.credentials import SCOPES_BY_KIND, issue_credential
 from openbwv.fleet.devices import DeviceFilter, create_device, get_device, list_devices
 from openbwv.fleet.issues import (
     HolderAtTime,
+    IssuePeriod,
     holder_at,
     issue_device,
+    list_issue_periods,
     list_open_issues,
     officer_kit,
     return_issue,
@@ -23,6 +25,7 @@ __all__ = [
     "AuthorityExceptions",
     "DeviceFilter",
     "HolderAtTime",
+    "IssuePeriod",
     "camera_station_position",
     "create_device",
     "find_authority_exceptions",
@@ -31,6 +34,7 @@ __all__ = [
     "issue_credential",
     "issue_device",
     "list_devices",
+    "list_issue_periods",
     "list_open_issues",
     "list_station_positions",
     "officer_kit",

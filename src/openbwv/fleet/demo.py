@@ -1,5 +1,7 @@
-"""The demo force's fleet: cameras for most response officers, a pool and a dock per station,
-Tasers for a share of constables, some authorities about to lapse and one lapsed with a Taser out.
+"""The demo force's fleet: cameras for most response officers (issued three months ago, so the issue
+history covers the demo footage), a pool and a dock per station with a shift's check-out of each pool
+camera most days of the last two months, Tasers for a share of constables, some authorities about to
+lapse and one lapsed with a Taser out.
 
 Idempotent: when the first demo camera exists, the fleet has been seeded and nothing is added.
 """
@@ -15,6 +17,14 @@ from openbwv import clock, people
 from openbwv.fleet import devices, issues, rollout, training
 from openbwv.policy import SYSTEM
 
+# Personal cameras were issued this many days before the seeding; the demo footage covers less.
+CAMERAS_ISSUED_DAYS_AGO = 90
+# Each station's first pool camera is checked out for a day shift on most days of the last POOL_DAYS
+# (more would slow the seeding: each check-out and return is a few dozen statements).
+POOL_DAYS = 60
+POOL_SHIFT = (time(7, 0), timedelta(hours=8))
+POOL_USE = 0.9
+
 
 def seed_fleet(db: Session, collars: list[str], *, today: date | None = None) -> None:
     """Seed the demo fleet once for the demo officers ``collars``."""
@@ -25,6 +35,8 @@ def seed_fleet(db: Session, collars: list[str], *, today: date | None = None) ->
     officers = [o for o in (people.get_officer(db, c) for c in collars) if o is not None]
     stations = sorted({o.unit.station for o in officers if o.unit.station})
     camera_count = 0
+    issued_at = datetime.combine(today - timedelta(days=CAMERAS_ISSUED_DAYS_AGO), time(7, 0), tzinfo=UTC)
+    pool_users: dict[str, list[str]] = {}
     for station in stations:
         code = station[:4].upper()
         devices.create_device(db, SYSTEM, kind="dock", serial=f"DEMO-DOCK-{code}", model="Axon Dock 8", station=station, slots=8, online=True)  # fmt: skip
@@ -33,15 +45,22 @@ def seed_fleet(db: Session, collars: list[str], *, today: date | None = None) ->
     for officer in officers:
         if officer.unit.kind not in ("response", "neighbourhood", "traffic", "tsg") or rng.random() > 0.85:
             continue
-        training.record_pass(db, SYSTEM, collar_number=officer.collar_number, course="bwv_user", passed_on=today - timedelta(days=rng.randint(30, 700)), trainer="Force training school")  # fmt: skip
+        training.record_pass(db, SYSTEM, collar_number=officer.collar_number, course="bwv_user", passed_on=issued_at.date() - timedelta(days=rng.randint(1, 600)), trainer="Force training school")  # fmt: skip
         if officer.unit.kind != "response":
+            pool_users.setdefault(officer.unit.station or "", []).append(officer.collar_number)
             continue
         camera_count += 1
         serial = f"DEMO-CAM-{camera_count:04d}"
         devices.create_device(db, SYSTEM, kind="camera", serial=serial, model="Axon Body 3", firmware="1.24", station=officer.unit.station)  # fmt: skip
         issues.issue_device(
-            db, SYSTEM, device_serial=serial, collar_number=officer.collar_number, kind="personal"
+            db,
+            SYSTEM,
+            device_serial=serial,
+            collar_number=officer.collar_number,
+            kind="personal",
+            now=issued_at,
         )
+    _seed_pool_shifts(db, stations, pool_users, today=today, rng=rng)
     constables = [o for o in officers if o.rank_code == "constable"]
     carriers = constables[::4]
     year_ago = training.add_months(today, -12)
@@ -70,3 +89,20 @@ def seed_fleet(db: Session, collars: list[str], *, today: date | None = None) ->
         for unit in people.list_units(db):
             if unit.kind in kinds:
                 rollout.create_phase(db, SYSTEM, name=phase, unit=unit.code, target_cameras=25, starts_on=today + timedelta(days=offset), ends_on=today + timedelta(days=offset + 90))  # fmt: skip
+
+
+def _seed_pool_shifts(
+    db: Session, stations: list[str], users: dict[str, list[str]], *, today: date, rng: random.Random
+) -> None:
+    """Check each station's first pool camera out to one of its trained officers for a day shift on most
+    of the last ``POOL_DAYS`` days, and back in at the shift's end (all before today)."""
+    start, length = POOL_SHIFT
+    for days_ago in range(POOL_DAYS, 0, -1):
+        shift = datetime.combine(today - timedelta(days=days_ago), start, tzinfo=UTC)
+        for station in stations:
+            candidates = users.get(station, [])
+            if not candidates or rng.random() > POOL_USE:
+                continue
+            serial = f"DEMO-POOL-{station[:4].upper()}-1"
+            issue = issues.issue_device(db, SYSTEM, device_serial=serial, collar_number=rng.choice(candidates), kind="pooled", now=shift)  # fmt: skip
+            issues.return_issue(db, SYSTEM, issue_id=issue.id, now=shift + length)

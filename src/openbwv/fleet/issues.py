@@ -309,6 +309,39 @@ def list_open_issues(
     ]
 
 
+@dataclass(frozen=True)
+class IssuePeriod:
+    """A stretch of time one officer held one device: from ``issued_at`` until ``returned_at`` (None:
+    still out)."""
+
+    device_serial: str
+    station: str | None
+    officer_id: int
+    issue_kind: str
+    issued_at: datetime
+    returned_at: datetime | None
+
+
+def list_issue_periods(
+    db: Session, *, device_kind: str, since: datetime, until: datetime
+) -> list[IssuePeriod]:
+    """Every issue of a device of ``device_kind`` that overlaps ``since``..``until``, oldest first: the
+    history that says who could have recorded what, and when."""
+    rows = db.execute(
+        select(
+            Device.serial, Device.station, Issue.officer_id, Issue.kind, Issue.issued_at, Issue.returned_at
+        )
+        .join(Device, Device.id == Issue.device_id)
+        .where(
+            Device.kind == device_kind,
+            Issue.issued_at < until,
+            (Issue.returned_at.is_(None)) | (Issue.returned_at > since),
+        )
+        .order_by(Issue.issued_at, Issue.id)
+    ).all()
+    return [IssuePeriod(*row) for row in rows]
+
+
 def officers_holding(db: Session, device_kind: str) -> dict[int, list[str]]:
     """Serials of devices of a kind out now, by officer id."""
     rows = db.execute(
