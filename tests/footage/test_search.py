@@ -10,17 +10,20 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
 from openbwv import auth, fleet, people
+from openbwv.cli import build_cli
 from openbwv.db import transaction
 from openbwv.errors import InvalidInput
-from openbwv.footage import search
+from openbwv.footage import place, search
 from openbwv.footage.models import Clip, FootageCategory
 from openbwv.footage.place import COLUMNS, cell_of, cell_ranges, thin, track_points
 from openbwv.footage.search import Circle, ClipFilters, search_clips
@@ -100,6 +103,10 @@ class Team:
 
 @pytest.fixture
 def team(db: Session) -> Team:
+    return make_team(db)
+
+
+def make_team(db: Session) -> Team:
     unit = make_unit(db, code="NPTA")
     other = make_unit(db, code="NPTB")
     alice = make_officer(db, collar="8001", unit=unit)
@@ -233,6 +240,33 @@ class TestPlace:
         assert found(db, team.supervisor, near=Circle(*north_of(CENTRE, 50), 100)) == [at_station.id]
         assert search.clip_position(at_station) == pytest.approx(CENTRE)
         assert search.clip_position(nowhere) is None
+
+    def test_placing_again_finds_clips_of_a_station_given_a_position_later(
+        self,
+        factory: sessionmaker[Session],
+        database_url: str,
+        monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path,
+    ) -> None:
+        with transaction(factory) as db:
+            team = make_team(db)
+            camera = make_device(db, kind="camera", station="Steelhouse Lane")
+            untracked = make_clip(db, officer=team.alice, camera_serial=camera.serial).id
+            tracked = make_clip(db, officer=team.alice, gps_track=[[0, *north_of(CENTRE, 5000)]]).id
+            fleet.set_station_position(
+                db, SYSTEM, name="Steelhouse Lane", latitude=CENTRE[0], longitude=CENTRE[1]
+            )
+        with factory() as db:
+            assert found(db, team.supervisor, near=Circle(*CENTRE, 100)) == []
+        monkeypatch.setenv("OPENBWV_DATA_DIR", str(tmp_path / "var"))
+        monkeypatch.setenv("OPENBWV_DATABASE_URL", database_url)
+        result = CliRunner().invoke(build_cli(), ["footage", "places"])
+        assert result.exit_code == 0, result.output
+        assert result.stdout.splitlines()[-1] == "Placed 1 clip for search."
+        with factory() as db:
+            assert found(db, team.supervisor, near=Circle(*CENTRE, 100)) == [untracked]
+            assert found(db, team.supervisor, near=Circle(*north_of(CENTRE, 5000), 100)) == [tracked]
+        assert list(place.reindex_places(factory, every_clip=True, batch_size=1)) == [1, 2]
 
     def test_the_position_of_a_clip_with_a_track_is_its_first_fix(self, db: Session, team: Team) -> None:
         clip = make_clip(db, officer=team.alice, gps_track=[[0, "x", 1], [1, 52.5, -1.9], [2, 52.6, -1.9]])

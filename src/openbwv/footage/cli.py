@@ -1,4 +1,5 @@
-"""``openbwv footage retention [--dry-run]``: the nightly retention run, on demand."""
+"""``openbwv footage retention [--dry-run]``: the nightly retention run, on demand; ``openbwv footage
+places [--all]``: clips placed again for search once stations have positions."""
 
 from __future__ import annotations
 
@@ -8,17 +9,19 @@ import typer
 
 from openbwv import clock
 from openbwv.db import make_engine, make_session_factory, transaction
-from openbwv.footage import retention
+from openbwv.footage import place, retention
 from openbwv.migrate import upgraded_settings
 from openbwv.policy import SYSTEM
 from openbwv.storage import open_store
 
-footage_app = typer.Typer(help="Footage: the retention run.", no_args_is_help=True)
+footage_app = typer.Typer(
+    help="Footage: the retention run, and placing clips for search.", no_args_is_help=True
+)
 
 
 @footage_app.callback()
 def footage() -> None:
-    """Footage: the retention run."""
+    """Footage: the retention run, and placing clips for search."""
 
 
 @footage_app.command("retention")
@@ -54,3 +57,22 @@ def run_retention(
         f"Retention run: {result.deleted} deleted (recoverable for {window.days} days), "
         f"{result.destroyed} destroyed, {result.purged} purged from the store."
     )
+
+
+@footage_app.command("places")
+def place_clips(
+    every_clip: Annotated[
+        bool, typer.Option("--all", help="Place every clip again, not only those with no GPS track.")
+    ] = False,
+) -> None:
+    """Place clips again for search by place: those with no GPS track are placed at their camera's
+    station, so run this after setting stations' positions or moving cameras between stations."""
+    settings = upgraded_settings()
+    engine = make_engine(settings.resolved_database_url)
+    done = 0
+    try:
+        for done in place.reindex_places(make_session_factory(engine), every_clip=every_clip):
+            typer.echo(f"{done} clips placed", err=True)
+    finally:
+        engine.dispose()
+    typer.echo(f"Placed {done} clip{'s' if done != 1 else ''} for search.")

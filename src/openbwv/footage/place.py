@@ -16,15 +16,16 @@ may cover the approximation errs by well under one per cent. Thinning means a tr
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, insert, or_, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from openbwv import fleet
+from openbwv.db import transaction
 from openbwv.footage.models import Clip, ClipPlace
 
 CELL_DEGREES = 0.01
@@ -138,6 +139,29 @@ def index_places(db: Session, clips: Sequence[Clip]) -> int:
     if rows:
         db.execute(insert(ClipPlace), rows)
     return len(rows)
+
+
+REINDEX_BATCH = 1000
+
+
+def reindex_places(
+    factory: sessionmaker[Session], *, every_clip: bool = False, batch_size: int = REINDEX_BATCH
+) -> Iterator[int]:
+    """Place clips again, a batch per transaction, yielding the clips done so far: those with no
+    track (placed at their camera's station, which may have gained a position or the camera moved
+    station since), or ``every_clip``. Destroyed clips are left where they were."""
+    after, done = 0, 0
+    while True:
+        with transaction(factory) as db:
+            query = select(Clip).where(Clip.id > after, Clip.destroyed_at.is_(None))
+            clips = list(db.scalars(query.order_by(Clip.id).limit(batch_size)))
+            if not clips:
+                return
+            # A clip with no track holds SQL NULL, JSON null or an empty list: told apart here.
+            chosen = [c for c in clips if every_clip or not track_points(c.gps_track)]
+            index_places(db, chosen)
+        after, done = clips[-1].id, done + len(chosen)
+        yield done
 
 
 def clip_position(clip: Clip) -> tuple[float, float] | None:
