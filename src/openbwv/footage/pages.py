@@ -1,18 +1,20 @@
-"""Footage pages: the arrivals list, where evidence managers see clips come in from the docks, and a
-clip's page, where its player, pictures and track are shown once the caller has stated a reason."""
+"""Footage pages: the arrivals list, where evidence managers see clips come in from the docks; a
+clip's page, where its player, pictures and track are shown once the caller has stated a reason;
+an officer's own clips, a supervisor's team's untagged clips and the evidence manager's queue, with
+the forms that tag clips."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from openbwv.csrf import check_csrf
 from openbwv.db import Db
-from openbwv.errors import Forbidden, OpenbwvError
-from openbwv.footage import playback, service
+from openbwv.errors import Forbidden, NotFound, OpenbwvError
+from openbwv.footage import playback, queues, service, tagging
 from openbwv.footage.player import grant_durations
 from openbwv.inputs import RecordId
 from openbwv.policy import Actor, Permission, Require
@@ -122,3 +124,105 @@ def view_clip_from_form(
             durations=grant_durations(request),
         )
     return RedirectResponse(f"/footage/clips/{clip_id}", status_code=303)
+
+
+Cursor = Annotated[str | None, Query(max_length=200, description="The page to continue from.")]
+TAG_PAGES = {"mine": "/footage/mine", "untagged": "/footage/untagged"}
+
+
+def _clip_list(
+    request: Request,
+    db: Db,
+    actor: Actor,
+    which: Literal["mine", "untagged"],
+    *,
+    cursor: str | None,
+    due_soon: bool = False,
+    error: str | None = None,
+    entered: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    if which == "mine":
+        due_within = queues.DUE_SOON if due_soon else None
+        found = queues.my_footage(db, actor, due_within=due_within, cursor=cursor)
+        title = "My footage"
+    else:
+        found = queues.untagged_in_team(db, actor, cursor=cursor)
+        title = "Untagged in my team"
+    next_query = urlencode({"cursor": found.next_cursor, **({"due": "7"} if due_soon else {})})
+    context = {
+        "title": title,
+        "which": which,
+        "found": found,
+        "due_soon": due_soon,
+        "due_days": queues.DUE_SOON.days,
+        "next_query": next_query if found.next_cursor else None,
+        "categories": [c for c in tagging.list_categories(db) if c.is_active],
+        "error": error,
+        "entered": entered or {},
+    }
+    return render(request, "footage/clip_list.html", context, actor=actor, status_code=status_code)
+
+
+@router.get("/footage/mine", response_class=HTMLResponse)
+def my_footage_page(
+    request: Request,
+    db: Db,
+    cursor: Cursor = None,
+    due: Annotated[int | None, Query(ge=1, le=7, description="Only clips due within 7 days.")] = None,
+    actor: Actor = Require(Permission.FOOTAGE_CLIP_TAG),
+) -> HTMLResponse:
+    """The caller's own clips, newest first, with their tags and when each is due for deletion."""
+    return _clip_list(request, db, actor, "mine", cursor=cursor, due_soon=due is not None)
+
+
+@router.get("/footage/untagged", response_class=HTMLResponse)
+def untagged_page(
+    request: Request, db: Db, cursor: Cursor = None, actor: Actor = Require(Permission.FOOTAGE_TEAM_TAG)
+) -> HTMLResponse:
+    """The untagged clips of the caller's team, oldest first, each with a form to tag it; audited."""
+    return _clip_list(request, db, actor, "untagged", cursor=cursor)
+
+
+@router.post("/footage/clips/{clip_id}/tags", dependencies=[Depends(check_csrf)])
+def tag_clip_from_form(
+    request: Request,
+    clip_id: RecordId,
+    db: Db,
+    category: Annotated[str, Form(max_length=40)] = "",
+    incident_number: Annotated[str, Form(max_length=100)] = "",
+    back: Annotated[Literal["mine", "untagged"], Form()] = "mine",
+    actor: Actor = Require(Permission.FOOTAGE_CLIP_TAG),
+) -> Response:
+    """Set a clip's category (empty: untagged) and incident number from a list's form; audited."""
+    entered = {"clip_id": clip_id, "category": category, "incident_number": incident_number}
+
+    def redraw(refusal: OpenbwvError) -> Response:
+        return _clip_list(
+            request,
+            db,
+            actor,
+            back,
+            cursor=None,
+            error=f"Clip {clip_id} was not tagged: {refusal.message}",
+            entered=entered,
+            status_code=refusal.status_code,
+        )
+
+    with redrawing_on_refusal(db, redraw):
+        tagged = tagging.tag_clip(
+            db, actor, clip_id, category=category.strip() or None, incident_number=incident_number
+        )
+        if tagged is None:
+            raise NotFound("clip")
+    return RedirectResponse(f"{TAG_PAGES[back]}#clip-{clip_id}", status_code=303)
+
+
+@router.get("/footage/queue", response_class=HTMLResponse)
+def evidence_queue_page(
+    request: Request, db: Db, actor: Actor = Require(Permission.FOOTAGE_EVIDENCE_MANAGE)
+) -> HTMLResponse:
+    """Quarantined uploads, clips held for review and clips due for deletion this week; audited."""
+    queue = queues.evidence_queue(db, actor)
+    context = {"title": "Evidence queue", "queue": queue, "due_days": queues.DUE_SOON.days}
+    return render(request, "footage/queue.html", context, actor=actor)
