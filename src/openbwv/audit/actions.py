@@ -37,6 +37,7 @@ class AuditAction(StrEnum):
     FLEET_IMPORT_COMPLETED = "fleet:import:completed"
     FLEET_LIST_EXPORTED = "fleet:list:exported"
     FLEET_ROLLOUT_CHANGED = "fleet:rollout:changed"
+    FLEET_STATION_POSITION_SET = "fleet:station:position_set"
     FOOTAGE_ARRIVALS_VIEWED = "footage:arrivals:viewed"
     FOOTAGE_CLIP_ATTRIBUTION_DISPUTED = "footage:clip:attribution_disputed"
     FOOTAGE_CLIP_CASE_LINKED = "footage:clip:case_linked"

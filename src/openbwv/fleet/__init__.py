@@ -11,12 +11,19 @@ from openbwv.fleet.issues import (
     officer_kit,
     return_issue,
 )
+from openbwv.fleet.stations import (
+    camera_station_position,
+    list_station_positions,
+    set_station_position,
+    station_position,
+)
 
 __all__ = [
     "SCOPES_BY_KIND",
     "AuthorityExceptions",
     "DeviceFilter",
     "HolderAtTime",
+    "camera_station_position",
     "create_device",
     "find_authority_exceptions",
     "get_device",
@@ -25,7 +32,10 @@ __all__ = [
     "issue_device",
     "list_devices",
     "list_open_issues",
+    "list_station_positions",
     "officer_kit",
     "return_issue",
     "run_daily_authority_check",
+    "set_station_position",
+    "station_position",
 ]

@@ -9,9 +9,9 @@ from starlette.responses import Response
 from openbwv import clock
 from openbwv.db import Db
 from openbwv.errors import API_ERRORS, InvalidInput, NotFound
-from openbwv.fleet import condition, devices, imports, issues, rollout, telemetry
+from openbwv.fleet import condition, devices, imports, issues, rollout, stations, telemetry
 from openbwv.fleet.access import get_kit_owner_for
-from openbwv.fleet.models import Device, Issue, Movement
+from openbwv.fleet.models import Device, Issue, Movement, Station
 from openbwv.fleet.schemas import (
     MAX_BAYS,
     CartridgeIn,
@@ -31,6 +31,8 @@ from openbwv.fleet.schemas import (
     PhaseProgressOut,
     ReturnIn,
     StateIn,
+    StationOut,
+    StationPositionIn,
     TelemetryIn,
 )
 from openbwv.inputs import RecordId
@@ -349,3 +351,22 @@ def create_phase(
 def rollout_progress(db: Db, actor: Actor = Require(Permission.FLEET_DEVICE_READ)) -> list[PhaseProgressOut]:
     """Every roll-out phase: cameras issued against target, officers trained."""
     return [PhaseProgressOut.model_validate(p, from_attributes=True) for p in rollout.rollout_progress(db)]
+
+
+StationName = Annotated[str, Path(min_length=1, max_length=stations.STATION_NAME_LENGTH)]
+
+
+@router.put("/fleet/stations/{name}", response_model=StationOut)
+def set_station_position(
+    name: StationName, body: StationPositionIn, db: Db, actor: Actor = Require(Permission.FLEET_DEVICE_WRITE)
+) -> Station:
+    """Record where a station stands; footage without a track is placed at its camera's station."""
+    return stations.set_station_position(
+        db, actor, name=name, latitude=body.latitude, longitude=body.longitude
+    )
+
+
+@router.get("/fleet/stations", response_model=list[StationOut])
+def list_station_positions(db: Db, actor: Actor = Require(Permission.FLEET_DEVICE_READ)) -> list[Station]:
+    """Every station with a position, by name."""
+    return stations.list_station_positions(db)

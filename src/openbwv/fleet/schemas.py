@@ -176,3 +176,19 @@ class PhaseProgressOut(BaseModel):
     cameras_issued: int
     officers: int
     officers_trained: int
+
+
+class StationPositionIn(Input):
+    """Where a station stands, in WGS84 degrees."""
+
+    latitude: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    longitude: float = Field(ge=-180, le=180, allow_inf_nan=False)
+
+
+class StationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    latitude: float
+    longitude: float
+    updated_at: datetime

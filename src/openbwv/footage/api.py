@@ -1,16 +1,18 @@
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from openbwv.db import Db
-from openbwv.errors import API_ERRORS, NotFound
-from openbwv.footage import retention, service, tagging
+from openbwv.errors import API_ERRORS, InvalidInput, NotFound
+from openbwv.footage import retention, search, service, tagging
 from openbwv.footage.schemas import (
     CaseLinkIn,
     CategoryOut,
     ClipOut,
+    ClipSearchOut,
     ClipTagsUpdate,
     EvidenceFlagIn,
     LegalHoldIn,
@@ -25,6 +27,7 @@ router = APIRouter(prefix="/api/v1", tags=["footage"], responses=API_ERRORS)
 
 def clip_out(view: service.ClipView) -> ClipOut:
     clip = view.clip
+    position = search.clip_position(clip)
     return ClipOut(
         id=clip.id,
         sha256=clip.sha256,
@@ -49,6 +52,8 @@ def clip_out(view: service.ClipView) -> ClipOut:
         deleted_at=clip.deleted_at,
         deletion_rule=clip.deletion_rule,
         destroyed_at=clip.destroyed_at,
+        latitude=position[0] if position is not None else None,
+        longitude=position[1] if position is not None else None,
     )
 
 
@@ -58,17 +63,77 @@ def _found(view: service.ClipView | None) -> ClipOut:
     return clip_out(view)
 
 
-@router.get("/footage", response_model=Page[ClipOut])
+def clip_filters(
+    collar_number: Annotated[
+        str | None, Query(max_length=40, description="The officer's collar number.")
+    ] = None,
+    unit: Annotated[
+        str | None, Query(max_length=20, description="A unit's code: its officers' clips.")
+    ] = None,
+    camera_serial: Annotated[str | None, Query(max_length=60)] = None,
+    recorded_from: Annotated[
+        datetime | None, Query(description="Recorded at or after (UTC if no zone).")
+    ] = None,
+    recorded_to: Annotated[
+        datetime | None, Query(description="Recorded at or before (UTC if no zone).")
+    ] = None,
+    near_lat: Annotated[float | None, Query(description="With near_lon and radius_m: where it was.")] = None,
+    near_lon: Annotated[float | None, Query()] = None,
+    radius_m: Annotated[float | None, Query(description="Metres from the point, at most 20,000.")] = None,
+    category: Annotated[str | None, Query(max_length=40, description="A category code, or untagged.")] = None,
+    evidence: Annotated[bool | None, Query(description="Flagged as evidence, or not.")] = None,
+    hold: Annotated[bool | None, Query(description="Under a legal hold, or not.")] = None,
+    incident: Annotated[
+        str | None, Query(max_length=40, description="Incident number or case reference.")
+    ] = None,
+    ingest_state: Annotated[str | None, Query(max_length=20)] = None,
+    sha256: Annotated[str | None, Query(max_length=200, description="The clip's SHA-256, 64 hex.")] = None,
+) -> search.ClipFilters:
+    """The search's filters from the query string; a place is the three of near_lat, near_lon and
+    radius_m, or none of them."""
+    place = (near_lat, near_lon, radius_m)
+    if any(v is not None for v in place) and any(v is None for v in place):
+        raise InvalidInput("near_lat", "A place is near_lat, near_lon and radius_m together.")
+    return search.ClipFilters(
+        collar_number=collar_number,
+        unit=unit,
+        camera_serial=camera_serial,
+        recorded_from=recorded_from,
+        recorded_to=recorded_to,
+        near=search.Circle(near_lat, near_lon, radius_m)
+        if near_lat is not None and near_lon is not None and radius_m is not None
+        else None,
+        category=category,
+        evidence=evidence,
+        hold=hold,
+        incident=incident,
+        ingest_state=ingest_state,
+        sha256=sha256,
+    )
+
+
+@router.get("/footage", response_model=ClipSearchOut)
 def find_footage(
     db: Db,
-    paging: Paging,
-    sha256: Annotated[str, Query(max_length=200, description="The clip's SHA-256, 64 hex characters.")],
+    filters: Annotated[search.ClipFilters, Depends(clip_filters)],
+    limit: Annotated[int, Query(ge=1, le=search.MAX_LIMIT, description="Clips per page.")] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=search.MAX_CURSOR_LENGTH, description="next_cursor.")
+    ] = None,
+    order: Annotated[Literal["newest", "oldest"], Query()] = "newest",
     actor: Actor = Require(Permission.FOOTAGE_CLIP_SEARCH),
-) -> Page[ClipOut]:
-    """Clips by content hash, only those the caller may see (their own; for evidence managers, the
-    clips held for review); deleted clips are hidden; each search is audited."""
-    views, total = service.find_clips(db, actor, sha256=sha256, limit=paging.limit, offset=paging.offset)
-    return Page(items=[clip_out(v) for v in views], total=total, limit=paging.limit, offset=paging.offset)
+) -> ClipSearchOut:
+    """Clips by officer, unit, camera, time, place, tags or hash, only those the caller may see (their
+    own; a supervisor's team's; for evidence managers, those held for review and those granted);
+    deleted clips are hidden; newest first, a page at a time by cursor; each search is audited."""
+    page = search.search_clips(db, actor, filters, limit=limit, cursor=cursor, oldest_first=order == "oldest")
+    return ClipSearchOut(
+        items=[clip_out(v) for v in page.items],
+        next_cursor=page.next_cursor,
+        total=page.total,
+        total_exact=page.total_exact,
+        limit=limit,
+    )
 
 
 @router.get("/footage/categories", response_model=list[CategoryOut])

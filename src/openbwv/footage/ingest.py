@@ -54,6 +54,7 @@ from openbwv.errors import InvalidInput
 from openbwv.footage import gnss
 from openbwv.footage import probe as probing
 from openbwv.footage.models import UNFINISHED_CLIP_STATES, Clip, ClipSource
+from openbwv.footage.place import index_place
 from openbwv.footage.review import hold_for_review, record_dispute
 from openbwv.footage.service import (
     attribute,
@@ -350,6 +351,7 @@ def _record_clip(
             assert winner is not None
             _point_at(db, source, winner, request)
             return
+        index_place(db, clip)
         source.outcome = "stored"
         source.clip_id = clip.id
         source.ingested_at = clock.now()
@@ -451,6 +453,7 @@ def probe_clip(
         # A track the camera system delivered beside the file is its record of where it was; the
         # file's own is the fallback.
         clip.gps_track = clip.gps_track or result.gps_track
+        index_place(db, clip)
         clip.poster_key = poster_key
         clip.thumbnails_key = thumbs_key if result.thumbnails_jpeg else None
         clip.probed_at = clock.now()

@@ -48,6 +48,11 @@ RETENTION_CANDIDATE = (
 RECOVERABLE = "deleted_at IS NOT NULL AND destroyed_at IS NULL"
 # A clip destroyed whose objects are not yet confirmed deleted from the store.
 PURGE_PENDING = "destroyed_at IS NOT NULL AND purged_at IS NULL"
+# What a search always asks (deleted clips are hidden), and its two flags: the partial indexes' conditions
+# are the search's own WHERE text, so that both databases see the index covers the query.
+NOT_DELETED = "deleted_at IS NULL"
+EVIDENCE_KEPT = "evidence_flag = true AND deleted_at IS NULL"
+LEGALLY_HELD = "legal_hold = true AND deleted_at IS NULL"
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -118,7 +123,34 @@ class Clip(Base):
         Index("ix_clip_retention", "category_id", "recorded_at", "id", **partial_index(RETENTION_CANDIDATE)),
         Index("ix_clip_recoverable", "deleted_at", "id", **partial_index(RECOVERABLE)),
         Index("ix_clip_purge_pending", "destroyed_at", "id", **partial_index(PURGE_PENDING)),
+        # Search (``search``): newest first over every clip, or a category's (``category_id`` NULL:
+        # untagged), or the flagged or held ones, each read off its index in (recorded_at, id) order
+        # and cut at the page; by incident or case reference (few rows each, most clips have none).
+        Index("ix_clip_recorded", "recorded_at", "id", **partial_index(NOT_DELETED)),
+        Index("ix_clip_category", "category_id", "recorded_at", "id", **partial_index(NOT_DELETED)),
+        Index("ix_clip_evidence", "recorded_at", "id", **partial_index(EVIDENCE_KEPT)),
+        Index("ix_clip_hold", "recorded_at", "id", **partial_index(LEGALLY_HELD)),
+        Index("ix_clip_incident_number", "incident_number", **partial_index("incident_number IS NOT NULL")),
+        Index("ix_clip_case_reference", "case_reference", **partial_index("case_reference IS NOT NULL")),
     )
+
+
+class ClipPlace(Base):
+    """Where a clip was: its GPS track thinned to points some way apart, or, for a clip with no
+    track, one point at its camera's station. ``cell`` numbers a grid square (``place.cell_of``) so
+    that a search near a point reads a few ranges of one index; ``recorded_at`` is the clip's, so that
+    a search near a point in a time window reads only that window of each range."""
+
+    __tablename__ = "clip_place"
+
+    clip_id: Mapped[int] = mapped_column(ForeignKey("clip.id"), primary_key=True)
+    point: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    cell: Mapped[int] = mapped_column(BigInteger)
+    recorded_at: Mapped[datetime]
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_clip_place_cell", "cell", "recorded_at", "clip_id"),)
 
 
 class FootageCategory(Base):

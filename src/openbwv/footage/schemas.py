@@ -31,6 +31,19 @@ class ClipOut(BaseModel):
     deleted_at: datetime | None = None
     deletion_rule: str | None = None
     destroyed_at: datetime | None = None
+    latitude: float | None = Field(default=None, description="Where to show the clip on a map.")
+    longitude: float | None = None
+
+
+class ClipSearchOut(BaseModel):
+    """A page of a search; ``next_cursor`` fetches the next (null at the end). ``total`` counts the
+    matches up to 10,000; ``total_exact`` is false when there are more."""
+
+    items: list[ClipOut]
+    next_cursor: str | None
+    total: int
+    total_exact: bool
+    limit: int
 
 
 class CategoryOut(BaseModel):

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, false, func, select, true
+from sqlalchemy import ColumnElement, String, and_, cast, false, select, true
 from sqlalchemy.orm import Session
 
 from openbwv import access, audit, fleet, notifications, people
@@ -19,13 +19,10 @@ from openbwv.policy import (
     Actor,
     Fact,
     FactTest,
-    Permission,
     Record,
     RecordKind,
     Role,
     is_in,
-    scope,
-    scope_clause,
 )
 
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -125,40 +122,6 @@ def checked_sha256(value: str) -> str:
     if not SHA256_HEX.match(digest):
         raise InvalidInput("sha256", "A SHA-256 digest is 64 hexadecimal characters (0-9, a-f).")
     return digest
-
-
-def find_clips(
-    db: Session, actor: Actor, *, sha256: str, limit: int, offset: int
-) -> tuple[list[ClipView], int]:
-    """The clips with this content hash that ``actor`` may see (policy's footage scope), with the
-    total; the search is audited: who searched for what, and which clips it showed them."""
-    digest = checked_sha256(sha256)
-    actor = viewer(db, actor)
-    visible = scope(actor, Permission.FOOTAGE_CLIP_VIEW, RecordKind.FOOTAGE)
-    clips: list[Clip] = []
-    total = 0
-    if not visible.nothing:
-        query = select(Clip).where(
-            Clip.sha256 == digest, Clip.deleted_at.is_(None), scope_clause(visible, CLIP_FACTS)
-        )
-        total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-        clips = list(db.scalars(query.order_by(Clip.recorded_at.desc(), Clip.id).limit(limit).offset(offset)))
-    officers = people.officers_by_ids(db, (c.officer_id for c in clips if c.officer_id is not None))
-    audit.record(
-        db,
-        actor=actor,
-        action=AuditAction.FOOTAGE_CLIP_SEARCHED,
-        target=Target("footage_search", digest),
-        details={
-            "sha256": digest,
-            "clip_ids": [c.id for c in clips],
-            "subject_officer_ids": sorted({c.officer_id for c in clips if c.officer_id is not None}),
-            "total": total,
-        },
-    )
-    return [
-        ClipView(c, officers[c.officer_id].collar_number if c.officer_id in officers else None) for c in clips
-    ], total
 
 
 ARRIVALS_SHOWN = 50

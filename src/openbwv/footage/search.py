@@ -1,0 +1,291 @@
+"""Searching the footage library: by officer, unit, camera, time, place, tags and hash, within the
+caller's record scope, newest first, a page at a time.
+
+Paging is by keyset: the cursor names the last clip shown by ``(recorded_at, id)`` and the order, so
+that clips arriving between pages neither repeat nor push others off. The total is counted only up
+to ``COUNT_CAP``, off a limited subquery, so a broad search never counts millions of rows.
+
+Unknown values: a category, unit or ingest state that does not exist is a mistake, refused with 422;
+a collar number or camera serial that matches no clip simply finds nothing (an officer who may not
+read the officer list would otherwise learn which collar numbers exist from the refusals).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, TextClause, bindparam, false, func, or_, select, text, tuple_
+from sqlalchemy.orm import Session
+
+from openbwv import audit, people
+from openbwv.audit import AuditAction, Target
+from openbwv.errors import InvalidInput
+from openbwv.footage.models import CLIP_STATES, EVIDENCE_KEPT, LEGALLY_HELD, Clip, FootageCategory
+from openbwv.footage.place import MAX_RADIUS_M, Circle, clip_position, index_place, near_clause
+from openbwv.footage.service import CLIP_FACTS, ClipView, checked_sha256, viewer
+from openbwv.inputs import MAX_INT64
+from openbwv.policy import Actor, Permission, RecordKind, scope, scope_clause
+
+__all__ = [
+    "COUNT_CAP",
+    "MAX_LIMIT",
+    "MAX_RADIUS_M",
+    "UNTAGGED",
+    "Circle",
+    "ClipFilters",
+    "SearchPage",
+    "clip_position",
+    "index_place",
+    "search_clips",
+]
+
+COUNT_CAP = 10_000
+MAX_LIMIT = 500
+UNTAGGED = "untagged"
+MAX_CURSOR_LENGTH = 200
+TEXT_LENGTH = 60
+
+
+@dataclass(frozen=True)
+class ClipFilters:
+    """What a search asks; every filter given must hold. ``category``: a category code, or
+    ``"untagged"``; ``incident``: an incident number or case reference; times are inclusive (a
+    time without a zone is UTC)."""
+
+    collar_number: str | None = None
+    unit: str | None = None
+    camera_serial: str | None = None
+    recorded_from: datetime | None = None
+    recorded_to: datetime | None = None
+    near: Circle | None = None
+    category: str | None = None
+    evidence: bool | None = None
+    hold: bool | None = None
+    incident: str | None = None
+    ingest_state: str | None = None
+    sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of a search, the cursor of the next (None at the end) and the count of matches."""
+
+    items: list[ClipView]
+    next_cursor: str | None
+    total: int
+    total_exact: bool
+
+
+def _text(field: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    cleaned = value.strip()
+    if len(cleaned) > TEXT_LENGTH or "\x00" in cleaned:
+        raise InvalidInput(field, f"At most {TEXT_LENGTH} characters, with no control characters.")
+    return cleaned or None
+
+
+def _utc(field: str, value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(field, "A time between the years 1 and 9999.") from None
+
+
+def _checked_circle(circle: Circle) -> Circle:
+    numbers = (circle.latitude, circle.longitude, circle.radius_m)
+    if not all(isinstance(n, int | float) and not isinstance(n, bool) and math.isfinite(n) for n in numbers):
+        raise InvalidInput("near", "The latitude, longitude and radius are finite numbers.")
+    if not -90 <= circle.latitude <= 90:
+        raise InvalidInput("near_lat", "A latitude is a number of degrees from -90 to 90.")
+    if not -180 <= circle.longitude <= 180:
+        raise InvalidInput("near_lon", "A longitude is a number of degrees from -180 to 180.")
+    if not 0 < circle.radius_m <= MAX_RADIUS_M:
+        raise InvalidInput("radius_m", f"A radius is more than 0 and at most {MAX_RADIUS_M:.0f} metres.")
+    return circle
+
+
+def _checked(filters: ClipFilters) -> ClipFilters:
+    """The filters cleaned (text trimmed, times in UTC), or ``InvalidInput`` for the first that is
+    no filter."""
+    recorded_from = _utc("recorded_from", filters.recorded_from)
+    recorded_to = _utc("recorded_to", filters.recorded_to)
+    if recorded_from is not None and recorded_to is not None and recorded_from > recorded_to:
+        raise InvalidInput("recorded_from", "The start of the time window is after its end.")
+    ingest_state = _text("ingest_state", filters.ingest_state)
+    if ingest_state is not None and ingest_state not in CLIP_STATES:
+        raise InvalidInput("ingest_state", f"One of {', '.join(CLIP_STATES)}.")
+    sha256 = _text("sha256", filters.sha256)
+    return ClipFilters(
+        collar_number=_text("collar_number", filters.collar_number),
+        unit=_text("unit", filters.unit),
+        camera_serial=_text("camera_serial", filters.camera_serial),
+        recorded_from=recorded_from,
+        recorded_to=recorded_to,
+        near=_checked_circle(filters.near) if filters.near is not None else None,
+        category=_text("category", filters.category),
+        evidence=filters.evidence,
+        hold=filters.hold,
+        incident=_text("incident", filters.incident),
+        ingest_state=ingest_state,
+        sha256=checked_sha256(sha256) if sha256 is not None else None,
+    )
+
+
+def _conditions(db: Session, filters: ClipFilters) -> list[ColumnElement[bool] | TextClause]:
+    """The WHERE terms of ``filters`` (already checked), besides the record scope."""
+    where: list[ColumnElement[bool] | TextClause] = [Clip.deleted_at.is_(None)]
+    if filters.collar_number is not None:
+        officer = people.get_officer(db, filters.collar_number)
+        where.append(Clip.officer_id == officer.id if officer is not None else false())
+    if filters.unit is not None:
+        unit = people.get_unit(db, filters.unit)
+        if unit is None:
+            raise InvalidInput("unit", f"No unit has the code {filters.unit}.")
+        where.append(Clip.officer_id.in_(people.officer_ids_in_units([unit.id])))
+    if filters.camera_serial is not None:
+        where.append(Clip.camera_serial.in_(sorted({filters.camera_serial, filters.camera_serial.upper()})))
+    if filters.recorded_from is not None:
+        where.append(Clip.recorded_at >= filters.recorded_from)
+    if filters.recorded_to is not None:
+        where.append(Clip.recorded_at <= filters.recorded_to)
+    if filters.near is not None:
+        where.append(
+            near_clause(filters.near, recorded_from=filters.recorded_from, recorded_to=filters.recorded_to)
+        )
+    if filters.category == UNTAGGED:
+        where.append(Clip.category_id.is_(None))
+    elif filters.category is not None:
+        category_id = db.scalar(select(FootageCategory.id).where(FootageCategory.code == filters.category))
+        if category_id is None:
+            raise InvalidInput("category", f"No category has the code {filters.category}.")
+        where.append(Clip.category_id == category_id)
+    if filters.evidence is not None:
+        where.append(text(EVIDENCE_KEPT) if filters.evidence else Clip.evidence_flag.is_(False))
+    if filters.hold is not None:
+        where.append(text(LEGALLY_HELD) if filters.hold else Clip.legal_hold.is_(False))
+    if filters.incident is not None:
+        where.append(or_(Clip.incident_number == filters.incident, Clip.case_reference == filters.incident))
+    if filters.ingest_state is not None:
+        where.append(Clip.ingest_state == filters.ingest_state)
+    if filters.sha256 is not None:
+        where.append(Clip.sha256 == filters.sha256)
+    return where
+
+
+def _order(oldest_first: bool) -> str:
+    return "asc" if oldest_first else "desc"
+
+
+def encode_cursor(clip: Clip, *, oldest_first: bool) -> str:
+    """The cursor of the page after ``clip``: base64url of compact JSON, without padding."""
+    data = {"t": clip.recorded_at.astimezone(UTC).isoformat(), "i": clip.id, "o": _order(oldest_first)}
+    raw = json.dumps(data, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *, oldest_first: bool) -> tuple[datetime, int]:
+    """The ``(recorded_at, id)`` a cursor names, or ``InvalidInput`` for one this search did not give."""
+    bad = InvalidInput("cursor", "Not a cursor from this search; start again without one.")
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise bad
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        at = datetime.fromisoformat(data["t"])
+        clip_id, order = data["i"], data["o"]
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError, RecursionError):
+        raise bad from None
+    if not isinstance(clip_id, int) or isinstance(clip_id, bool) or not 1 <= clip_id <= MAX_INT64:
+        raise bad
+    if at.tzinfo is None or order not in ("asc", "desc"):
+        raise bad
+    if order != _order(oldest_first):
+        raise InvalidInput("cursor", "The cursor is from the search in the other order.")
+    try:
+        return at.astimezone(UTC), clip_id
+    except OverflowError:
+        raise bad from None
+
+
+def _filters_given(filters: ClipFilters) -> dict[str, Any]:
+    given: dict[str, Any] = {}
+    for field in fields(filters):
+        value = getattr(filters, field.name)
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, Circle):
+            value = {"latitude": value.latitude, "longitude": value.longitude, "radius_m": value.radius_m}
+        if value is not None:
+            given[field.name] = value
+    return given
+
+
+def search_clips(
+    db: Session,
+    actor: Actor,
+    filters: ClipFilters,
+    *,
+    limit: int = 50,
+    cursor: str | None = None,
+    oldest_first: bool = False,
+) -> SearchPage:
+    """The clips matching ``filters`` that ``actor`` may see (policy's footage record scope), deleted
+    clips hidden, newest first (``oldest_first``: oldest first), ``limit`` after ``cursor``; the
+    search is audited: who searched for what, and which clips it showed them."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput("limit", f"From 1 to {MAX_LIMIT}.")
+    filters = _checked(filters)
+    after = decode_cursor(cursor, oldest_first=oldest_first) if cursor is not None else None
+    actor = viewer(db, actor)
+    visible = scope(actor, Permission.FOOTAGE_CLIP_VIEW, RecordKind.FOOTAGE)
+    clips: list[Clip] = []
+    total, exact, next_cursor = 0, True, None
+    if not visible.nothing:
+        where = [*_conditions(db, filters), scope_clause(visible, CLIP_FACTS)]
+        key = tuple_(Clip.recorded_at, Clip.id)
+        page = select(Clip).where(*where)
+        if after is not None:
+            last = tuple_(bindparam("after_at", after[0], type_=Clip.recorded_at.type), after[1])
+            page = page.where(key > last if oldest_first else key < last)
+        if oldest_first:
+            page = page.order_by(Clip.recorded_at.asc(), Clip.id.asc())
+        else:
+            page = page.order_by(Clip.recorded_at.desc(), Clip.id.desc())
+        clips = list(db.scalars(page.limit(limit + 1)))
+        if len(clips) > limit:
+            clips = clips[:limit]
+            next_cursor = encode_cursor(clips[-1], oldest_first=oldest_first)
+        if after is None and next_cursor is None:
+            total = len(clips)
+        else:
+            capped = select(Clip.id).where(*where).limit(COUNT_CAP + 1).subquery()
+            counted = db.scalar(select(func.count()).select_from(capped)) or 0
+            total, exact = min(counted, COUNT_CAP), counted <= COUNT_CAP
+    officers = people.officers_by_ids(db, (c.officer_id for c in clips if c.officer_id is not None))
+    audit.record(
+        db,
+        actor=actor,
+        action=AuditAction.FOOTAGE_CLIP_SEARCHED,
+        target=Target("footage_search", filters.sha256 or "clips"),
+        details={
+            "filters": _filters_given(filters),
+            "order": "oldest" if oldest_first else "newest",
+            "after": cursor is not None,
+            "clip_ids": [c.id for c in clips],
+            "subject_officer_ids": sorted({c.officer_id for c in clips if c.officer_id is not None}),
+            "total": total,
+            "total_exact": exact,
+        },
+    )
+    views = [
+        ClipView(c, officers[c.officer_id].collar_number if c.officer_id in officers else None) for c in clips
+    ]
+    return SearchPage(items=views, next_cursor=next_cursor, total=total, total_exact=exact)
