@@ -164,8 +164,9 @@ def _merged(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def cell_ranges(circle: Circle) -> tuple[list[tuple[int, int]], tuple[int, ...]]:
-    """The ranges of cells the circle's bounding box covers, and the shifts of longitude (0, and
-    ±360 where the box crosses the antimeridian) under which a point's distance must be measured."""
+    """The ranges of cells the circle's bounding box covers, and the shifts of the circle's
+    longitude (0, and ±360 where the box crosses the antimeridian) from which a point's distance
+    must be measured: a box reaching past 180° east meets points near -180° as if at +180°."""
     reach = circle.radius_m / METRES_PER_DEGREE
     south, north = circle.latitude - reach, circle.latitude + reach
     scale = math.cos(math.radians(circle.latitude))
@@ -177,9 +178,9 @@ def cell_ranges(circle: Circle) -> tuple[list[tuple[int, int]], tuple[int, ...]]
     else:
         west, east = circle.longitude - wide, circle.longitude + wide
         if west < -180:
-            columns, shifts = [(_column(west + 360), COLUMNS - 1), (0, _column(east))], (0, -360)
+            columns, shifts = [(_column(west + 360), COLUMNS - 1), (0, _column(east))], (0, 360)
         elif east >= 180:
-            columns, shifts = [(_column(west), COLUMNS - 1), (0, _column(east - 360))], (0, 360)
+            columns, shifts = [(_column(west), COLUMNS - 1), (0, _column(east - 360))], (0, -360)
         else:
             columns, shifts = [(_column(west), _column(east))], (0,)
     ranges = _merged((r * COLUMNS + low, r * COLUMNS + high) for r in rows for low, high in columns)

@@ -126,7 +126,6 @@ def _checked(filters: ClipFilters) -> ClipFilters:
     ingest_state = _text("ingest_state", filters.ingest_state)
     if ingest_state is not None and ingest_state not in CLIP_STATES:
         raise InvalidInput("ingest_state", f"One of {', '.join(CLIP_STATES)}.")
-    sha256 = _text("sha256", filters.sha256)
     return ClipFilters(
         collar_number=_text("collar_number", filters.collar_number),
         unit=_text("unit", filters.unit),
@@ -139,7 +138,7 @@ def _checked(filters: ClipFilters) -> ClipFilters:
         hold=filters.hold,
         incident=_text("incident", filters.incident),
         ingest_state=ingest_state,
-        sha256=checked_sha256(sha256) if sha256 is not None else None,
+        sha256=checked_sha256(filters.sha256) if filters.sha256 is not None else None,
     )
 
 
@@ -247,12 +246,14 @@ def search_clips(
         raise InvalidInput("limit", f"From 1 to {MAX_LIMIT}.")
     filters = _checked(filters)
     after = decode_cursor(cursor, oldest_first=oldest_first) if cursor is not None else None
+    # Looked up whatever the caller may see, so that a bad code is refused the same for everyone.
+    conditions = _conditions(db, filters)
     actor = viewer(db, actor)
     visible = scope(actor, Permission.FOOTAGE_CLIP_VIEW, RecordKind.FOOTAGE)
     clips: list[Clip] = []
     total, exact, next_cursor = 0, True, None
     if not visible.nothing:
-        where = [*_conditions(db, filters), scope_clause(visible, CLIP_FACTS)]
+        where = [*conditions, scope_clause(visible, CLIP_FACTS)]
         key = tuple_(Clip.recorded_at, Clip.id)
         page = select(Clip).where(*where)
         if after is not None:
