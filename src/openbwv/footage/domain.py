@@ -22,6 +22,7 @@ DOMAIN = Domain(
     name="footage",
     routers=(api, player, pages),
     navigation=(
+        NavItem("Library", "/footage", Permission.FOOTAGE_CLIP_SEARCH, order=91),
         NavItem("My footage", "/footage/mine", Permission.FOOTAGE_CLIP_TAG, order=92, officers_only=True),
         NavItem(
             "Untagged in team", "/footage/untagged", Permission.FOOTAGE_TEAM_TAG, order=93, officers_only=True

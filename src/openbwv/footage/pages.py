@@ -1,4 +1,4 @@
-"""Footage pages: the arrivals list, where evidence managers see clips come in from the docks; a
+"""Footage pages: the library (search, thumbnails of its results, a map of them), the arrivals list, where evidence managers see clips come in from the docks; a
 clip's page, where its player, pictures and track are shown once the caller has stated a reason;
 an officer's own clips, a supervisor's team's untagged clips and the evidence manager's queue, with
 the forms that tag clips."""
@@ -8,16 +8,20 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
+import anyio
 from fastapi import APIRouter, Depends, Form, Query, Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from openbwv.csrf import check_csrf
-from openbwv.db import Db
+from openbwv.db import Db, get_session_factory, reading
 from openbwv.errors import Forbidden, NotFound, OpenbwvError
-from openbwv.footage import playback, queues, service, tagging
+from openbwv.footage import library, playback, queues, service, tagging
+from openbwv.footage.models import CLIP_STATES
 from openbwv.footage.player import grant_durations
-from openbwv.inputs import RecordId
+from openbwv.footage.search import search_clips
+from openbwv.inputs import BigRecordId, RecordId
 from openbwv.policy import Actor, Permission, Require
+from openbwv.storage import store_of
 from openbwv.web.forms import redrawing_on_refusal
 from openbwv.web.render import render
 
@@ -226,3 +230,75 @@ def evidence_queue_page(
     queue = queues.evidence_queue(db, actor)
     context = {"title": "Evidence queue", "queue": queue, "due_days": queues.DUE_SOON.days}
     return render(request, "footage/queue.html", context, actor=actor)
+
+
+def _library(
+    request: Request,
+    db: Db,
+    actor: Actor,
+    form: dict[str, str],
+    *,
+    cursor: str | None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    found = None
+    if error is None:
+        oldest_first = form.get("order") == "oldest"
+        found = search_clips(
+            db, actor, library.filters_from_form(form), cursor=cursor, oldest_first=oldest_first
+        )
+    next_query = None
+    if found is not None and found.next_cursor:
+        next_query = urlencode({**{k: v for k, v in form.items() if v}, "cursor": found.next_cursor})
+    context = {
+        "title": "Footage library",
+        "form": form,
+        "found": found,
+        "points": library.result_points(found.items) if found else [],
+        "next_query": next_query,
+        "categories": tagging.list_categories(db),
+        "states": CLIP_STATES,
+        "map_width": library.MAP_WIDTH,
+        "map_height": library.MAP_HEIGHT,
+        "error": error,
+    }
+    return render(request, "footage/library.html", context, actor=actor, status_code=status_code)
+
+
+@router.get("/footage", response_class=HTMLResponse)
+def library_page(
+    request: Request, db: Db, cursor: Cursor = None, actor: Actor = Require(Permission.FOOTAGE_CLIP_SEARCH)
+) -> HTMLResponse:
+    """Search the clips the caller may see (audited), with a thumbnail of each result, a link to its
+    page and a map of where they were; a page at a time."""
+    form = {key: request.query_params.get(key, "")[:200] for key in library.FORM_FIELDS}
+
+    def redraw(refusal: OpenbwvError) -> Response:
+        return _library(
+            request, db, actor, form, cursor=None, error=refusal.message, status_code=refusal.status_code
+        )
+
+    with redrawing_on_refusal(db, redraw):
+        return _library(request, db, actor, form, cursor=cursor)
+
+
+@router.get("/footage/clips/{clip_id}/thumb", response_class=Response)
+async def search_thumbnail(
+    request: Request,
+    clip_id: RecordId,
+    search: Annotated[BigRecordId, Query(description="The audit event of the search that listed it.")],
+    actor: Actor = Require(Permission.FOOTAGE_CLIP_SEARCH),
+) -> Response:
+    """A search result's poster, for the caller's own search that listed it within the hour; else
+    not found. No session is held while the bytes flow."""
+    factory = get_session_factory(request)
+
+    def find() -> str:
+        with reading(factory) as db:
+            return library.thumbnail_key(db, actor, clip_id=clip_id, search_event_id=search)
+
+    key = await anyio.to_thread.run_sync(find)
+    return StreamingResponse(
+        store_of(request.app.state).read(key), media_type="image/jpeg", headers={"Cache-Control": "no-store"}
+    )
