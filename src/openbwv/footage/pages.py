@@ -1,7 +1,7 @@
-"""Footage pages: the library (search, thumbnails of its results, a map of them), the arrivals list, where evidence managers see clips come in from the docks; a
-clip's page, where its player, pictures and track are shown once the caller has stated a reason;
-an officer's own clips, a supervisor's team's untagged clips and the evidence manager's queue, with
-the forms that tag clips."""
+"""Footage pages: the library (search, thumbnails of its results, a map of them); the arrivals list,
+where evidence managers see clips come in from the docks; a clip's page, where its player, pictures
+and track are shown once the caller has stated a reason; an officer's own clips, a supervisor's
+team's untagged clips and the evidence manager's queue, with the forms that tag clips."""
 
 from __future__ import annotations
 
