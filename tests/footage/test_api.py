@@ -50,7 +50,8 @@ class TestFindFootage:
         )
         assert response.status_code == 200
         body = response.json()
-        assert body["total"] == 1
+        assert (body["total"], body["total_exact"], body["next_cursor"], body["limit"]) == (1, True, None, 50)
+        assert "offset" not in body
         [item] = body["items"]
         assert {k: item[k] for k in ("sha256", "collar_number", "ingest_state")} == {
             "sha256": sha,
@@ -59,6 +60,8 @@ class TestFindFootage:
         }
         assert item["recorded_at"].startswith(RECORDED_AT.strftime("%Y-%m-%dT%H:%M"))
         assert isinstance(item["id"], int) and item["camera_serial"]
+        # Not probed yet, so the track the file carries is not read, and its camera's station has no position.
+        assert (item["latitude"], item["longitude"]) == (None, None)
 
     def test_a_colleague_finds_nothing(
         self, client: TestClient, factory: sessionmaker[Session], owned: tuple[str, str]

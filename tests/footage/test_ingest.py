@@ -11,13 +11,14 @@ from typing import Any
 import anyio
 import pytest
 from PIL import Image
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import fleet
 from openbwv.config import Settings
 from openbwv.db import transaction
 from openbwv.footage import ingest
-from openbwv.footage.models import Clip
+from openbwv.footage.models import Clip, ClipPlace
 from openbwv.notifications.models import Notification
 from openbwv.policy import SYSTEM, Role
 from openbwv.storage import ObjectStore, open_store
@@ -350,6 +351,15 @@ def _location_file(*seconds: float) -> bytes:
     return json.dumps({"CoordinateEntries": entries}).encode()
 
 
+def _places(db: Session, clip_id: int) -> list[tuple[float, float]]:
+    rows = db.execute(
+        select(ClipPlace.latitude, ClipPlace.longitude)
+        .where(ClipPlace.clip_id == clip_id)
+        .order_by(ClipPlace.point)
+    )
+    return [(lat, lon) for lat, lon in rows]
+
+
 class TestDeliveredTrack:
     def test_the_clips_stretch_of_the_track_beside_it_wins_over_the_files(
         self, settings: Settings, factory: sessionmaker[Session], store: ObjectStore, video: bytes
@@ -360,6 +370,7 @@ class TestDeliveredTrack:
         with factory() as db:
             [clip] = clips(db)
             assert clip.gps_track == [[0.0, 52.0, -1.9], [1.0, 52.01, -1.9]]
+            assert _places(db, clip.id) == [(52.0, -1.9), (52.01, -1.9)], "searchable by place"
         run_probe(settings, factory, clip.id)
         with factory() as db:
             clip = db.get(Clip, clip.id)  # type: ignore[assignment]
@@ -392,8 +403,11 @@ class TestDeliveredTrack:
             assert says in source.notes["gnss_track"]["error"]
             [stored] = events(db, "footage:clip:stored")
             assert says in str(stored.details["gnss_track_error"])
+            assert _places(db, clip.id) == [], "no track, and the camera's station has no position"
         run_probe(settings, factory, clip.id)
         with factory() as db:
             clip = db.get(Clip, clip.id)  # type: ignore[assignment]
             assert clip is not None and clip.ingest_state == "ready"
             assert clip.gps_track is not None and clip.gps_track[0] == [0.0, 52.4862, -1.8904], "the file's"
+            # The file's fixes are metres apart: thinned to its first and last.
+            assert _places(db, clip.id) == [(52.4862, -1.8904), (52.4865, -1.8907)]
