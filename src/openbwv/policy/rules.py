@@ -48,6 +48,7 @@ class Permission(StrEnum):
     FOOTAGE_CLIP_VIEW = "footage:clip:view"
     FOOTAGE_EVIDENCE_MANAGE = "footage:evidence:manage"
     FOOTAGE_RETENTION_MANAGE = "footage:retention:manage"
+    FOOTAGE_TEAM_TAG = "footage:team:tag"
     NOTIFICATIONS_OWN_READ = "notifications:own:read"
     NOTIFICATIONS_UNIT_READ = "notifications:unit:read"
     PEOPLE_OFFICER_READ = "people:officer:read"
@@ -124,7 +125,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     | _ACCESS_REQUESTERS
     | _FOOTAGE_PLAYERS
     | _FOOTAGE_TAGGERS
-    | {Permission.NOTIFICATIONS_UNIT_READ},
+    | {Permission.FOOTAGE_TEAM_TAG, Permission.NOTIFICATIONS_UNIT_READ},
     Role.TRAINING_MANAGER: _FLEET_READERS
     | {Permission.TRAINING_POLICY_WRITE, Permission.TRAINING_RECORD_WRITE},
 }
