@@ -128,6 +128,14 @@ class Settings(BaseSettings):
     # The demo's simulated cameras: record short clips into the demo dock's folder (`openbwv demo`
     # turns this on; a real server never records).
     demo_cameras: bool = False
+    # The MQTT broker (``mqtt://host:1883``, ``mqtts://`` for TLS, credentials in the URL); empty: none.
+    mqtt_url: str = ""
+    # Live view: how long a view lasts before its viewer renews it, where the viewer's player reads
+    # the stream (``{view_id}`` and ``{serial}`` filled in), and whether the officer's camera is told
+    # it is being viewed (a force choice).
+    live_view_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    live_stream_url: str = "/api/v1/live/views/{view_id}/stream"
+    live_notify_camera: bool = False
 
     @field_validator("database_url")
     @classmethod

@@ -1,0 +1,1 @@
+"""Live operations: cameras' live state and purpose-bound live view."""
