@@ -58,7 +58,10 @@ def test_due_clips_are_read_off_the_retention_index_without_a_sort(library: Sess
     assert {b.untagged for b in buckets} == {True, False}
     for bucket in buckets:
         found = plan(db, retention._due_query(bucket, clock.now()).limit(500))
+        # The category's due clips are the retention index's first entries; never ``ix_clip_recorded``,
+        # which walks every older clip still kept.
         assert "ix_clip_retention" in found, found
+        assert "ix_clip_recorded" not in found, found
         assert "Sort" not in found and "TEMP B-TREE" not in found, found
 
 

@@ -129,6 +129,17 @@ class Clip(Base):
         # index): an index of its own would also serve the retention job's query, and the planner
         # would take it over ``ix_clip_retention`` (which holds only the clips that may go).
         Index("ix_clip_recorded", "recorded_at", "id", **partial_index(NOT_DELETED)),
+        # A unit's or a team's clips of one category (``NULL``: untagged) in a window: read officer
+        # by officer, counted off the index alone, rather than filtering a category's clips of every
+        # unit by officer.
+        Index(
+            "ix_clip_officer_category",
+            "officer_id",
+            "category_id",
+            "recorded_at",
+            "id",
+            **partial_index(NOT_DELETED),
+        ),
         Index("ix_clip_evidence", "recorded_at", "id", **partial_index(EVIDENCE_KEPT)),
         Index("ix_clip_hold", "recorded_at", "id", **partial_index(LEGALLY_HELD)),
         Index("ix_clip_incident_number", "incident_number", **partial_index("incident_number IS NOT NULL")),
@@ -151,7 +162,8 @@ class ClipPlace(Base):
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
 
-    __table_args__ = (Index("ix_clip_place_cell", "cell", "recorded_at", "clip_id"),)
+    # The position last, so that the distance test reads the index alone, not each point's row.
+    __table_args__ = (Index("ix_clip_place_cell", "cell", "recorded_at", "clip_id", "latitude", "longitude"),)
 
 
 class FootageCategory(Base):

@@ -6,7 +6,8 @@ point carries the number of its ``CELL_DEGREES`` grid square, counted row by row
 so that one row of squares (one band of latitude) is one contiguous range of numbers.
 
 A search within a circle reads, for each row of squares its bounding box covers, one range of cells
-(two where the box crosses the antimeridian) off the index ``(cell, recorded_at, clip_id)``, then
+(two where the box crosses the antimeridian) off the index ``(cell, recorded_at, clip_id)``, or, when
+the box covers few cells, each cell by itself (so that a time window is sought within each cell), then
 keeps the points within the radius by an equirectangular distance: the cosine of the circle's
 latitude is worked out here and passed in, since SQLite has no trigonometry. Over the 20 km a search
 may cover the approximation errs by well under one per cent. Thinning means a track is known to
@@ -37,6 +38,10 @@ METRES_PER_DEGREE = 6_371_008.8 * math.pi / 180
 THIN_METRES = 100.0
 MAX_POINTS = 50
 MAX_RADIUS_M = 20_000.0
+# Up to this many cells a search names each one (``cell IN (…)``), so that the index is entered once
+# per cell at the start of the time window instead of read across every cell's whole history; past
+# it (circles of several kilometres), the ranges.
+MAX_LISTED_CELLS = 400
 
 
 @dataclass(frozen=True)
@@ -230,10 +235,13 @@ def near_clause(
         east = (ClipPlace.longitude - (circle.longitude + shift)) * scale
         return north * north + east * east <= reach * reach
 
-    places = select(ClipPlace.clip_id).where(
-        or_(*(ClipPlace.cell.between(low, high) for low, high in ranges)),
-        or_(*(within(shift) for shift in shifts)),
+    listed = sum(high - low + 1 for low, high in ranges) <= MAX_LISTED_CELLS
+    cells = (
+        ClipPlace.cell.in_([cell for low, high in ranges for cell in range(low, high + 1)])
+        if listed
+        else or_(*(ClipPlace.cell.between(low, high) for low, high in ranges))
     )
+    places = select(ClipPlace.clip_id).where(cells, or_(*(within(shift) for shift in shifts)))
     if recorded_from is not None:
         places = places.where(ClipPlace.recorded_at >= recorded_from)
     if recorded_to is not None:

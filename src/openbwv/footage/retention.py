@@ -134,7 +134,14 @@ class _Bucket:
 
     @property
     def where(self) -> ColumnElement[bool]:
-        return Clip.category_id.is_(None) if self.untagged else Clip.category_id == self.category.id
+        # ``BETWEEN`` a category and itself rather than ``=``: PostgreSQL takes ``=`` as fixing the
+        # column, and may then read the due clips off ``ix_clip_recorded`` (already in recorded_at
+        # order), filtering out every older clip still kept (the evidential ones, millions at force
+        # scale) before it reaches the first due one. With a range the order it needs is
+        # ``ix_clip_retention``'s own.
+        if self.untagged:
+            return Clip.category_id.is_(None)
+        return Clip.category_id.between(self.category.id, self.category.id)
 
     def due_by(self, until: datetime) -> ColumnElement[bool]:
         """The bucket's clips whose period (from :func:`period_start`) ends before ``until``: a
