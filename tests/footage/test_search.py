@@ -23,8 +23,8 @@ from openbwv import auth, fleet, people
 from openbwv.cli import build_cli
 from openbwv.db import transaction
 from openbwv.errors import InvalidInput
-from openbwv.footage import place, search
-from openbwv.footage.models import Clip, FootageCategory
+from openbwv.footage import place, retention, search
+from openbwv.footage.models import Clip, ClipPlace, FootageCategory
 from openbwv.footage.place import COLUMNS, cell_of, cell_ranges, thin, track_points
 from openbwv.footage.search import Circle, ClipFilters, search_clips
 from openbwv.people.models import Officer, Unit
@@ -267,6 +267,22 @@ class TestPlace:
             assert found(db, team.supervisor, near=Circle(*CENTRE, 100)) == [untracked]
             assert found(db, team.supervisor, near=Circle(*north_of(CENTRE, 5000), 100)) == [tracked]
         assert list(place.reindex_places(factory, every_clip=True, batch_size=1)) == [1, 2]
+
+    def test_a_deleted_clip_leaves_the_place_index_and_a_restored_one_comes_back(
+        self, db: Session, team: Team
+    ) -> None:
+        clip = make_clip(db, officer=team.alice, gps_track=[[0, *CENTRE]])
+        kept = make_clip(db, officer=team.alice, gps_track=[[0, *CENTRE]], evidence_flag=True)
+        later = RECORDED_AT + timedelta(days=40)
+        steps = retention.delete_due_batch(db, SYSTEM, now=later)
+        assert [s.clip_id for s in steps] == [clip.id]
+        places = select(ClipPlace.clip_id).distinct()
+        assert list(db.scalars(places)) == [kept.id]
+        retention.restore_clip(
+            db, SYSTEM, clip.id, reason="deleted in error", window=timedelta(days=7), now=later
+        )
+        assert sorted(db.scalars(places)) == sorted([clip.id, kept.id])
+        assert sorted(found(db, team.supervisor, near=Circle(*CENTRE, 100))) == sorted([clip.id, kept.id])
 
     def test_the_position_of_a_clip_with_a_track_is_its_first_fix(self, db: Session, team: Team) -> None:
         clip = make_clip(db, officer=team.alice, gps_track=[[0, "x", 1], [1, 52.5, -1.9], [2, 52.6, -1.9]])

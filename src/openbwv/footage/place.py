@@ -146,6 +146,12 @@ def index_places(db: Session, clips: Sequence[Clip]) -> int:
     return len(rows)
 
 
+def forget_places(db: Session, clip_ids: Sequence[int]) -> None:
+    """Take deleted clips out of the place index: a search by place then reads only clips it may
+    show (``index_place`` puts a restored clip back)."""
+    db.execute(delete(ClipPlace).where(ClipPlace.clip_id.in_(clip_ids)))
+
+
 REINDEX_BATCH = 1000
 
 
@@ -154,11 +160,11 @@ def reindex_places(
 ) -> Iterator[int]:
     """Place clips again, a batch per transaction, yielding the clips done so far: those with no
     track (placed at their camera's station, which may have gained a position or the camera moved
-    station since), or ``every_clip``. Destroyed clips are left where they were."""
+    station since), or ``every_clip``. Deleted clips stay out of the index."""
     after, done = 0, 0
     while True:
         with transaction(factory) as db:
-            query = select(Clip).where(Clip.id > after, Clip.destroyed_at.is_(None))
+            query = select(Clip).where(Clip.id > after, Clip.deleted_at.is_(None))
             clips = list(db.scalars(query.order_by(Clip.id).limit(batch_size)))
             if not clips:
                 return

@@ -34,6 +34,7 @@ from openbwv.audit import AuditAction, Target
 from openbwv.config import Settings
 from openbwv.db import transaction
 from openbwv.errors import Conflict, InvalidInput
+from openbwv.footage import place
 from openbwv.footage.models import (
     PURGE_PENDING,
     RECOVERABLE,
@@ -270,6 +271,7 @@ def delete_due_batch(db: Session, actor: Actor, *, now: datetime, batch_size: in
             .values(deleted_at=now, deletion_rule=rule)
             .execution_options(synchronize_session=False)
         )
+        place.forget_places(db, [r.id for r in rows])
         for r in rows:
             audit.record(
                 db,
@@ -424,6 +426,7 @@ def restore_clip(
     clip.deleted_at = None
     clip.deletion_rule = None
     clip.restored_at = now
+    place.index_place(db, clip)
     audit.record(
         db,
         actor=actor,

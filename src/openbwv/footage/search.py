@@ -28,9 +28,9 @@ from openbwv.audit import AuditAction, Target
 from openbwv.errors import InvalidInput
 from openbwv.footage.models import CLIP_STATES, EVIDENCE_KEPT, LEGALLY_HELD, Clip, FootageCategory
 from openbwv.footage.place import MAX_RADIUS_M, Circle, clip_position, index_place, near_clause
-from openbwv.footage.service import CLIP_FACTS, ClipView, checked_sha256, viewer
+from openbwv.footage.service import ClipView, checked_sha256, clip_facts, viewer
 from openbwv.inputs import MAX_INT64
-from openbwv.policy import Actor, Permission, RecordKind, scope, scope_clause
+from openbwv.policy import Actor, Fact, Permission, RecordKind, scope, scope_clause
 
 __all__ = [
     "COUNT_CAP",
@@ -152,7 +152,7 @@ def _conditions(db: Session, filters: ClipFilters) -> list[ColumnElement[bool] |
         unit = people.get_unit(db, filters.unit)
         if unit is None:
             raise InvalidInput("unit", f"No unit has the code {filters.unit}.")
-        where.append(Clip.officer_id.in_(people.officer_ids_in_units([unit.id])))
+        where.append(clip_facts(db)[Fact.UNIT](frozenset({unit.id})))
     if filters.camera_serial is not None:
         where.append(Clip.camera_serial.in_(sorted({filters.camera_serial, filters.camera_serial.upper()})))
     if filters.recorded_from is not None:
@@ -253,7 +253,7 @@ def search_clips(
     clips: list[Clip] = []
     total, exact, next_cursor = 0, True, None
     if not visible.nothing:
-        where = [*conditions, scope_clause(visible, CLIP_FACTS)]
+        where = [*conditions, scope_clause(visible, clip_facts(db))]
         key = tuple_(Clip.recorded_at, Clip.id)
         page = select(Clip).where(*where)
         if after is not None:

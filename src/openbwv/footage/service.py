@@ -74,6 +74,18 @@ CLIP_FACTS: dict[Fact, FactTest] = {
 }
 
 
+def clip_facts(db: Session) -> dict[Fact, FactTest]:
+    """``CLIP_FACTS`` for a list over many clips: a team's officers named outright, so that
+    PostgreSQL reads the officers' index one officer at a time instead of joining every clip in the
+    window to the officer table (a supervisor's search at ten million clips: see the benchmark)."""
+
+    def in_units(values: frozenset[Any]) -> ColumnElement[bool]:
+        officer_ids = people.officer_id_list_in_units(db, values) if values else []
+        return Clip.officer_id.in_(officer_ids) if officer_ids else false()
+
+    return {**CLIP_FACTS, Fact.UNIT: in_units}
+
+
 def grant_record(clip: Clip) -> access.AccessRecord:
     """The record a grant of access to ``clip`` names."""
     return access.AccessRecord(GRANT_RECORD_KIND, str(clip.id))

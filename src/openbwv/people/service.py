@@ -263,6 +263,12 @@ def officer_ids_in_units(unit_ids: Iterable[int]) -> Select[int]:
     return select(Officer.id).where(Officer.unit_id.in_(sorted(set(unit_ids))))
 
 
+def officer_id_list_in_units(db: Session, unit_ids: Iterable[int]) -> list[int]:
+    """The ids of the officers serving in ``unit_ids``, as a list: a query that names them outright
+    lets the database read another table's index officer by officer (a team's footage)."""
+    return list(db.scalars(officer_ids_in_units(unit_ids).order_by(Officer.id)))
+
+
 def officer_ids_by_unit(db: Session) -> dict[int, list[int]]:
     """The ids of serving officers in each unit, keyed by unit id."""
     grouped: dict[int, list[int]] = {}

@@ -1,7 +1,7 @@
 """footage search: an officer's clips by category, so that a unit's (or a team's) clips of one
 category in a time window are read officer by officer, without the other units' clips; and the
 place index carrying each point's position, so that a search near a point keeps the points within
-its radius off the index alone
+its radius off the index alone; deleted clips taken out of the place index
 
 Revision ID: 0018
 Revises: 0017
@@ -23,6 +23,8 @@ NOT_DELETED = "deleted_at IS NULL"
 
 
 def upgrade() -> None:
+    # Deleted clips leave the place index (the retention job takes them out from now on).
+    op.execute("DELETE FROM clip_place WHERE clip_id IN (SELECT id FROM clip WHERE deleted_at IS NOT NULL)")
     op.drop_index("ix_clip_place_cell", table_name="clip_place")
     op.create_index(
         "ix_clip_place_cell",
