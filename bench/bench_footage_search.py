@@ -172,7 +172,7 @@ def _clip_sql() -> str:
 
 def _place_sql() -> str:
     """Most clips (95%) a short track of 1 to 5 points some 150 m apart, starting within about 3 km
-    of one of the town centres."""
+    of one of the town centres; deleted clips have none (retention takes them out of the index)."""
     towns = ", ".join(f"({n}, {lat}::float8, {lon}::float8)" for n, (lat, lon) in enumerate(TOWNS))
     lat = "(t.lat + (s.a - 0.5) * 0.05::float8 + p.n * s.dlat)"
     lon = "(t.lon + (s.b - 0.5) * 0.08::float8 + p.n * s.dlon)"
@@ -183,7 +183,7 @@ def _place_sql() -> str:
         SELECT id, recorded_at, random() AS has, random() AS pick, random() AS k, (random() + random()) / 2 AS a,
             (random() + random()) / 2 AS b, (random() - 0.5) * 0.0027::float8 AS dlat,
             (random() - 0.5) * 0.0044::float8 AS dlon
-        FROM clip
+        FROM clip WHERE deleted_at IS NULL
     ) AS s
     JOIN (VALUES {towns}) AS t (n, lat, lon) ON t.n = floor(s.pick * {len(TOWNS)})::int
     CROSS JOIN LATERAL generate_series(0, floor(s.k * 5)::int) AS p (n)
@@ -496,6 +496,14 @@ def run_retention_bench(factory: sessionmaker[Session], engine: Engine) -> dict[
     figures["planned_delete"] = sum(1 for s in steps if s.action == "delete")
     figures["planned_destroy"] = sum(1 for s in steps if s.action == "destroy")
     due = [s.clip_id for s in steps if s.action == "delete"]
+    # Deleting takes a clip's places out of the index: kept here to put back with the clips.
+    with engine.connect() as connection:
+        places = [
+            dict(row)
+            for row in connection.execute(
+                text("SELECT * FROM clip_place WHERE clip_id = ANY(:ids)"), {"ids": due}
+            ).mappings()
+        ]
     # The first batch of each kind as the job reads it: the expired ones, then each category's due.
     firsts = [(q, p) for q, p in statements.seen if "LIMIT" in q and "FROM clip" in q]
     expired = next((q, p) for q, p in firsts if "destroyed_at IS NULL" in q)
@@ -538,7 +546,7 @@ def run_retention_bench(factory: sessionmaker[Session], engine: Engine) -> dict[
                  "'footage:clip:destroyed') AND occurred_at >= :t"),
             {"t": datetime.now(UTC) - timedelta(seconds=figures["run_s"] + 5)},
         ).scalar()  # fmt: skip
-    _undo_tonight(engine)
+    _undo_tonight(engine, places)
     return figures
 
 
@@ -553,9 +561,22 @@ def _node(plan: dict[str, Any]) -> str:
         plan = plan["Plans"][0]
 
 
-def _undo_tonight(engine: Engine) -> None:
-    """Put the clips tonight's run deleted or destroyed back as they were, so the cache serves again."""
+def _undo_tonight(engine: Engine, places: list[dict[str, Any]] | None = None) -> None:
+    """Put the clips tonight's run deleted or destroyed back as they were, with their ``places``, so
+    the cache serves again."""
     with engine.begin() as connection:
+        if places:
+            connection.execute(
+                text("DELETE FROM clip_place WHERE clip_id = ANY(:ids)"),
+                {"ids": sorted({p["clip_id"] for p in places})},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO clip_place (clip_id, point, cell, recorded_at, latitude, longitude) "
+                    "VALUES (:clip_id, :point, :cell, :recorded_at, :latitude, :longitude)"
+                ),
+                places,
+            )
         connection.execute(
             text("UPDATE clip SET destroyed_at = NULL, purged_at = NULL WHERE destroyed_at = :now"),
             {"now": NOW},
@@ -593,7 +614,7 @@ def write_doc(
         "(skewed: the busiest officers record several times the average), 30% untagged, 42% "
         "non-evidential, 28% over six evidential categories, 3% flagged as evidence, 1 in 10,000 held, "
         "1% with a case reference; earlier nights' retention already applied, so "
-        f"{size['live']:,} clips are not deleted. {size['places']:,} `clip_place` rows: 95% of clips a track "
+        f"{size['live']:,} clips are not deleted. {size['places']:,} `clip_place` rows: 95% of the clips not deleted a track "
         "of 1 to 5 points some 150 m apart within about 3 km of one of 12 town centres (cells from the "
         "same formula as `place.cell_of`, checked on a sample). Clips carry no `gps_track` JSON.",
         "",
