@@ -11,6 +11,7 @@ from openbwv.fleet.issues import (
     list_issue_periods,
     list_open_issues,
     officer_kit,
+    officers_holding,
     return_issue,
 )
 from openbwv.fleet.stations import (
@@ -38,6 +39,7 @@ __all__ = [
     "list_open_issues",
     "list_station_positions",
     "officer_kit",
+    "officers_holding",
     "return_issue",
     "run_daily_authority_check",
     "set_station_position",

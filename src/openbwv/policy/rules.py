@@ -48,6 +48,7 @@ class Permission(StrEnum):
     FOOTAGE_CLIP_VIEW = "footage:clip:view"
     FOOTAGE_EVIDENCE_MANAGE = "footage:evidence:manage"
     FOOTAGE_RETENTION_MANAGE = "footage:retention:manage"
+    LIVE_MAP_READ = "live:map:read"
     NOTIFICATIONS_OWN_READ = "notifications:own:read"
     NOTIFICATIONS_UNIT_READ = "notifications:unit:read"
     PEOPLE_OFFICER_READ = "people:officer:read"
@@ -98,7 +99,7 @@ _FOOTAGE_PLAYERS = _FOOTAGE_SEARCHERS | {Permission.FOOTAGE_CLIP_PLAY}
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.AUDITOR: _FORCE_STAFF | _ACCESS_READERS | {Permission.AUDIT_EVENT_READ},
-    Role.CONTROL_ROOM: _FLEET_READERS | _ACCESS_REQUESTERS,
+    Role.CONTROL_ROOM: _FLEET_READERS | _ACCESS_REQUESTERS | {Permission.LIVE_MAP_READ},
     Role.EQUIPMENT_MANAGER: _FLEET_READERS
     | {Permission.FLEET_DEVICE_WRITE, Permission.FLEET_IMPORT_WRITE, Permission.FLEET_ISSUE_WRITE},
     # Evidence managers watch the library fill: the arrivals list shows recent clips' metadata (time,
@@ -124,7 +125,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     | _ACCESS_REQUESTERS
     | _FOOTAGE_PLAYERS
     | _FOOTAGE_TAGGERS
-    | {Permission.NOTIFICATIONS_UNIT_READ},
+    | {Permission.LIVE_MAP_READ, Permission.NOTIFICATIONS_UNIT_READ},
     Role.TRAINING_MANAGER: _FLEET_READERS
     | {Permission.TRAINING_POLICY_WRITE, Permission.TRAINING_RECORD_WRITE},
 }
