@@ -134,6 +134,8 @@ class Settings(BaseSettings):
     # itself unless ``live_consume_in_app`` is off (then `openbwv live consume` processes do).
     mqtt_url: str = Field(default="", repr=False)
     live_consume_in_app: bool = True
+    # The shared subscription's group: the broker hands each message to one consumer of the group.
+    live_mqtt_group: str = Field(default="openbwv", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     # Positions are kept this many days, then pruned nightly.
     live_history_days: int = Field(default=31, ge=1, le=3650)
     # A message older than this (by the server's clock) is refused as stale.

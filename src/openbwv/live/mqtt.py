@@ -42,7 +42,7 @@ from openbwv.observability import Metrics
 log = logging.getLogger(__name__)
 
 TOPIC = "openbwv/cameras/+/telemetry"
-SHARED_TOPIC = f"$share/openbwv/{TOPIC}"
+SHARED_TOPIC = f"$share/openbwv/{TOPIC}"  # with the default group (``OPENBWV_LIVE_MQTT_GROUP``)
 # Messages stored per transaction, at most.
 BATCH_MAX = 2000
 # Messages waiting for the database, at most; past it they are dropped and counted (``overloaded``).
@@ -93,12 +93,12 @@ class TelemetryConsumer:
         factory: sessionmaker[Session],
         metrics: Metrics,
         *,
-        topic: str = SHARED_TOPIC,
+        topic: str | None = None,
     ) -> None:
         self.broker = parse_broker_url(settings.mqtt_url)
         self.factory = factory
         self.metrics = metrics
-        self.topic = topic
+        self.topic = topic or f"$share/{settings.live_mqtt_group}/{TOPIC}"
         self.max_age = timedelta(seconds=settings.live_max_age_seconds)
         self.queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(maxsize=QUEUE_MAX)
         self.client = Client(f"openbwv-live-{uuid.uuid4().hex[:12]}")
@@ -242,6 +242,6 @@ async def _consume_until_stopped(
         loop.add_signal_handler(sig, stopped.set)
     consumer = TelemetryConsumer(settings, factory, metrics)
     await consumer.start()
-    typer.echo(f"Consuming {SHARED_TOPIC}; Ctrl-C to stop.")
+    typer.echo(f"Consuming {consumer.topic}; Ctrl-C to stop.")
     await stopped.wait()
     await consumer.stop()
