@@ -2,7 +2,7 @@
 
 from openbwv.fleet.authority import AuthorityExceptions, find_authority_exceptions, run_daily_authority_check
 from openbwv.fleet.credentials import SCOPES_BY_KIND, issue_credential
-from openbwv.fleet.devices import DeviceFilter, create_device, get_device, list_devices
+from openbwv.fleet.devices import DeviceFilter, create_device, devices_by_serial, get_device, list_devices
 from openbwv.fleet.issues import (
     HolderAtTime,
     IssuePeriod,
@@ -29,6 +29,7 @@ __all__ = [
     "IssuePeriod",
     "camera_station_position",
     "create_device",
+    "devices_by_serial",
     "find_authority_exceptions",
     "get_device",
     "holder_at",

@@ -171,9 +171,11 @@ def parse_reading(
 
 def _known_cameras(db: Session, serials: Iterable[str]) -> dict[str, str]:
     """The fleet's own serial for each of ``serials`` that names a camera, asked of the fleet."""
+    asked = set(serials)
+    devices = fleet.devices_by_serial(db, asked)
     known = {}
-    for serial in set(serials):
-        device = fleet.get_device(db, serial)
+    for serial in asked:
+        device = devices.get(serial.strip().upper())
         if device is not None and device.kind == "camera":
             known[serial] = device.serial
     return known
