@@ -36,8 +36,6 @@ EVENTS = frozenset({"recording_started", "recording_stopped", "taser_armed", "em
 MAX_PAYLOAD_BYTES = 4096
 # A camera's clock may run a little ahead of the server's; further ahead is no real time.
 FUTURE_SKEW = timedelta(seconds=60)
-# Rows per upsert statement (well under SQLite's bound on parameters).
-UPSERT_CHUNK = 1000
 # Rows the nightly prune deletes per statement, so no statement holds the table long.
 PRUNE_CHUNK = 10_000
 READING_FIELDS = (
@@ -198,16 +196,15 @@ def _upsert_states(db: Session, readings: list[Reading], now: datetime) -> None:
     dialect = db.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table: Table = CameraLiveState.__table__  # type: ignore[assignment]
-    for start in range(0, len(readings), UPSERT_CHUNK):
-        chunk = readings[start : start + UPSERT_CHUNK]
-        statement = insert(table).values([{**r.row(), "received_at": now} for r in chunk])
-        excluded = statement.excluded
-        statement = statement.on_conflict_do_update(
-            index_elements=[table.c.serial],
-            set_={name: excluded[name] for name in (*READING_FIELDS, "received_at")},
-            where=table.c.ts < excluded.ts,
-        )
-        db.execute(statement)
+    statement = insert(table)
+    excluded = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.serial],
+        set_={name: excluded[name] for name in (*READING_FIELDS, "received_at")},
+        where=table.c.ts < excluded.ts,
+    )
+    # Many parameter sets to one statement: compiled once and cached, sent in batches by the driver.
+    db.execute(statement, [{**r.row(), "received_at": now} for r in readings])
 
 
 def receive_readings(
