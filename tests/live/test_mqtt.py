@@ -21,9 +21,11 @@ import pytest
 from fastapi.testclient import TestClient
 from gmqtt import Client
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
 from openbwv import clock
 from openbwv.app import create_app
+from openbwv.cli import app as cli
 from openbwv.config import Settings
 from openbwv.db import transaction
 from openbwv.jobs import JobRegistry
@@ -178,3 +180,11 @@ class TestConsumer:
         assert counted(after, "stale") - counted(before, "stale") >= 1
         assert counted(after, "unknown_camera") - counted(before, "unknown_camera") >= 1
         assert live_client.get("/healthz").json()["status"] == "ok"
+
+
+class TestConsumeCommand:
+    def test_it_needs_a_broker(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.delenv("OPENBWV_MQTT_URL", raising=False)
+        result = CliRunner().invoke(cli, ["live", "consume"])
+        assert result.exit_code != 0
+        assert "OPENBWV_MQTT_URL" in result.output

@@ -221,7 +221,8 @@ def consume(
     every other consumer."""
     settings = load_settings()
     if not settings.mqtt_url:
-        raise typer.BadParameter("set OPENBWV_MQTT_URL to the broker (mqtt://host:1883)")
+        typer.echo("Set OPENBWV_MQTT_URL to the broker (mqtt://host:1883) to consume telemetry.", err=True)
+        raise typer.Exit(2)
     factory = make_session_factory(
         make_engine(settings.resolved_database_url, pool_size=settings.database_pool_size)
     )
