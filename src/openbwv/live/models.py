@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String
+from sqlalchemy import BigInteger, Float, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openbwv.db import Base
@@ -22,13 +22,13 @@ class CameraLiveState(Base):
     serial: Mapped[str] = mapped_column(String(SERIAL_LENGTH), primary_key=True)
     ts: Mapped[datetime]
     received_at: Mapped[datetime]
-    lat: Mapped[float]
-    lon: Mapped[float]
-    accuracy_m: Mapped[float]
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    accuracy_m: Mapped[float] = mapped_column(Float)
     recording: Mapped[bool]
-    battery_pct: Mapped[float]
-    storage_pct: Mapped[float]
-    heading: Mapped[float | None]
+    battery_pct: Mapped[float] = mapped_column(Float)
+    storage_pct: Mapped[float] = mapped_column(Float)
+    heading: Mapped[float | None] = mapped_column(Float)
     event: Mapped[str | None] = mapped_column(String(EVENT_LENGTH))
 
     __table_args__ = (Index("ix_live_camera_state_ts", "ts"),)
@@ -42,13 +42,13 @@ class PositionRecord(Base):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     serial: Mapped[str] = mapped_column(String(SERIAL_LENGTH))
     ts: Mapped[datetime]
-    lat: Mapped[float]
-    lon: Mapped[float]
-    accuracy_m: Mapped[float]
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    accuracy_m: Mapped[float] = mapped_column(Float)
     recording: Mapped[bool]
-    battery_pct: Mapped[float]
-    storage_pct: Mapped[float]
-    heading: Mapped[float | None]
+    battery_pct: Mapped[float] = mapped_column(Float)
+    storage_pct: Mapped[float] = mapped_column(Float)
+    heading: Mapped[float | None] = mapped_column(Float)
     event: Mapped[str | None] = mapped_column(String(EVENT_LENGTH))
 
     __table_args__ = (
