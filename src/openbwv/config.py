@@ -142,6 +142,12 @@ class Settings(BaseSettings):
     live_max_age_seconds: int = Field(default=300, ge=1, le=24 * 3600)
     # The map marks a camera stale when it has not been heard from for this long.
     live_stale_seconds: int = Field(default=120, ge=1, le=24 * 3600)
+    # Live view: how long a view lasts before its viewer renews it, where the viewer's player reads
+    # the stream (``{view_id}`` and ``{serial}`` filled in), and whether the officer's camera is told
+    # it is being viewed (a force choice).
+    live_view_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    live_stream_url: str = "/api/v1/live/views/{view_id}/stream"
+    live_notify_camera: bool = False
 
     @field_validator("database_url")
     @classmethod

@@ -56,16 +56,16 @@ class TestCreateReason:
         access.create_reason(
             db,
             admin,
-            code="missing-person",
-            label="Missing person search",
+            code="welfare-check",
+            label="Welfare check",
             permits=["live_view", "footage_view"],
-            description="Finding a vulnerable missing person.",
+            description="Checking on a vulnerable person at an address.",
         )
         codes = [r.code for r in access.list_reasons(db)]
-        assert "missing-person" in codes
-        [event] = events(db, "access:reason:created", target_id="missing-person")
+        assert "welfare-check" in codes
+        [event] = events(db, "access:reason:created", target_id="welfare-check")
         assert event.actor_username == admin.username
-        assert (event.target_type, event.target_id) == ("access_reason", "missing-person")
+        assert (event.target_type, event.target_id) == ("access_reason", "welfare-check")
         assert event.details["permits"] == ["footage_view", "live_view"]
 
     def test_a_reason_cannot_both_permit_and_forbid_a_kind(self, db: Session) -> None:

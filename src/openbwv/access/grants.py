@@ -7,7 +7,7 @@ states the reason once, and every grant, renewal and ending is in the audit log 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -204,10 +204,12 @@ def grant_access(
     note: str | None = None,
     duration: timedelta | None = None,
     durations: GrantDurations = DEFAULT_DURATIONS,
+    details: Mapping[str, object] | None = None,
 ) -> AccessGrant:
     """Grant the caller ``kind`` of access to ``record`` for a stated reason: a reason code that is in
     use and permits the kind, and an incident number or a note. One live grant per person, record and
-    kind; a grant that ran out is closed as expired and replaced."""
+    kind; a grant that ran out is closed as expired and replaced. ``details`` are facts the calling
+    domain adds to the audit event (whose camera, which officer it shows)."""
     user_id = _person(actor)
     record = _check_record(record)
     access = _check_kind(kind)
@@ -241,7 +243,7 @@ def grant_access(
         action=AuditAction.ACCESS_GRANT_GRANTED,
         target=Target(record.kind, record.id),
         reason=_stated(grant),
-        details=_details(grant),
+        details=_details(grant, **(details or {})),
     )
     return grant
 
@@ -284,9 +286,10 @@ def renew_grant(
     grant_id: int,
     duration: timedelta | None = None,
     durations: GrantDurations = DEFAULT_DURATIONS,
+    details: Mapping[str, object] | None = None,
 ) -> AccessGrant:
     """Extend the caller's live grant to ``duration`` from now, under the same stated reason; the
-    reason must still be in use and permit the kind."""
+    reason must still be in use and permit the kind. ``details`` join the audit event."""
     grant = _grant_to_change(db, actor, grant_id)
     if grant.user_id != actor.user_id:
         raise Forbidden("Only the holder may renew a grant of access.")
@@ -301,13 +304,21 @@ def renew_grant(
         action=AuditAction.ACCESS_GRANT_RENEWED,
         target=Target(grant.record_kind, grant.record_id),
         reason=_stated(grant),
-        details=_details(grant, previous_expires_at=previous.isoformat(), renewed_count=grant.renewed_count),
+        details=_details(
+            grant,
+            **(details or {}),
+            previous_expires_at=previous.isoformat(),
+            renewed_count=grant.renewed_count,
+        ),
     )
     return grant
 
 
-def end_grant(db: Session, actor: Actor, *, grant_id: int) -> AccessGrant:
-    """End a live grant now: the holder's own, or anyone's for professional standards."""
+def end_grant(
+    db: Session, actor: Actor, *, grant_id: int, details: Mapping[str, object] | None = None
+) -> AccessGrant:
+    """End a live grant now: the holder's own, or anyone's for professional standards. ``details``
+    join the audit event."""
     grant = _grant_to_change(db, actor, grant_id)
     if grant.user_id != actor.user_id and not can(actor, Permission.ACCESS_GRANT_OVERSEE):
         raise Forbidden("Only the holder, or professional standards, may end a grant of access.")
@@ -318,7 +329,7 @@ def end_grant(db: Session, actor: Actor, *, grant_id: int) -> AccessGrant:
         action=AuditAction.ACCESS_GRANT_ENDED,
         target=Target(grant.record_kind, grant.record_id),
         reason=_stated(grant),
-        details=_details(grant, ended_by=actor.username),
+        details=_details(grant, **(details or {}), ended_by=actor.username),
     )
     return grant
 

@@ -32,7 +32,7 @@ class ReasonSeed:
     forbids: frozenset[AccessKind] = frozenset()
 
 
-# The reasons a new force starts with (migration 0009 stores the same rows); the force edits the
+# The reasons a new force starts with (migrations 0009 and 0018 store the same rows); the force edits the
 # table, not this list. Live view "will not be used for any independent scrutiny around use of force
 # or stop and search", so the two scrutiny reasons forbid it outright.
 DEFAULT_REASONS: tuple[ReasonSeed, ...] = (
@@ -46,6 +46,31 @@ DEFAULT_REASONS: tuple[ReasonSeed, ...] = (
         "officer-safety",
         "Officer safety",
         "Checking on an officer who may be in danger: an emergency button, no answer on the radio.",
+        frozenset({AccessKind.LIVE_VIEW}),
+    ),
+    # Migration 0018 adds these four operational reasons for live view.
+    ReasonSeed(
+        "critical-incident",
+        "Critical incident",
+        "Commanding or supporting a critical incident in progress: firearms, a major incident, serious harm.",
+        frozenset({AccessKind.LIVE_VIEW}),
+    ),
+    ReasonSeed(
+        "public-order-command",
+        "Public order command",
+        "Gold, silver or bronze command of a public order or public safety operation.",
+        frozenset({AccessKind.LIVE_VIEW}),
+    ),
+    ReasonSeed(
+        "pursuit-support",
+        "Pursuit support",
+        "Supporting a vehicle or foot pursuit in progress.",
+        frozenset({AccessKind.LIVE_VIEW}),
+    ),
+    ReasonSeed(
+        "missing-person",
+        "Missing person search",
+        "Searching for a missing person at risk: what the officers searching see now.",
         frozenset({AccessKind.LIVE_VIEW}),
     ),
     ReasonSeed(

@@ -58,6 +58,7 @@ class AuditAction(StrEnum):
     FOOTAGE_CLIP_TAGGED = "footage:clip:tagged"
     FOOTAGE_RETENTION_RAN = "footage:retention:ran"
     FOOTAGE_CLIP_VIEWED = "footage:clip:viewed"
+    FOOTAGE_QUEUE_VIEWED = "footage:queue:viewed"
     FOOTAGE_SOURCE_DEDUPLICATED = "footage:source:deduplicated"
     FOOTAGE_SOURCE_QUARANTINED = "footage:source:quarantined"
     LIVE_MAP_VIEWED = "live:map:viewed"

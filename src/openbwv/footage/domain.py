@@ -21,7 +21,15 @@ def _jobs(context: JobContext) -> JobRegistry:
 DOMAIN = Domain(
     name="footage",
     routers=(api, player, pages),
-    navigation=(NavItem("Arrivals", "/footage/arrivals", Permission.FOOTAGE_ARRIVALS_READ, order=95),),
+    navigation=(
+        NavItem("Library", "/footage", Permission.FOOTAGE_CLIP_SEARCH, order=91),
+        NavItem("My footage", "/footage/mine", Permission.FOOTAGE_CLIP_TAG, order=92, officers_only=True),
+        NavItem(
+            "Untagged in team", "/footage/untagged", Permission.FOOTAGE_TEAM_TAG, order=93, officers_only=True
+        ),
+        NavItem("Evidence queue", "/footage/queue", Permission.FOOTAGE_EVIDENCE_MANAGE, order=94),
+        NavItem("Arrivals", "/footage/arrivals", Permission.FOOTAGE_ARRIVALS_READ, order=95),
+    ),
     jobs=_jobs,
     cli={
         "footage": footage_app,

@@ -123,11 +123,12 @@ class Clip(Base):
         Index("ix_clip_retention", "category_id", "recorded_at", "id", **partial_index(RETENTION_CANDIDATE)),
         Index("ix_clip_recoverable", "deleted_at", "id", **partial_index(RECOVERABLE)),
         Index("ix_clip_purge_pending", "destroyed_at", "id", **partial_index(PURGE_PENDING)),
-        # Search (``search``): newest first over every clip, or a category's (``category_id`` NULL:
-        # untagged), or the flagged or held ones, each read off its index in (recorded_at, id) order
-        # and cut at the page; by incident or case reference (few rows each, most clips have none).
+        # Search (``search``): newest first over every clip, or the flagged or held ones, each read
+        # off its index in (recorded_at, id) order and cut at the page; by incident or case reference
+        # (few rows each, most clips have none). A category is a filter on those (or on an officer's
+        # index): an index of its own would also serve the retention job's query, and the planner
+        # would take it over ``ix_clip_retention`` (which holds only the clips that may go).
         Index("ix_clip_recorded", "recorded_at", "id", **partial_index(NOT_DELETED)),
-        Index("ix_clip_category", "category_id", "recorded_at", "id", **partial_index(NOT_DELETED)),
         Index("ix_clip_evidence", "recorded_at", "id", **partial_index(EVIDENCE_KEPT)),
         Index("ix_clip_hold", "recorded_at", "id", **partial_index(LEGALLY_HELD)),
         Index("ix_clip_incident_number", "incident_number", **partial_index("incident_number IS NOT NULL")),

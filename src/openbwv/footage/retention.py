@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, text, tuple_, update
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, text, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import audit, clock
@@ -67,6 +67,64 @@ class Step:
     rule: str
 
 
+def keeps(clip: Clip) -> str | None:
+    """What keeps ``clip`` whatever its age (the Python twin of ``RETENTION_CANDIDATE`` and
+    :func:`case_is_open`), or None when nothing does."""
+    if clip.evidence_flag:
+        return "flagged as evidence"
+    if clip.legal_hold:
+        return "under a legal hold"
+    if clip.case_reference is not None:
+        return f"linked to case {clip.case_reference}"
+    return None
+
+
+@dataclass(frozen=True)
+class Due:
+    """When a clip is due for deletion (``at``; None: it is kept), and the rule that says so."""
+
+    at: datetime | None
+    rule: str
+
+
+def period_start(clip: Clip) -> datetime:
+    """When a clip's retention period runs from: its recording, or its restoration if later."""
+    if clip.restored_at is not None and clip.restored_at > clip.recorded_at:
+        return clip.restored_at
+    return clip.recorded_at
+
+
+@dataclass(frozen=True)
+class Periods:
+    """The categories' retention periods, read once, to date many clips."""
+
+    by_id: dict[int, FootageCategory]
+    default: FootageCategory | None
+
+    def due(self, clip: Clip) -> Due:
+        """When ``clip`` is due for deletion, by the same rules as the job's query
+        (:func:`_due_query`): the job deletes it on its first run after ``at``."""
+        if clip.deleted_at is not None:
+            return Due(None, f"deleted: {clip.deletion_rule or 'by the retention job'}")
+        kept = keeps(clip)
+        if kept is not None:
+            return Due(None, kept)
+        untagged = clip.category_id is None
+        category = self.default if untagged else self.by_id.get(clip.category_id or 0)
+        if category is None or category.retention_days is None:
+            group = f" (MoPI group {category.mopi_group})" if category and category.mopi_group else ""
+            return Due(None, f"{category.code if category else 'no category'}: evidential, kept{group}")
+        bucket = _Bucket(category, untagged=untagged)
+        return Due(period_start(clip) + timedelta(days=category.retention_days), bucket.rule())
+
+
+def periods(db: Session) -> Periods:
+    """Every category's retention period, and the default category's (untagged clips)."""
+    categories = list(db.scalars(select(FootageCategory)))
+    default = next((c for c in categories if c.is_default), None)
+    return Periods({c.id: c for c in categories}, default)
+
+
 @dataclass(frozen=True)
 class _Bucket:
     """Clips kept alike: one category's, or the untagged ones (kept as the default category)."""
@@ -77,6 +135,17 @@ class _Bucket:
     @property
     def where(self) -> ColumnElement[bool]:
         return Clip.category_id.is_(None) if self.untagged else Clip.category_id == self.category.id
+
+    def due_by(self, until: datetime) -> ColumnElement[bool]:
+        """The bucket's clips whose period (from :func:`period_start`) ends before ``until``: a
+        clip's ``Periods.due`` is before ``until`` exactly when this holds."""
+        assert self.category.retention_days is not None
+        cutoff = until - timedelta(days=self.category.retention_days)
+        return and_(
+            self.where,
+            Clip.recorded_at < cutoff,
+            or_(Clip.restored_at.is_(None), Clip.restored_at < cutoff),
+        )
 
     def rule(self) -> str:
         days = self.category.retention_days
@@ -96,17 +165,34 @@ def _buckets(db: Session) -> list[_Bucket]:
     return buckets
 
 
+def due_by_clause(db: Session, until: datetime) -> ColumnElement[bool]:
+    """The clips the retention job would have deleted by ``until`` (those due now among them), as a
+    WHERE clause for a page's query: nothing keeps them, and their category's period ends first."""
+    return and_(text(RETENTION_CANDIDATE), or_(false(), *(b.due_by(until) for b in _buckets(db))))
+
+
+def due_by(db: Session, until: datetime, *, limit: int) -> tuple[list[Clip], int]:
+    """The clips the retention job would have deleted by ``until`` (those already due among them),
+    soonest first, at most ``limit``, with how many there are: each category's read off the job's
+    own index, so the page and the job agree on what goes and when."""
+    found: list[tuple[datetime, int, Clip]] = []
+    total = 0
+    for bucket in _buckets(db):
+        days = timedelta(days=bucket.category.retention_days or 0)
+        where = (text(RETENTION_CANDIDATE), bucket.due_by(until))
+        total += db.scalar(select(func.count()).select_from(Clip).where(*where)) or 0
+        clips = db.scalars(
+            select(Clip).where(*where).order_by(Clip.category_id, Clip.recorded_at, Clip.id).limit(limit)
+        )
+        found += [(period_start(clip) + days, clip.id, clip) for clip in clips]
+    found.sort(key=lambda due: due[:2])
+    return [clip for _, _, clip in found[:limit]], total
+
+
 def _due_query(bucket: _Bucket, now: datetime) -> Select[int, str, datetime]:
-    assert bucket.category.retention_days is not None
-    cutoff = now - timedelta(days=bucket.category.retention_days)
     return (
         select(Clip.id, Clip.sha256, Clip.recorded_at)
-        .where(
-            text(RETENTION_CANDIDATE),
-            bucket.where,
-            Clip.recorded_at < cutoff,
-            or_(Clip.restored_at.is_(None), Clip.restored_at < cutoff),
-        )
+        .where(text(RETENTION_CANDIDATE), bucket.due_by(now))
         # ``category_id`` first although one value: PostgreSQL does not take ``IS NULL`` as fixing the
         # index's leading column, and would sort the untagged backlog for every batch.
         .order_by(Clip.category_id, Clip.recorded_at, Clip.id)

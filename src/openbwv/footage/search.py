@@ -80,6 +80,9 @@ class SearchPage:
     next_cursor: str | None
     total: int
     total_exact: bool
+    audit_event_id: int | None = None
+    """The ``footage:clip:searched`` event that recorded this search (the library page's
+    thumbnails are served against it)."""
 
 
 def _text(field: str, value: str | None) -> str | None:
@@ -271,7 +274,7 @@ def search_clips(
             counted = db.scalar(select(func.count()).select_from(capped)) or 0
             total, exact = min(counted, COUNT_CAP), counted <= COUNT_CAP
     officers = people.officers_by_ids(db, (c.officer_id for c in clips if c.officer_id is not None))
-    audit.record(
+    event = audit.record(
         db,
         actor=actor,
         action=AuditAction.FOOTAGE_CLIP_SEARCHED,
@@ -289,4 +292,7 @@ def search_clips(
     views = [
         ClipView(c, officers[c.officer_id].collar_number if c.officer_id in officers else None) for c in clips
     ]
-    return SearchPage(items=views, next_cursor=next_cursor, total=total, total_exact=exact)
+    db.flush()
+    return SearchPage(
+        items=views, next_cursor=next_cursor, total=total, total_exact=exact, audit_event_id=event.id
+    )

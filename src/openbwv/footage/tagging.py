@@ -13,7 +13,7 @@ from openbwv import audit
 from openbwv.audit import AuditAction, Target
 from openbwv.errors import InvalidInput
 from openbwv.footage.models import Clip, FootageCategory
-from openbwv.footage.service import CLIP_FACTS, ClipView, clip_view
+from openbwv.footage.service import CLIP_FACTS, ClipView, clip_view, viewer
 from openbwv.policy import Actor, Permission, RecordKind, can, scope, scope_clause
 
 REFERENCE_LENGTH = 40
@@ -40,7 +40,8 @@ def _taggable(db: Session, actor: Actor, clip_id: int) -> Clip | None:
     (an evidence manager: any), and not deleted."""
     query = select(Clip).where(Clip.id == clip_id, Clip.deleted_at.is_(None))
     if not can(actor, Permission.FOOTAGE_EVIDENCE_MANAGE):
-        visible = scope(actor, Permission.FOOTAGE_CLIP_VIEW, RecordKind.FOOTAGE)
+        # A supervisor's team is read here: the sign-in does not carry it.
+        visible = scope(viewer(db, actor), Permission.FOOTAGE_CLIP_VIEW, RecordKind.FOOTAGE)
         if visible.nothing:
             return None
         query = query.where(scope_clause(visible, CLIP_FACTS))

@@ -1,5 +1,6 @@
 """Live operations: where every camera is and whether it records (telemetry in, over MQTT or HTTP),
-the latest state per camera and the position history behind the control room's map."""
+the latest state per camera and the position history behind the control room's map, and
+purpose-bound live view."""
 
 from openbwv.live.telemetry import (
     REFUSAL_REASONS,

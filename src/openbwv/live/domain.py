@@ -1,5 +1,5 @@
 """The live domain's declaration: telemetry in (HTTP route and MQTT consumer), the map's GeoJSON,
-the nightly prune of position history and the ``live`` command."""
+live view's API, the nightly prune of position history and the ``live`` command."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from openbwv.jobs import JobRegistry
 from openbwv.live import telemetry
 from openbwv.live.api import router as api
 from openbwv.live.mqtt import TOPIC, consume_in_app, live_app
+from openbwv.live.views_api import router as views_api
 
 HISTORY_RETENTION = "live.history_retention"
 # Nightly, in the quiet hours, apart from footage retention (02:30) and the audit log's check (03:15).
@@ -40,7 +41,7 @@ def jobs_for(context: JobContext) -> JobRegistry:
 
 DOMAIN = Domain(
     name="live",
-    routers=(api,),
+    routers=(api, views_api),
     jobs=jobs_for,
     cli={"live": live_app},
     topics=(TOPIC,),

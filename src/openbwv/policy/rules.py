@@ -48,7 +48,10 @@ class Permission(StrEnum):
     FOOTAGE_CLIP_VIEW = "footage:clip:view"
     FOOTAGE_EVIDENCE_MANAGE = "footage:evidence:manage"
     FOOTAGE_RETENTION_MANAGE = "footage:retention:manage"
+    FOOTAGE_TEAM_TAG = "footage:team:tag"
     LIVE_MAP_READ = "live:map:read"
+    LIVE_VIEW_END = "live:view:end"
+    LIVE_VIEW_OPEN = "live:view:open"
     NOTIFICATIONS_OWN_READ = "notifications:own:read"
     NOTIFICATIONS_UNIT_READ = "notifications:unit:read"
     PEOPLE_OFFICER_READ = "people:officer:read"
@@ -95,11 +98,14 @@ _FOOTAGE_KEEPERS = frozenset(
 # stated reason (a grant of access). Panel members and prosecutors never see footage through the
 # library: redacted copies and court bundles reach them another way.
 _FOOTAGE_PLAYERS = _FOOTAGE_SEARCHERS | {Permission.FOOTAGE_CLIP_PLAY}
+# Watching a recording camera live, always with a stated operational reason (a grant of access), and
+# ending one's own view. Professional standards end anyone's view but open none.
+_LIVE_VIEWERS = frozenset({Permission.LIVE_VIEW_END, Permission.LIVE_VIEW_OPEN})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.AUDITOR: _FORCE_STAFF | _ACCESS_READERS | {Permission.AUDIT_EVENT_READ},
-    Role.CONTROL_ROOM: _FLEET_READERS | _ACCESS_REQUESTERS | {Permission.LIVE_MAP_READ},
+    Role.CONTROL_ROOM: _FLEET_READERS | _ACCESS_REQUESTERS | _LIVE_VIEWERS | {Permission.LIVE_MAP_READ},
     Role.EQUIPMENT_MANAGER: _FLEET_READERS
     | {Permission.FLEET_DEVICE_WRITE, Permission.FLEET_IMPORT_WRITE, Permission.FLEET_ISSUE_WRITE},
     # Evidence managers watch the library fill: the arrivals list shows recent clips' metadata (time,
@@ -119,13 +125,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     | _ACCESS_REQUESTERS
     | _ACCESS_READERS
     | _FOOTAGE_PLAYERS
-    | {Permission.ACCESS_GRANT_OVERSEE, Permission.AUDIT_ALERT_READ, Permission.AUDIT_EVENT_READ},
+    | {
+        Permission.ACCESS_GRANT_OVERSEE,
+        Permission.AUDIT_ALERT_READ,
+        Permission.AUDIT_EVENT_READ,
+        Permission.LIVE_VIEW_END,
+    },
     Role.PROSECUTOR: _EVERYONE,
     Role.SUPERVISOR: _FLEET_READERS
     | _ACCESS_REQUESTERS
     | _FOOTAGE_PLAYERS
     | _FOOTAGE_TAGGERS
-    | {Permission.LIVE_MAP_READ, Permission.NOTIFICATIONS_UNIT_READ},
+    | _LIVE_VIEWERS
+    | {Permission.FOOTAGE_TEAM_TAG, Permission.LIVE_MAP_READ, Permission.NOTIFICATIONS_UNIT_READ},
     Role.TRAINING_MANAGER: _FLEET_READERS
     | {Permission.TRAINING_POLICY_WRITE, Permission.TRAINING_RECORD_WRITE},
 }

@@ -139,7 +139,6 @@ def upgrade() -> None:
     op.create_index("ix_clip_place_cell", "clip_place", ["cell", "recorded_at", "clip_id"], unique=False)
     for name, columns, condition in (
         ("ix_clip_recorded", ["recorded_at", "id"], NOT_DELETED),
-        ("ix_clip_category", ["category_id", "recorded_at", "id"], NOT_DELETED),
         ("ix_clip_evidence", ["recorded_at", "id"], EVIDENCE_KEPT),
         ("ix_clip_hold", ["recorded_at", "id"], LEGALLY_HELD),
         ("ix_clip_incident_number", ["incident_number"], "incident_number IS NOT NULL"),
@@ -161,7 +160,6 @@ def downgrade() -> None:
         "ix_clip_incident_number",
         "ix_clip_hold",
         "ix_clip_evidence",
-        "ix_clip_category",
         "ix_clip_recorded",
     ):
         op.drop_index(name, table_name="clip")

@@ -1,0 +1,476 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from openbwv import fleet
+from openbwv.access import AccessGrant
+from openbwv.app import create_app
+from openbwv.audit.models import AuditEvent
+from openbwv.clock import FixedClock
+from openbwv.config import Settings
+from openbwv.db import transaction
+from openbwv.jobs import JobRegistry
+from openbwv.live import views_api
+from openbwv.live.views import BANNER
+from openbwv.policy import SYSTEM, Role
+from tests.access.helpers import events
+from tests.builders import headers_for, make_device, make_officer, make_pass
+from tests.conftest import TEST_NOW
+from tests.live.conftest import FakeRecordingState
+
+SERIAL = "BWV-LIVE-0001"
+VIEW = {"camera_serial": SERIAL, "reason_code": "officer-safety", "incident_number": "20261126-0042"}
+VIEW_LENGTH = timedelta(minutes=10)
+
+
+@pytest.fixture
+def collar(factory: sessionmaker[Session]) -> str:
+    """The collar number of the officer who holds the camera ``SERIAL``."""
+    with transaction(factory) as db:
+        officer = make_officer(db, collar="4521")
+        make_pass(db, officer, "bwv_user")
+        make_device(db, serial=SERIAL)
+        fleet.issue_device(
+            db, SYSTEM, device_serial=SERIAL, collar_number=officer.collar_number, kind="personal"
+        )
+        return officer.collar_number
+
+
+@pytest.fixture
+def camera(collar: str, recording: FakeRecordingState) -> FakeRecordingState:
+    """The camera ``SERIAL``, held by an officer and recording."""
+    recording.cameras[SERIAL] = True
+    return recording
+
+
+def control_room(factory: sessionmaker[Session], username: str = "cr.jones") -> dict[str, str]:
+    return headers_for(factory, Role.CONTROL_ROOM, username=username)
+
+
+def open_view(client: TestClient, headers: dict[str, str], **changes: object) -> dict[str, object]:
+    answer = client.post("/api/v1/live/views", json={**VIEW, **changes}, headers=headers)
+    assert answer.status_code == 201, answer.text
+    body: dict[str, object] = answer.json()
+    return body
+
+
+def when(text: object) -> datetime:
+    return datetime.fromisoformat(str(text))
+
+
+def live_events(factory: sessionmaker[Session], action: str) -> list[AuditEvent]:
+    with factory() as db:
+        return events(db, action, target_id=SERIAL)
+
+
+class TestListReasons:
+    def test_control_room_reads_which_reasons_permit_live_view(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        answer = client.get("/api/v1/live/reasons", headers=control_room(factory))
+        assert answer.status_code == 200
+        reasons = {r["code"]: r for r in answer.json()}
+        for code in ("officer-safety", "critical-incident", "public-order-command", "pursuit-support"):
+            assert reasons[code]["permits_live_view"] is True, code
+        assert reasons["missing-person"]["permits_live_view"] is True
+        for code in ("uof-scrutiny", "stop-search-scrutiny"):
+            assert reasons[code]["permits_live_view"] is False
+            assert reasons[code]["forbids_live_view"] is True
+        assert reasons["evidential-review"]["permits_live_view"] is False
+        assert reasons["evidential-review"]["forbids_live_view"] is False
+
+    def test_anonymous_is_401_and_an_officer_403(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        assert client.get("/api/v1/live/reasons").status_code == 401
+        officer = headers_for(factory, Role.OFFICER)
+        assert client.get("/api/v1/live/reasons", headers=officer).status_code == 403
+
+
+class TestOpenView:
+    def test_without_a_reason_is_422(
+        self, client: TestClient, factory: sessionmaker[Session], camera: FakeRecordingState
+    ) -> None:
+        body = {"camera_serial": SERIAL, "incident_number": "20261126-0042"}
+        answer = client.post("/api/v1/live/views", json=body, headers=control_room(factory))
+        assert answer.status_code == 422
+        assert answer.json()["detail"][0]["loc"] == ["body", "reason_code"]
+
+    def test_without_an_incident_number_or_details_is_422(
+        self, client: TestClient, factory: sessionmaker[Session], camera: FakeRecordingState
+    ) -> None:
+        body = {"camera_serial": SERIAL, "reason_code": "officer-safety", "details": "  "}
+        answer = client.post("/api/v1/live/views", json=body, headers=control_room(factory))
+        assert answer.status_code == 422
+        assert answer.json()["detail"][0]["loc"] == ["body", "incident_number"]
+
+    def test_an_unknown_reason_is_422(
+        self, client: TestClient, factory: sessionmaker[Session], camera: FakeRecordingState
+    ) -> None:
+        answer = client.post(
+            "/api/v1/live/views", json={**VIEW, "reason_code": "curiosity"}, headers=control_room(factory)
+        )
+        assert answer.status_code == 422
+        assert answer.json()["detail"][0]["loc"] == ["body", "reason_code"]
+
+    @pytest.mark.parametrize("code", ["uof-scrutiny", "stop-search-scrutiny"])
+    def test_a_reason_forbidding_live_view_is_403_naming_the_rule(
+        self, client: TestClient, factory: sessionmaker[Session], camera: FakeRecordingState, code: str
+    ) -> None:
+        answer = client.post(
+            "/api/v1/live/views", json={**VIEW, "reason_code": code}, headers=control_room(factory)
+        )
+        assert answer.status_code == 403
+        assert answer.json()["detail"] == {
+            "rule": "reason_forbids_kind",
+            "message": f"Reason {code!r} forbids live view.",
+        }
+        assert live_events(factory, "access:grant:granted") == []
+
+    def test_a_reason_not_permitting_live_view_is_403_naming_the_rule(
+        self, client: TestClient, factory: sessionmaker[Session], camera: FakeRecordingState
+    ) -> None:
+        answer = client.post(
+            "/api/v1/live/views",
+            json={**VIEW, "reason_code": "evidential-review"},
+            headers=control_room(factory),
+        )
+        assert answer.status_code == 403
+        assert answer.json()["detail"]["rule"] == "reason_does_not_permit_kind"
+
+    @pytest.mark.parametrize("role", [Role.OFFICER, Role.EVIDENCE_MANAGER, Role.PROFESSIONAL_STANDARDS])
+    def test_a_role_without_live_view_is_403(
+        self, client: TestClient, factory: sessionmaker[Session], camera: FakeRecordingState, role: Role
+    ) -> None:
+        answer = client.post("/api/v1/live/views", json=VIEW, headers=headers_for(factory, role))
+        assert answer.status_code == 403
+        assert live_events(factory, "access:grant:granted") == []
+
+    def test_anonymous_is_401(self, client: TestClient, camera: FakeRecordingState) -> None:
+        assert client.post("/api/v1/live/views", json=VIEW).status_code == 401
+
+    def test_a_camera_not_in_the_fleet_is_404(
+        self, client: TestClient, factory: sessionmaker[Session], recording: FakeRecordingState
+    ) -> None:
+        recording.cameras["BWV-NOWHERE"] = True
+        answer = client.post(
+            "/api/v1/live/views", json={**VIEW, "camera_serial": "BWV-NOWHERE"}, headers=control_room(factory)
+        )
+        assert answer.status_code == 404
+
+    def test_a_taser_is_not_a_camera(
+        self, client: TestClient, factory: sessionmaker[Session], recording: FakeRecordingState
+    ) -> None:
+        with transaction(factory) as db:
+            make_device(db, kind="taser", serial="X2-0001")
+        recording.cameras["X2-0001"] = True
+        answer = client.post(
+            "/api/v1/live/views", json={**VIEW, "camera_serial": "X2-0001"}, headers=control_room(factory)
+        )
+        assert answer.status_code == 404
+
+    @pytest.mark.parametrize("state", [False, None])
+    def test_a_camera_not_recording_is_409(
+        self,
+        client: TestClient,
+        factory: sessionmaker[Session],
+        collar: str,
+        recording: FakeRecordingState,
+        state: bool | None,
+    ) -> None:
+        if state is not None:
+            recording.cameras[SERIAL] = state
+        answer = client.post("/api/v1/live/views", json=VIEW, headers=control_room(factory))
+        assert answer.status_code == 409
+        assert answer.json()["detail"]["rule"] == "camera_not_recording"
+        assert live_events(factory, "access:grant:granted") == []
+
+    def test_a_permitted_reason_opens_a_view_and_the_audit_log_shows_it(
+        self, client: TestClient, factory: sessionmaker[Session], camera: FakeRecordingState, collar: str
+    ) -> None:
+        body = open_view(client, control_room(factory))
+        assert when(body["expires_at"]) == TEST_NOW + VIEW_LENGTH
+        assert body["stream_url"] == f"/api/v1/live/views/{body['id']}/stream"
+        [event] = live_events(factory, "access:grant:granted")
+        assert event.actor_username == "cr.jones"
+        assert event.target_type == "camera"
+        assert event.reason == "officer-safety; incident 20261126-0042"
+        assert event.details is not None
+        assert event.details["kind"] == "live_view"
+        assert event.details["grant"] == body["id"]
+        assert event.details["camera_serial"] == SERIAL
+        assert event.details["subject_collar_number"] == collar
+
+    def test_a_supervisor_may_open_one_with_details_instead_of_an_incident_number(
+        self, client: TestClient, factory: sessionmaker[Session], camera: FakeRecordingState
+    ) -> None:
+        supervisor = headers_for(factory, Role.SUPERVISOR)
+        details = "Emergency button pressed, no answer on the radio"
+        open_view(client, supervisor, reason_code="officer-safety", incident_number=None, details=details)
+        [event] = live_events(factory, "access:grant:granted")
+        assert event.reason == f"officer-safety; {details}"
+
+    def test_the_serial_is_matched_as_the_fleet_stores_it(
+        self, client: TestClient, factory: sessionmaker[Session], camera: FakeRecordingState
+    ) -> None:
+        body = open_view(client, control_room(factory), camera_serial=SERIAL.lower())
+        view = client.get(f"/api/v1/live/views/{body['id']}", headers=control_room(factory, "cr.other"))
+        assert view.status_code == 404
+        with factory() as db:
+            assert db.get(AccessGrant, body["id"]).record_id == SERIAL  # type: ignore[union-attr]
+
+    def test_a_second_view_of_the_same_camera_while_one_is_live_is_409(
+        self, client: TestClient, factory: sessionmaker[Session], camera: FakeRecordingState
+    ) -> None:
+        headers = control_room(factory)
+        open_view(client, headers)
+        again = client.post("/api/v1/live/views", json=VIEW, headers=headers)
+        assert again.status_code == 409
+        assert again.json()["detail"]["rule"] == "access_already_granted"
+
+
+class TestGetView:
+    def test_the_viewer_sees_state_expiry_stream_and_the_audit_banner(
+        self, client: TestClient, factory: sessionmaker[Session], camera: FakeRecordingState
+    ) -> None:
+        headers = control_room(factory)
+        opened = open_view(client, headers)
+        answer = client.get(f"/api/v1/live/views/{opened['id']}", headers=headers)
+        assert answer.status_code == 200
+        view = answer.json()
+        assert view["state"] == "live"
+        assert view["camera_serial"] == SERIAL
+        assert view["reason_code"] == "officer-safety"
+        assert view["stream_url"] == opened["stream_url"]
+        assert when(view["expires_at"]) == TEST_NOW + VIEW_LENGTH
+        assert view["banner"] == BANNER
+        assert "audited" in view["banner"]
+
+    def test_someone_elses_view_is_404(
+        self, client: TestClient, factory: sessionmaker[Session], camera: FakeRecordingState
+    ) -> None:
+        opened = open_view(client, control_room(factory))
+        other = control_room(factory, "cr.other")
+        assert client.get(f"/api/v1/live/views/{opened['id']}", headers=other).status_code == 404
+
+    def test_a_grant_of_another_kind_is_not_a_live_view(
+        self, client: TestClient, factory: sessionmaker[Session], camera: FakeRecordingState
+    ) -> None:
+        headers = control_room(factory)
+        grant = client.post(
+            "/api/v1/access/grants",
+            json={
+                "record_kind": "footage",
+                "record_id": "1",
+                "kind": "footage_view",
+                "reason_code": "incident-response",
+                "incident_number": "20261126-0042",
+            },
+            headers=headers,
+        )
+        assert grant.status_code == 201, grant.text
+        assert client.get(f"/api/v1/live/views/{grant.json()['id']}", headers=headers).status_code == 404
+
+    def test_a_view_expires_by_the_clock(
+        self,
+        client: TestClient,
+        factory: sessionmaker[Session],
+        camera: FakeRecordingState,
+        clock: FixedClock,
+    ) -> None:
+        headers = control_room(factory)
+        opened = open_view(client, headers)
+        clock.advance(VIEW_LENGTH - timedelta(seconds=1))
+        assert client.get(f"/api/v1/live/views/{opened['id']}", headers=headers).json()["state"] == "live"
+        clock.advance(timedelta(seconds=1))
+        view = client.get(f"/api/v1/live/views/{opened['id']}", headers=headers).json()
+        assert view["state"] == "expired"
+        assert view["stream_url"] is None
+        renewed = client.post(f"/api/v1/live/views/{opened['id']}/renew", headers=headers)
+        assert renewed.status_code == 409
+        assert renewed.json()["detail"]["rule"] == "grant_expired"
+        # The reason is stated again for a new view.
+        again = open_view(client, headers)
+        assert when(again["expires_at"]) == TEST_NOW + 2 * VIEW_LENGTH
+
+
+class TestRenewView:
+    def test_the_viewer_renews_for_another_view_length_and_it_is_audited(
+        self,
+        client: TestClient,
+        factory: sessionmaker[Session],
+        camera: FakeRecordingState,
+        clock: FixedClock,
+        collar: str,
+    ) -> None:
+        headers = control_room(factory)
+        opened = open_view(client, headers)
+        clock.advance(timedelta(minutes=8))
+        answer = client.post(f"/api/v1/live/views/{opened['id']}/renew", headers=headers)
+        assert answer.status_code == 200, answer.text
+        assert when(answer.json()["expires_at"]) == TEST_NOW + timedelta(minutes=8) + VIEW_LENGTH
+        assert answer.json()["renewed_count"] == 1
+        [event] = live_events(factory, "access:grant:renewed")
+        assert event.actor_username == "cr.jones"
+        assert event.reason == "officer-safety; incident 20261126-0042"
+        assert event.details is not None
+        assert event.details["kind"] == "live_view"
+        assert event.details["subject_collar_number"] == collar
+        assert event.details["previous_expires_at"] == (TEST_NOW + VIEW_LENGTH).isoformat()
+
+    def test_someone_else_cannot_renew_it(
+        self, client: TestClient, factory: sessionmaker[Session], camera: FakeRecordingState
+    ) -> None:
+        opened = open_view(client, control_room(factory))
+        for other in (control_room(factory, "cr.other"), headers_for(factory, Role.ADMIN)):
+            assert client.post(f"/api/v1/live/views/{opened['id']}/renew", headers=other).status_code == 404
+        assert live_events(factory, "access:grant:renewed") == []
+
+    def test_a_camera_that_stopped_recording_is_not_renewed(
+        self, client: TestClient, factory: sessionmaker[Session], camera: FakeRecordingState
+    ) -> None:
+        headers = control_room(factory)
+        opened = open_view(client, headers)
+        camera.cameras[SERIAL] = False
+        answer = client.post(f"/api/v1/live/views/{opened['id']}/renew", headers=headers)
+        assert answer.status_code == 409
+        assert answer.json()["detail"]["rule"] == "camera_not_recording"
+
+
+class TestEndView:
+    def test_the_viewer_ends_it_and_it_is_audited(
+        self, client: TestClient, factory: sessionmaker[Session], camera: FakeRecordingState, collar: str
+    ) -> None:
+        headers = control_room(factory)
+        opened = open_view(client, headers)
+        answer = client.delete(f"/api/v1/live/views/{opened['id']}", headers=headers)
+        assert answer.status_code == 200
+        assert answer.json()["state"] == "ended"
+        assert answer.json()["stream_url"] is None
+        [event] = live_events(factory, "access:grant:ended")
+        assert event.actor_username == "cr.jones"
+        assert event.reason == "officer-safety; incident 20261126-0042"
+        assert event.details is not None
+        assert event.details["kind"] == "live_view"
+        assert event.details["subject_collar_number"] == collar
+        renewed = client.post(f"/api/v1/live/views/{opened['id']}/renew", headers=headers)
+        assert renewed.json()["detail"]["rule"] == "grant_ended"
+
+    def test_another_viewer_cannot_end_it(
+        self, client: TestClient, factory: sessionmaker[Session], camera: FakeRecordingState
+    ) -> None:
+        opened = open_view(client, control_room(factory))
+        other = headers_for(factory, Role.SUPERVISOR)
+        assert client.delete(f"/api/v1/live/views/{opened['id']}", headers=other).status_code == 404
+        assert live_events(factory, "access:grant:ended") == []
+
+    def test_professional_standards_end_anyones(
+        self, client: TestClient, factory: sessionmaker[Session], camera: FakeRecordingState
+    ) -> None:
+        opened = open_view(client, control_room(factory))
+        standards = headers_for(factory, Role.PROFESSIONAL_STANDARDS, username="psd.khan")
+        answer = client.delete(f"/api/v1/live/views/{opened['id']}", headers=standards)
+        assert answer.status_code == 200
+        assert answer.json()["state"] == "ended"
+        [event] = live_events(factory, "access:grant:ended")
+        assert event.actor_username == "psd.khan"
+        assert event.details is not None and event.details["holder"] == "cr.jones"
+
+    def test_an_officer_cannot_end_one(
+        self, client: TestClient, factory: sessionmaker[Session], camera: FakeRecordingState
+    ) -> None:
+        opened = open_view(client, control_room(factory))
+        officer = headers_for(factory, Role.OFFICER)
+        assert client.delete(f"/api/v1/live/views/{opened['id']}", headers=officer).status_code == 403
+
+
+class SentAfterCommit:
+    """Camera commands that check, as each message goes, that the view it names is already stored."""
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self.factory = factory
+        self.sent: list[tuple[str, dict[str, object]]] = []
+
+    def send(self, serial: str, message: dict[str, object]) -> None:
+        with self.factory() as db:
+            assert db.scalar(select(AccessGrant.id).where(AccessGrant.id == message["view_id"])) is not None
+        self.sent.append((serial, message))
+
+
+class TestTellingTheCamera:
+    @pytest.fixture
+    def sent(self, factory: sessionmaker[Session]) -> SentAfterCommit:
+        return SentAfterCommit(factory)
+
+    @contextmanager
+    def client_for(
+        self, settings: Settings, factory: sessionmaker[Session], sent: SentAfterCommit, *, notify: bool
+    ) -> Iterator[TestClient]:
+        app = create_app(
+            settings.model_copy(update={"live_notify_camera": notify}), factory, jobs=JobRegistry()
+        )
+        app.dependency_overrides[views_api.commands] = lambda: sent
+        with TestClient(app, base_url="https://testserver") as client:
+            yield client
+
+    def test_where_the_force_enables_it_the_camera_is_told_after_the_commit(
+        self,
+        settings: Settings,
+        factory: sessionmaker[Session],
+        camera: FakeRecordingState,
+        sent: SentAfterCommit,
+        clock: FixedClock,
+    ) -> None:
+        with self.client_for(settings, factory, sent, notify=True) as client:
+            headers = control_room(factory)
+            opened = open_view(client, headers)
+            clock.advance(timedelta(minutes=5))
+            client.post(f"/api/v1/live/views/{opened['id']}/renew", headers=headers)
+            client.delete(f"/api/v1/live/views/{opened['id']}", headers=headers)
+        until = TEST_NOW + VIEW_LENGTH
+        assert sent.sent == [
+            (SERIAL, {"type": "being_viewed", "view_id": opened["id"], "until": until.isoformat()}),
+            (
+                SERIAL,
+                {
+                    "type": "being_viewed",
+                    "view_id": opened["id"],
+                    "until": (until + timedelta(minutes=5)).isoformat(),
+                },
+            ),
+            (SERIAL, {"type": "viewing_ended", "view_id": opened["id"]}),
+        ]
+
+    def test_by_default_the_camera_is_not_told(
+        self,
+        settings: Settings,
+        factory: sessionmaker[Session],
+        camera: FakeRecordingState,
+        sent: SentAfterCommit,
+    ) -> None:
+        with self.client_for(settings, factory, sent, notify=False) as client:
+            open_view(client, control_room(factory))
+        assert sent.sent == []
+
+    def test_a_refused_view_tells_the_camera_nothing(
+        self,
+        settings: Settings,
+        factory: sessionmaker[Session],
+        camera: FakeRecordingState,
+        sent: SentAfterCommit,
+    ) -> None:
+        with self.client_for(settings, factory, sent, notify=True) as client:
+            answer = client.post(
+                "/api/v1/live/views",
+                json={**VIEW, "reason_code": "uof-scrutiny"},
+                headers=control_room(factory),
+            )
+            assert answer.status_code == 403
+        assert sent.sent == []
