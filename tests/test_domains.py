@@ -55,6 +55,7 @@ class TestInstalledDomains:
             "dock",
             "fleet",
             "footage",
+            "live",
             "notifications",
             "people",
             "uploads",

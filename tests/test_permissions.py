@@ -111,6 +111,7 @@ def test_every_route_declares_a_permission_a_device_scope_or_public() -> None:
 def test_device_routes_are_declared() -> None:
     assert {(r.path, *sorted(r.methods or ())): declared_scope(r) for r in DEVICE_ROUTES} == {
         ("/api/v1/device/telemetry", "POST"): DeviceScope.TELEMETRY,
+        ("/api/v1/live/telemetry", "POST"): DeviceScope.TELEMETRY,
         ("/api/v1/uploads", "POST"): DeviceScope.UPLOAD,
         ("/api/v1/uploads/{upload_id}", "HEAD"): DeviceScope.UPLOAD,
         ("/api/v1/uploads/{upload_id}", "PATCH"): DeviceScope.UPLOAD,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,7 +23,15 @@ from openbwv.audit import record_refusal
 from openbwv.auth import LoginPolicy, identify_caller, is_device_credential
 from openbwv.config import Settings
 from openbwv.db import SessionFactory, make_engine, make_session_factory, violated_unique
-from openbwv.domains import Domain, checked, installed_domains, merged_jobs, navigation_of, routes_of
+from openbwv.domains import (
+    Domain,
+    ServiceContext,
+    checked,
+    installed_domains,
+    merged_jobs,
+    navigation_of,
+    routes_of,
+)
 from openbwv.errors import (
     Conflict,
     DatabaseBusy,
@@ -133,15 +141,18 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if not (settings.is_sqlite or settings.run_worker_in_process):
+        async with AsyncExitStack() as stack:
+            if settings.is_sqlite or settings.run_worker_in_process:
+                worker = Worker(
+                    settings, jobs or all_jobs(settings, domains), factory=app.state.session_factory
+                )
+                await worker.start()
+                stack.push_async_callback(worker.stop)
+            context = ServiceContext(settings, app.state.session_factory, app.state.metrics)
+            for domain in domains:
+                for service in domain.background:
+                    await stack.enter_async_context(service(context))
             yield
-            return
-        worker = Worker(settings, jobs or all_jobs(settings, domains), factory=app.state.session_factory)
-        await worker.start()
-        try:
-            yield
-        finally:
-            await worker.stop()
 
     app = FastAPI(
         title="openbwv",
@@ -169,7 +180,7 @@ def create_app(
     # Notifications sit below the domains; the people domain tells them which unit an officer serves in.
     app.state.unit_of_officer = colleagues.unit_of_officer
     app.state.unread_notifications = unread_for
-    metrics = Metrics()
+    metrics = app.state.metrics = Metrics()
     # Added innermost first: the request log sees every answer, and every answer gets the headers.
     app.add_middleware(RequestGuard, routes=routes)
     app.add_middleware(SecurityHeaders)

@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 ENV_PREFIX = "OPENBWV_"
 SUPPORTED_DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
 SUPPORTED_STORAGE_SCHEMES = ("file", "s3")
+SUPPORTED_MQTT_SCHEMES = ("mqtt", "mqtts")
 MASTER_KEY_BYTES = 32
 
 
@@ -128,8 +129,19 @@ class Settings(BaseSettings):
     # The demo's simulated cameras: record short clips into the demo dock's folder (`openbwv demo`
     # turns this on; a real server never records).
     demo_cameras: bool = False
-    # The MQTT broker (``mqtt://host:1883``, ``mqtts://`` for TLS, credentials in the URL); empty: none.
-    mqtt_url: str = ""
+    # Live telemetry. With a broker URL (mqtt://host:1883, mqtts://user:password@host:8883) cameras
+    # publish on MQTT; without one they POST to /api/v1/live/telemetry. The app consumes the broker
+    # itself unless ``live_consume_in_app`` is off (then `openbwv live consume` processes do).
+    mqtt_url: str = Field(default="", repr=False)
+    live_consume_in_app: bool = True
+    # The shared subscription's group: the broker hands each message to one consumer of the group.
+    live_mqtt_group: str = Field(default="openbwv", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    # Positions are kept this many days, then pruned nightly.
+    live_history_days: int = Field(default=31, ge=1, le=3650)
+    # A message older than this (by the server's clock) is refused as stale.
+    live_max_age_seconds: int = Field(default=300, ge=1, le=24 * 3600)
+    # The map marks a camera stale when it has not been heard from for this long.
+    live_stale_seconds: int = Field(default=120, ge=1, le=24 * 3600)
     # Live view: how long a view lasts before its viewer renews it, where the viewer's player reads
     # the stream (``{view_id}`` and ``{serial}`` filled in), and whether the officer's camera is told
     # it is being viewed (a force choice).
@@ -149,6 +161,15 @@ class Settings(BaseSettings):
     def _check_storage_url(cls, value: str) -> str:
         if value and urlparse(value).scheme not in SUPPORTED_STORAGE_SCHEMES:
             raise ValueError(f"the scheme must be one of {', '.join(SUPPORTED_STORAGE_SCHEMES)}")
+        return value
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _check_mqtt_url(cls, value: str) -> str:
+        if value:
+            url = urlparse(value)
+            if url.scheme not in SUPPORTED_MQTT_SCHEMES or not url.hostname:
+                raise ValueError(f"must be {' or '.join(s + '://host:port' for s in SUPPORTED_MQTT_SCHEMES)}")
         return value
 
     @field_validator("storage_master_key")

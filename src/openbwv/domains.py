@@ -17,17 +17,20 @@ import importlib
 import importlib.util
 import pkgutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from functools import cache
 from types import ModuleType
 
 import typer
 from fastapi import APIRouter
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.routing import BaseRoute
 
 import openbwv
 from openbwv.config import Settings
 from openbwv.jobs import JobRegistry
+from openbwv.observability import Metrics
 from openbwv.web.render import NavItem
 
 DECLARATION_MODULE = "domain"
@@ -50,6 +53,19 @@ JobFactory = Callable[[JobContext], JobRegistry]
 
 
 @dataclass(frozen=True)
+class ServiceContext:
+    """What a domain's background service runs with inside the app: its settings, sessions and
+    metrics registry."""
+
+    settings: Settings
+    session_factory: sessionmaker[Session]
+    metrics: Metrics
+
+
+BackgroundService = Callable[[ServiceContext], AbstractAsyncContextManager[None]]
+
+
+@dataclass(frozen=True)
 class Domain:
     """One domain's description of itself.
 
@@ -62,7 +78,10 @@ class Domain:
       to the audit domain's misuse job; the platform does not look inside them.
     - ``cli``: Typer sub-apps by command name (``openbwv <name> ...``).
     - ``topics``: the message topics the domain publishes or consumes (MQTT topic filters such as
-      ``"devices/+/telemetry"``), for the message bus the live domain brings; empty until then.
+      ``"devices/+/telemetry"``).
+    - ``background``: services that run beside the app while it serves (a message broker's
+      consumer), each an async context manager entered at start-up and left at shut-down; one
+      that has nothing to do for the settings simply yields.
     """
 
     name: str
@@ -72,6 +91,7 @@ class Domain:
     misuse_rules: tuple[object, ...] = ()
     cli: Mapping[str, typer.Typer] = field(default_factory=dict)
     topics: tuple[str, ...] = ()
+    background: tuple[BackgroundService, ...] = ()
 
     def job_registry(self, context: JobContext) -> JobRegistry:
         """This domain's jobs, built for ``context`` where the declaration is a factory."""

@@ -126,6 +126,7 @@ class Metrics:
     """The app's own registry, so several apps in one process (tests) do not collide."""
 
     def __init__(self) -> None:
+        self._counters: dict[str, Counter] = {}
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "openbwv_http_requests_total",
@@ -139,6 +140,19 @@ class Metrics:
             ["method", "route"],
             registry=self.registry,
         )
+
+    def counter(self, name: str, documentation: str, labels: tuple[str, ...] = ()) -> Counter:
+        """The counter ``name`` in this registry, made on first use: for what a domain counts."""
+        found = self._counters.get(name)
+        if found is None:
+            found = self._counters[name] = Counter(name, documentation, labels, registry=self.registry)
+        return found
+
+
+def app_metrics(request: Request) -> Metrics:
+    """The serving app's metrics, for a route that counts something of its own."""
+    metrics: Metrics = request.app.state.metrics
+    return metrics
 
 
 def _route_template(request: Request) -> str:

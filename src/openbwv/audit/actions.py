@@ -61,6 +61,8 @@ class AuditAction(StrEnum):
     FOOTAGE_QUEUE_VIEWED = "footage:queue:viewed"
     FOOTAGE_SOURCE_DEDUPLICATED = "footage:source:deduplicated"
     FOOTAGE_SOURCE_QUARANTINED = "footage:source:quarantined"
+    LIVE_MAP_VIEWED = "live:map:viewed"
+    LIVE_TRACK_VIEWED = "live:track:viewed"
     PEOPLE_OFFICER_CREATED = "people:officer:created"
     PEOPLE_OFFICER_UPDATED = "people:officer:updated"
     PEOPLE_UNIT_CREATED = "people:unit:created"

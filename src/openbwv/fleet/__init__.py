@@ -2,7 +2,7 @@
 
 from openbwv.fleet.authority import AuthorityExceptions, find_authority_exceptions, run_daily_authority_check
 from openbwv.fleet.credentials import SCOPES_BY_KIND, issue_credential
-from openbwv.fleet.devices import DeviceFilter, create_device, get_device, list_devices
+from openbwv.fleet.devices import DeviceFilter, create_device, devices_by_serial, get_device, list_devices
 from openbwv.fleet.issues import (
     HolderAtTime,
     IssuePeriod,
@@ -11,6 +11,7 @@ from openbwv.fleet.issues import (
     list_issue_periods,
     list_open_issues,
     officer_kit,
+    officers_holding,
     return_issue,
 )
 from openbwv.fleet.stations import (
@@ -28,6 +29,7 @@ __all__ = [
     "IssuePeriod",
     "camera_station_position",
     "create_device",
+    "devices_by_serial",
     "find_authority_exceptions",
     "get_device",
     "holder_at",
@@ -38,6 +40,7 @@ __all__ = [
     "list_open_issues",
     "list_station_positions",
     "officer_kit",
+    "officers_holding",
     "return_issue",
     "run_daily_authority_check",
     "set_station_position",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from openbwv import audit, auth, clock, people
 from openbwv.audit import AuditAction, Target
-from openbwv.db import refusing_duplicates
+from openbwv.db import in_values, refusing_duplicates
 from openbwv.errors import Conflict, InvalidInput, NotFound
 from openbwv.fleet.models import DEVICE_KINDS, Cartridge, Device, Movement, TaserModel
 from openbwv.policy import Actor
@@ -122,6 +123,19 @@ def get_device(db: Session, serial: str, *, lock: bool = False) -> Device | None
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
     return db.scalar(query)
+
+
+def devices_by_serial(db: Session, serials: Iterable[str]) -> dict[str, Device]:
+    """The devices of ``serials`` (any case), by their stored serial: one query per 5,000, for
+    callers that check many serials at once (a batch of telemetry)."""
+    wanted = sorted({serial.strip().upper() for serial in serials})
+    found: dict[str, Device] = {}
+    for start in range(0, len(wanted), 5000):
+        chunk = wanted[start : start + 5000]
+        found.update(
+            {d.serial: d for d in db.scalars(select(Device).where(in_values(db, Device.serial, chunk)))}
+        )
+    return found
 
 
 @dataclass(frozen=True)

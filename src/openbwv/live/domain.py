@@ -1,6 +1,49 @@
-"""The live domain's declaration: live view's API (telemetry and the map join it)."""
+"""The live domain's declaration: telemetry in (HTTP route and MQTT consumer), the map's GeoJSON,
+live view's API, the nightly prune of position history and the ``live`` command."""
 
-from openbwv.domains import Domain
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from openbwv import clock
+from openbwv.db import transaction
+from openbwv.domains import Domain, JobContext
+from openbwv.jobs import JobRegistry
+from openbwv.live import telemetry
+from openbwv.live.api import router as api
+from openbwv.live.mqtt import TOPIC, consume_in_app, live_app
 from openbwv.live.views_api import router as views_api
 
-DOMAIN = Domain(name="live", routers=(views_api,))
+HISTORY_RETENTION = "live.history_retention"
+# Nightly, in the quiet hours, apart from footage retention (02:30) and the audit log's check (03:15).
+HISTORY_RETENTION_CRON = "50 2 * * *"
+
+
+def jobs_for(context: JobContext) -> JobRegistry:
+    """The nightly prune of positions older than ``OPENBWV_LIVE_HISTORY_DAYS``."""
+    registry = JobRegistry()
+    keep = timedelta(days=context.settings.live_history_days)
+
+    @registry.schedule(HISTORY_RETENTION, HISTORY_RETENTION_CRON)
+    def prune_history(factory: sessionmaker[Session]) -> None:
+        """Every night: delete positions past their retention, a short transaction per chunk."""
+        now = clock.now()
+        while True:
+            with transaction(factory) as db:
+                deleted = telemetry.prune_history(db, keep=keep, now=now)
+            if deleted < telemetry.PRUNE_CHUNK:
+                return
+
+    return registry
+
+
+DOMAIN = Domain(
+    name="live",
+    routers=(api, views_api),
+    jobs=jobs_for,
+    cli={"live": live_app},
+    topics=(TOPIC,),
+    background=(consume_in_app,),
+)

@@ -49,6 +49,7 @@ class Permission(StrEnum):
     FOOTAGE_EVIDENCE_MANAGE = "footage:evidence:manage"
     FOOTAGE_RETENTION_MANAGE = "footage:retention:manage"
     FOOTAGE_TEAM_TAG = "footage:team:tag"
+    LIVE_MAP_READ = "live:map:read"
     LIVE_VIEW_END = "live:view:end"
     LIVE_VIEW_OPEN = "live:view:open"
     NOTIFICATIONS_OWN_READ = "notifications:own:read"
@@ -104,7 +105,7 @@ _LIVE_VIEWERS = frozenset({Permission.LIVE_VIEW_END, Permission.LIVE_VIEW_OPEN})
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.AUDITOR: _FORCE_STAFF | _ACCESS_READERS | {Permission.AUDIT_EVENT_READ},
-    Role.CONTROL_ROOM: _FLEET_READERS | _ACCESS_REQUESTERS | _LIVE_VIEWERS,
+    Role.CONTROL_ROOM: _FLEET_READERS | _ACCESS_REQUESTERS | _LIVE_VIEWERS | {Permission.LIVE_MAP_READ},
     Role.EQUIPMENT_MANAGER: _FLEET_READERS
     | {Permission.FLEET_DEVICE_WRITE, Permission.FLEET_IMPORT_WRITE, Permission.FLEET_ISSUE_WRITE},
     # Evidence managers watch the library fill: the arrivals list shows recent clips' metadata (time,
@@ -136,7 +137,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     | _FOOTAGE_PLAYERS
     | _FOOTAGE_TAGGERS
     | _LIVE_VIEWERS
-    | {Permission.FOOTAGE_TEAM_TAG, Permission.NOTIFICATIONS_UNIT_READ},
+    | {Permission.FOOTAGE_TEAM_TAG, Permission.LIVE_MAP_READ, Permission.NOTIFICATIONS_UNIT_READ},
     Role.TRAINING_MANAGER: _FLEET_READERS
     | {Permission.TRAINING_POLICY_WRITE, Permission.TRAINING_RECORD_WRITE},
 }

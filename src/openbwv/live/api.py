@@ -1,0 +1,187 @@
+"""Live JSON routes: telemetry in over HTTP (the embedded transport, no broker needed), the map's
+GeoJSON and a camera's downsampled track."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel
+
+from openbwv import clock
+from openbwv.db import Db
+from openbwv.errors import API_ERRORS
+from openbwv.live import telemetry
+from openbwv.live.models import CameraLiveState
+from openbwv.observability import Metrics, app_metrics
+from openbwv.policy import Actor, DeviceScope, Permission, Require, RequireDevice
+
+router = APIRouter(prefix="/api/v1/live", tags=["live"], responses=API_ERRORS)
+
+# The request body, documented for OpenAPI: the route reads it raw, so that a payload that is not
+# JSON is refused with the same reason (``malformed``) as it is over MQTT.
+TELEMETRY_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["ts", "lat", "lon", "accuracy_m", "recording", "battery_pct", "storage_pct"],
+                "properties": {
+                    "ts": {"type": "string", "format": "date-time"},
+                    "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                    "lon": {"type": "number", "minimum": -180, "maximum": 180},
+                    "accuracy_m": {"type": "number", "minimum": 0},
+                    "recording": {"type": "boolean"},
+                    "battery_pct": {"type": "number", "minimum": 0, "maximum": 100},
+                    "storage_pct": {"type": "number", "minimum": 0, "maximum": 100},
+                    "heading": {"type": "number", "minimum": 0, "maximum": 360},
+                    "event": {"type": "string", "enum": sorted(telemetry.EVENTS)},
+                },
+            }
+        }
+    },
+}
+
+
+class AcceptedOut(BaseModel):
+    serial: str
+    ts: datetime
+
+
+class PointOut(BaseModel):
+    type: Literal["Point"] = "Point"
+    coordinates: tuple[float, float]
+
+
+class CameraPropertiesOut(BaseModel):
+    serial: str
+    collar_number: str | None
+    unit: str | None
+    recording: bool
+    battery_pct: float
+    storage_pct: float
+    accuracy_m: float
+    heading: float | None
+    event: str | None
+    last_seen: datetime
+    stale: bool
+
+
+class CameraFeatureOut(BaseModel):
+    type: Literal["Feature"] = "Feature"
+    id: str
+    geometry: PointOut
+    properties: CameraPropertiesOut
+
+
+class CameraCollectionOut(BaseModel):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[CameraFeatureOut]
+
+
+class TrackPropertiesOut(BaseModel):
+    serial: str
+    times: list[datetime]
+    recording: list[bool]
+
+
+class LineStringOut(BaseModel):
+    type: Literal["LineString"] = "LineString"
+    coordinates: list[tuple[float, float]]
+
+
+class TrackOut(BaseModel):
+    type: Literal["Feature"] = "Feature"
+    geometry: LineStringOut
+    properties: TrackPropertiesOut
+
+
+async def raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+def _max_age(request: Request) -> timedelta:
+    return timedelta(seconds=request.app.state.settings.live_max_age_seconds)
+
+
+@router.post(
+    "/telemetry", status_code=202, response_model=AcceptedOut, openapi_extra={"requestBody": TELEMETRY_BODY}
+)
+def receive_telemetry(
+    request: Request,
+    body: Annotated[bytes, Depends(raw_body)],
+    db: Db,
+    metrics: Annotated[Metrics, Depends(app_metrics)],
+    actor: Actor = RequireDevice(DeviceScope.TELEMETRY),
+) -> AcceptedOut:
+    """A camera reports where it is and whether it records, signed in with its own credential (the
+    serial is the credential's). 202 once stored; 422 naming the reason when refused."""
+    try:
+        reading = telemetry.receive_one(db, actor, body, max_age=_max_age(request))
+    except telemetry.TelemetryRefused as refused:
+        telemetry.count(metrics, "http", refused=[refused.reason])
+        raise
+    telemetry.count(metrics, "http", accepted=1)
+    return AcceptedOut(serial=reading.serial, ts=reading.ts)
+
+
+def _feature(camera: telemetry.CameraState) -> CameraFeatureOut:
+    state: CameraLiveState = camera.state
+    return CameraFeatureOut(
+        id=state.serial,
+        geometry=PointOut(coordinates=(state.lon, state.lat)),
+        properties=CameraPropertiesOut(
+            serial=state.serial,
+            collar_number=camera.collar_number,
+            unit=camera.unit,
+            recording=state.recording,
+            battery_pct=state.battery_pct,
+            storage_pct=state.storage_pct,
+            accuracy_m=state.accuracy_m,
+            heading=state.heading,
+            event=state.event,
+            last_seen=state.ts,
+            stale=camera.stale,
+        ),
+    )
+
+
+@router.get("/cameras", response_model=CameraCollectionOut)
+def camera_map(
+    request: Request,
+    db: Db,
+    unit: Annotated[str | None, Query(max_length=20)] = None,
+    recording: bool | None = None,
+    actor: Actor = Require(Permission.LIVE_MAP_READ),
+) -> CameraCollectionOut:
+    """Every camera's latest position as GeoJSON (``[lon, lat]``), with its holder's collar number
+    and unit, recording state, battery, storage and whether it has gone quiet. Each read is audited."""
+    stale_after = timedelta(seconds=request.app.state.settings.live_stale_seconds)
+    cameras = telemetry.camera_map(db, actor, unit=unit, recording=recording, stale_after=stale_after)
+    return CameraCollectionOut(features=[_feature(camera) for camera in cameras])
+
+
+@router.get("/cameras/{serial}/track", response_model=TrackOut)
+def camera_track(
+    serial: Annotated[str, Path(min_length=1, max_length=60)],
+    db: Db,
+    minutes: Annotated[int, Query(ge=1, le=24 * 60)] = 60,
+    every_s: Annotated[int, Query(ge=1, le=3600)] = 30,
+    actor: Actor = Require(Permission.LIVE_MAP_READ),
+) -> TrackOut:
+    """A camera's positions over the last ``minutes``, at most one per ``every_s`` seconds, as a
+    GeoJSON line. Audited."""
+    since = clock.now() - timedelta(minutes=minutes)
+    points = telemetry.position_history(
+        db, actor, serial=serial, since=since, every=timedelta(seconds=every_s)
+    )
+    return TrackOut(
+        geometry=LineStringOut(coordinates=[(p.lon, p.lat) for p in points]),
+        properties=TrackPropertiesOut(
+            serial=serial.strip().upper(),
+            times=[p.ts for p in points],
+            recording=[p.recording for p in points],
+        ),
+    )

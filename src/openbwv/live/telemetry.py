@@ -1,0 +1,386 @@
+"""Telemetry from cameras: one check for every message whichever way it came (MQTT or HTTP), the
+latest state per camera, the position history and its downsampled read, and the map's read.
+
+A message is refused with one of :data:`REFUSAL_REASONS`: ``malformed`` (not the payload's shape),
+``impossible`` (coordinates, percentages or heading out of range, NaN, a time in the future),
+``stale`` (older than ``OPENBWV_LIVE_MAX_AGE_SECONDS`` by the server's clock), ``out_of_order``
+(not newer than what the camera last said) or ``unknown_camera`` (no camera of that serial in the
+fleet). Messages are taken in batches: one transaction per batch, the latest state upserted once per
+camera and the history inserted in bulk.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from openbwv import audit, clock, fleet, people
+from openbwv.audit import AuditAction, Target
+from openbwv.db import bulk_insert, in_values
+from openbwv.errors import OpenbwvError
+from openbwv.live.models import CameraLiveState, PositionRecord
+from openbwv.observability import Metrics
+from openbwv.policy import Actor
+
+REFUSAL_REASONS = ("malformed", "impossible", "stale", "out_of_order", "unknown_camera")
+EVENTS = frozenset({"recording_started", "recording_stopped", "taser_armed", "emergency"})
+# A camera's payload is a few hundred bytes; anything far larger is not telemetry.
+MAX_PAYLOAD_BYTES = 4096
+# A camera's clock may run a little ahead of the server's; further ahead is no real time.
+FUTURE_SKEW = timedelta(seconds=60)
+# Rows the nightly prune deletes per statement, so no statement holds the table long.
+PRUNE_CHUNK = 10_000
+READING_FIELDS = (
+    "ts",
+    "lat",
+    "lon",
+    "accuracy_m",
+    "recording",
+    "battery_pct",
+    "storage_pct",
+    "heading",
+    "event",
+)
+
+
+POSITION_TABLE: Table = PositionRecord.__table__  # type: ignore[assignment]
+
+
+class TelemetryRefused(OpenbwvError):
+    """A message refused for one of :data:`REFUSAL_REASONS`, named as the rule (422)."""
+
+    status_code = 422
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message, detail={"rule": reason, "message": message})
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One valid message from one camera."""
+
+    serial: str
+    ts: datetime
+    lat: float
+    lon: float
+    accuracy_m: float
+    recording: bool
+    battery_pct: float
+    storage_pct: float
+    heading: float | None = None
+    event: str | None = None
+
+    def row(self) -> dict[str, Any]:
+        return {"serial": self.serial, **{name: getattr(self, name) for name in READING_FIELDS}}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    serial: str
+    reason: str
+    message: str
+
+
+@dataclass
+class Outcome:
+    """What became of a batch: the readings stored and the messages refused."""
+
+    accepted: list[Reading] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
+
+
+def _number(payload: Mapping[str, Any], name: str, low: float, high: float, *, required: bool = True) -> Any:
+    value = payload.get(name)
+    if value is None:
+        if required:
+            raise TelemetryRefused("malformed", f"{name} is missing")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TelemetryRefused("malformed", f"{name} must be a number")
+    if not math.isfinite(value) or not low <= value <= high:
+        raise TelemetryRefused("impossible", f"{name} must be between {low:g} and {high:g}")
+    return float(value)
+
+
+def _time(payload: Mapping[str, Any]) -> datetime:
+    value = payload.get("ts")
+    if not isinstance(value, str):
+        raise TelemetryRefused("malformed", "ts must be an ISO 8601 time with its zone")
+    try:
+        ts = datetime.fromisoformat(value)
+    except ValueError:
+        raise TelemetryRefused("malformed", "ts must be an ISO 8601 time with its zone") from None
+    if ts.tzinfo is None:
+        raise TelemetryRefused("malformed", "ts must give its zone (Z or +01:00)")
+    return ts.astimezone(UTC)
+
+
+def parse_reading(
+    payload: bytes | str | Mapping[str, Any], *, serial: str, now: datetime, max_age: timedelta
+) -> Reading:
+    """Check one message from the camera ``serial`` (the serial comes from its credential or its
+    topic, never from the payload) and return it as a reading; refuse it with a reason otherwise.
+
+    Keys beyond the payload's are ignored, so cameras may send more than this server reads.
+    """
+    if isinstance(payload, bytes | str):
+        if len(payload) > MAX_PAYLOAD_BYTES:
+            raise TelemetryRefused("malformed", f"the payload is over {MAX_PAYLOAD_BYTES} bytes")
+        try:
+            payload = json.loads(payload)
+        except (ValueError, RecursionError):
+            raise TelemetryRefused("malformed", "the payload is not JSON") from None
+    if not isinstance(payload, Mapping):
+        raise TelemetryRefused("malformed", "the payload must be a JSON object")
+    ts = _time(payload)
+    recording = payload.get("recording")
+    if not isinstance(recording, bool):
+        raise TelemetryRefused("malformed", "recording must be true or false")
+    event = payload.get("event")
+    if event is not None and event not in EVENTS:
+        raise TelemetryRefused("malformed", f"event must be one of {', '.join(sorted(EVENTS))}")
+    reading = Reading(
+        serial=serial,
+        ts=ts,
+        lat=_number(payload, "lat", -90, 90),
+        lon=_number(payload, "lon", -180, 180),
+        accuracy_m=_number(payload, "accuracy_m", 0, 1_000_000),
+        recording=recording,
+        battery_pct=_number(payload, "battery_pct", 0, 100),
+        storage_pct=_number(payload, "storage_pct", 0, 100),
+        heading=_number(payload, "heading", 0, 360, required=False),
+        event=event,
+    )
+    if ts > now + FUTURE_SKEW:
+        raise TelemetryRefused("impossible", "ts is in the future")
+    if ts < now - max_age:
+        raise TelemetryRefused("stale", f"the message is over {int(max_age.total_seconds())} seconds old")
+    return reading
+
+
+def _known_cameras(db: Session, serials: Iterable[str]) -> dict[str, str]:
+    """The fleet's own serial for each of ``serials`` that names a camera, asked of the fleet."""
+    asked = set(serials)
+    devices = fleet.devices_by_serial(db, asked)
+    known = {}
+    for serial in asked:
+        device = devices.get(serial.strip().upper())
+        if device is not None and device.kind == "camera":
+            known[serial] = device.serial
+    return known
+
+
+def _latest_times(db: Session, serials: list[str]) -> dict[str, datetime]:
+    if not serials:
+        return {}
+    rows = db.execute(
+        select(CameraLiveState.serial, CameraLiveState.ts).where(
+            in_values(db, CameraLiveState.serial, serials)
+        )
+    )
+    return {serial: ts for serial, ts in rows}
+
+
+def _upsert_states(db: Session, readings: list[Reading], now: datetime) -> None:
+    """Make each reading its camera's latest state, unless the stored one is newer: the database
+    decides, so two consumers racing on one camera never fail and never move it back."""
+    dialect = db.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table: Table = CameraLiveState.__table__  # type: ignore[assignment]
+    statement = insert(table)
+    excluded = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.serial],
+        set_={name: excluded[name] for name in (*READING_FIELDS, "received_at")},
+        where=table.c.ts < excluded.ts,
+    )
+    # Many parameter sets to one statement: compiled once and cached, sent in batches by the driver.
+    db.execute(statement, [{**r.row(), "received_at": now} for r in readings])
+
+
+def receive_readings(
+    db: Session,
+    messages: Sequence[tuple[str, bytes | str | Mapping[str, Any]]],
+    *,
+    now: datetime | None = None,
+    max_age: timedelta,
+) -> Outcome:
+    """Check and store a batch of ``(serial, payload)`` messages in the caller's transaction: each
+    camera's newest reading becomes its latest state, and every accepted one joins the history."""
+    now = now or clock.now()
+    outcome = Outcome()
+    parsed: list[Reading] = []
+    for serial, payload in messages:
+        try:
+            parsed.append(parse_reading(payload, serial=serial, now=now, max_age=max_age))
+        except TelemetryRefused as refused:
+            outcome.refused.append(Refusal(serial, refused.reason, refused.message))
+    known = _known_cameras(db, (r.serial for r in parsed))
+    latest = _latest_times(db, sorted(set(known.values())))
+    newest: dict[str, Reading] = {}
+    for reading in parsed:
+        found = known.get(reading.serial)
+        if found is None:
+            outcome.refused.append(Refusal(reading.serial, "unknown_camera", "no camera of this serial"))
+            continue
+        serial = found
+        before = latest.get(serial)
+        if before is not None and reading.ts <= before:
+            outcome.refused.append(
+                Refusal(serial, "out_of_order", "not newer than the camera's latest message")
+            )
+            continue
+        if serial != reading.serial:
+            reading = Reading(**{**reading.__dict__, "serial": serial})
+        latest[serial] = reading.ts
+        newest[serial] = reading
+        outcome.accepted.append(reading)
+    if outcome.accepted:
+        # In serial order, so that concurrent batches lock rows in one order and never deadlock.
+        _upsert_states(db, [newest[s] for s in sorted(newest)], now)
+        bulk_insert(db, POSITION_TABLE, [r.row() for r in outcome.accepted])
+    return outcome
+
+
+def count(metrics: Metrics, transport: str, *, accepted: int = 0, refused: Iterable[str] = ()) -> None:
+    """Count accepted and refused messages (by reason) in ``/metrics``."""
+    if accepted:
+        metrics.counter(
+            "openbwv_live_telemetry_accepted_total", "Telemetry messages stored", ("transport",)
+        ).labels(transport).inc(accepted)
+    refusals = metrics.counter(
+        "openbwv_live_telemetry_refused_total",
+        "Telemetry messages refused, by reason",
+        ("transport", "reason"),
+    )
+    for reason in refused:
+        refusals.labels(transport, reason).inc()
+
+
+def receive_one(
+    db: Session, actor: Actor, payload: bytes | str | Mapping[str, Any], *, max_age: timedelta
+) -> Reading:
+    """Store one message from the calling camera, whose serial its credential names; refuse it with
+    its reason."""
+    if actor.device_serial is None:
+        raise TelemetryRefused("unknown_camera", "only a camera reports its own telemetry")
+    outcome = receive_readings(db, [(actor.device_serial, payload)], max_age=max_age)
+    if outcome.refused:
+        refusal = outcome.refused[0]
+        raise TelemetryRefused(refusal.reason, refusal.message)
+    return outcome.accepted[0]
+
+
+def get_camera_state(db: Session, serial: str) -> CameraLiveState | None:
+    """What the camera ``serial`` last said, or None if it never has."""
+    return db.get(CameraLiveState, serial.strip().upper())
+
+
+def list_camera_states(db: Session) -> list[CameraLiveState]:
+    """Every camera's latest state, by serial."""
+    return list(db.scalars(select(CameraLiveState).order_by(CameraLiveState.serial)))
+
+
+@dataclass(frozen=True)
+class CameraState:
+    """A camera on the map: its latest state, who holds it now and whether it has gone quiet."""
+
+    state: CameraLiveState
+    collar_number: str | None
+    unit: str | None
+    stale: bool
+
+
+def camera_map(
+    db: Session,
+    actor: Actor,
+    *,
+    unit: str | None = None,
+    recording: bool | None = None,
+    stale_after: timedelta,
+    now: datetime | None = None,
+) -> list[CameraState]:
+    """Every camera's latest position with its holder's collar number and unit, filtered by the
+    holder's unit code and recording state. Each read is audited: the map shows where officers are."""
+    now = now or clock.now()
+    holders: dict[str, int] = {}
+    for officer_id, serials in fleet.officers_holding(db, "camera").items():
+        holders.update(dict.fromkeys(serials, officer_id))
+    officers = people.officers_by_ids(db, holders.values())
+    wanted_unit = unit.strip().upper() if unit else None
+    shown = []
+    for state in list_camera_states(db):
+        if recording is not None and state.recording != recording:
+            continue
+        officer = officers.get(holders.get(state.serial, -1))
+        unit_code = officer.unit.code if officer is not None else None
+        if wanted_unit is not None and unit_code != wanted_unit:
+            continue
+        shown.append(
+            CameraState(
+                state=state,
+                collar_number=officer.collar_number if officer is not None else None,
+                unit=unit_code,
+                stale=state.ts < now - stale_after,
+            )
+        )
+    audit.record(
+        db,
+        actor=actor,
+        action=AuditAction.LIVE_MAP_VIEWED,
+        details={"unit": wanted_unit, "recording": recording, "cameras": len(shown)},
+    )
+    return shown
+
+
+def position_history(
+    db: Session,
+    actor: Actor,
+    *,
+    serial: str,
+    since: datetime,
+    until: datetime | None = None,
+    every: timedelta,
+) -> list[PositionRecord]:
+    """The camera's positions from ``since`` to ``until``, oldest first, at most one per ``every``
+    (the first of each interval): the map's track. Audited, as it shows where an officer went."""
+    until = until or clock.now()
+    serial = serial.strip().upper()
+    rows = db.scalars(
+        select(PositionRecord)
+        .where(PositionRecord.serial == serial, PositionRecord.ts >= since, PositionRecord.ts <= until)
+        .order_by(PositionRecord.ts, PositionRecord.id)
+    )
+    kept: list[PositionRecord] = []
+    for row in rows:
+        if not kept or row.ts - kept[-1].ts >= every:
+            kept.append(row)
+    audit.record(
+        db,
+        actor=actor,
+        action=AuditAction.LIVE_TRACK_VIEWED,
+        target=Target("device", serial),
+        details={"since": since.isoformat(), "until": until.isoformat(), "points": len(kept)},
+    )
+    return kept
+
+
+def prune_history(
+    db: Session, *, keep: timedelta, now: datetime | None = None, limit: int = PRUNE_CHUNK
+) -> int:
+    """Delete up to ``limit`` positions older than ``keep``; returns how many went (the nightly job
+    calls it again, a transaction each time, until fewer than ``limit`` go)."""
+    cutoff = (now or clock.now()) - keep
+    ids = list(db.scalars(select(PositionRecord.id).where(PositionRecord.ts < cutoff).limit(limit)))
+    if ids:
+        db.execute(delete(PositionRecord).where(PositionRecord.id.in_(ids)))
+    return len(ids)
