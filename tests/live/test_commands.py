@@ -20,13 +20,12 @@ from openbwv.app import create_app
 from openbwv.config import ConfigError, Settings
 from openbwv.db import transaction
 from openbwv.jobs import JobRegistry
+from openbwv.live.broker import Broker, parse_broker_url
 from openbwv.live.commands import (
-    Broker,
     LoggedCameraCommands,
     MqttCameraCommands,
     camera_commands,
     command_topic,
-    parse_broker_url,
 )
 from openbwv.policy import SYSTEM, Role
 from tests.builders import headers_for, make_device, make_officer, make_pass

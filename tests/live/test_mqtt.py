@@ -26,10 +26,11 @@ from typer.testing import CliRunner
 from openbwv import clock
 from openbwv.app import create_app
 from openbwv.cli import app as cli
-from openbwv.config import Settings
+from openbwv.config import ConfigError, Settings
 from openbwv.db import transaction
 from openbwv.jobs import JobRegistry
-from openbwv.live.mqtt import Broker, parse_broker_url, serial_from_topic
+from openbwv.live.broker import Broker, parse_broker_url
+from openbwv.live.mqtt import serial_from_topic
 from openbwv.policy import Role
 from tests.builders import headers_for, make_device
 from tests.conftest import IN_CI
@@ -124,7 +125,7 @@ class TestBrokerAddress:
     def test_plain_tls_and_credentials(self) -> None:
         assert parse_broker_url("mqtt://broker:1884") == Broker("broker", 1884, False, None, None)
         assert parse_broker_url("mqtts://user:p%40ss@broker") == Broker("broker", 8883, True, "user", "p@ss")
-        with pytest.raises(ValueError):
+        with pytest.raises(ConfigError):
             parse_broker_url("http://broker")
 
     def test_the_serial_comes_from_the_topic(self) -> None:

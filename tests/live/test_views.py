@@ -17,7 +17,7 @@ from openbwv.clock import FixedClock
 from openbwv.config import Settings
 from openbwv.db import transaction
 from openbwv.jobs import JobRegistry
-from openbwv.live import views_api
+from openbwv.live import telemetry, views_api
 from openbwv.live.views import BANNER
 from openbwv.policy import SYSTEM, Role
 from tests.access.helpers import events
@@ -474,3 +474,42 @@ class TestTellingTheCamera:
             )
             assert answer.status_code == 403
         assert sent.sent == []
+
+
+class TestRecordingFromTelemetry:
+    """Without a stand-in, whether the camera records is what its latest telemetry says."""
+
+    def _report(self, factory: sessionmaker[Session], *, recording: bool, at: datetime) -> None:
+        payload = {
+            "ts": at.isoformat(),
+            "lat": 52.4862,
+            "lon": -1.8904,
+            "accuracy_m": 5,
+            "recording": recording,
+            "battery_pct": 80,
+            "storage_pct": 40,
+        }
+        with transaction(factory) as db:
+            outcome = telemetry.receive_readings(
+                db, [(SERIAL, payload)], now=at, max_age=timedelta(minutes=5)
+            )
+        assert len(outcome.accepted) == 1
+
+    def test_a_view_opens_only_while_the_telemetry_says_the_camera_records(
+        self, client: TestClient, factory: sessionmaker[Session], collar: str, clock: FixedClock
+    ) -> None:
+        headers = control_room(factory)
+        self._report(factory, recording=False, at=TEST_NOW - timedelta(seconds=10))
+        refused = client.post("/api/v1/live/views", json=VIEW, headers=headers)
+        assert refused.status_code == 409
+        assert refused.json()["detail"]["rule"] == "camera_not_recording"
+        self._report(factory, recording=True, at=TEST_NOW - timedelta(seconds=5))
+        assert open_view(client, headers)["id"]
+
+    def test_a_camera_silent_for_too_long_is_not_known_to_record(
+        self, client: TestClient, factory: sessionmaker[Session], collar: str, clock: FixedClock
+    ) -> None:
+        self._report(factory, recording=True, at=TEST_NOW - telemetry.RECORDING_TRUSTED_FOR)
+        clock.set(TEST_NOW + timedelta(seconds=1))
+        answer = client.post("/api/v1/live/views", json=VIEW, headers=control_room(factory))
+        assert answer.status_code == 409

@@ -12,18 +12,15 @@ from __future__ import annotations
 import json
 import logging
 import ssl
-from dataclasses import dataclass
 from typing import Protocol
-from urllib.parse import unquote, urlparse
 
 from paho.mqtt import publish
 
-from openbwv.config import ConfigError
+from openbwv.live.broker import Broker, parse_broker_url
 
 log = logging.getLogger(__name__)
 
 COMMAND_TOPIC = "openbwv/cameras/{serial}/command"
-MQTT_PORTS = {"mqtt": 1883, "mqtts": 8883}
 CONNECT_TIMEOUT_S = 5
 
 
@@ -43,33 +40,6 @@ class LoggedCameraCommands:
 
     def send(self, serial: str, message: dict[str, object]) -> None:
         log.info("no MQTT broker configured; not sent to camera %s: %s", serial, json.dumps(message))
-
-
-@dataclass(frozen=True)
-class Broker:
-    """Where the broker is, parsed from ``OPENBWV_MQTT_URL``."""
-
-    host: str
-    port: int
-    tls: bool
-    username: str | None = None
-    password: str | None = None
-
-
-def parse_broker_url(url: str) -> Broker:
-    """``mqtt://[user:password@]host[:port]`` or ``mqtts://…`` (TLS with the system's CA certificates)."""
-    parsed = urlparse(url)
-    if parsed.scheme not in MQTT_PORTS or not parsed.hostname:
-        raise ConfigError(
-            f"OPENBWV_MQTT_URL must look like mqtt://host:1883 or mqtts://host:8883, not {url!r}"
-        )
-    return Broker(
-        host=parsed.hostname,
-        port=parsed.port or MQTT_PORTS[parsed.scheme],
-        tls=parsed.scheme == "mqtts",
-        username=unquote(parsed.username) if parsed.username else None,
-        password=unquote(parsed.password) if parsed.password else None,
-    )
 
 
 class MqttCameraCommands:

@@ -23,10 +23,8 @@ import ssl
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
-from urllib.parse import unquote, urlsplit
 
 import anyio
 import typer
@@ -37,6 +35,7 @@ from openbwv.config import Settings, load_settings
 from openbwv.db import make_engine, make_session_factory, transaction
 from openbwv.domains import ServiceContext
 from openbwv.live import telemetry
+from openbwv.live.broker import parse_broker_url
 from openbwv.observability import Metrics
 
 log = logging.getLogger(__name__)
@@ -50,30 +49,6 @@ QUEUE_MAX = 200_000
 # Seconds between attempts to reach a broker that is down when the consumer starts.
 CONNECT_RETRY_SECONDS = 2.0
 TRANSPORT = "mqtt"
-
-
-@dataclass(frozen=True)
-class Broker:
-    host: str
-    port: int
-    tls: bool
-    username: str | None
-    password: str | None
-
-
-def parse_broker_url(url: str) -> Broker:
-    """``mqtt://host:1883`` or ``mqtts://user:password@host:8883`` as a broker's address."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-        raise ValueError("a broker URL is mqtt://host:port or mqtts://host:port")
-    tls = parts.scheme == "mqtts"
-    return Broker(
-        host=parts.hostname,
-        port=parts.port or (8883 if tls else 1883),
-        tls=tls,
-        username=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password else None,
-    )
 
 
 def serial_from_topic(topic: str) -> str | None:

@@ -285,6 +285,25 @@ def get_camera_state(db: Session, serial: str) -> CameraLiveState | None:
     return db.get(CameraLiveState, serial.strip().upper())
 
 
+# How long a camera's last word on recording is trusted: one silent for longer is not known to be
+# recording (the map's default for a camera gone quiet, ``OPENBWV_LIVE_STALE_SECONDS``).
+RECORDING_TRUSTED_FOR = timedelta(seconds=120)
+
+
+@dataclass(frozen=True)
+class LatestRecordingState:
+    """Whether a camera records, from its latest message (live view's ``RecordingState``): None
+    when it never spoke, or not for ``trusted_for``."""
+
+    trusted_for: timedelta = RECORDING_TRUSTED_FOR
+
+    def is_recording(self, db: Session, serial: str) -> bool | None:
+        state = get_camera_state(db, serial)
+        if state is None or state.ts < clock.now() - self.trusted_for:
+            return None
+        return state.recording
+
+
 def list_camera_states(db: Session) -> list[CameraLiveState]:
     """Every camera's latest state, by serial."""
     return list(db.scalars(select(CameraLiveState).order_by(CameraLiveState.serial)))

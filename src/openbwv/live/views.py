@@ -8,10 +8,10 @@ ending are the grant's audit events, each with the stated reason, the camera's s
 officer holding the camera (the subject). A reason that forbids live view (independent scrutiny of
 use of force or of stop and search) is refused naming the rule.
 
-Whether a camera is recording comes from the live telemetry's latest state, through the
-``RecordingState`` port: the telemetry code registers its source with
-:func:`provide_recording_state`. Until one is registered no camera is known to be recording, so
-no view opens.
+Whether a camera is recording comes from the live telemetry's latest state
+(``telemetry.LatestRecordingState``), through the ``RecordingState`` port; a test or another source
+takes its place with :func:`provide_recording_state`. A camera silent for longer than the state is
+trusted is not known to be recording, so no view of it opens.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from openbwv import access, clock, fleet
 from openbwv.access import AccessGrant, AccessKind, AccessReason, AccessRecord, GrantDurations
 from openbwv.errors import Conflict, InvalidInput, NotFound
+from openbwv.live import telemetry
 from openbwv.policy import Actor, Permission, can
 
 KIND = AccessKind.LIVE_VIEW
@@ -42,14 +43,7 @@ class RecordingState(Protocol):
     def is_recording(self, db: Session, serial: str) -> bool | None: ...
 
 
-class UnknownRecordingState:
-    """No telemetry source registered: nothing is known to be recording."""
-
-    def is_recording(self, db: Session, serial: str) -> bool | None:
-        return None
-
-
-_recording_state: RecordingState = UnknownRecordingState()
+_recording_state: RecordingState = telemetry.LatestRecordingState()
 
 
 def provide_recording_state(source: RecordingState) -> RecordingState:
