@@ -12,7 +12,7 @@ from openbwv.access.grants import INCIDENT_LENGTH, NOTE_LENGTH
 from openbwv.access.reasons import CODE_LENGTH
 from openbwv.db import Db
 from openbwv.errors import API_ERRORS, NotFound
-from openbwv.inputs import Input
+from openbwv.inputs import Input, RecordId
 from openbwv.live import views
 from openbwv.live.commands import CameraCommands, camera_commands
 from openbwv.policy import Actor, Permission, Require
@@ -125,7 +125,7 @@ def open_view(
 
 @router.get("/views/{view_id}", response_model=ViewOut)
 def get_view(
-    view_id: int, db: Db, options: Options, actor: Actor = Require(Permission.LIVE_VIEW_OPEN)
+    view_id: RecordId, db: Db, options: Options, actor: Actor = Require(Permission.LIVE_VIEW_OPEN)
 ) -> views.LiveView:
     """The caller's live view: its state, expiry, stream and the banner saying it is audited."""
     view = views.get_view(db, actor, view_id, options=options)
@@ -136,7 +136,7 @@ def get_view(
 
 @router.post("/views/{view_id}/renew", response_model=ViewOut)
 def renew_view(
-    view_id: int,
+    view_id: RecordId,
     db: Db,
     options: Options,
     recording: Recording,
@@ -152,7 +152,7 @@ def renew_view(
 
 @router.delete("/views/{view_id}", response_model=ViewOut)
 def end_view(
-    view_id: int,
+    view_id: RecordId,
     db: Db,
     options: Options,
     commands: Commands,
