@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, insert, or_, select
+from sqlalchemy import ColumnElement, Subquery, delete, insert, or_, select
 from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from openbwv import fleet
@@ -227,11 +227,13 @@ def cell_ranges(circle: Circle) -> tuple[list[tuple[int, int]], tuple[int, ...]]
     return ranges, shifts
 
 
-def near_clause(
+def place_hits(
     circle: Circle, *, recorded_from: datetime | None = None, recorded_to: datetime | None = None
-) -> ColumnElement[bool]:
-    """A condition on ``Clip``: some point of the clip's place lies within ``circle`` (recorded
-    within the window, when one is given, read off the same index)."""
+) -> Subquery:
+    """The clips with some point within ``circle`` (recorded within the window, when one is given,
+    read off the same index), one row each: ``clip_id`` and ``recorded_at`` (the clip's own). A
+    search joins them to ``clip`` on both columns, so that PostgreSQL can check each against the
+    clip's index on ``(recorded_at, id)`` alone instead of reading every candidate clip's row."""
     ranges, shifts = cell_ranges(circle)
     reach = circle.radius_m / METRES_PER_DEGREE
     scale = math.cos(math.radians(circle.latitude))
@@ -247,9 +249,11 @@ def near_clause(
         if listed
         else or_(*(ClipPlace.cell.between(low, high) for low, high in ranges))
     )
-    places = select(ClipPlace.clip_id).where(cells, or_(*(within(shift) for shift in shifts)))
+    places = select(ClipPlace.clip_id, ClipPlace.recorded_at).where(
+        cells, or_(*(within(shift) for shift in shifts))
+    )
     if recorded_from is not None:
         places = places.where(ClipPlace.recorded_at >= recorded_from)
     if recorded_to is not None:
         places = places.where(ClipPlace.recorded_at <= recorded_to)
-    return Clip.id.in_(places)
+    return places.group_by(ClipPlace.clip_id, ClipPlace.recorded_at).subquery("place_hit")

@@ -20,14 +20,26 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, TextClause, bindparam, false, func, or_, select, text, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    TextClause,
+    and_,
+    bindparam,
+    false,
+    func,
+    or_,
+    select,
+    text,
+    tuple_,
+)
+from sqlalchemy.orm import Session, aliased
 
 from openbwv import audit, people
 from openbwv.audit import AuditAction, Target
 from openbwv.errors import InvalidInput
 from openbwv.footage.models import CLIP_STATES, EVIDENCE_KEPT, LEGALLY_HELD, Clip, FootageCategory
-from openbwv.footage.place import MAX_RADIUS_M, Circle, clip_position, index_place, near_clause
+from openbwv.footage.place import MAX_RADIUS_M, Circle, clip_position, index_place, place_hits
 from openbwv.footage.service import ClipView, checked_sha256, clip_facts, viewer
 from openbwv.inputs import MAX_INT64
 from openbwv.policy import Actor, Fact, Permission, RecordKind, scope, scope_clause
@@ -143,7 +155,8 @@ def _checked(filters: ClipFilters) -> ClipFilters:
 
 
 def _conditions(db: Session, filters: ClipFilters) -> list[ColumnElement[bool] | TextClause]:
-    """The WHERE terms of ``filters`` (already checked), besides the record scope."""
+    """The WHERE terms of ``filters`` (already checked), besides the record scope and the place
+    (``_matching`` joins the clips near a place)."""
     where: list[ColumnElement[bool] | TextClause] = [Clip.deleted_at.is_(None)]
     if filters.collar_number is not None:
         officer = people.get_officer(db, filters.collar_number)
@@ -159,10 +172,6 @@ def _conditions(db: Session, filters: ClipFilters) -> list[ColumnElement[bool] |
         where.append(Clip.recorded_at >= filters.recorded_from)
     if filters.recorded_to is not None:
         where.append(Clip.recorded_at <= filters.recorded_to)
-    if filters.near is not None:
-        where.append(
-            near_clause(filters.near, recorded_from=filters.recorded_from, recorded_to=filters.recorded_to)
-        )
     if filters.category == UNTAGGED:
         where.append(Clip.category_id.is_(None))
     elif filters.category is not None:
@@ -230,6 +239,21 @@ def _filters_given(filters: ClipFilters) -> dict[str, Any]:
     return given
 
 
+def _matching(filters: ClipFilters, where: list[ColumnElement[bool] | TextClause]) -> Select[int]:
+    """The ids of the clips ``where`` keeps that lie near the search's place, if it has one."""
+    matching = select(Clip.id).where(*where)
+    if filters.near is None:
+        return matching
+    hits = place_hits(filters.near, recorded_from=filters.recorded_from, recorded_to=filters.recorded_to)
+    return matching.join(hits, and_(hits.c.clip_id == Clip.id, hits.c.recorded_at == Clip.recorded_at))
+
+
+def _ordered(clips: type[Clip], *, oldest_first: bool) -> tuple[ColumnElement[Any], ...]:
+    if oldest_first:
+        return clips.recorded_at.asc(), clips.id.asc()
+    return clips.recorded_at.desc(), clips.id.desc()
+
+
 def search_clips(
     db: Session,
     actor: Actor,
@@ -253,24 +277,27 @@ def search_clips(
     clips: list[Clip] = []
     total, exact, next_cursor = 0, True, None
     if not visible.nothing:
-        where = [*conditions, scope_clause(visible, clip_facts(db))]
-        key = tuple_(Clip.recorded_at, Clip.id)
-        page = select(Clip).where(*where)
+        matching = _matching(filters, [*conditions, scope_clause(visible, clip_facts(db))])
+        page_ids = matching
         if after is not None:
+            key = tuple_(Clip.recorded_at, Clip.id)
             last = tuple_(bindparam("after_at", after[0], type_=Clip.recorded_at.type), after[1])
-            page = page.where(key > last if oldest_first else key < last)
-        if oldest_first:
-            page = page.order_by(Clip.recorded_at.asc(), Clip.id.asc())
-        else:
-            page = page.order_by(Clip.recorded_at.desc(), Clip.id.desc())
-        clips = list(db.scalars(page.limit(limit + 1)))
+            page_ids = page_ids.where(key > last if oldest_first else key < last)
+        page_ids = page_ids.order_by(*_ordered(Clip, oldest_first=oldest_first)).limit(limit + 1)
+        # The page's ids first, off the indexes alone where they hold every column the search
+        # tests; then only the page's rows are read, not the row of every clip that matched.
+        shown = aliased(Clip)
+        page = (
+            select(shown).where(shown.id.in_(page_ids)).order_by(*_ordered(shown, oldest_first=oldest_first))
+        )
+        clips = list(db.scalars(page))
         if len(clips) > limit:
             clips = clips[:limit]
             next_cursor = encode_cursor(clips[-1], oldest_first=oldest_first)
         if after is None and next_cursor is None:
             total = len(clips)
         else:
-            capped = select(Clip.id).where(*where).limit(COUNT_CAP + 1).subquery()
+            capped = matching.limit(COUNT_CAP + 1).subquery()
             counted = db.scalar(select(func.count()).select_from(capped)) or 0
             total, exact = min(counted, COUNT_CAP), counted <= COUNT_CAP
     officers = people.officers_by_ids(db, (c.officer_id for c in clips if c.officer_id is not None))
