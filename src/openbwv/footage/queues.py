@@ -21,7 +21,7 @@ from openbwv import audit, clock, people
 from openbwv.audit import AuditAction, Target
 from openbwv.errors import InvalidInput
 from openbwv.footage import retention
-from openbwv.footage.models import Clip, ClipSource, FootageCategory
+from openbwv.footage.models import UNTAGGED_KEY, Clip, ClipSource, FootageCategory, category_key
 from openbwv.footage.service import clip_facts, viewer
 from openbwv.policy import Actor, Fact
 
@@ -141,7 +141,7 @@ def untagged_in_team(
     if not units:
         return ClipRows([], unavailable="You supervise no unit: your officer record names none.")
     query = select(Clip).where(
-        Clip.category_id.is_(None), Clip.deleted_at.is_(None), clip_facts(db)[Fact.UNIT](units)
+        category_key() == UNTAGGED_KEY, Clip.deleted_at.is_(None), clip_facts(db)[Fact.UNIT](units)
     )
     clips, next_cursor = _page(db, query, newest_first=False, cursor=cursor, limit=limit)
     _audit_view(db, actor, "untagged", clips, unit_ids=sorted(units))
