@@ -28,8 +28,12 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check src tests bench tools
 	$(BIN)/mypy
 
+# Most tests wait on a server, a broker or a disk more than they compute: several run at once
+# (pytest-xdist), even on 2 cores.
+TEST_WORKERS ?= 3
+
 test: $(INSTALLED) browser lint
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -m "not slow" -n $(TEST_WORKERS) --dist loadgroup
 
 # The soak and fault tests (kill -9, 500 uploads at once, fuzzing): CI runs them after `make test`.
 test-slow: $(INSTALLED) browser

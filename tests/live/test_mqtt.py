@@ -38,6 +38,9 @@ from tests.live.helpers import CAMERAS, payload
 
 MQTT_URL = os.environ.get("OPENBWV_TEST_MQTT_URL", "mqtt://127.0.0.1:1883")
 BROKER = parse_broker_url(MQTT_URL)
+# Every consumer these tests start hears every camera's telemetry on the broker, and some count what
+# they refused: under `pytest -n`, one worker runs them all, so no other test's messages are counted.
+pytestmark = pytest.mark.xdist_group("mqtt-telemetry")
 
 
 def _broker_problem() -> str | None:
