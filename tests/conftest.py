@@ -23,7 +23,7 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from moto.server import ThreadedMotoServer
 from pgqueuer.domain.settings import db_settings
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.app import create_app
@@ -122,11 +122,40 @@ def _remember_seeded_rows(url: str) -> None:
     engine.dispose()
 
 
+def _emptied_tables() -> list[str]:
+    """Every table a test may write, children before parents (read once every model is loaded)."""
+    return [t.name for t in reversed(Base.metadata.sorted_tables) if t.name not in SEEDED_TABLES]
+
+
+_owned_sequences: dict[str, list[str]] = {}
+
+
+def _sequences_of_emptied_tables(connection: Connection, url: str) -> list[str]:
+    if url not in _owned_sequences:
+        found = connection.execute(
+            text(
+                "SELECT DISTINCT s.relname FROM pg_class s JOIN pg_depend d ON d.objid = s.oid "
+                "JOIN pg_class t ON t.oid = d.refobjid WHERE s.relkind = 'S' "
+                "AND s.relnamespace = current_schema()::regnamespace AND t.relname = ANY(:tables)"
+            ),
+            {"tables": [*_emptied_tables(), *JOB_TABLES]},
+        )
+        _owned_sequences[url] = list(found.scalars())
+    return _owned_sequences[url]
+
+
 def _empty_postgres(engine: Engine, url: str) -> None:
-    tables = [t.name for t in Base.metadata.sorted_tables if t.name not in SEEDED_TABLES]
-    tables += JOB_TABLES
+    """Delete every row a test may have left, children first, and start the ids again, as
+    ``TRUNCATE … RESTART IDENTITY`` would: a test leaves a handful of rows, and truncating some
+    seventy tables (a new file for each) took about half a second a test."""
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        for table in (*JOB_TABLES, *_emptied_tables()):
+            connection.execute(text(f"DELETE FROM {table}"))
+        sequences = _sequences_of_emptied_tables(connection, url)
+        connection.execute(
+            text("SELECT setval(s::regclass, 1, false) FROM unnest(CAST(:s AS text[])) AS s"),
+            {"s": sequences},
+        )
         for table, rows in _seeded_rows[url].items():
             connection.execute(text(f"DELETE FROM {table}"))
             connection.execute(Base.metadata.tables[table].insert(), rows)

@@ -38,7 +38,8 @@ def _states(factory: sessionmaker[Session]) -> list[str]:
         return list(db.scalars(select(Clip.ingest_state).order_by(Clip.id)))
 
 
-async def _until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+# A bound, not a figure: with three test workers on two cores, ingest and probe once took over 30 s.
+async def _until(condition: Callable[[], bool], timeout: float = 90.0) -> None:
     for _ in range(int(timeout / 0.1)):
         if condition():
             return
