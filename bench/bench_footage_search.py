@@ -455,6 +455,7 @@ def cases(db: Session) -> list[Case]:
         Case("Unit + category + 30 days", lambda _: admin, by_unit),
         Case("Within 500 m + 30 days", lambda _: admin, near(500)),
         Case("Within 2 km + 30 days", lambda _: admin, near(2000)),
+        Case("Team's clips within 2 km, 30 days (supervisor scope)", supervisor, near(2000)),
         Case("sha256", lambda _: admin, lambda rng: ClipFilters(sha256=rng.choice(hashes))),
         Case("Officer's own clips, 30 days (officer scope)", own, window_only),
         Case("Team's untagged clips, 30 days (supervisor scope)", supervisor, untagged),

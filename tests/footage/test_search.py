@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
@@ -318,6 +318,93 @@ class TestPlace:
         assert points[0] == pytest.approx(CENTRE) and points[-1] == pytest.approx(north_of(CENTRE, 20_000))
         short = thin(track_points(walk(CENTRE, north_of(CENTRE, 1000), fixes=101)))
         assert len(short) == 11
+
+
+class TestPlacePages:
+    """A place search's pages and count, for a caller who sees every clip (each hit of the place
+    index is a match) and for a supervisor (each hit is asked whether it is their team's)."""
+
+    def _library(self, db: Session, team: Team) -> dict[str, list[int]]:
+        """Clips at the centre in the window, newest first: the team's and another unit's; beside
+        them, one far away, one outside the window and one deleted by retention."""
+        at_centre = [[0, *CENTRE]]
+        ids: dict[str, list[int]] = {"team": [], "all": []}
+        for n in range(7):
+            officer = team.carol if n % 3 == 2 else team.alice
+            clip = make_clip(
+                db,
+                officer=officer,
+                gps_track=at_centre,
+                evidence_flag=True,
+                at=RECORDED_AT - timedelta(minutes=n),
+            )
+            ids["all"].append(clip.id)
+            if officer is not team.carol:
+                ids["team"].append(clip.id)
+        make_clip(db, officer=team.alice, gps_track=[[0, *north_of(CENTRE, 3000)]], evidence_flag=True)
+        make_clip(
+            db,
+            officer=team.alice,
+            gps_track=at_centre,
+            evidence_flag=True,
+            at=RECORDED_AT - timedelta(days=3),
+        )
+        gone = make_clip(db, officer=team.alice, gps_track=at_centre, at=RECORDED_AT - timedelta(minutes=30))
+        steps = retention.delete_due_batch(db, SYSTEM, now=RECORDED_AT + timedelta(days=40))
+        assert [s.clip_id for s in steps] == [gone.id]
+        return ids
+
+    @pytest.mark.parametrize("who", ["all", "team"])
+    def test_pages_cover_the_clips_there_once_and_every_page_gives_the_same_total(
+        self, who: str, db: Session, team: Team
+    ) -> None:
+        expected = self._library(db, team)[who]
+        actor = actor_of(db, Role.ADMIN) if who == "all" else team.supervisor
+        filters = ClipFilters(
+            near=Circle(*CENTRE, 200), recorded_from=RECORDED_AT - timedelta(days=1), recorded_to=RECORDED_AT
+        )
+        seen, totals, cursor = [], [], None
+        while True:
+            page = search_clips(db, actor, filters, limit=2, cursor=cursor)
+            seen += [v.clip.id for v in page.items]
+            totals.append((page.total, page.total_exact))
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        assert seen == expected
+        assert totals == [(len(expected), True)] * len(totals) and len(totals) == math.ceil(len(expected) / 2)
+        oldest = search_clips(db, actor, filters, limit=2, oldest_first=True)
+        assert [v.clip.id for v in oldest.items] == expected[::-1][:2]
+
+    @pytest.mark.parametrize("who", ["all", "team"])
+    def test_the_count_of_a_place_stops_at_the_cap(
+        self, who: str, db: Session, team: Team, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        self._library(db, team)
+        monkeypatch.setattr(search, "COUNT_CAP", 3)
+        actor = actor_of(db, Role.ADMIN) if who == "all" else team.supervisor
+        first = search_clips(db, actor, ClipFilters(near=Circle(*CENTRE, 200)), limit=2)
+        assert (first.total, first.total_exact) == (3, False)
+        assert first.next_cursor is not None
+        later = search_clips(
+            db, actor, ClipFilters(near=Circle(*CENTRE, 200)), limit=2, cursor=first.next_cursor
+        )
+        assert (later.total, later.total_exact) == (3, False)
+
+
+def test_a_search_on_postgresql_is_planned_for_its_own_values_and_only_in_its_transaction(
+    factory: sessionmaker[Session],
+) -> None:
+    """A generic plan of a prepared search (after five runs) knew neither category nor team, and read a
+    category's whole month at ten million clips; each search is planned for its values instead."""
+    with transaction(factory) as db:
+        if db.get_bind().dialect.name != "postgresql":
+            pytest.skip("SQLite keeps no plans between statements")
+        team = make_team(db)
+        search_clips(db, team.supervisor, ClipFilters(category="untagged"))
+        assert db.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+    with factory() as db:
+        assert db.scalar(text("SHOW plan_cache_mode")) == "auto"
 
 
 class TestPaging:

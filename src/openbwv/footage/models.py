@@ -135,7 +135,7 @@ class Clip(Base):
         # Search (``search``): newest first over every clip, or the flagged or held ones, each read
         # off its index in (recorded_at, id) order and cut at the page; by incident or case reference
         # (few rows each, most clips have none).
-        Index("ix_clip_recorded", "recorded_at", "id", **partial_index(NOT_DELETED)),
+        Index("ix_clip_recorded", "recorded_at", "id", "officer_id", **partial_index(NOT_DELETED)),
         # A category's clips (``CATEGORY_KEY``) in time order with their officer: a unit's (or a
         # team's) clips of one category read off one range newest first, the officer tested in the
         # index (a look-up per officer of the unit read five times the pages at ten million clips);

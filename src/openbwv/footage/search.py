@@ -29,6 +29,7 @@ from sqlalchemy import (
     bindparam,
     false,
     func,
+    null,
     or_,
     select,
     text,
@@ -51,7 +52,7 @@ from openbwv.footage.models import (
 from openbwv.footage.place import MAX_RADIUS_M, Circle, clip_position, index_place, place_hits
 from openbwv.footage.service import ClipView, checked_sha256, clip_facts, viewer
 from openbwv.inputs import MAX_INT64
-from openbwv.policy import Actor, Fact, Permission, RecordKind, scope, scope_clause
+from openbwv.policy import Actor, Fact, Permission, RecordKind, Scope, scope, scope_clause
 
 __all__ = [
     "COUNT_CAP",
@@ -257,28 +258,47 @@ class _Matching:
 
     filters: ClipFilters
     where: list[ColumnElement[bool] | TextClause]
+    hits_suffice: bool = False
+    """Whether every hit of a place search is a match, so that none need be asked of its clip (see
+    ``_hits_suffice``)."""
 
     @property
     def count(self) -> Select[int]:
         if self.filters.near is None:
             return select(Clip.id).where(*self.where)
         hits = self._hits()
+        if self.hits_suffice:
+            return select(hits.c.clip_id)
         return select(hits.c.clip_id).where(self._kept(hits))
 
-    def page(self, *, limit: int, after: tuple[datetime, int] | None, oldest_first: bool) -> Select[int]:
-        """The ids of ``limit`` clips after ``after`` in order."""
+    def page(self, *, limit: int, after: tuple[datetime, int] | None, oldest_first: bool) -> Select[Any, Any]:
+        """The ids (``clip_id``) of ``limit`` clips after ``after`` in order, each with ``matches``:
+        on the first page of a place search, the number of clips the search matches (the page sorts
+        every hit already, and the hits asked of their clips are asked once, not again to count
+        them); else NULL."""
         if self.filters.near is None:
-            return self._paged(
-                select(Clip.id).where(*self.where), Clip.recorded_at, Clip.id, limit, after, oldest_first
-            )
-        # The hits are sorted first, then asked in order until the page is full: a page of a
-        # town centre's month asks of some fifty hits, not of every one of thousands.
+            ids: Select[Any, Any] = select(Clip.id.label("clip_id"), null().label("matches"))
+            ids = ids.where(*self.where)
+            return self._paged(ids, Clip.recorded_at, Clip.id, limit, after, oldest_first)
+        matches = func.count().over() if after is None else null()
         hits = self._hits()
+        if self.hits_suffice:
+            counted: Select[Any, Any] = select(hits.c.clip_id, matches.label("matches"))
+            return self._paged(counted, hits.c.recorded_at, hits.c.clip_id, limit, after, oldest_first)
+        # The hits are sorted first, then asked in order (until the page is full, on a later page:
+        # a page of a town centre's month asks of some fifty hits, not of every one of thousands).
         ordered = select(hits.c.clip_id, hits.c.recorded_at)
         ordered = self._paged(ordered, hits.c.recorded_at, hits.c.clip_id, None, after, oldest_first)
         in_order = ordered.offset(0).subquery("hit_in_order")
-        ids = select(in_order.c.clip_id).where(self._kept(in_order))
-        return self._paged(ids, in_order.c.recorded_at, in_order.c.clip_id, limit, None, oldest_first)
+        kept: Select[Any, Any] = select(in_order.c.clip_id, matches.label("matches"))
+        return self._paged(
+            kept.where(self._kept(in_order)),
+            in_order.c.recorded_at,
+            in_order.c.clip_id,
+            limit,
+            None,
+            oldest_first,
+        )
 
     def _hits(self) -> Subquery:
         near = self.filters.near
@@ -299,13 +319,13 @@ class _Matching:
 
     @staticmethod
     def _paged(
-        query: Select[Any],
+        query: Select[Any, Any],
         recorded_at: KeyColumn,
         clip_id: KeyColumn,
         limit: int | None,
         after: tuple[datetime, int] | None,
         oldest_first: bool,
-    ) -> Select[Any]:
+    ) -> Select[Any, Any]:
         if after is not None:
             key = tuple_(recorded_at, clip_id)
             last = tuple_(bindparam("after_at", after[0], type_=Clip.recorded_at.type), after[1])
@@ -314,12 +334,28 @@ class _Matching:
         return query.limit(limit) if limit is not None else query
 
 
+def _hits_suffice(filters: ClipFilters, visible: Scope) -> bool:
+    """Whether a search asks only where and when, of every clip the caller may see: then each hit of
+    the place index is a match, since deleted clips are taken out of that index (``forget_places``)
+    and the hits are read within the time window."""
+    return visible.everything and set(_filters_given(filters)) <= {"near", "recorded_from", "recorded_to"}
+
+
 def _ordered(
     recorded_at: KeyColumn, clip_id: KeyColumn, *, oldest_first: bool
 ) -> tuple[ColumnElement[Any], ...]:
     if oldest_first:
         return recorded_at.asc(), clip_id.asc()
     return recorded_at.desc(), clip_id.desc()
+
+
+def _plan_for_these_values(db: Session) -> None:
+    """Have PostgreSQL plan this transaction's searches for the values they carry. After five runs
+    of one prepared statement it may keep a generic plan, made without knowing the category or the
+    team: at ten million clips that plan read a category's whole window where the category's own
+    plan reads a few hundred index entries (13 ms became 110 ms; see docs/PERFORMANCE.md)."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def search_clips(
@@ -345,22 +381,31 @@ def search_clips(
     clips: list[Clip] = []
     total, exact, next_cursor = 0, True, None
     if not visible.nothing:
-        matching = _Matching(filters, [*conditions, scope_clause(visible, clip_facts(db))])
-        page_ids = matching.page(limit=limit + 1, after=after, oldest_first=oldest_first)
+        _plan_for_these_values(db)
+        matching = _Matching(
+            filters,
+            [*conditions, scope_clause(visible, clip_facts(db))],
+            hits_suffice=_hits_suffice(filters, visible),
+        )
+        page_ids = matching.page(limit=limit + 1, after=after, oldest_first=oldest_first).subquery("page")
         # The page's ids first, off the indexes alone where they hold every column tested; then
         # only the page's rows are read, not the row of every clip that matched.
         shown = aliased(Clip)
-        page = select(shown).where(shown.id.in_(page_ids))
-        page = page.order_by(*_ordered(shown.recorded_at, shown.id, oldest_first=oldest_first))
-        clips = list(db.scalars(page))
+        page = select(shown, page_ids.c.matches).join(page_ids, shown.id == page_ids.c.clip_id)
+        rows = db.execute(
+            page.order_by(*_ordered(shown.recorded_at, shown.id, oldest_first=oldest_first))
+        ).all()
+        clips = [row[0] for row in rows]
         if len(clips) > limit:
             clips = clips[:limit]
             next_cursor = encode_cursor(clips[-1], oldest_first=oldest_first)
+        counted: int | None = rows[0].matches if rows else None
         if after is None and next_cursor is None:
             total = len(clips)
         else:
-            capped = matching.count.limit(COUNT_CAP + 1).subquery()
-            counted = db.scalar(select(func.count()).select_from(capped)) or 0
+            if counted is None:
+                capped = matching.count.limit(COUNT_CAP + 1).subquery()
+                counted = db.scalar(select(func.count()).select_from(capped)) or 0
             total, exact = min(counted, COUNT_CAP), counted <= COUNT_CAP
     officers = people.officers_by_ids(db, (c.officer_id for c in clips if c.officer_id is not None))
     event = audit.record(
