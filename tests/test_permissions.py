@@ -103,8 +103,15 @@ def test_every_route_declares_a_permission_a_device_scope_or_public() -> None:
     assert len(routes) > 10
     public_paths = {r.path for r in routes if declared_permission(r) is None and declared_scope(r) is None}
     # Signing in: a person's password, or an Axis system's serial and device credential (Swift auth);
-    # and the tus endpoint's OPTIONS: clients ask it what the server speaks before they sign anything.
-    assert public_paths == {"/api/v1/auth/token", "/login", "/api/axis/auth/v1.0", "/api/v1/uploads"}
+    # the tus endpoint's OPTIONS: clients ask it what the server speaks before they sign anything; and
+    # MediaMTX's authentication hook, which carries the publisher's or reader's credential in its body.
+    assert public_paths == {
+        "/api/v1/auth/token",
+        "/login",
+        "/api/axis/auth/v1.0",
+        "/api/v1/uploads",
+        "/api/v1/live/media-server/auth",
+    }
     assert all(declared_permission(r) is None for r in routes if declared_scope(r) is not None)
 
 
@@ -112,6 +119,7 @@ def test_device_routes_are_declared() -> None:
     assert {(r.path, *sorted(r.methods or ())): declared_scope(r) for r in DEVICE_ROUTES} == {
         ("/api/v1/device/telemetry", "POST"): DeviceScope.TELEMETRY,
         ("/api/v1/live/telemetry", "POST"): DeviceScope.TELEMETRY,
+        ("/api/v1/live/streams/{serial}/ingest", "POST"): DeviceScope.LIVE_INGEST,
         ("/api/v1/uploads", "POST"): DeviceScope.UPLOAD,
         ("/api/v1/uploads/{upload_id}", "HEAD"): DeviceScope.UPLOAD,
         ("/api/v1/uploads/{upload_id}", "PATCH"): DeviceScope.UPLOAD,

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Annotated, Any, ClassVar
 
 from annotated_types import Ge, Le
-from fastapi import Request
+from fastapi import Request, WebSocketException
 from fastapi.exceptions import RequestValidationError
 from fastapi.params import Form
 from fastapi.routing import APIRoute
@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy import String
 from sqlalchemy.orm import InstrumentedAttribute
+from starlette.requests import HTTPConnection
 
 MAX_INT32 = 2**31 - 1
 MAX_INT64 = 2**63 - 1
@@ -79,8 +80,9 @@ def _takes_a_form(request: Request) -> bool:
     return isinstance(route, APIRoute) and isinstance(getattr(route.body_field, "field_info", None), Form)
 
 
-async def refuse_control_characters_in_request(request: Request) -> None:
-    """Refuse a path, query string or form field holding a control character, before any route runs.
+async def refuse_control_characters_in_request(request: HTTPConnection) -> None:
+    """Refuse a path, query string or form field holding a control character, before any route runs
+    (a WebSocket is closed with 1008 and the same sentence).
 
     Only a route that declares form fields has its form read here (FastAPI has parsed it already);
     any other body is left to the route, so that uploads still stream.
@@ -89,7 +91,7 @@ async def refuse_control_characters_in_request(request: Request) -> None:
         *(("path", name, value) for name, value in request.path_params.items()),
         *(("query", name, value) for name, value in request.query_params.multi_items()),
     ]
-    if _takes_a_form(request):
+    if isinstance(request, Request) and _takes_a_form(request):
         form = await request.form()
         fields += [("body", name, value) for name, value in form.multi_items()]
     errors = [
@@ -97,6 +99,8 @@ async def refuse_control_characters_in_request(request: Request) -> None:
         for where, name, value in fields
         if (isinstance(value, str) and control_character_problem(value)) or control_character_problem(name)
     ]
+    if errors and request.scope["type"] == "websocket":
+        raise WebSocketException(code=1008, reason=CONTROL_MESSAGE)
     if errors:
         raise RequestValidationError(errors)
 

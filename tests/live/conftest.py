@@ -1,4 +1,5 @@
-"""Live tests start with the force's default reason codes, and a recording state the test sets."""
+"""Live tests start with the force's default reason codes, and a recording state the test sets;
+``camera`` is one camera, issued to an officer and recording."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from openbwv import access
+from openbwv import access, fleet
 from openbwv.db import transaction
 from openbwv.live import views
+from openbwv.policy import SYSTEM
+from tests.builders import make_device, make_officer, make_pass
+
+SERIAL = "BWV-LIVE-0001"
 
 
 class FakeRecordingState:
@@ -34,3 +39,23 @@ def recording() -> Iterator[FakeRecordingState]:
     previous = views.provide_recording_state(fake)
     yield fake
     views.provide_recording_state(previous)
+
+
+@pytest.fixture
+def collar(factory: sessionmaker[Session]) -> str:
+    """The collar number of the officer who holds the camera ``SERIAL``."""
+    with transaction(factory) as db:
+        officer = make_officer(db, collar="4521")
+        make_pass(db, officer, "bwv_user")
+        make_device(db, serial=SERIAL)
+        fleet.issue_device(
+            db, SYSTEM, device_serial=SERIAL, collar_number=officer.collar_number, kind="personal"
+        )
+        return officer.collar_number
+
+
+@pytest.fixture
+def camera(collar: str, recording: FakeRecordingState) -> FakeRecordingState:
+    """The camera ``SERIAL``, held by an officer and recording."""
+    recording.cameras[SERIAL] = True
+    return recording

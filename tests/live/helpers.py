@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 from typing import Any
 
+import av
 from sqlalchemy.orm import Session
 
 from openbwv import clock, fleet
@@ -13,6 +16,7 @@ from openbwv.policy import SYSTEM
 from tests.builders import make_device, make_officer, make_pass, make_unit
 
 TELEMETRY = "/api/v1/live/telemetry"
+FPS = 25
 CAMERAS = "/api/v1/live/cameras"
 MAX_AGE = timedelta(minutes=5)
 # Birmingham, from the domain notes' places for the demo.
@@ -47,3 +51,31 @@ def issued_camera(db: Session, *, serial: str, collar: str, unit_code: str = "RE
     make_pass(db, officer, "bwv_user", date(2026, 1, 10))
     make_device(db, serial=serial, now=clock.now() - timedelta(days=1))
     fleet.issue_device(db, SYSTEM, device_serial=serial, collar_number=collar, kind="personal")
+
+
+def encoded_stream(seconds: int, *, size: tuple[int, int] = (160, 120)) -> bytes:
+    """H.264 in MPEG-TS, a keyframe each second, each frame a different shade."""
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mpegts") as container:
+        stream = container.add_stream("libx264", rate=FPS)
+        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
+        stream.options = {"g": str(FPS), "preset": "ultrafast", "tune": "zerolatency"}
+        for n in range(seconds * FPS):
+            frame = av.VideoFrame(size[0], size[1], "yuv420p")
+            for plane in frame.planes:
+                plane.update(bytes([(n * 7) % 256]) * plane.buffer_size)
+            frame.pts, frame.time_base = n, Fraction(1, FPS)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return buffer.getvalue()
+
+
+def decoded_frames(data: bytes) -> int:
+    with av.open(io.BytesIO(data), "r") as container:
+        return sum(1 for _ in container.decode(video=0))
+
+
+def chunks(data: bytes, size: int = 4096) -> list[bytes]:
+    return [data[n : n + size] for n in range(0, len(data), size)]

@@ -4,12 +4,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from openbwv import fleet
 from openbwv.access import AccessGrant
 from openbwv.app import create_app
 from openbwv.audit.models import AuditEvent
@@ -19,42 +19,21 @@ from openbwv.db import transaction
 from openbwv.jobs import JobRegistry
 from openbwv.live import telemetry, views_api
 from openbwv.live.views import BANNER
-from openbwv.policy import SYSTEM, Role
+from openbwv.policy import Role
 from tests.access.helpers import events
-from tests.builders import headers_for, make_device, make_officer, make_pass
+from tests.builders import headers_for, make_device
 from tests.conftest import TEST_NOW
-from tests.live.conftest import FakeRecordingState
+from tests.live.conftest import SERIAL, FakeRecordingState
 
-SERIAL = "BWV-LIVE-0001"
 VIEW = {"camera_serial": SERIAL, "reason_code": "officer-safety", "incident_number": "20261126-0042"}
 VIEW_LENGTH = timedelta(minutes=10)
-
-
-@pytest.fixture
-def collar(factory: sessionmaker[Session]) -> str:
-    """The collar number of the officer who holds the camera ``SERIAL``."""
-    with transaction(factory) as db:
-        officer = make_officer(db, collar="4521")
-        make_pass(db, officer, "bwv_user")
-        make_device(db, serial=SERIAL)
-        fleet.issue_device(
-            db, SYSTEM, device_serial=SERIAL, collar_number=officer.collar_number, kind="personal"
-        )
-        return officer.collar_number
-
-
-@pytest.fixture
-def camera(collar: str, recording: FakeRecordingState) -> FakeRecordingState:
-    """The camera ``SERIAL``, held by an officer and recording."""
-    recording.cameras[SERIAL] = True
-    return recording
 
 
 def control_room(factory: sessionmaker[Session], username: str = "cr.jones") -> dict[str, str]:
     return headers_for(factory, Role.CONTROL_ROOM, username=username)
 
 
-def open_view(client: TestClient, headers: dict[str, str], **changes: object) -> dict[str, object]:
+def open_view(client: httpx2.Client, headers: dict[str, str], **changes: object) -> dict[str, object]:
     answer = client.post("/api/v1/live/views", json={**VIEW, **changes}, headers=headers)
     assert answer.status_code == 201, answer.text
     body: dict[str, object] = answer.json()

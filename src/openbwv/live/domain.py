@@ -14,6 +14,7 @@ from openbwv.jobs import JobRegistry
 from openbwv.live import telemetry
 from openbwv.live.api import router as api
 from openbwv.live.mqtt import TOPIC, consume_in_app, live_app
+from openbwv.live.streams_api import router as streams_api
 from openbwv.live.views_api import router as views_api
 
 HISTORY_RETENTION = "live.history_retention"
@@ -41,7 +42,7 @@ def jobs_for(context: JobContext) -> JobRegistry:
 
 DOMAIN = Domain(
     name="live",
-    routers=(api, views_api),
+    routers=(api, views_api, streams_api),
     jobs=jobs_for,
     cli={"live": live_app},
     topics=(TOPIC,),

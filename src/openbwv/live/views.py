@@ -22,8 +22,9 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from openbwv import access, clock, fleet
+from openbwv import access, audit, clock, fleet
 from openbwv.access import AccessGrant, AccessKind, AccessReason, AccessRecord, GrantDurations
+from openbwv.audit import AuditAction, Target
 from openbwv.errors import Conflict, InvalidInput, NotFound
 from openbwv.live import telemetry
 from openbwv.policy import Actor, Permission, can
@@ -140,6 +141,12 @@ def _subject(db: Session, serial: str) -> dict[str, object]:
     }
 
 
+def check_recording(db: Session, serial: str, recording: RecordingState) -> None:
+    """Refuse (409, ``camera_not_recording``) unless ``serial``'s latest telemetry says it records:
+    no live view opens, and no live stream is taken, of a camera that is not recording."""
+    _check_recording(db, serial, recording)
+
+
 def _check_recording(db: Session, serial: str, recording: RecordingState) -> None:
     state = recording.is_recording(db, serial)
     if state is not True:
@@ -237,6 +244,37 @@ def end_view(db: Session, actor: Actor, view_id: int, *, options: ViewOptions) -
     grant = _view_grant(db, actor, view_id, overseer_may=True)
     grant = access.end_grant(db, actor, grant_id=grant.id, details=_subject(db, grant.record_id))
     return _live_view(grant, options)
+
+
+def view_to_stream(db: Session, actor: Actor, view_id: int, *, options: ViewOptions) -> LiveView:
+    """The caller's own live view, while it is live: another's or a missing one is not found, and
+    one that has expired or been ended is refused (409, ``view_not_live``) naming which."""
+    view = _live_view(_view_grant(db, actor, view_id), options)
+    if view.state != "live":
+        raise Conflict(f"The live view has {view.state}: open a new one to watch.", rule="view_not_live")
+    return view
+
+
+def record_stream_read(
+    db: Session, actor: Actor, view: LiveView, *, transport: str, details: dict[str, object] | None = None
+) -> None:
+    """Audit that the viewer began reading the camera's stream under ``view`` (once per connection,
+    not per fragment), with the view's reason and incident."""
+    audit.record(
+        db,
+        actor=actor,
+        action=AuditAction.LIVE_STREAM_READ,
+        target=Target(RECORD_KIND, view.camera_serial),
+        reason=view.reason_code,
+        details={
+            "view_id": view.id,
+            "reason_code": view.reason_code,
+            "incident_number": view.incident_number,
+            "transport": transport,
+            **_subject(db, view.camera_serial),
+            **(details or {}),
+        },
+    )
 
 
 def being_viewed(view: LiveView) -> dict[str, object]:

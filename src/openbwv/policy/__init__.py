@@ -27,6 +27,8 @@ from openbwv.policy.routes import (
     current_actor,
     optional_actor,
     public,
+    refuse_websocket,
+    websocket_actor,
 )
 from openbwv.policy.rules import (
     ROLE_DESCRIPTIONS,
@@ -70,7 +72,9 @@ __all__ = [
     "is_in",
     "optional_actor",
     "public",
+    "refuse_websocket",
     "rules_granting",
     "scope",
     "scope_clause",
+    "websocket_actor",
 ]

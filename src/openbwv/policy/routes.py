@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, WebSocket
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -62,6 +62,34 @@ def _signed_in(request: Request, bearer: str | None) -> Actor | None:
     if actor is not None:
         check_api_csrf(request)
     return actor
+
+
+def websocket_actor(websocket: WebSocket) -> Actor | None:
+    """The caller opening a WebSocket: by a bearer token in ``Authorization``, or by the session
+    cookie when the page that opened it is this site's own. A browser sends the cookie with a
+    WebSocket any site opens, and a WebSocket carries no CSRF header, so its ``Origin`` must be ours.
+    A device never signs in by the cookie. Read in a short transaction of its own."""
+    services: CallerServices = websocket.app.state.callers
+    factory: sessionmaker[Session] = websocket.app.state.session_factory
+    scheme, _, bearer = websocket.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and bearer:
+        return services.identify(factory, bearer.strip())
+    session = websocket.cookies.get(SESSION_COOKIE)
+    if not session or services.is_device_credential(session):
+        return None
+    origin = websocket.headers.get("origin")
+    own = {f"{scheme}://{websocket.url.netloc}" for scheme in ("http", "https")}
+    if origin is None or origin not in own:
+        return None
+    return services.identify(factory, session)
+
+
+def refuse_websocket(websocket: WebSocket, actor: Actor, details: dict[str, object]) -> None:
+    """Record that ``actor`` was refused a WebSocket route, as a refused request is."""
+    services: CallerServices = websocket.app.state.callers
+    services.record_refusal(
+        websocket.app.state.session_factory, actor, f"WEBSOCKET {websocket.url.path}", details
+    )
 
 
 def current_actor(request: Request, bearer: str | None = Depends(_bearer)) -> Actor:

@@ -1,0 +1,107 @@
+"""MediaMTX's external HTTP authentication, answered from openbwv's own rules.
+
+At force scale cameras publish to, and viewers read from, a MediaMTX media server (SRT, RTSP or WHIP
+in; WebRTC and LL-HLS out) rather than the embedded relay. MediaMTX asks an HTTP endpoint about each
+publisher and reader before letting them in, posting who they are (user and password, or a token),
+what they want (``publish`` or ``read``), which path, over which protocol, and the query of their
+URL. openbwv's paths are ``cameras/SERIAL``:
+
+- a camera publishes only its own path, signed in with its device credential (as user or password,
+  or token), and only while its telemetry says it records;
+- a person reads a path only under their own live view of that camera which is live, named by
+  ``view=ID`` in the query, signed in with a token of theirs; each read let in is audited with the
+  view's reason, as the embedded relay's are;
+- everything else (playback, the API, metrics) is refused: openbwv has its own routes for those.
+
+MediaMTX asks once per connection; it does not ask again when a view expires or is ended, so the
+force's MediaMTX must also be told to close the reader then (its API's kick of a session), which
+openbwv does not yet do.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import parse_qs
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from openbwv.db import reading, transaction
+from openbwv.errors import OpenbwvError
+from openbwv.live import views
+from openbwv.policy import Actor, DeviceScope, Permission, can, device_may
+
+PATH = re.compile(r"^cameras/(?P<serial>[A-Za-z0-9._-]{1,60})$")
+IdentifyCaller = Callable[[sessionmaker[Session], str], "Actor | None"]
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One question from MediaMTX, as it posts it."""
+
+    user: str
+    password: str
+    token: str
+    ip: str
+    action: str
+    path: str
+    protocol: str
+    connection_id: str | None
+    query: str
+
+
+def _caller(factory: sessionmaker[Session], identify: IdentifyCaller, asked: Asked) -> Actor | None:
+    """Who the credentials sign in: the token, else the password (a camera or person puts its
+    credential there when its client only knows user and password)."""
+    for credential in (asked.token, asked.password):
+        if credential:
+            actor = identify(factory, credential)
+            if actor is not None:
+                return actor
+    return None
+
+
+def _view_id(query: str) -> int | None:
+    values = parse_qs(query).get("view", [])
+    return int(values[0]) if len(values) == 1 and values[0].isdigit() and len(values[0]) < 19 else None
+
+
+def admit(
+    factory: sessionmaker[Session],
+    identify: IdentifyCaller,
+    asked: Asked,
+    recording: views.RecordingState,
+    options: views.ViewOptions,
+) -> bool:
+    """Whether MediaMTX may let this publisher or reader in (a read let in is audited)."""
+    match = PATH.match(asked.path)
+    if match is None or asked.action not in ("publish", "read"):
+        return False
+    serial = match["serial"]
+    actor = _caller(factory, identify, asked)
+    if actor is None:
+        return False
+    if asked.action == "publish":
+        if actor.device_serial != serial or not device_may(actor, DeviceScope.LIVE_INGEST):
+            return False
+        with reading(factory) as db:
+            return recording.is_recording(db, serial) is True
+    view_id = _view_id(asked.query)
+    if actor.is_device or view_id is None or not can(actor, Permission.LIVE_VIEW_OPEN):
+        return False
+    try:
+        with transaction(factory) as db:
+            view = views.view_to_stream(db, actor, view_id, options=options)
+            if view.camera_serial != serial:
+                return False
+            views.record_stream_read(
+                db,
+                actor,
+                view,
+                transport=f"media server ({asked.protocol or 'unknown'})",
+                details={"client_address": asked.ip, "connection_id": asked.connection_id},
+            )
+    except OpenbwvError:
+        return False
+    return True
