@@ -103,14 +103,19 @@ def live_view(
 
 
 def footage_play(
-    factory: sessionmaker[Session], *, ago: timedelta, subject: int = 42, viewer: str = "asmith"
+    factory: sessionmaker[Session],
+    *,
+    ago: timedelta,
+    subject: int = 42,
+    viewer: str = "asmith",
+    action: str = "footage:clip:viewed",
 ) -> int:
     with transaction(factory) as db:
         event = AuditEvent(
             occurred_at=NOW - ago,
             actor_username=viewer,
             actor_user_id=7,
-            action="footage:clip:viewed",
+            action=action,
             details={"clip_id": 1, "subject_officer_id": subject},
             target_type="clip",
             target_id="1",
@@ -211,7 +216,7 @@ class TestOfficerWatchedRepeatedly:
         first = live_view(factory, ago=timedelta(days=13), lasted=MINUTE)[0]
         plays = [
             footage_play(factory, ago=timedelta(days=5)),
-            footage_play(factory, ago=timedelta(days=5, hours=1)),
+            footage_play(factory, ago=timedelta(days=5, hours=1), action="footage:clip:exported"),
         ]
         last = live_view(factory, ago=timedelta(hours=2), lasted=MINUTE)[0]
         assert len(run(factory, OfficerWatchedRepeatedly())) == 1

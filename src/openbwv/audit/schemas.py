@@ -5,7 +5,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, StrictInt
 
-from openbwv.inputs import Input
+from openbwv.inputs import MAX_INT32, Input
 
 
 class CheckpointOut(BaseModel):
@@ -106,4 +106,4 @@ class AlertRuleOut(BaseModel):
 
 
 class ThresholdIn(Input):
-    value: StrictInt = Field(description="A whole number within the threshold's bounds.")
+    value: StrictInt = Field(ge=1, le=MAX_INT32, description="A whole number within the threshold's bounds.")

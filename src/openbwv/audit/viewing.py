@@ -4,8 +4,8 @@ A live view is a grant of access of kind ``live_view`` (``openbwv.live.views``):
 ``access:grant:granted`` event starts it, ``access:grant:renewed`` events extend it and an
 ``access:grant:ended`` event ends it; one that is neither ended nor renewed lasts until its
 ``expires_at``. Each event's details carry the grant id, the camera's serial, the officer wearing it
-(``subject_officer_id``) and the stated incident number. A footage play is a ``footage:clip:viewed``
-event whose details carry ``subject_officer_id``. Thresholds are data (``openbwv.audit.thresholds``).
+(``subject_officer_id``) and the stated incident number. A footage play or download is a
+``footage:clip:viewed`` or ``footage:clip:exported`` event whose details carry ``subject_officer_id``. Thresholds are data (``openbwv.audit.thresholds``).
 """
 
 from __future__ import annotations
@@ -104,8 +104,8 @@ class LongLiveViewWithoutIncident:
 
 @dataclass(frozen=True)
 class OfficerWatchedRepeatedly:
-    """One viewer watching the same officer (live, or playing footage of them) on at least ``days``
-    distinct days (UTC) within ``window_days``."""
+    """One viewer watching the same officer (live, or playing or downloading footage of them) on at
+    least ``days`` distinct days (UTC) within ``window_days``."""
 
     days: int = 3
     window_days: int = 14
@@ -120,7 +120,11 @@ class OfficerWatchedRepeatedly:
         return timedelta(days=self.window_days)
 
     def evaluate(self, db: Session, *, now: datetime, cited: set[int]) -> list[Finding]:
-        actions = [AuditAction.ACCESS_GRANT_GRANTED, AuditAction.FOOTAGE_CLIP_VIEWED]
+        actions = [
+            AuditAction.ACCESS_GRANT_GRANTED,
+            AuditAction.FOOTAGE_CLIP_VIEWED,
+            AuditAction.FOOTAGE_CLIP_EXPORTED,
+        ]
         groups: dict[tuple[str, int], list[Any]] = defaultdict(list)
         for row in events_in(db, since=now - self.lookback, until=now, actions=actions):
             details = row.details or {}
