@@ -40,7 +40,14 @@ POSTGRES_URL = os.environ.get(
 )
 IN_CI = os.environ.get("CI", "").lower() == "true"
 # Rows that migrations seed; they stay between tests.
-SEEDED_TABLES = {"rank", "alembic_version", "training_course", "taser_model", "footage_category"}
+SEEDED_TABLES = {
+    "rank",
+    "alembic_version",
+    "training_course",
+    "taser_model",
+    "footage_category",
+    "audit_rule_threshold",
+}
 # pgqueuer's tables (migration 0002) are not on Base.metadata; emptied too, so that no job or
 # schedule outlives its test.
 JOB_TABLES = tuple(
@@ -106,9 +113,9 @@ def postgres_schema_url() -> Iterator[str]:
         connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-# Seeded tables the force may change (categories through the API): each test starts from the rows
-# the migrations seeded, read once the schema is migrated.
-WRITABLE_SEEDED_TABLES = ("footage_category",)
+# Seeded tables the force may change (categories and misuse thresholds through the API): each test
+# starts from the rows the migrations seeded, read once the schema is migrated.
+WRITABLE_SEEDED_TABLES = ("footage_category", "audit_rule_threshold")
 _seeded_rows: dict[str, dict[str, list[dict[str, object]]]] = {}
 
 

@@ -180,6 +180,8 @@ def create_app(
     # Notifications sit below the domains; the people domain tells them which unit an officer serves in.
     app.state.unit_of_officer = colleagues.unit_of_officer
     app.state.unread_notifications = unread_for
+    # The misuse rules the domains declare: the alerts pages and API show and tune those that run.
+    app.state.misuse_rules = tuple(rule for domain in domains for rule in domain.misuse_rules)
     metrics = app.state.metrics = Metrics()
     # Added innermost first: the request log sees every answer, and every answer gets the headers.
     app.add_middleware(RequestGuard, routes=routes)

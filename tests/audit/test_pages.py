@@ -188,3 +188,94 @@ class TestAlertsPage:
     def test_auditors_do_not_get_alerts(self, client: TestClient, auditor: dict[str, str]) -> None:
         assert client.get("/audit/alerts", headers=auditor).status_code == 403
         assert 'href="/audit/alerts"' not in client.get("/audit", headers=auditor).text
+
+
+def _raise_alert(factory: sessionmaker[Session], clock: FixedClock) -> int:
+    with transaction(factory) as db:
+        for _ in range(10):
+            audit.record(
+                db,
+                actor=Actor(username="jbloggs"),
+                action=audit.AuditAction.AUTH_LOGIN_FAILED,
+                target=audit.Target("user", "jbloggs"),
+            )
+    clock.advance(timedelta(seconds=1))
+    (alert,) = misuse.run_misuse_rules(factory, now=clock.now(), rules=[misuse.FailedSignIns()])
+    return alert.id
+
+
+class TestAlertHandlingPages:
+    @pytest.fixture
+    def standards(self, client: TestClient, factory: sessionmaker[Session]) -> dict[str, str]:
+        client.cookies.set("openbwv_csrf", CSRF)
+        return {**headers_for(factory, Role.PROFESSIONAL_STANDARDS, username="ps.khan"), **HTML}
+
+    def test_the_list_shows_each_state_filters_on_it_and_names_the_rules_that_run(
+        self, client: TestClient, factory: sessionmaker[Session], clock: FixedClock, standards: dict[str, str]
+    ) -> None:
+        alert_id = _raise_alert(factory, clock)
+        page = client.get("/audit/alerts", headers=standards).text
+        assert f'href="/audit/alerts/{alert_id}"' in page and '<td class="alert-state">open</td>' in page
+        assert "long live view without incident</td>" in page and "minutes: 20 minutes" in page
+        assert (
+            "views: 5 views; max seconds: 60 seconds; cameras: 5 cameras; window minutes: 30 minutes" in page
+        )
+        closed = client.get("/audit/alerts", params={"state": "closed"}, headers=standards).text
+        assert "0 alerts" in closed and '<option value="closed" selected>' in closed
+
+    def test_acknowledge_note_and_close_from_the_alert_page(
+        self, client: TestClient, factory: sessionmaker[Session], clock: FixedClock, standards: dict[str, str]
+    ) -> None:
+        alert_id = _raise_alert(factory, clock)
+        page = client.get(f"/audit/alerts/{alert_id}", headers=standards).text
+        assert f'action="/audit/alerts/{alert_id}/acknowledge"' in page
+        base = f"/audit/alerts/{alert_id}"
+        for path, data in (
+            ("acknowledge", {}),
+            ("notes", {"text": "Spoke to the officer."}),
+            ("close", {"outcome": "Forgotten password; no misuse."}),
+        ):
+            response = client.post(
+                f"{base}/{path}", data={"csrf_token": CSRF, **data}, headers=standards, follow_redirects=False
+            )
+            assert response.status_code == 303 and response.headers["location"].startswith(f"{base}?notice=")
+        page = client.get(base, headers=standards).text
+        assert '<dd id="alert-state">closed</dd>' in page
+        assert "Spoke to the officer." in page and "ps.khan, " in page
+        assert "Forgotten password; no misuse." in page
+        assert f'action="{base}/close"' not in page and f'action="{base}/acknowledge"' not in page
+
+    def test_an_empty_outcome_or_a_second_close_redraws_the_page_with_the_refusal(
+        self, client: TestClient, factory: sessionmaker[Session], clock: FixedClock, standards: dict[str, str]
+    ) -> None:
+        alert_id = _raise_alert(factory, clock)
+        base = f"/audit/alerts/{alert_id}"
+        empty = client.post(f"{base}/close", data={"csrf_token": CSRF, "outcome": " "}, headers=standards)
+        assert empty.status_code == 422 and "outcome: must not be empty" in empty.text
+        client.post(f"{base}/close", data={"csrf_token": CSRF, "outcome": "Done."}, headers=standards)
+        again = client.post(
+            f"{base}/close", data={"csrf_token": CSRF, "outcome": "Again."}, headers=standards
+        )
+        assert again.status_code == 409 and "was closed by ps.khan" in again.text
+
+    def test_a_signed_in_form_needs_its_token_and_auditors_are_refused(
+        self, client: TestClient, factory: sessionmaker[Session], clock: FixedClock
+    ) -> None:
+        alert_id = _raise_alert(factory, clock)
+        base = f"/audit/alerts/{alert_id}"
+        sign_in(client, factory, Role.PROFESSIONAL_STANDARDS, username="ps.page")
+        assert (
+            client.post(f"{base}/acknowledge", data={"csrf_token": "other"}, headers=HTML).status_code == 403
+        )
+        token = csrf(client, base)
+        acknowledged = client.post(f"{base}/acknowledge", data={"csrf_token": token}, headers=HTML)
+        assert (
+            acknowledged.status_code == 200 and '<dd id="alert-state">acknowledged</dd>' in acknowledged.text
+        )
+        client.cookies.set("openbwv_csrf", CSRF)
+        auditor = {**headers_for(factory, Role.AUDITOR, username="aud2"), **HTML}
+        assert (
+            client.post(f"{base}/notes", data={"csrf_token": CSRF, "text": "x"}, headers=auditor).status_code
+            == 403
+        )
+        assert client.get("/audit/alerts/999999", headers=HTML).status_code == 404

@@ -92,6 +92,7 @@ def _details(grant: AccessGrant, **extra: object) -> dict[str, object]:
         "grant": grant.id,
         "holder": grant.username,
         "kind": grant.kind,
+        "incident_number": grant.incident_number,
         "expires_at": grant.expires_at.isoformat(),
         **extra,
     }

@@ -3,26 +3,34 @@
 from __future__ import annotations
 
 import base64
-from typing import Annotated
+from dataclasses import asdict
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 
-from openbwv.audit import canonical, log, misuse, proofs
+from openbwv.audit import alerts, canonical, log, misuse, proofs, thresholds
 from openbwv.audit.models import AuditCheckpoint
 from openbwv.audit.schemas import (
+    AlertCloseIn,
+    AlertDetailOut,
+    AlertNoteIn,
     AlertOut,
+    AlertRuleOut,
     CheckpointOut,
     ConsistencyProofOut,
     EntriesOut,
     EntryOut,
     InclusionProofOut,
+    NoteOut,
+    ThresholdIn,
+    ThresholdOut,
 )
 from openbwv.config import Settings
 from openbwv.db import Db
-from openbwv.errors import API_ERRORS
-from openbwv.inputs import Count
+from openbwv.errors import API_ERRORS, NotFound
+from openbwv.inputs import BigRecordId, Count
 from openbwv.paging import Page, Paging
-from openbwv.policy import Permission, Require, RequireUnlessPublic
+from openbwv.policy import Actor, Permission, Require, RequireUnlessPublic
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], responses=API_ERRORS)
 CHECKPOINT_READERS = RequireUnlessPublic(Permission.AUDIT_EVENT_READ, "audit_public_checkpoints")
@@ -98,13 +106,92 @@ def get_consistency_proof(
     return ConsistencyProofOut(first=first, second=second, consistency=[b64(h) for h in path])
 
 
+AlertState = Literal["open", "acknowledged", "closed"]
+
+
+def running_rules(request: Request) -> tuple[object, ...]:
+    """The misuse rules the installed domains declare: those the misuse job runs."""
+    rules: tuple[object, ...] = request.app.state.misuse_rules
+    return rules
+
+
 @router.get("/alerts", response_model=Page[AlertOut], dependencies=[Require(Permission.AUDIT_ALERT_READ)])
-def list_alerts(db: Db, paging: Paging) -> Page[AlertOut]:
+def list_alerts(
+    db: Db,
+    paging: Paging,
+    state: Annotated[AlertState | None, Query(description="Only alerts in this state.")] = None,
+) -> Page[AlertOut]:
     """Misuse alerts for professional standards, newest first."""
-    alerts, total = misuse.list_alerts(db, limit=paging.limit, offset=paging.offset)
+    found, total = misuse.list_alerts(db, limit=paging.limit, offset=paging.offset, state=state)
     return Page(
-        items=[AlertOut.model_validate(alert, from_attributes=True) for alert in alerts],
+        items=[AlertOut.model_validate(alert, from_attributes=True) for alert in found],
         total=total,
         limit=paging.limit,
         offset=paging.offset,
     )
+
+
+@router.get(
+    "/alerts/{alert_id}", response_model=AlertDetailOut, dependencies=[Require(Permission.AUDIT_ALERT_READ)]
+)
+def get_alert(alert_id: BigRecordId, db: Db) -> AlertDetailOut:
+    """One alert with its handling and its notes, oldest first."""
+    alert = misuse.get_alert(db, alert_id)
+    if alert is None:
+        raise NotFound("alert")
+    notes = [NoteOut.model_validate(note, from_attributes=True) for note in alerts.list_notes(db, alert_id)]
+    return AlertDetailOut.model_validate({**asdict(alert), "notes": notes})
+
+
+@router.post("/alerts/{alert_id}/acknowledge", response_model=AlertOut)
+def acknowledge_alert(
+    alert_id: BigRecordId, db: Db, actor: Actor = Require(Permission.AUDIT_ALERT_HANDLE)
+) -> AlertOut:
+    """Take an open alert on; an acknowledged or closed one is a conflict naming the rule."""
+    return AlertOut.model_validate(alerts.acknowledge_alert(db, actor, alert_id), from_attributes=True)
+
+
+@router.post("/alerts/{alert_id}/close", response_model=AlertOut)
+def close_alert(
+    alert_id: BigRecordId, body: AlertCloseIn, db: Db, actor: Actor = Require(Permission.AUDIT_ALERT_HANDLE)
+) -> AlertOut:
+    """Close an alert with its outcome; a closed alert is a conflict naming the rule."""
+    closed = alerts.close_alert(db, actor, alert_id, outcome=body.outcome)
+    return AlertOut.model_validate(closed, from_attributes=True)
+
+
+@router.post("/alerts/{alert_id}/notes", response_model=NoteOut, status_code=201)
+def add_note(
+    alert_id: BigRecordId, body: AlertNoteIn, db: Db, actor: Actor = Require(Permission.AUDIT_ALERT_HANDLE)
+) -> NoteOut:
+    """Add a note to an alert; notes are never changed or removed."""
+    return NoteOut.model_validate(alerts.add_note(db, actor, alert_id, text=body.text), from_attributes=True)
+
+
+@router.get(
+    "/alert-rules", response_model=list[AlertRuleOut], dependencies=[Require(Permission.AUDIT_ALERT_READ)]
+)
+def list_alert_rules(request: Request, db: Db) -> list[AlertRuleOut]:
+    """The misuse rules that run, each with its thresholds as they stand."""
+    return [
+        AlertRuleOut(
+            name=name, thresholds=[ThresholdOut.model_validate(s, from_attributes=True) for s in settings]
+        )
+        for name, settings in thresholds.list_settings(db, running_rules(request))
+    ]
+
+
+@router.put("/alert-rules/{rule}/{parameter}", response_model=ThresholdOut)
+def set_threshold(
+    request: Request,
+    rule: Annotated[str, Path(max_length=80)],
+    parameter: Annotated[str, Path(max_length=40)],
+    body: ThresholdIn,
+    db: Db,
+    actor: Actor = Require(Permission.AUDIT_ALERT_RULE_WRITE),
+) -> ThresholdOut:
+    """Change one threshold of a running rule within its bounds; audited with the old and new value."""
+    setting = thresholds.set_threshold(
+        db, actor, rules=running_rules(request), rule=rule, parameter=parameter, value=body.value
+    )
+    return ThresholdOut.model_validate(setting, from_attributes=True)

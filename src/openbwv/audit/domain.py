@@ -3,7 +3,7 @@
 The misuse job runs every domain's declared misuse rules, not only these.
 """
 
-from openbwv.audit import jobs, misuse
+from openbwv.audit import jobs, misuse, viewing
 from openbwv.audit.api import router as api
 from openbwv.audit.cli import audit_app
 from openbwv.audit.pages import router as pages
@@ -25,6 +25,6 @@ DOMAIN = Domain(
         NavItem("Alerts", "/audit/alerts", Permission.AUDIT_ALERT_READ, order=110),
     ),
     jobs=_jobs,
-    misuse_rules=tuple(misuse.default_rules()),
+    misuse_rules=(*misuse.default_rules(), *viewing.viewing_rules()),
     cli={"audit": audit_app},
 )

@@ -5,7 +5,9 @@ finding as an ``audit:alert:raised`` event (so alerts are in the tamper-evident 
 triggering event ids. No event is cited twice by the same rule, so running the rules again over an
 overlapping window raises nothing new: a burst raises one alert, and only new events can raise the
 next. Knowledge from other domains (who is whose colleague, duty rosters) comes in through small
-providers, keeping this package free of them.
+providers, keeping this package free of them. The rules over live views and footage plays are in
+``openbwv.audit.viewing``; a rule's thresholds, where it has some, are read from the table each run
+(``openbwv.audit.thresholds``). Professional standards handle the alerts (``openbwv.audit.alerts``).
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import clock
+from openbwv.audit import thresholds
 from openbwv.audit.actions import AuditAction
-from openbwv.audit.models import AuditEvent
+from openbwv.audit.models import AuditAlert, AuditEvent
 from openbwv.audit.service import Target, record
 from openbwv.db import transaction
 from openbwv.policy import SYSTEM
@@ -43,6 +46,9 @@ class Finding:
     summary: str
 
 
+ALERT_STATES = ("open", "acknowledged", "closed")
+
+
 @dataclass(frozen=True)
 class Alert:
     event_id: int
@@ -51,6 +57,12 @@ class Alert:
     subject: str
     summary: str
     event_ids: list[int]
+    state: str
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    closed_by: str | None
+    closed_at: datetime | None
+    outcome: str | None
 
 
 @runtime_checkable
@@ -65,7 +77,7 @@ class Rule(Protocol):
     def evaluate(self, db: Session, *, now: datetime, cited: set[int]) -> list[Finding]: ...
 
 
-def _events(db: Session, *, since: datetime, until: datetime, actions: Iterable[str]) -> list[Any]:
+def events_in(db: Session, *, since: datetime, until: datetime, actions: Iterable[str]) -> list[Any]:
     """Events in ``(since, until]`` whose action matches one of ``actions`` (``*`` wildcards)."""
     patterns = list(actions)
     query = select(
@@ -103,7 +115,7 @@ class FailedSignIns:
 
     def evaluate(self, db: Session, *, now: datetime, cited: set[int]) -> list[Finding]:
         groups: dict[str, list[int]] = defaultdict(list)
-        for row in _events(db, since=now - self.window, until=now, actions=[AuditAction.AUTH_LOGIN_FAILED]):
+        for row in events_in(db, since=now - self.window, until=now, actions=[AuditAction.AUTH_LOGIN_FAILED]):
             key = row.target_id if self.by == "username" else row.client_address
             if key and row.id not in cited:
                 groups[key].append(row.id)
@@ -139,7 +151,7 @@ class OwnOrColleagueFootage:
     def evaluate(self, db: Session, *, now: datetime, cited: set[int]) -> list[Finding]:
         known: dict[tuple[str, int], str | None] = {}
         groups: dict[str, list[int]] = defaultdict(list)
-        for row in _events(db, since=now - self.window, until=now, actions=self.actions):
+        for row in events_in(db, since=now - self.window, until=now, actions=self.actions):
             subject = (row.details or {}).get("subject_officer_id")
             if row.id in cited or not isinstance(subject, int):
                 continue
@@ -163,17 +175,23 @@ class OwnOrColleagueFootage:
 
 @dataclass(frozen=True)
 class OutsideDutyHours:
-    """Access to footage or live video by a user outside their rostered shifts, where a roster is known."""
+    """Access to footage or live video by a user outside their rostered shifts, where a roster is known.
+    Opening or renewing a live view (or a grant to view footage) is a grant of access."""
 
     duty_hours_for: DutyHours
     lookback: timedelta = timedelta(days=1)
-    actions: tuple[str, ...] = ("footage:*", "live:*")
+    actions: tuple[str, ...] = (
+        "footage:*",
+        "live:*",
+        AuditAction.ACCESS_GRANT_GRANTED,
+        AuditAction.ACCESS_GRANT_RENEWED,
+    )
     name: str = "outside_duty_hours"
 
     def evaluate(self, db: Session, *, now: datetime, cited: set[int]) -> list[Finding]:
         shifts: dict[tuple[str, date], Sequence[tuple[datetime, datetime]] | None] = {}
         groups: dict[str, list[int]] = defaultdict(list)
-        for row in _events(db, since=now - self.lookback, until=now, actions=self.actions):
+        for row in events_in(db, since=now - self.lookback, until=now, actions=self.actions):
             if row.id in cited or row.actor_user_id is None:
                 continue
             key = (row.actor_username, row.occurred_at.date())
@@ -239,7 +257,7 @@ def run_misuse_rules(
     alert per new finding, in one transaction; for the jobs engine. Returns the alerts raised."""
     raised = []
     with transaction(factory) as db:
-        for rule in rules if rules is not None else default_rules():
+        for rule in thresholds.tuned(db, rules if rules is not None else default_rules()):
             # Alerts are stamped by the clock; ``now`` may be another moment a caller evaluates.
             cited = _cited(db, rule.name, since=min(now, clock.now()) - rule.lookback)
             for finding in rule.evaluate(db, now=now, cited=cited):
@@ -258,22 +276,39 @@ def run_misuse_rules(
                     )
                 )
         db.flush()
+        db.add_all(AuditAlert(event_id=event.id, state="open") for event in raised)
     return raised
 
 
-def list_alerts(db: Session, *, limit: int, offset: int) -> tuple[list[Alert], int]:
-    """Alerts raised, newest first, with the total count."""
-    query = select(AuditEvent).where(AuditEvent.action == AuditAction.AUDIT_ALERT_RAISED)
+def _alert(event: AuditEvent, handling: AuditAlert) -> Alert:
+    return Alert(
+        event_id=event.id,
+        raised_at=event.occurred_at,
+        rule=str(event.details.get("rule", "")),
+        subject=str(event.details.get("subject", "")),
+        summary=str(event.details.get("summary", "")),
+        event_ids=_event_ids(event.details),
+        state=handling.state,
+        acknowledged_by=handling.acknowledged_by,
+        acknowledged_at=handling.acknowledged_at,
+        closed_by=handling.closed_by,
+        closed_at=handling.closed_at,
+        outcome=handling.outcome,
+    )
+
+
+def list_alerts(db: Session, *, limit: int, offset: int, state: str | None = None) -> tuple[list[Alert], int]:
+    """Alerts raised (those in ``state``, if given), newest first, with the total count."""
+    query = select(AuditEvent, AuditAlert).join(AuditAlert, AuditAlert.event_id == AuditEvent.id)
+    if state is not None:
+        query = query.where(AuditAlert.state == state)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    events = db.scalars(query.order_by(AuditEvent.id.desc()).limit(limit).offset(offset)).all()
-    return [
-        Alert(
-            event_id=event.id,
-            raised_at=event.occurred_at,
-            rule=str(event.details.get("rule", "")),
-            subject=str(event.details.get("subject", "")),
-            summary=str(event.details.get("summary", "")),
-            event_ids=_event_ids(event.details),
-        )
-        for event in events
-    ], total
+    rows = db.execute(query.order_by(AuditEvent.id.desc()).limit(limit).offset(offset)).all()
+    return [_alert(event, handling) for event, handling in rows], total
+
+
+def get_alert(db: Session, event_id: int, *, for_update: bool = False) -> Alert | None:
+    """One alert by its ``audit:alert:raised`` event id; None when there is none."""
+    handling = db.get(AuditAlert, event_id, with_for_update=for_update)
+    event = db.get(AuditEvent, event_id) if handling else None
+    return _alert(event, handling) if event and handling else None

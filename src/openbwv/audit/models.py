@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, LargeBinary, SmallInteger, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, LargeBinary, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openbwv.db import Base
@@ -105,3 +105,44 @@ class AuditVerification(Base):
     checkpoints_checked: Mapped[int]
     first_bad_leaf: Mapped[int | None] = mapped_column(BigInteger)
     message: Mapped[str] = mapped_column(Text)
+
+
+class AuditAlert(Base):
+    """How professional standards handle one misuse alert (the ``audit:alert:raised`` event
+    ``event_id``): ``open``, then ``acknowledged``, then ``closed`` with an outcome. Each change is also
+    an audit event; this row is what a change locks and what the alert list filters on."""
+
+    __tablename__ = "audit_alert"
+
+    event_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("audit_event.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(150))
+    acknowledged_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(150))
+    closed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditAlertNote(Base):
+    """A note on an alert: only ever added, never changed or removed."""
+
+    __tablename__ = "audit_alert_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_event_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("audit_alert.event_id"), index=True)
+    author: Mapped[str] = mapped_column(String(150))
+    written_at: Mapped[datetime]
+    text: Mapped[str] = mapped_column(Text)
+
+
+class AuditRuleThreshold(Base):
+    """One misuse rule's threshold as the force sets it; the rules read these each run. Seeded with
+    the defaults; ``changed_by`` and ``changed_at`` stay empty until someone changes it."""
+
+    __tablename__ = "audit_rule_threshold"
+
+    rule: Mapped[str] = mapped_column(String(80), primary_key=True)
+    parameter: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int]
+    changed_by: Mapped[str | None] = mapped_column(String(150))
+    changed_at: Mapped[datetime | None]

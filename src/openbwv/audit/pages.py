@@ -7,19 +7,21 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote_plus
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
+from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from openbwv.audit import evidence, log, misuse, proofs, verification
-from openbwv.audit.api import b64
+from openbwv.audit import alerts, evidence, log, misuse, proofs, thresholds, verification
+from openbwv.audit.api import AlertState, b64, running_rules
 from openbwv.audit.service import EventFilter, list_events
 from openbwv.config import Settings
 from openbwv.csrf import check_csrf
 from openbwv.db import Db, SessionFactory
-from openbwv.errors import Conflict, InvalidInput
+from openbwv.errors import Conflict, InvalidInput, NotFound, OpenbwvError
 from openbwv.inputs import BigRecordId
 from openbwv.paging import Paging
 from openbwv.policy import Actor, Permission, Require
+from openbwv.web.forms import redrawing_on_refusal
 from openbwv.web.render import query_builder, render
 
 router = APIRouter(include_in_schema=False)
@@ -154,16 +156,132 @@ def verify_now(
 
 @router.get("/audit/alerts", response_class=HTMLResponse)
 def alerts_page(
-    request: Request, db: Db, paging: Paging, actor: Actor = Require(Permission.AUDIT_ALERT_READ)
+    request: Request,
+    db: Db,
+    paging: Paging,
+    state: Annotated[AlertState | None, Query()] = None,
+    actor: Actor = Require(Permission.AUDIT_ALERT_READ),
 ) -> HTMLResponse:
-    """Misuse alerts raised for professional standards, newest first."""
-    alerts, total = misuse.list_alerts(db, limit=paging.limit, offset=paging.offset)
+    """Misuse alerts raised for professional standards, newest first, and the rules that raise them."""
+    alerts_found, total = misuse.list_alerts(db, limit=paging.limit, offset=paging.offset, state=state)
     context = {
         "title": "Misuse alerts",
-        "alerts": alerts,
+        "alerts": alerts_found,
         "total": total,
         "limit": paging.limit,
         "offset": paging.offset,
+        "state": state,
+        "states": misuse.ALERT_STATES,
+        "rules": thresholds.list_settings(db, running_rules(request)),
         "query_for": query_builder(request),
     }
     return render(request, "audit/alerts.html", context, actor=actor)
+
+
+def _alert_page(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    alert_id: int,
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    alert = misuse.get_alert(db, alert_id)
+    if alert is None:
+        raise NotFound("alert")
+    context = {
+        "title": f"Alert {alert_id}",
+        "a": alert,
+        "notes": alerts.list_notes(db, alert_id),
+        "notice": notice,
+        "error": error,
+        "form": form or {},
+    }
+    return render(request, "audit/alert.html", context, actor=actor, status_code=status_code)
+
+
+@router.get("/audit/alerts/{alert_id}", response_class=HTMLResponse)
+def alert_page(
+    request: Request,
+    alert_id: BigRecordId,
+    db: Db,
+    notice: Annotated[str | None, Query(max_length=300)] = None,
+    actor: Actor = Require(Permission.AUDIT_ALERT_READ),
+) -> HTMLResponse:
+    """One alert: what raised it, its handling and notes, and the forms to handle it."""
+    return _alert_page(request, db, actor, alert_id, notice=notice)
+
+
+def _handled(alert_id: int, notice: str) -> Response:
+    return RedirectResponse(f"/audit/alerts/{alert_id}?notice={quote_plus(notice)}", status_code=303)
+
+
+@router.post("/audit/alerts/{alert_id}/acknowledge", dependencies=[Depends(check_csrf)])
+def acknowledge_alert_from_form(
+    request: Request, alert_id: BigRecordId, db: Db, actor: Actor = Require(Permission.AUDIT_ALERT_HANDLE)
+) -> Response:
+    """Acknowledge an alert from its page."""
+
+    def redraw(refusal: OpenbwvError) -> Response:
+        return _alert_page(
+            request, db, actor, alert_id, error=refusal.message, status_code=refusal.status_code
+        )
+
+    with redrawing_on_refusal(db, redraw):
+        alerts.acknowledge_alert(db, actor, alert_id)
+    return _handled(alert_id, "Acknowledged.")
+
+
+@router.post("/audit/alerts/{alert_id}/close", dependencies=[Depends(check_csrf)])
+def close_alert_from_form(
+    request: Request,
+    alert_id: BigRecordId,
+    db: Db,
+    outcome: Annotated[str, Form(max_length=alerts.TEXT_LENGTH)] = "",
+    actor: Actor = Require(Permission.AUDIT_ALERT_HANDLE),
+) -> Response:
+    """Close an alert with its outcome, from its page."""
+
+    def redraw(refusal: OpenbwvError) -> Response:
+        return _alert_page(
+            request,
+            db,
+            actor,
+            alert_id,
+            error=refusal.message,
+            form={"outcome": outcome},
+            status_code=refusal.status_code,
+        )
+
+    with redrawing_on_refusal(db, redraw):
+        alerts.close_alert(db, actor, alert_id, outcome=outcome)
+    return _handled(alert_id, "Closed.")
+
+
+@router.post("/audit/alerts/{alert_id}/notes", dependencies=[Depends(check_csrf)])
+def add_note_from_form(
+    request: Request,
+    alert_id: BigRecordId,
+    db: Db,
+    text: Annotated[str, Form(max_length=alerts.TEXT_LENGTH)] = "",
+    actor: Actor = Require(Permission.AUDIT_ALERT_HANDLE),
+) -> Response:
+    """Add a note to an alert from its page."""
+
+    def redraw(refusal: OpenbwvError) -> Response:
+        return _alert_page(
+            request,
+            db,
+            actor,
+            alert_id,
+            error=refusal.message,
+            form={"text": text},
+            status_code=refusal.status_code,
+        )
+
+    with redrawing_on_refusal(db, redraw):
+        alerts.add_note(db, actor, alert_id, text=text)
+    return _handled(alert_id, "Note added.")

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
+
+from openbwv.inputs import MAX_INT32, Input
 
 
 class CheckpointOut(BaseModel):
@@ -55,3 +57,53 @@ class AlertOut(BaseModel):
     subject: str
     summary: str
     event_ids: list[int]
+    state: Literal["open", "acknowledged", "closed"]
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    closed_by: str | None
+    closed_at: datetime | None
+    outcome: str | None
+
+
+class NoteOut(BaseModel):
+    id: int
+    author: str
+    written_at: datetime
+    text: str
+
+
+class AlertDetailOut(AlertOut):
+    notes: list[NoteOut]
+
+
+class AlertCloseIn(Input):
+    free_text: ClassVar[frozenset[str]] = frozenset({"outcome"})
+
+    outcome: str = Field(max_length=2000, description="What was found and what was done.")
+
+
+class AlertNoteIn(Input):
+    free_text: ClassVar[frozenset[str]] = frozenset({"text"})
+
+    text: str = Field(max_length=2000)
+
+
+class ThresholdOut(BaseModel):
+    rule: str
+    parameter: str
+    value: int
+    default: int
+    low: int
+    high: int
+    unit: str
+    changed_by: str | None
+    changed_at: datetime | None
+
+
+class AlertRuleOut(BaseModel):
+    name: str
+    thresholds: list[ThresholdOut]
+
+
+class ThresholdIn(Input):
+    value: StrictInt = Field(ge=1, le=MAX_INT32, description="A whole number within the threshold's bounds.")

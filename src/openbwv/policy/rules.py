@@ -35,7 +35,9 @@ class Permission(StrEnum):
     ACCESS_GRANT_REQUEST = "access:grant:request"
     ACCESS_REASON_READ = "access:reason:read"
     ACCESS_REASON_WRITE = "access:reason:write"
+    AUDIT_ALERT_HANDLE = "audit:alert:handle"
     AUDIT_ALERT_READ = "audit:alert:read"
+    AUDIT_ALERT_RULE_WRITE = "audit:alert_rule:write"
     AUDIT_EVENT_READ = "audit:event:read"
     FLEET_DEVICE_READ = "fleet:device:read"
     FLEET_DEVICE_WRITE = "fleet:device:write"
@@ -121,13 +123,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OFFICER: _EVERYONE | _ACCESS_REQUESTERS | _FOOTAGE_PLAYERS | _FOOTAGE_TAGGERS,
     Role.PANEL_MEMBER: _EVERYONE | _ACCESS_REQUESTERS | _FOOTAGE_SEARCHERS,
     Role.PCC_OFFICE: _EVERYONE,
+    # Professional standards own misuse detection: they handle the alerts (acknowledge, note, close
+    # with an outcome) and tune the rules' thresholds, which decide what reaches them; every change of
+    # a threshold is an audit event that auditors read. Auditors read the log but handle no alert.
     Role.PROFESSIONAL_STANDARDS: _FLEET_READERS
     | _ACCESS_REQUESTERS
     | _ACCESS_READERS
     | _FOOTAGE_PLAYERS
     | {
         Permission.ACCESS_GRANT_OVERSEE,
+        Permission.AUDIT_ALERT_HANDLE,
         Permission.AUDIT_ALERT_READ,
+        Permission.AUDIT_ALERT_RULE_WRITE,
         Permission.AUDIT_EVENT_READ,
         Permission.LIVE_VIEW_END,
     },
