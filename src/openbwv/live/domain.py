@@ -15,6 +15,7 @@ from openbwv.live import telemetry
 from openbwv.live.api import router as api
 from openbwv.live.mqtt import TOPIC, consume_in_app, live_app
 from openbwv.live.streams_api import router as streams_api
+from openbwv.live.view_pages import router as view_pages
 from openbwv.live.views_api import router as views_api
 
 HISTORY_RETENTION = "live.history_retention"
@@ -42,7 +43,7 @@ def jobs_for(context: JobContext) -> JobRegistry:
 
 DOMAIN = Domain(
     name="live",
-    routers=(api, views_api, streams_api),
+    routers=(api, views_api, streams_api, view_pages),
     jobs=jobs_for,
     cli={"live": live_app},
     topics=(TOPIC,),

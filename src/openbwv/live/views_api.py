@@ -83,7 +83,7 @@ class ViewOut(BaseModel):
     banner: str = Field(description="Shown to the viewer throughout: the view is audited.")
 
 
-def _tell_camera(
+def tell_camera(
     background: BackgroundTasks,
     options: views.ViewOptions,
     commands: CameraCommands,
@@ -119,7 +119,7 @@ def open_view(
         details=body.details,
     )
     view = views.open_view(db, actor, request=request, recording=recording, options=options)
-    _tell_camera(background, options, commands, view.camera_serial, views.being_viewed(view))
+    tell_camera(background, options, commands, view.camera_serial, views.being_viewed(view))
     return view
 
 
@@ -146,7 +146,7 @@ def renew_view(
 ) -> views.LiveView:
     """Extend the caller's live view while the camera is still recording."""
     view = views.renew_view(db, actor, view_id, recording=recording, options=options)
-    _tell_camera(background, options, commands, view.camera_serial, views.being_viewed(view))
+    tell_camera(background, options, commands, view.camera_serial, views.being_viewed(view))
     return view
 
 
@@ -161,5 +161,5 @@ def end_view(
 ) -> views.LiveView:
     """End a live view: the caller's own, or anyone's for professional standards."""
     view = views.end_view(db, actor, view_id, options=options)
-    _tell_camera(background, options, commands, view.camera_serial, views.viewing_ended(view))
+    tell_camera(background, options, commands, view.camera_serial, views.viewing_ended(view))
     return view

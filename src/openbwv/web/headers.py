@@ -12,7 +12,10 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _COMMON = "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-PAGE_POLICY = f"default-src 'self'; img-src 'self' data:; form-action 'self'; {_COMMON}"
+# ``media-src blob:``: the live view player feeds its video element through Media Source Extensions.
+PAGE_POLICY = (
+    f"default-src 'self'; img-src 'self' data:; media-src 'self' blob:; form-action 'self'; {_COMMON}"
+)
 DOCS_POLICY = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
     "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
