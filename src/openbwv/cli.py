@@ -79,7 +79,7 @@ def demo(
     ] = 2500,
 ) -> None:
     """Seed a believable demo force (safe to re-run), print its logins and serve it."""
-    from openbwv.demo import DockAgentProcess, seed_demo
+    from openbwv.demo import DEMO_SIMULATED_CAMERAS, DockAgentProcess, seed_demo, simulated_cameras
 
     settings = upgraded_settings()
     factory = make_session_factory(
@@ -94,13 +94,22 @@ def demo(
     # The demo's cameras record into the demo dock's folder, and its dock agent uploads them.
     settings = settings.model_copy(update={"demo_cameras": True})
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    agent = DockAgentProcess(factory, settings, base_url=f"http://{local}:{port}")
-    typer.echo(f"Serving on http://{host}:{port}/ (Ctrl+C stops); demo cameras dock every minute.")
-    agent.start()
+    # Other cameras walk the town centres' streets, report where they are and stream while recording.
+    children = [
+        DockAgentProcess(factory, settings, base_url=f"http://{local}:{port}"),
+        simulated_cameras(f"http://{local}:{port}"),
+    ]
+    typer.echo(
+        f"Serving on http://{host}:{port}/ (Ctrl+C stops); demo cameras dock every minute, and "
+        f"{DEMO_SIMULATED_CAMERAS} simulated cameras move on the live map."
+    )
+    for child in children:
+        child.start()
     try:
         _serve(settings, host, port)
     finally:
-        agent.stop()
+        for child in children:
+            child.stop()
 
 
 @db_app.command("upgrade")

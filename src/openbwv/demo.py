@@ -209,22 +209,11 @@ def seed_demo(
 DEMO_DOCK = "DEMO-DOCK-BIRM"
 
 
-class DockAgentProcess:
-    """``openbwv dock`` for the demo's dock folder, as a child process started once the server answers
-    and stopped with it."""
+class ServedChild:
+    """A child process of ``openbwv demo``, started once the server answers and stopped with it."""
 
-    def __init__(self, factory: sessionmaker[Session], settings: Settings, *, base_url: str) -> None:
-        folder = settings.data_dir / DOCK_FOLDER
-        folder.mkdir(parents=True, exist_ok=True)
-        # A fresh credential each start, as `openbwv docks add` would print: the last one is replaced.
-        with transaction(factory) as db:
-            _, raw = fleet.issue_credential(db, SYSTEM, serial=DEMO_DOCK)
-        self.credential = settings.data_dir / "demo-dock.credential"
-        write_private_file(self.credential, raw + "\n")
-        self.command = [
-            sys.executable, "-c", "from openbwv.cli import run; run()", "dock",
-            "--server", base_url, "--credential", str(self.credential), str(folder),
-        ]  # fmt: skip
+    def __init__(self, command: list[str], *, base_url: str) -> None:
+        self.command = command
         self.base_url = base_url
         self.process: subprocess.Popen[bytes] | None = None
         self._stopped = threading.Event()
@@ -252,3 +241,36 @@ class DockAgentProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+
+
+class DockAgentProcess(ServedChild):
+    """``openbwv dock`` for the demo's dock folder."""
+
+    def __init__(self, factory: sessionmaker[Session], settings: Settings, *, base_url: str) -> None:
+        folder = settings.data_dir / DOCK_FOLDER
+        folder.mkdir(parents=True, exist_ok=True)
+        # A fresh credential each start, as `openbwv docks add` would print: the last one is replaced.
+        with transaction(factory) as db:
+            _, raw = fleet.issue_credential(db, SYSTEM, serial=DEMO_DOCK)
+        self.credential = settings.data_dir / "demo-dock.credential"
+        write_private_file(self.credential, raw + "\n")
+        command = [
+            sys.executable, "-c", "from openbwv.cli import run; run()", "dock",
+            "--server", base_url, "--credential", str(self.credential), str(folder),
+        ]  # fmt: skip
+        super().__init__(command, base_url=base_url)
+
+
+# The demo's moving cameras: enough that the control room's map is busy, few live streams (each
+# stream is an encoder on this machine).
+DEMO_SIMULATED_CAMERAS = 30
+DEMO_LIVE_STREAMS = 2
+
+
+def simulated_cameras(base_url: str) -> ServedChild:
+    """``openbwv simulate cameras`` for the demo force's issued cameras."""
+    command = [
+        sys.executable, "-c", "from openbwv.cli import run; run()", "simulate", "cameras",
+        "--count", str(DEMO_SIMULATED_CAMERAS), "--streams", str(DEMO_LIVE_STREAMS), "--server", base_url,
+    ]  # fmt: skip
+    return ServedChild(command, base_url=base_url)

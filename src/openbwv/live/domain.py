@@ -14,6 +14,7 @@ from openbwv.jobs import JobRegistry
 from openbwv.live import telemetry
 from openbwv.live.api import router as api
 from openbwv.live.mqtt import TOPIC, consume_in_app, live_app
+from openbwv.live.simulate_cli import simulate_app
 from openbwv.live.streams_api import router as streams_api
 from openbwv.live.view_pages import router as view_pages
 from openbwv.live.views_api import router as views_api
@@ -45,7 +46,7 @@ DOMAIN = Domain(
     name="live",
     routers=(api, views_api, streams_api, view_pages),
     jobs=jobs_for,
-    cli={"live": live_app},
+    cli={"live": live_app, "simulate": simulate_app},
     topics=(TOPIC,),
     background=(consume_in_app,),
 )
