@@ -6,9 +6,11 @@ import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import clock, fleet
+from openbwv.db import transaction
+from openbwv.fleet import credentials
 from openbwv.policy import SYSTEM
 from tests.builders import make_device, make_officer, make_pass, make_unit
 
@@ -47,3 +49,13 @@ def issued_camera(db: Session, *, serial: str, collar: str, unit_code: str = "RE
     make_pass(db, officer, "bwv_user", date(2026, 1, 10))
     make_device(db, serial=serial, now=clock.now() - timedelta(days=1))
     fleet.issue_device(db, SYSTEM, device_serial=serial, collar_number=collar, kind="personal")
+
+
+def reporting_camera(
+    factory: sessionmaker[Session], *, serial: str, collar: str, unit_code: str = "RESP"
+) -> dict[str, str]:
+    """A camera issued as :func:`issued_camera` issues it, and bearer headers for its own credential."""
+    with transaction(factory) as db:
+        issued_camera(db, serial=serial, collar=collar, unit_code=unit_code)
+        _, raw = credentials.issue_credential(db, SYSTEM, serial=serial)
+    return {"Authorization": f"Bearer {raw}"}
