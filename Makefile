@@ -3,14 +3,23 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+# The pages' browser libraries (Leaflet for the live map), from the npm registry as package-lock.json pins them.
+LEAFLET := node_modules/leaflet/dist/leaflet.js
 
 .PHONY: demo test test-slow test-shifted lint bench mutation browser faketime clean
 
-$(INSTALLED): pyproject.toml
+# Every target that needs the venv gets the browser libraries too (order-only: installing them never
+# rebuilds the venv).
+$(INSTALLED): pyproject.toml | $(LEAFLET)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(INSTALLED)
+
+$(LEAFLET): package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm (Node 20) is needed to install the pages' browser libraries" >&2; exit 1; }
+	npm ci --no-audit --no-fund
+	touch $@
 
 # Debian's Chromium drives the browser tests; installed once when missing.
 browser:
@@ -56,4 +65,4 @@ mutation: $(INSTALLED)
 	$(BIN)/python tools/mutation.py
 
 clean:
-	rm -rf mutants $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf mutants $(VENV) node_modules var .mypy_cache .ruff_cache .pytest_cache

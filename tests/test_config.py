@@ -117,3 +117,27 @@ class TestStorageMasterKey:
         key = bytes(range(32)).hex()
 
         assert key not in repr(Settings(storage_master_key=key))
+
+
+class TestMapTileUrl:
+    @pytest.mark.parametrize(
+        ("url", "source"),
+        [
+            ("", None),
+            ("/tiles/{z}/{x}/{y}.png", None),
+            ("https://tiles.force.example/{z}/{x}/{y}.png", "https://tiles.force.example"),
+            ("https://{s}.tile.example.org/{z}/{x}/{y}.png", "https://*.tile.example.org"),
+        ],
+    )
+    def test_the_images_it_needs_the_security_policy_to_allow(self, url: str, source: str | None) -> None:
+        assert Settings(map_tile_url=url).map_tile_source == source
+
+    @pytest.mark.parametrize(
+        "value", ["tiles.example.org/{z}/{x}/{y}.png", "https://tiles.example.org/map.png"]
+    )
+    def test_a_url_that_names_no_tiles_stops_start_up(
+        self, monkeypatch: pytest.MonkeyPatch, value: str
+    ) -> None:
+        monkeypatch.setenv("OPENBWV_MAP_TILE_URL", value)
+        with pytest.raises(ConfigError, match="OPENBWV_MAP_TILE_URL"):
+            load_settings()

@@ -78,6 +78,7 @@ class TestInstalledDomains:
             "Untagged in team",
             "Evidence queue",
             "Arrivals",
+            "Live map",
             "Audit",
             "Alerts",
             "My access",

@@ -51,6 +51,7 @@ from openbwv.web.forms import RedrawForm
 from openbwv.web.guard import RequestGuard
 from openbwv.web.headers import SecurityHeaders
 from openbwv.web.render import render, wants_json
+from openbwv.web.vendor import mount_libraries
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +186,8 @@ def create_app(
     metrics = app.state.metrics = Metrics()
     # Added innermost first: the request log sees every answer, and every answer gets the headers.
     app.add_middleware(RequestGuard, routes=routes)
-    app.add_middleware(SecurityHeaders)
+    tiles = settings.map_tile_source
+    app.add_middleware(SecurityHeaders, img_sources=(tiles,) if tiles else ())
     app.add_middleware(RequestLog, metrics=metrics)
     install_error_handlers(app)
 
@@ -220,5 +222,6 @@ def create_app(
     for domain in domains:
         for router in domain.routers:
             app.include_router(router)
+    mount_libraries(app, settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -148,6 +148,14 @@ class Settings(BaseSettings):
     live_view_minutes: int = Field(default=10, ge=1, le=24 * 60)
     live_stream_url: str = "/api/v1/live/views/{view_id}/stream"
     live_notify_camera: bool = False
+    # The live map's background: a slippy-map tile URL (https://tile.example/{z}/{x}/{y}.png, ``{s}``
+    # for a subdomain), which the pages' security policy then lets images come from, and the credit
+    # its provider asks for. Empty: no tiles; positions are drawn over a latitude/longitude grid.
+    map_tile_url: str = ""
+    map_tile_attribution: str = ""
+    # Where the set-up installed the pages' browser libraries (npm's node_modules); unset: the
+    # source checkout's own. Without them the live map lists positions but draws no map.
+    node_modules: Path | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -170,6 +178,16 @@ class Settings(BaseSettings):
             url = urlparse(value)
             if url.scheme not in SUPPORTED_MQTT_SCHEMES or not url.hostname:
                 raise ValueError(f"must be {' or '.join(s + '://host:port' for s in SUPPORTED_MQTT_SCHEMES)}")
+        return value
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _check_map_tile_url(cls, value: str) -> str:
+        if value:
+            url = urlparse(value)
+            absolute = url.scheme in ("http", "https") and bool(url.netloc)
+            if not (absolute or value.startswith("/")) or not all(p in value for p in ("{z}", "{x}", "{y}")):
+                raise ValueError("must be an http(s) URL or a path on this site with {z}, {x} and {y}")
         return value
 
     @field_validator("storage_master_key")
@@ -223,6 +241,15 @@ class Settings(BaseSettings):
     @cached_property
     def metrics_networks(self) -> tuple[IPNetwork, ...]:
         return parse_networks(self.metrics_allow)
+
+    @property
+    def map_tile_source(self) -> str | None:
+        """Where the map's tiles come from, as a Content Security Policy source (``{s}`` as ``*``);
+        None when there are none or they come from this site."""
+        url = urlparse(self.map_tile_url)
+        if not url.netloc:
+            return None
+        return f"{url.scheme}://{url.netloc.replace('{s}', '*')}"
 
     @property
     def is_sqlite(self) -> bool:

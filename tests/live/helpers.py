@@ -9,9 +9,11 @@ from fractions import Fraction
 from typing import Any
 
 import av
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import clock, fleet
+from openbwv.db import transaction
+from openbwv.fleet import credentials
 from openbwv.policy import SYSTEM
 from tests.builders import make_device, make_officer, make_pass, make_unit
 
@@ -79,3 +81,13 @@ def decoded_frames(data: bytes) -> int:
 
 def chunks(data: bytes, size: int = 4096) -> list[bytes]:
     return [data[n : n + size] for n in range(0, len(data), size)]
+
+
+def reporting_camera(
+    factory: sessionmaker[Session], *, serial: str, collar: str, unit_code: str = "RESP"
+) -> dict[str, str]:
+    """A camera issued as :func:`issued_camera` issues it, and bearer headers for its own credential."""
+    with transaction(factory) as db:
+        issued_camera(db, serial=serial, collar=collar, unit_code=unit_code)
+        _, raw = credentials.issue_credential(db, SYSTEM, serial=serial)
+    return {"Authorization": f"Bearer {raw}"}

@@ -1,5 +1,5 @@
 """Live JSON routes: telemetry in over HTTP (the embedded transport, no broker needed), the map's
-GeoJSON and a camera's downsampled track."""
+GeoJSON, its server-sent updates and a camera's downsampled track."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel
+from starlette.responses import StreamingResponse
 
 from openbwv import clock
-from openbwv.db import Db
+from openbwv.db import Db, get_session_factory
 from openbwv.errors import API_ERRORS
 from openbwv.live import telemetry
+from openbwv.live.feed import MapFeed
 from openbwv.live.models import CameraLiveState
 from openbwv.observability import Metrics, app_metrics
 from openbwv.policy import Actor, DeviceScope, Permission, Require, RequireDevice
@@ -58,6 +60,7 @@ class PointOut(BaseModel):
 class CameraPropertiesOut(BaseModel):
     serial: str
     collar_number: str | None
+    officer_name: str | None
     unit: str | None
     recording: bool
     battery_pct: float
@@ -106,6 +109,10 @@ def _max_age(request: Request) -> timedelta:
     return timedelta(seconds=request.app.state.settings.live_max_age_seconds)
 
 
+def _stale_after(request: Request) -> timedelta:
+    return timedelta(seconds=request.app.state.settings.live_stale_seconds)
+
+
 @router.post(
     "/telemetry", status_code=202, response_model=AcceptedOut, openapi_extra={"requestBody": TELEMETRY_BODY}
 )
@@ -135,6 +142,7 @@ def _feature(camera: telemetry.CameraState) -> CameraFeatureOut:
         properties=CameraPropertiesOut(
             serial=state.serial,
             collar_number=camera.collar_number,
+            officer_name=camera.officer_name,
             unit=camera.unit,
             recording=state.recording,
             battery_pct=state.battery_pct,
@@ -156,11 +164,37 @@ def camera_map(
     recording: bool | None = None,
     actor: Actor = Require(Permission.LIVE_MAP_READ),
 ) -> CameraCollectionOut:
-    """Every camera's latest position as GeoJSON (``[lon, lat]``), with its holder's collar number
-    and unit, recording state, battery, storage and whether it has gone quiet. Each read is audited."""
-    stale_after = timedelta(seconds=request.app.state.settings.live_stale_seconds)
-    cameras = telemetry.camera_map(db, actor, unit=unit, recording=recording, stale_after=stale_after)
+    """Every camera's latest position as GeoJSON (``[lon, lat]``), with its holder's collar number,
+    name and unit, recording state, battery, storage and whether it has gone quiet. Each read is
+    audited."""
+    cameras = telemetry.camera_map(
+        db, actor, unit=unit, recording=recording, stale_after=_stale_after(request)
+    )
     return CameraCollectionOut(features=[_feature(camera) for camera in cameras])
+
+
+def _feature_json(camera: telemetry.CameraState) -> dict[str, Any]:
+    return _feature(camera).model_dump(mode="json")
+
+
+# Left out of the OpenAPI description: an event stream has no schema there, and a client generated
+# from it (or a fuzzer) would wait out the stream's five minutes for a body.
+@router.get("/cameras/stream", response_class=StreamingResponse, include_in_schema=False)
+async def camera_stream(
+    request: Request, actor: Actor = Require(Permission.LIVE_MAP_READ)
+) -> StreamingResponse:
+    """The map as server-sent events (``text/event-stream``): ``snapshot``, the GeoJSON of every
+    camera, then ``update`` with the cameras that changed within a second of their message. No
+    database session is held while it streams; the opening is audited as a read of the map is."""
+    feed = MapFeed(
+        factory=get_session_factory(request),
+        actor=actor,
+        stale_after=_stale_after(request),
+        shape=_feature_json,
+    )
+    return StreamingResponse(
+        feed.events(), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"}
+    )
 
 
 @router.get("/cameras/{serial}/track", response_model=TrackOut)

@@ -1,5 +1,6 @@
 """The live domain's declaration: telemetry in (HTTP route and MQTT consumer), the map's GeoJSON,
-live view's API, the nightly prune of position history and the ``live`` command."""
+its event stream and its page, live view's API, the nightly prune of position history and the
+``live`` command."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from openbwv.jobs import JobRegistry
 from openbwv.live import telemetry
 from openbwv.live.api import router as api
 from openbwv.live.mqtt import TOPIC, consume_in_app, live_app
+from openbwv.live.pages import router as pages
 from openbwv.live.simulate_cli import simulate_app
 from openbwv.live.streams_api import router as streams_api
 from openbwv.live.view_pages import router as view_pages
 from openbwv.live.views_api import router as views_api
+from openbwv.policy import Permission
+from openbwv.web.render import NavItem
 
 HISTORY_RETENTION = "live.history_retention"
 # Nightly, in the quiet hours, apart from footage retention (02:30) and the audit log's check (03:15).
@@ -44,7 +48,8 @@ def jobs_for(context: JobContext) -> JobRegistry:
 
 DOMAIN = Domain(
     name="live",
-    routers=(api, views_api, streams_api, view_pages),
+    routers=(api, views_api, streams_api, pages, view_pages),
+    navigation=(NavItem("Live map", "/live/map", Permission.LIVE_MAP_READ, order=96),),
     jobs=jobs_for,
     cli={"live": live_app, "simulate": simulate_app},
     topics=(TOPIC,),

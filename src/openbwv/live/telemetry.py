@@ -315,8 +315,44 @@ class CameraState:
 
     state: CameraLiveState
     collar_number: str | None
+    officer_name: str | None
     unit: str | None
     stale: bool
+
+
+def current_camera_states(
+    db: Session,
+    *,
+    unit: str | None = None,
+    recording: bool | None = None,
+    stale_after: timedelta,
+    now: datetime | None = None,
+) -> list[CameraState]:
+    """Every camera's latest position with its holder, filtered by the holder's unit code and
+    recording state, unaudited: for a reader that audited its opening (the map's stream)."""
+    now = now or clock.now()
+    holders: dict[str, int] = {}
+    for officer_id, serials in fleet.officers_holding(db, "camera").items():
+        holders.update(dict.fromkeys(serials, officer_id))
+    officers = people.officers_by_ids(db, holders.values())
+    shown = []
+    for state in list_camera_states(db):
+        if recording is not None and state.recording != recording:
+            continue
+        officer = officers.get(holders.get(state.serial, -1))
+        unit_code = officer.unit.code if officer is not None else None
+        if unit is not None and unit_code != unit:
+            continue
+        shown.append(
+            CameraState(
+                state=state,
+                collar_number=officer.collar_number if officer is not None else None,
+                officer_name=officer.name if officer is not None else None,
+                unit=unit_code,
+                stale=state.ts < now - stale_after,
+            )
+        )
+    return shown
 
 
 def camera_map(
@@ -328,30 +364,11 @@ def camera_map(
     stale_after: timedelta,
     now: datetime | None = None,
 ) -> list[CameraState]:
-    """Every camera's latest position with its holder's collar number and unit, filtered by the
-    holder's unit code and recording state. Each read is audited: the map shows where officers are."""
-    now = now or clock.now()
-    holders: dict[str, int] = {}
-    for officer_id, serials in fleet.officers_holding(db, "camera").items():
-        holders.update(dict.fromkeys(serials, officer_id))
-    officers = people.officers_by_ids(db, holders.values())
+    """Every camera's latest position with its holder's collar number, name and unit, filtered by
+    the holder's unit code and recording state. Each read is audited: the map shows where officers
+    are."""
     wanted_unit = unit.strip().upper() if unit else None
-    shown = []
-    for state in list_camera_states(db):
-        if recording is not None and state.recording != recording:
-            continue
-        officer = officers.get(holders.get(state.serial, -1))
-        unit_code = officer.unit.code if officer is not None else None
-        if wanted_unit is not None and unit_code != wanted_unit:
-            continue
-        shown.append(
-            CameraState(
-                state=state,
-                collar_number=officer.collar_number if officer is not None else None,
-                unit=unit_code,
-                stale=state.ts < now - stale_after,
-            )
-        )
+    shown = current_camera_states(db, unit=wanted_unit, recording=recording, stale_after=stale_after, now=now)
     audit.record(
         db,
         actor=actor,
