@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+import time
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
 import av
+import httpx2
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import clock, fleet
@@ -91,3 +95,25 @@ def reporting_camera(
         issued_camera(db, serial=serial, collar=collar, unit_code=unit_code)
         _, raw = credentials.issue_credential(db, SYSTEM, serial=serial)
     return {"Authorization": f"Bearer {raw}"}
+
+
+def stream_in_real_time(
+    base: str, serial: str, headers: dict[str, str], stop: threading.Event, seconds: int = 12
+) -> None:
+    """A camera's live stream: ``seconds`` of H.264 in MPEG-TS sent to the served app at the pace it
+    was recorded, until ``stop``."""
+    parts = chunks(encoded_stream(seconds, size=(320, 240)))
+
+    def body() -> Iterator[bytes]:
+        for part in parts:
+            if stop.is_set():
+                return
+            yield part
+            time.sleep(seconds / len(parts))
+
+    with httpx2.Client(timeout=60) as http:
+        http.post(
+            f"{base}/api/v1/live/streams/{serial}/ingest",
+            content=body(),
+            headers={**headers, "Content-Type": "video/mp2t"},
+        )

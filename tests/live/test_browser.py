@@ -5,10 +5,7 @@ page says the view is audited, and ending it stops the stream."""
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Iterator
 
-import httpx2
 import pytest
 from playwright.sync_api import expect, sync_playwright
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,29 +19,8 @@ from openbwv.policy import SYSTEM, Role
 from tests.access.helpers import events
 from tests.builders import DEFAULT_PASSWORD, make_user
 from tests.live.conftest import SERIAL, FakeRecordingState
-from tests.live.helpers import chunks, encoded_stream
+from tests.live.helpers import stream_in_real_time
 from tests.live_server import CHROMIUM, CHROMIUM_ARGS, serve
-
-SECONDS = 12
-
-
-def stream_in_real_time(base: str, credential: str, stop: threading.Event) -> None:
-    """The camera: ``SECONDS`` of H.264 in MPEG-TS, sent at the pace it was recorded."""
-    parts = chunks(encoded_stream(SECONDS, size=(320, 240)))
-
-    def body() -> Iterator[bytes]:
-        for part in parts:
-            if stop.is_set():
-                return
-            yield part
-            time.sleep(SECONDS / len(parts))
-
-    with httpx2.Client(timeout=60) as http:
-        http.post(
-            f"{base}/api/v1/live/streams/{SERIAL}/ingest",
-            content=body(),
-            headers={"Authorization": f"Bearer {credential}", "Content-Type": "video/mp2t"},
-        )
 
 
 @pytest.mark.browser
@@ -64,7 +40,9 @@ def test_a_live_view_plays_in_the_browser_until_it_is_ended(
     try:
         with serve(settings, factory) as base_url, sync_playwright() as playwright:
             camera_thread = threading.Thread(
-                target=stream_in_real_time, args=(base_url, credential, stop), daemon=True
+                target=stream_in_real_time,
+                args=(base_url, SERIAL, {"Authorization": f"Bearer {credential}"}, stop),
+                daemon=True,
             )
             camera_thread.start()
             browser = playwright.chromium.launch(

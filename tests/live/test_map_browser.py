@@ -1,8 +1,11 @@
 """The live map in a real browser: a recording camera appears on the map and in the list, its next
-message moves it and changes its state without a reload, and live view is asked for with a reason."""
+message moves it and changes its state without a reload, and live view asked for with a reason
+plays the camera's stream."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import httpx2
@@ -13,10 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from openbwv.clock import FixedClock
 from openbwv.config import Settings
 from openbwv.db import transaction
+from openbwv.live import relay
 from openbwv.policy import Role
 from openbwv.web.vendor import library_dir
 from tests.builders import DEFAULT_PASSWORD, make_user
-from tests.live.helpers import BIRMINGHAM, TELEMETRY, payload, reporting_camera
+from tests.live.helpers import BIRMINGHAM, TELEMETRY, payload, reporting_camera, stream_in_real_time
 from tests.live_server import CHROMIUM, CHROMIUM_ARGS, serve
 
 ROW = "[data-testid=camera-row][data-serial=CAM-B1]"
@@ -45,6 +49,8 @@ def test_the_map_shows_a_recording_camera_and_follows_its_messages(
         make_user(db, username="controller", roles=[Role.CONTROL_ROOM])
     camera = reporting_camera(factory, serial="CAM-B1", collar="6101", unit_code="TRAF")
     problems: list[str] = []
+    live, stop = relay.EmbeddedRelay(), threading.Event()
+    previous = relay.provide_relay(live)
     with serve(settings, factory) as base, httpx2.Client(base_url=base) as http, sync_playwright() as pw:
         assert http.post(TELEMETRY, json=payload(recording=True), headers=camera).status_code == 202
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -85,10 +91,25 @@ def test_the_map_shows_a_recording_camera_and_follows_its_messages(
         page.click("#live-view-form button[type=submit]")
         page.wait_for_selector("[data-testid=live-view-result].ok", timeout=5000)
         assert page.inner_text("[data-testid=live-view-result]").startswith("Live view open until")
+        watch = page.get_attribute("[data-testid=live-view-result] a", "href")
+        assert watch is not None and watch.startswith("/live/views/")
 
         page.select_option("#filter-unit", "TRAF")
         page.uncheck("input[name=state][value=recording]")
         page.wait_for_selector(ROW, state="detached")
         assert page.locator(MARKER).count() == 0
+        # The camera streams while it records; the view's page plays it.
+        streaming = threading.Thread(
+            target=stream_in_real_time, args=(base, "CAM-B1", camera, stop), daemon=True
+        )
+        streaming.start()
+        while not live.is_live("CAM-B1"):
+            time.sleep(0.05)
+        page.goto(f"{base}{watch}")
+        page.wait_for_function("() => document.querySelector('video').currentTime > 1", timeout=15_000)
+        stop.set()
+        streaming.join(30)
         browser.close()
+    stop.set()
+    relay.provide_relay(previous)
     assert problems == [], problems
