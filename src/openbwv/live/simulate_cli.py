@@ -66,8 +66,13 @@ def cameras(
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    if duration:
-        threading.Timer(duration, stop.set).start()
     typer.echo(f"Driving {len(credentials)} cameras (Ctrl+C stops).")
-    sent = simulate(cameras_for(credentials), sink, Streams(server, streams), interval_s=interval, stop=stop)
+    sent = simulate(
+        cameras_for(credentials),
+        sink,
+        Streams(server, streams),
+        interval_s=interval,
+        stop=stop,
+        duration_s=duration,
+    )
     typer.echo(f"Sent {sent} readings.")

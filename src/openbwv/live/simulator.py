@@ -50,6 +50,7 @@ FRAME_SIZE = (320, 180)
 FRAMES_PER_SECOND = 10
 CLOCK_BITS = 32
 CLOCK_SQUARE = FRAME_SIZE[0] // CLOCK_BITS
+PAUSE_NAP_S = 0.05
 
 
 @dataclass
@@ -311,6 +312,18 @@ class Streams:
                 self.running.pop(camera.serial, None)
 
 
+def _paused(stop: threading.Event, until: float, clock: Callable[[], float]) -> bool:
+    """Sleep until ``until`` in short naps, checking ``stop`` between them; whether to go on. Naps,
+    not a timed wait on ``stop``: a thread's timed wait never ends where the clock is shifted (the
+    suite's run 400 days ahead), while a sleep does."""
+    while not stop.is_set():
+        left = until - clock()
+        if left <= 0:
+            return True
+        time.sleep(min(left, PAUSE_NAP_S))
+    return False
+
+
 def simulate(
     cameras: Sequence[SimulatedCamera],
     sink: TelemetrySink,
@@ -318,14 +331,17 @@ def simulate(
     *,
     interval_s: float,
     stop: threading.Event,
+    duration_s: float | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> int:
     """Move every camera each ``interval_s`` and report it, starting and stopping live streams as
-    cameras start and stop recording, until ``stop``; the number of readings sent."""
+    cameras start and stop recording, until ``stop`` (or ``duration_s`` has passed); the number of
+    readings sent."""
     sent = 0
     last = clock()
+    ends = last + duration_s if duration_s else math.inf
     try:
-        while not stop.wait(max(0.0, last + interval_s - clock())):
+        while _paused(stop, last + interval_s, clock) and clock() < ends:
             now = clock()
             elapsed, last = now - last, now
             at = wall_clock.now()
