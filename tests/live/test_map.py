@@ -20,6 +20,7 @@ from openbwv.audit.models import AuditEvent
 from openbwv.clock import FixedClock
 from openbwv.config import Settings
 from openbwv.jobs import JobRegistry
+from openbwv.live import feed
 from openbwv.policy import Role
 from tests.builders import headers_for
 from tests.live.helpers import TELEMETRY, payload, reporting_camera
@@ -124,6 +125,28 @@ def leaflet_files(tmp_path: Path) -> Path:
 def _client(settings: Settings, factory: sessionmaker[Session], **changes: Any) -> TestClient:
     app = create_app(settings.model_copy(update=changes), factory, jobs=JobRegistry())
     return TestClient(app, base_url="https://testserver")
+
+
+def test_the_streams_of_a_process_share_one_read_of_the_map(
+    factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[int] = []
+    real = feed.current_camera_states
+
+    def counted(db: Session, **kwargs: Any) -> list[Any]:
+        reads.append(1)
+        return real(db, **kwargs)
+
+    monkeypatch.setattr(feed, "current_camera_states", counted)
+    shared = feed.SharedMapRead(
+        factory, stale_after=timedelta(minutes=2), shape=lambda c: {"id": c.state.serial}, fresh_for=0.3
+    )
+    for _ in range(5):  # five streams polling within the same moment
+        assert shared.features() == []
+    assert len(reads) == 1
+    time.sleep(0.35)
+    shared.features()
+    assert len(reads) == 2
 
 
 class TestMapPage:

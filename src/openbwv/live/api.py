@@ -14,7 +14,7 @@ from openbwv import clock
 from openbwv.db import Db, get_session_factory
 from openbwv.errors import API_ERRORS
 from openbwv.live import telemetry
-from openbwv.live.feed import MapFeed
+from openbwv.live.feed import MapFeed, SharedMapRead
 from openbwv.live.models import CameraLiveState
 from openbwv.observability import Metrics, app_metrics
 from openbwv.policy import Actor, DeviceScope, Permission, Require, RequireDevice
@@ -177,6 +177,17 @@ def _feature_json(camera: telemetry.CameraState) -> dict[str, Any]:
     return _feature(camera).model_dump(mode="json")
 
 
+def _shared_map_read(request: Request) -> SharedMapRead:
+    """The app's one read of the map that every open stream polls, made on the first stream."""
+    state = request.app.state
+    shared: SharedMapRead | None = getattr(state, "live_map_read", None)
+    if shared is None:
+        shared = state.live_map_read = SharedMapRead(
+            get_session_factory(request), stale_after=_stale_after(request), shape=_feature_json
+        )
+    return shared
+
+
 # Left out of the OpenAPI description: an event stream has no schema there, and a client generated
 # from it (or a fuzzer) would wait out the stream's five minutes for a body.
 @router.get("/cameras/stream", response_class=StreamingResponse, include_in_schema=False)
@@ -191,6 +202,7 @@ async def camera_stream(
         actor=actor,
         stale_after=_stale_after(request),
         shape=_feature_json,
+        shared=_shared_map_read(request),
     )
     return StreamingResponse(
         feed.events(), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"}

@@ -2,9 +2,10 @@
 
 Telemetry reaches the database from whichever process took it (an HTTP request in any server
 process, the in-app MQTT consumer or ``openbwv live consume`` processes), so the database is where a
-change is seen: the stream reads every camera's state in a short read-only session every
-:data:`POLL_SECONDS` and sends the cameras that differ from what it last sent (a newer message, or a
-camera gone quiet). No session is open between reads, however long the browser stays.
+change is seen: every :data:`POLL_SECONDS` the stream looks at every camera's state, read in a
+short read-only session at most every half poll by one read the process's streams share
+(:class:`SharedMapRead`), and sends the cameras that differ from what it last sent (a newer message,
+or a camera gone quiet). No session is open between reads, however long the browser stays.
 
 The opening read is the audited one (``live:map:viewed``), as a read of the GeoJSON is. The stream
 ends after :data:`STREAM_SECONDS`; the browser's ``EventSource`` reconnects on its own, and its
@@ -14,6 +15,8 @@ caller is checked again then, so a signed-out or demoted caller stops receiving 
 from __future__ import annotations
 
 import json
+import math
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -45,14 +48,44 @@ def event(name: str, data: dict[str, Any]) -> str:
     return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
+class SharedMapRead:
+    """The map's current state, read at most once per ``fresh_for`` seconds in a process however
+    many browsers' streams ask: a stream's poll then costs a look at the last read, not a read of
+    every camera and holder of the force for each open map. Called from worker threads."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        *,
+        stale_after: timedelta,
+        shape: Callable[[CameraState], Feature],
+        fresh_for: float = POLL_SECONDS / 2,
+    ) -> None:
+        self.factory, self.stale_after, self.shape, self.fresh_for = factory, stale_after, shape, fresh_for
+        self._lock = threading.Lock()
+        self._read_at = -math.inf
+        self._features: list[Feature] = []
+
+    def features(self) -> list[Feature]:
+        with self._lock:
+            if time.monotonic() - self._read_at >= self.fresh_for:
+                with reading(self.factory) as db:
+                    states = current_camera_states(db, stale_after=self.stale_after)
+                    self._features = [self.shape(c) for c in states]
+                self._read_at = time.monotonic()
+            return self._features
+
+
 @dataclass(frozen=True)
 class MapFeed:
-    """The events one browser receives; ``shape`` turns a camera into its GeoJSON feature."""
+    """The events one browser receives; ``shape`` turns a camera into its GeoJSON feature, and
+    ``shared`` is the process's read of the map that every stream polls."""
 
     factory: sessionmaker[Session]
     actor: Actor
     stale_after: timedelta
     shape: Callable[[CameraState], Feature]
+    shared: SharedMapRead
     poll_seconds: float = POLL_SECONDS
     stream_seconds: float = STREAM_SECONDS
 
@@ -61,8 +94,7 @@ class MapFeed:
             return [self.shape(c) for c in camera_map(db, self.actor, stale_after=self.stale_after)]
 
     def _current(self) -> list[Feature]:
-        with reading(self.factory) as db:
-            return [self.shape(c) for c in current_camera_states(db, stale_after=self.stale_after)]
+        return self.shared.features()
 
     async def events(self) -> AsyncIterator[str]:
         """``snapshot`` with every camera, then ``update`` with the cameras that changed (and the
