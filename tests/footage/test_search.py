@@ -30,6 +30,7 @@ from openbwv.footage.search import Circle, ClipFilters, search_clips
 from openbwv.people.models import Officer, Unit
 from openbwv.policy import SYSTEM, Actor, Role
 from tests.builders import headers_for, make_device, make_officer, make_unit, make_user
+from tests.conftest import ON_POSTGRES_ONLY
 from tests.footage.helpers import RECORDED_AT, events
 
 _numbers = itertools.count(1)
@@ -392,14 +393,13 @@ class TestPlacePages:
         assert (later.total, later.total_exact) == (3, False)
 
 
+@ON_POSTGRES_ONLY
 def test_a_search_on_postgresql_is_planned_for_its_own_values_and_only_in_its_transaction(
     factory: sessionmaker[Session],
 ) -> None:
     """A generic plan of a prepared search (after five runs) knew neither category nor team, and read a
     category's whole month at ten million clips; each search is planned for its values instead."""
     with transaction(factory) as db:
-        if db.get_bind().dialect.name != "postgresql":
-            pytest.skip("SQLite keeps no plans between statements")
         team = make_team(db)
         search_clips(db, team.supervisor, ClipFilters(category="untagged"))
         assert db.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
