@@ -149,7 +149,7 @@ def create_app(
                 )
                 await worker.start()
                 stack.push_async_callback(worker.stop)
-            context = ServiceContext(settings, app.state.session_factory, app.state.metrics)
+            context = ServiceContext(settings, app.state.session_factory, app.state.metrics, app.state)
             for domain in domains:
                 for service in domain.background:
                     await stack.enter_async_context(service(context))

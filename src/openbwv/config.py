@@ -134,6 +134,9 @@ class Settings(BaseSettings):
     # itself unless ``live_consume_in_app`` is off (then `openbwv live consume` processes do).
     mqtt_url: str = Field(default="", repr=False)
     live_consume_in_app: bool = True
+    # With a broker, each app process keeps the map's latest state from its own subscription
+    # (``openbwv.live.map_state``) rather than reading it from the database.
+    live_map_from_broker: bool = True
     # The shared subscription's group: the broker hands each message to one consumer of the group.
     live_mqtt_group: str = Field(default="openbwv", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     # Positions are kept this many days, then pruned nightly.

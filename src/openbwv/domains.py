@@ -21,6 +21,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from functools import cache
 from types import ModuleType
+from typing import Any
 
 import typer
 from fastapi import APIRouter
@@ -55,11 +56,13 @@ JobFactory = Callable[[JobContext], JobRegistry]
 @dataclass(frozen=True)
 class ServiceContext:
     """What a domain's background service runs with inside the app: its settings, sessions and
-    metrics registry."""
+    metrics registry, and the app's state, where a service leaves what the domain's routes read
+    (the live map's positions)."""
 
     settings: Settings
     session_factory: sessionmaker[Session]
     metrics: Metrics
+    app_state: Any = None
 
 
 BackgroundService = Callable[[ServiceContext], AbstractAsyncContextManager[None]]

@@ -13,7 +13,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -127,6 +127,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self._counters: dict[str, Counter] = {}
+        self._gauges: dict[str, Gauge] = {}
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "openbwv_http_requests_total",
@@ -146,6 +147,13 @@ class Metrics:
         found = self._counters.get(name)
         if found is None:
             found = self._counters[name] = Counter(name, documentation, labels, registry=self.registry)
+        return found
+
+    def gauge(self, name: str, documentation: str, labels: tuple[str, ...] = ()) -> Gauge:
+        """The gauge ``name`` in this registry, made on first use."""
+        found = self._gauges.get(name)
+        if found is None:
+            found = self._gauges[name] = Gauge(name, documentation, labels, registry=self.registry)
         return found
 
 

@@ -139,7 +139,10 @@ def test_the_streams_of_a_process_share_one_read_of_the_map(
 
     monkeypatch.setattr(feed, "current_camera_states", counted)
     shared = feed.SharedMapRead(
-        factory, stale_after=timedelta(minutes=2), shape=lambda c: {"id": c.state.serial}, fresh_for=0.3
+        feed.DatabaseMapStates(factory),
+        stale_after=timedelta(minutes=2),
+        shape=lambda c: {"id": c.state.serial},
+        fresh_for=0.3,
     )
     for _ in range(5):  # five streams polling within the same moment
         assert shared.features() == []

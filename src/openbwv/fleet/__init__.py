@@ -2,7 +2,14 @@
 
 from openbwv.fleet.authority import AuthorityExceptions, find_authority_exceptions, run_daily_authority_check
 from openbwv.fleet.credentials import SCOPES_BY_KIND, issue_credential
-from openbwv.fleet.devices import DeviceFilter, create_device, devices_by_serial, get_device, list_devices
+from openbwv.fleet.devices import (
+    DeviceFilter,
+    create_device,
+    devices_by_serial,
+    get_device,
+    list_devices,
+    serials_of_kind,
+)
 from openbwv.fleet.issues import (
     HolderAtTime,
     IssuePeriod,
@@ -43,6 +50,7 @@ __all__ = [
     "officers_holding",
     "return_issue",
     "run_daily_authority_check",
+    "serials_of_kind",
     "set_station_position",
     "station_position",
 ]

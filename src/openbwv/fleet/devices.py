@@ -138,6 +138,12 @@ def devices_by_serial(db: Session, serials: Iterable[str]) -> dict[str, Device]:
     return found
 
 
+def serials_of_kind(db: Session, kind: str) -> set[str]:
+    """The serial of every device of ``kind`` in the fleet, retired ones included (a retired camera
+    that still speaks is still that camera)."""
+    return set(db.scalars(select(Device.serial).where(Device.kind == kind)))
+
+
 @dataclass(frozen=True)
 class DeviceFilter:
     kind: str | None = None

@@ -3,19 +3,20 @@ GeoJSON, its server-sent updates and a camera's downsampled track."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel
-from starlette.responses import StreamingResponse
+from starlette.responses import JSONResponse, StreamingResponse
 
 from openbwv import clock
 from openbwv.db import Db, get_session_factory
 from openbwv.errors import API_ERRORS
 from openbwv.live import telemetry
-from openbwv.live.feed import MapFeed, SharedMapRead
-from openbwv.live.models import CameraLiveState
+from openbwv.live.feed import DatabaseMapStates, MapFeed, SharedMapRead
+from openbwv.live.map_state import LatestPositions
+from openbwv.live.telemetry import MapStates
 from openbwv.observability import Metrics, app_metrics
 from openbwv.policy import Actor, DeviceScope, Permission, Require, RequireDevice
 
@@ -131,29 +132,45 @@ def receive_telemetry(
         telemetry.count(metrics, "http", refused=[refused.reason])
         raise
     telemetry.count(metrics, "http", accepted=1)
+    positions: LatestPositions | None = getattr(request.app.state, "live_positions", None)
+    if positions is not None:
+        positions.apply([reading])
     return AcceptedOut(serial=reading.serial, ts=reading.ts)
 
 
-def _feature(camera: telemetry.CameraState) -> CameraFeatureOut:
-    state: CameraLiveState = camera.state
-    return CameraFeatureOut(
-        id=state.serial,
-        geometry=PointOut(coordinates=(state.lon, state.lat)),
-        properties=CameraPropertiesOut(
-            serial=state.serial,
-            collar_number=camera.collar_number,
-            officer_name=camera.officer_name,
-            unit=camera.unit,
-            recording=state.recording,
-            battery_pct=state.battery_pct,
-            storage_pct=state.storage_pct,
-            accuracy_m=state.accuracy_m,
-            heading=state.heading,
-            event=state.event,
-            last_seen=state.ts,
-            stale=camera.stale,
-        ),
-    )
+def _time(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def feature_json(camera: telemetry.CameraState) -> dict[str, Any]:
+    """A camera as a GeoJSON feature (:class:`CameraFeatureOut`'s shape), built as a plain dict: the
+    map shapes every camera that moved, up to the whole force every second."""
+    state = camera.state
+    return {
+        "type": "Feature",
+        "id": state.serial,
+        "geometry": {"type": "Point", "coordinates": [state.lon, state.lat]},
+        "properties": {
+            "serial": state.serial,
+            "collar_number": camera.collar_number,
+            "officer_name": camera.officer_name,
+            "unit": camera.unit,
+            "recording": state.recording,
+            "battery_pct": state.battery_pct,
+            "storage_pct": state.storage_pct,
+            "accuracy_m": state.accuracy_m,
+            "heading": state.heading,
+            "event": state.event,
+            "last_seen": _time(state.ts),
+            "stale": camera.stale,
+        },
+    }
+
+
+def _broker_map(request: Request) -> MapStates | None:
+    """The process's own map from the broker, where it keeps one; None: the database's."""
+    source: MapStates | None = getattr(request.app.state, "live_map", None)
+    return source
 
 
 @router.get("/cameras", response_model=CameraCollectionOut)
@@ -163,18 +180,21 @@ def camera_map(
     unit: Annotated[str | None, Query(max_length=20)] = None,
     recording: bool | None = None,
     actor: Actor = Require(Permission.LIVE_MAP_READ),
-) -> CameraCollectionOut:
+) -> JSONResponse:
     """Every camera's latest position as GeoJSON (``[lon, lat]``), with its holder's collar number,
     name and unit, recording state, battery, storage and whether it has gone quiet. Each read is
     audited."""
     cameras = telemetry.camera_map(
-        db, actor, unit=unit, recording=recording, stale_after=_stale_after(request)
+        db,
+        actor,
+        unit=unit,
+        recording=recording,
+        stale_after=_stale_after(request),
+        source=_broker_map(request),
     )
-    return CameraCollectionOut(features=[_feature(camera) for camera in cameras])
-
-
-def _feature_json(camera: telemetry.CameraState) -> dict[str, Any]:
-    return _feature(camera).model_dump(mode="json")
+    # The whole force's cameras, already in the documented shape: answered without a model's
+    # check of each.
+    return JSONResponse({"type": "FeatureCollection", "features": [feature_json(c) for c in cameras]})
 
 
 def _shared_map_read(request: Request) -> SharedMapRead:
@@ -182,8 +202,9 @@ def _shared_map_read(request: Request) -> SharedMapRead:
     state = request.app.state
     shared: SharedMapRead | None = getattr(state, "live_map_read", None)
     if shared is None:
+        source = _broker_map(request) or DatabaseMapStates(get_session_factory(request))
         shared = state.live_map_read = SharedMapRead(
-            get_session_factory(request), stale_after=_stale_after(request), shape=_feature_json
+            source, stale_after=_stale_after(request), shape=feature_json
         )
     return shared
 
@@ -201,8 +222,9 @@ async def camera_stream(
         factory=get_session_factory(request),
         actor=actor,
         stale_after=_stale_after(request),
-        shape=_feature_json,
+        shape=feature_json,
         shared=_shared_map_read(request),
+        opening_source=_broker_map(request),
     )
     return StreamingResponse(
         feed.events(), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"}

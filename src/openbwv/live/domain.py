@@ -14,6 +14,7 @@ from openbwv.domains import Domain, JobContext
 from openbwv.jobs import JobRegistry
 from openbwv.live import telemetry
 from openbwv.live.api import router as api
+from openbwv.live.map_state import follow_map_in_app
 from openbwv.live.mqtt import TOPIC, consume_in_app, live_app
 from openbwv.live.pages import router as pages
 from openbwv.live.simulate_cli import simulate_app
@@ -53,5 +54,5 @@ DOMAIN = Domain(
     jobs=jobs_for,
     cli={"live": live_app, "simulate": simulate_app},
     topics=(TOPIC,),
-    background=(consume_in_app,),
+    background=(consume_in_app, follow_map_in_app),
 )

@@ -1,11 +1,12 @@
 """The map's server-sent events: every camera's state when a browser connects, then what changed.
 
-Telemetry reaches the database from whichever process took it (an HTTP request in any server
-process, the in-app MQTT consumer or ``openbwv live consume`` processes), so the database is where a
-change is seen: every :data:`POLL_SECONDS` the stream looks at every camera's state, read in a
-short read-only session at most every half poll by one read the process's streams share
-(:class:`SharedMapRead`), and sends the cameras that differ from what it last sent (a newer message,
-or a camera gone quiet). No session is open between reads, however long the browser stays.
+Every :data:`POLL_SECONDS` a stream looks at every camera's state through one read the process's
+streams share (:class:`SharedMapRead`, at most one every half poll) and sends the cameras that
+differ from what it last sent (a newer message, or a camera gone quiet). The read is of the
+process's own subscription to the broker where there is one (:mod:`openbwv.live.map_state`), else
+of the database, where telemetry arrives from whichever process took it (an HTTP request in any
+server process, the in-app MQTT consumer or ``openbwv live consume`` processes), in a short
+read-only session. No session is open between reads, however long the browser stays.
 
 The opening read is the audited one (``live:map:viewed``), as a read of the GeoJSON is. The stream
 ends after :data:`STREAM_SECONDS`; the browser's ``EventSource`` reconnects on its own, and its
@@ -20,7 +21,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
@@ -28,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import clock
 from openbwv.db import reading, transaction
-from openbwv.live.telemetry import CameraState, camera_map, current_camera_states
+from openbwv.live.telemetry import CameraState, MapStates, camera_map, current_camera_states
 from openbwv.policy import Actor
 
 # How often the stream looks for changes: a message shows on the map within this and a read.
@@ -48,32 +49,58 @@ def event(name: str, data: dict[str, Any]) -> str:
     return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
+class DatabaseMapStates:
+    """The map's cameras as the database has them: the embedded default, where every message
+    reaches the database from whichever process took it."""
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self.factory = factory
+
+    def current(self, *, stale_after: timedelta, now: datetime) -> list[CameraState]:
+        with reading(self.factory) as db:
+            return current_camera_states(db, stale_after=stale_after, now=now)
+
+
 class SharedMapRead:
     """The map's current state, read at most once per ``fresh_for`` seconds in a process however
     many browsers' streams ask: a stream's poll then costs a look at the last read, not a read of
-    every camera and holder of the force for each open map. Called from worker threads."""
+    every camera and holder of the force for each open map. A camera whose state, holder and
+    staleness are the ones last read keeps its feature (the same object), so only the cameras that
+    changed are shaped again and a stream finds them by identity. Called from worker threads."""
 
     def __init__(
         self,
-        factory: sessionmaker[Session],
+        source: MapStates,
         *,
         stale_after: timedelta,
         shape: Callable[[CameraState], Feature],
         fresh_for: float = POLL_SECONDS / 2,
     ) -> None:
-        self.factory, self.stale_after, self.shape, self.fresh_for = factory, stale_after, shape, fresh_for
+        self.source, self.stale_after, self.shape, self.fresh_for = source, stale_after, shape, fresh_for
         self._lock = threading.Lock()
         self._read_at = -math.inf
-        self._features: list[Feature] = []
+        self._shaped: dict[str, tuple[CameraState, Feature]] = {}
+
+    def _shaped_again(self, camera: CameraState) -> tuple[CameraState, Feature]:
+        before = self._shaped.get(camera.state.serial)
+        if before is not None:
+            last = before[0]
+            if last.state is camera.state and (
+                last.collar_number,
+                last.officer_name,
+                last.unit,
+                last.stale,
+            ) == (camera.collar_number, camera.officer_name, camera.unit, camera.stale):
+                return before
+        return camera, self.shape(camera)
 
     def features(self) -> list[Feature]:
         with self._lock:
             if time.monotonic() - self._read_at >= self.fresh_for:
-                with reading(self.factory) as db:
-                    states = current_camera_states(db, stale_after=self.stale_after)
-                    self._features = [self.shape(c) for c in states]
+                cameras = self.source.current(stale_after=self.stale_after, now=clock.now())
+                self._shaped = {c.state.serial: self._shaped_again(c) for c in cameras}
                 self._read_at = time.monotonic()
-            return self._features
+            return [feature for _, feature in self._shaped.values()]
 
 
 @dataclass(frozen=True)
@@ -86,12 +113,15 @@ class MapFeed:
     stale_after: timedelta
     shape: Callable[[CameraState], Feature]
     shared: SharedMapRead
+    # Where the audited opening read comes from: None for the database, in the opening's own session.
+    opening_source: MapStates | None = None
     poll_seconds: float = POLL_SECONDS
     stream_seconds: float = STREAM_SECONDS
 
     def _opening(self) -> list[Feature]:
         with transaction(self.factory) as db:
-            return [self.shape(c) for c in camera_map(db, self.actor, stale_after=self.stale_after)]
+            opened = camera_map(db, self.actor, stale_after=self.stale_after, source=self.opening_source)
+        return [self.shape(c) for c in opened]
 
     def _current(self) -> list[Feature]:
         return self.shared.features()
@@ -108,7 +138,11 @@ class MapFeed:
         while time.monotonic() - started < self.stream_seconds:
             await anyio.sleep(self.poll_seconds)
             current = {f["id"]: f for f in await anyio.to_thread.run_sync(self._current)}
-            changed = [feature for key, feature in current.items() if sent.get(key) != feature]
+            changed = [
+                feature
+                for key, feature in current.items()
+                if (before := sent.get(key)) is not feature and before != feature
+            ]
             removed = sorted(sent.keys() - current.keys())
             sent = current
             if changed or removed:

@@ -16,7 +16,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -309,15 +309,93 @@ def list_camera_states(db: Session) -> list[CameraLiveState]:
     return list(db.scalars(select(CameraLiveState).order_by(CameraLiveState.serial)))
 
 
+class Position(Protocol):
+    """A camera's latest word, from the database (:class:`CameraLiveState`) or from a process's
+    own subscription to the broker (:class:`Reading`)."""
+
+    @property
+    def serial(self) -> str: ...
+    @property
+    def ts(self) -> datetime: ...
+    @property
+    def lat(self) -> float: ...
+    @property
+    def lon(self) -> float: ...
+    @property
+    def accuracy_m(self) -> float: ...
+    @property
+    def recording(self) -> bool: ...
+    @property
+    def battery_pct(self) -> float: ...
+    @property
+    def storage_pct(self) -> float: ...
+    @property
+    def heading(self) -> float | None: ...
+    @property
+    def event(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a camera now, as the map shows them."""
+
+    collar_number: str
+    officer_name: str
+    unit: str
+
+
 @dataclass(frozen=True)
 class CameraState:
     """A camera on the map: its latest state, who holds it now and whether it has gone quiet."""
 
-    state: CameraLiveState
+    state: Position
     collar_number: str | None
     officer_name: str | None
     unit: str | None
     stale: bool
+
+
+def camera_holders(db: Session) -> dict[str, Holder]:
+    """Who holds each camera that is out now, by serial (asked of fleet and people)."""
+    holders: dict[str, int] = {}
+    for officer_id, serials in fleet.officers_holding(db, "camera").items():
+        holders.update(dict.fromkeys(serials, officer_id))
+    officers = people.officers_by_ids(db, holders.values())
+    return {
+        serial: Holder(officer.collar_number, officer.name, officer.unit.code)
+        for serial, officer_id in holders.items()
+        if (officer := officers.get(officer_id)) is not None
+    }
+
+
+def on_the_map(
+    positions: Iterable[Position],
+    holders: Mapping[str, Holder],
+    *,
+    unit: str | None = None,
+    recording: bool | None = None,
+    stale_after: timedelta,
+    now: datetime,
+) -> list[CameraState]:
+    """The cameras of ``positions`` with their holders, filtered by the holder's unit code and the
+    recording state."""
+    shown = []
+    for state in positions:
+        if recording is not None and state.recording != recording:
+            continue
+        holder = holders.get(state.serial)
+        if unit is not None and (holder is None or holder.unit != unit):
+            continue
+        shown.append(
+            CameraState(
+                state=state,
+                collar_number=holder.collar_number if holder is not None else None,
+                officer_name=holder.officer_name if holder is not None else None,
+                unit=holder.unit if holder is not None else None,
+                stale=state.ts < now - stale_after,
+            )
+        )
+    return shown
 
 
 def current_camera_states(
@@ -328,31 +406,23 @@ def current_camera_states(
     stale_after: timedelta,
     now: datetime | None = None,
 ) -> list[CameraState]:
-    """Every camera's latest position with its holder, filtered by the holder's unit code and
-    recording state, unaudited: for a reader that audited its opening (the map's stream)."""
-    now = now or clock.now()
-    holders: dict[str, int] = {}
-    for officer_id, serials in fleet.officers_holding(db, "camera").items():
-        holders.update(dict.fromkeys(serials, officer_id))
-    officers = people.officers_by_ids(db, holders.values())
-    shown = []
-    for state in list_camera_states(db):
-        if recording is not None and state.recording != recording:
-            continue
-        officer = officers.get(holders.get(state.serial, -1))
-        unit_code = officer.unit.code if officer is not None else None
-        if unit is not None and unit_code != unit:
-            continue
-        shown.append(
-            CameraState(
-                state=state,
-                collar_number=officer.collar_number if officer is not None else None,
-                officer_name=officer.name if officer is not None else None,
-                unit=unit_code,
-                stale=state.ts < now - stale_after,
-            )
-        )
-    return shown
+    """Every camera's latest position in the database with its holder, filtered by the holder's unit
+    code and recording state, unaudited: for a reader that audited its opening (the map's stream)."""
+    return on_the_map(
+        list_camera_states(db),
+        camera_holders(db),
+        unit=unit,
+        recording=recording,
+        stale_after=stale_after,
+        now=now or clock.now(),
+    )
+
+
+class MapStates(Protocol):
+    """Where the map's cameras come from: the database, or a process's own subscription to the
+    broker (:mod:`openbwv.live.map_state`)."""
+
+    def current(self, *, stale_after: timedelta, now: datetime) -> list[CameraState]: ...
 
 
 def camera_map(
@@ -363,12 +433,24 @@ def camera_map(
     recording: bool | None = None,
     stale_after: timedelta,
     now: datetime | None = None,
+    source: MapStates | None = None,
 ) -> list[CameraState]:
     """Every camera's latest position with its holder's collar number, name and unit, filtered by
-    the holder's unit code and recording state. Each read is audited: the map shows where officers
-    are."""
+    the holder's unit code and recording state, from ``source`` (default: the database). Each read
+    is audited: the map shows where officers are."""
     wanted_unit = unit.strip().upper() if unit else None
-    shown = current_camera_states(db, unit=wanted_unit, recording=recording, stale_after=stale_after, now=now)
+    now = now or clock.now()
+    if source is None:
+        shown = current_camera_states(
+            db, unit=wanted_unit, recording=recording, stale_after=stale_after, now=now
+        )
+    else:
+        shown = [
+            camera
+            for camera in source.current(stale_after=stale_after, now=now)
+            if (recording is None or camera.state.recording == recording)
+            and (wanted_unit is None or camera.unit == wanted_unit)
+        ]
     audit.record(
         db,
         actor=actor,

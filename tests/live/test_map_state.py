@@ -1,0 +1,159 @@
+"""The map's state kept in each server process from its own subscription to the real broker: what
+a camera publishes is on the map without the database's latest state, a later message never moves a
+camera back, unknown serials are not shown nor kept, and the GeoJSON keeps its documented shape."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from openbwv import clock
+from openbwv.app import create_app
+from openbwv.config import Settings
+from openbwv.db import reading, transaction
+from openbwv.jobs import JobRegistry
+from openbwv.live.api import CameraFeatureOut, feature_json
+from openbwv.live.map_state import BrokerMapStates, LatestPositions, MapSubscriber
+from openbwv.live.models import CameraLiveState
+from openbwv.live.telemetry import CameraState, parse_reading
+from openbwv.observability import Metrics
+from openbwv.policy import Role
+from tests.builders import headers_for, make_device
+from tests.live.helpers import CAMERAS, MAX_AGE, encoded, issued_camera, payload
+from tests.live.test_mqtt import BROKER_PROBLEM, MQTT_URL, NEEDS_MOSQUITTO, publish, topic
+
+pytestmark = pytest.mark.xdist_group("mqtt-telemetry")
+
+
+def reading_of(serial: str, *, seconds_ago: float = 0, **changes: object) -> object:
+    at = clock.now() - timedelta(seconds=seconds_ago)
+    return parse_reading(encoded(at=at, **changes), serial=serial, now=clock.now(), max_age=MAX_AGE)
+
+
+class TestLatestPositions:
+    def test_a_newer_message_replaces_and_an_older_one_does_not(self) -> None:
+        positions = LatestPositions()
+        newer, older = reading_of("CAM-1", seconds_ago=1), reading_of("CAM-1", seconds_ago=5)
+        assert positions.apply([newer]) == [newer]
+        assert positions.apply([older]) == []
+        assert positions.snapshot()["CAM-1"] is newer
+
+
+class TestSubscriberChecks:
+    def test_each_message_is_checked_as_the_consumer_checks_it(self, settings: Settings) -> None:
+        positions, metrics = LatestPositions(), Metrics()
+        subscriber = MapSubscriber(settings.model_copy(update={"mqtt_url": MQTT_URL}), positions, metrics)
+        subscriber.apply(
+            [
+                ("openbwv/cameras/cam-7/telemetry", encoded(lat=52.5)),
+                ("openbwv/cameras/CAM-8/telemetry", b"not json"),
+                ("openbwv/cameras/CAM-9/telemetry", encoded(lat=91)),
+                ("openbwv/other", encoded()),
+            ]
+        )
+        assert set(positions.snapshot()) == {"CAM-7"}
+        assert positions.snapshot()["CAM-7"].lat == 52.5
+        text = metrics.registry.get_sample_value
+        assert text("openbwv_live_map_ignored_total", {"reason": "malformed"}) == 2
+        assert text("openbwv_live_map_ignored_total", {"reason": "impossible"}) == 1
+        assert text("openbwv_live_map_lag_seconds") is not None
+
+
+class TestBrokerMapStates:
+    def test_only_the_fleets_cameras_are_shown_with_their_holders_and_strangers_are_forgotten(
+        self, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            issued_camera(db, serial="CAM-HELD", collar="4411")
+        positions = LatestPositions()
+        states = BrokerMapStates(factory, positions, unknown_lookup_seconds=0)
+        positions.apply([reading_of("CAM-HELD"), reading_of("CAM-STRANGER")])
+        [shown] = states.current(stale_after=timedelta(minutes=2), now=clock.now())
+        assert (shown.state.serial, shown.collar_number, shown.unit) == ("CAM-HELD", "4411", "RESP")
+        assert "CAM-STRANGER" not in positions.snapshot()
+
+    def test_a_camera_registered_after_its_first_message_appears_without_waiting_for_the_next_read(
+        self, factory: sessionmaker[Session]
+    ) -> None:
+        positions = LatestPositions()
+        states = BrokerMapStates(factory, positions, holders_fresh_for=3600, unknown_lookup_seconds=0)
+        assert states.current(stale_after=timedelta(minutes=2), now=clock.now()) == []
+        with transaction(factory) as db:
+            make_device(db, serial="CAM-NEW")
+        positions.apply([reading_of("CAM-NEW")])
+        shown = states.current(stale_after=timedelta(minutes=2), now=clock.now())
+        assert [c.state.serial for c in shown] == ["CAM-NEW"]
+
+
+def test_the_geojson_feature_keeps_its_documented_shape() -> None:
+    camera = CameraState(
+        state=reading_of("CAM-1", heading=90.0, event="emergency"),  # type: ignore[arg-type]
+        collar_number="4411",
+        officer_name="Alex Smith",
+        unit="RESP",
+        stale=False,
+    )
+    feature = feature_json(camera)
+    assert CameraFeatureOut.model_validate(feature).model_dump(mode="json") == feature
+
+
+@pytest.fixture
+def map_only_client(
+    database_url: str, tmp_path: Path, factory: sessionmaker[Session]
+) -> Iterator[TestClient]:
+    """A server process that keeps the map from its own subscription and stores nothing itself (its
+    consumer is off, as in an API process when consumer processes run apart)."""
+    if BROKER_PROBLEM:
+        pytest.fail(f"the MQTT broker at {MQTT_URL} is required: {BROKER_PROBLEM}")
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key="test-secret",
+        mqtt_url=MQTT_URL,
+        live_consume_in_app=False,
+    )
+    app = create_app(settings, factory, jobs=JobRegistry())
+    with TestClient(app, base_url="https://testserver", client=("127.0.0.1", 40000)) as client:
+        yield client
+
+
+@NEEDS_MOSQUITTO
+def test_a_server_shows_what_cameras_publish_from_its_own_subscription(
+    map_only_client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    serial = f"CAM-{uuid.uuid4().hex[:6].upper()}"
+    with transaction(factory) as db:
+        issued_camera(db, serial=serial, collar=str(uuid.uuid4().int % 10**6))
+    headers = headers_for(factory, Role.CONTROL_ROOM)
+    deadline = time.monotonic() + 5
+    found: list[dict[str, object]] = []
+    # The subscription is made once the app has connected: publish until the camera shows. The
+    # suite's clock stands still, so each message gives its own time.
+    while not found and time.monotonic() < deadline:
+        earlier = clock.now() - timedelta(seconds=10)
+        publish([(topic(serial), json.dumps(payload(at=earlier, recording=True)).encode())])
+        time.sleep(0.1)
+        features = map_only_client.get(CAMERAS, headers=headers).json()["features"]
+        found = [f for f in features if f["id"] == serial]
+    assert found, "the camera never reached the map"
+    assert found[0]["properties"]["recording"] is True
+    with reading(factory) as db:
+        assert db.scalar(select(CameraLiveState).where(CameraLiveState.serial == serial)) is None
+    published_at = time.monotonic()
+    publish([(topic(serial), json.dumps(payload(recording=False)).encode())])
+    while time.monotonic() - published_at < 1.0:
+        features = map_only_client.get(CAMERAS, headers=headers, params={"recording": "false"}).json()
+        if any(f["id"] == serial for f in features["features"]):
+            break
+        time.sleep(0.02)
+    else:
+        pytest.fail("the camera's stopped recording did not reach the map within a second")
