@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -24,7 +25,7 @@ from openbwv.jobs import JobRegistry
 from openbwv.live.api import CameraFeatureOut, feature_json
 from openbwv.live.map_state import BrokerMapStates, LatestPositions, MapSubscriber
 from openbwv.live.models import CameraLiveState
-from openbwv.live.telemetry import CameraState, parse_reading
+from openbwv.live.telemetry import CameraState, Reading, parse_reading
 from openbwv.observability import Metrics
 from openbwv.policy import Role
 from tests.builders import headers_for, make_device
@@ -34,7 +35,7 @@ from tests.live.test_mqtt import BROKER_PROBLEM, MQTT_URL, NEEDS_MOSQUITTO, publ
 pytestmark = pytest.mark.xdist_group("mqtt-telemetry")
 
 
-def reading_of(serial: str, *, seconds_ago: float = 0, **changes: object) -> object:
+def reading_of(serial: str, *, seconds_ago: float = 0, **changes: Any) -> Reading:
     at = clock.now() - timedelta(seconds=seconds_ago)
     return parse_reading(encoded(at=at, **changes), serial=serial, now=clock.now(), max_age=MAX_AGE)
 
@@ -96,7 +97,7 @@ class TestBrokerMapStates:
 
 def test_the_geojson_feature_keeps_its_documented_shape() -> None:
     camera = CameraState(
-        state=reading_of("CAM-1", heading=90.0, event="emergency"),  # type: ignore[arg-type]
+        state=reading_of("CAM-1", heading=90.0, event="emergency"),
         collar_number="4411",
         officer_name="Alex Smith",
         unit="RESP",
@@ -135,7 +136,7 @@ def test_a_server_shows_what_cameras_publish_from_its_own_subscription(
         issued_camera(db, serial=serial, collar=str(uuid.uuid4().int % 10**6))
     headers = headers_for(factory, Role.CONTROL_ROOM)
     deadline = time.monotonic() + 5
-    found: list[dict[str, object]] = []
+    found: list[dict[str, Any]] = []
     # The subscription is made once the app has connected: publish until the camera shows. The
     # suite's clock stands still, so each message gives its own time.
     while not found and time.monotonic() < deadline:
