@@ -145,10 +145,10 @@ def test_the_streams_of_a_process_share_one_read_of_the_map(
         fresh_for=0.3,
     )
     for _ in range(5):  # five streams polling within the same moment
-        assert shared.features() == []
+        assert shared.since(0) == (0, [], set())
     assert len(reads) == 1
     time.sleep(0.35)
-    shared.features()
+    shared.since(0)
     assert len(reads) == 2
 
 

@@ -22,7 +22,9 @@ from openbwv.app import create_app
 from openbwv.config import Settings
 from openbwv.db import reading, transaction
 from openbwv.jobs import JobRegistry
+from openbwv.live import map_state
 from openbwv.live.api import CameraFeatureOut, feature_json
+from openbwv.live.feed import SharedMapRead
 from openbwv.live.map_state import BrokerMapStates, LatestPositions, MapSubscriber
 from openbwv.live.models import CameraLiveState
 from openbwv.live.telemetry import CameraState, Reading, parse_reading
@@ -69,6 +71,9 @@ class TestSubscriberChecks:
         assert text("openbwv_live_map_lag_seconds") is not None
 
 
+STALE_AFTER = timedelta(minutes=2)
+
+
 class TestBrokerMapStates:
     def test_only_the_fleets_cameras_are_shown_with_their_holders_and_strangers_are_forgotten(
         self, factory: sessionmaker[Session]
@@ -78,21 +83,74 @@ class TestBrokerMapStates:
         positions = LatestPositions()
         states = BrokerMapStates(factory, positions, unknown_lookup_seconds=0)
         positions.apply([reading_of("CAM-HELD"), reading_of("CAM-STRANGER")])
-        [shown] = states.current(stale_after=timedelta(minutes=2), now=clock.now())
-        assert (shown.state.serial, shown.collar_number, shown.unit) == ("CAM-HELD", "4411", "RESP")
+        found = states.changes(stale_after=STALE_AFTER, now=clock.now())
+        assert list(found.states) == ["CAM-HELD"]
+        assert found.changed == {"CAM-HELD"}
+        shown = found.states["CAM-HELD"]
+        assert (shown.collar_number, shown.officer_name is not None, shown.unit) == ("4411", True, "RESP")
         assert "CAM-STRANGER" not in positions.snapshot()
+
+    def test_each_call_names_only_what_changed_since_the_last(self, factory: sessionmaker[Session]) -> None:
+        with transaction(factory) as db:
+            make_device(db, serial="CAM-A")
+            make_device(db, serial="CAM-B")
+        positions = LatestPositions()
+        states = BrokerMapStates(factory, positions)
+        positions.apply([reading_of("CAM-A", seconds_ago=5), reading_of("CAM-B", seconds_ago=5)])
+        assert states.changes(stale_after=STALE_AFTER, now=clock.now()).changed == {"CAM-A", "CAM-B"}
+        assert states.changes(stale_after=STALE_AFTER, now=clock.now()).changed == set()
+        newer = reading_of("CAM-B", lat=52.6)
+        positions.apply([newer])
+        found = states.changes(stale_after=STALE_AFTER, now=clock.now())
+        assert found.changed == {"CAM-B"}
+        assert found.states["CAM-B"].state is newer
+
+    def test_a_camera_gone_quiet_is_named_as_changed_and_stale(
+        self, factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(map_state, "STALE_SCAN_SECONDS", 0)
+        with transaction(factory) as db:
+            make_device(db, serial="CAM-QUIET")
+        positions = LatestPositions()
+        states = BrokerMapStates(factory, positions)
+        positions.apply([reading_of("CAM-QUIET")])
+        assert states.changes(stale_after=STALE_AFTER, now=clock.now()).states["CAM-QUIET"].stale is False
+        later = clock.now() + STALE_AFTER + timedelta(seconds=1)
+        found = states.changes(stale_after=STALE_AFTER, now=later)
+        assert found.changed == {"CAM-QUIET"}
+        assert found.states["CAM-QUIET"].stale is True
 
     def test_a_camera_registered_after_its_first_message_appears_without_waiting_for_the_next_read(
         self, factory: sessionmaker[Session]
     ) -> None:
         positions = LatestPositions()
         states = BrokerMapStates(factory, positions, holders_fresh_for=3600, unknown_lookup_seconds=0)
-        assert states.current(stale_after=timedelta(minutes=2), now=clock.now()) == []
+        assert states.changes(stale_after=STALE_AFTER, now=clock.now()).states == {}
         with transaction(factory) as db:
             make_device(db, serial="CAM-NEW")
         positions.apply([reading_of("CAM-NEW")])
-        shown = states.current(stale_after=timedelta(minutes=2), now=clock.now())
-        assert [c.state.serial for c in shown] == ["CAM-NEW"]
+        assert list(states.changes(stale_after=STALE_AFTER, now=clock.now()).states) == ["CAM-NEW"]
+
+
+def test_a_stream_is_given_only_the_cameras_that_moved_since_its_version(
+    factory: sessionmaker[Session],
+) -> None:
+    with transaction(factory) as db:
+        make_device(db, serial="CAM-A")
+        make_device(db, serial="CAM-B")
+    positions = LatestPositions()
+    shared = SharedMapRead(
+        BrokerMapStates(factory, positions), stale_after=STALE_AFTER, shape=feature_json, fresh_for=0
+    )
+    positions.apply([reading_of("CAM-A", seconds_ago=5), reading_of("CAM-B", seconds_ago=5)])
+    version, features, removed = shared.since(0)
+    assert sorted(f["id"] for f in features) == ["CAM-A", "CAM-B"]
+    assert removed == set()
+    assert shared.since(version) == (version, [], set())
+    positions.apply([reading_of("CAM-A", lat=52.7)])
+    later, features, _ = shared.since(version)
+    assert later == version + 1
+    assert [(f["id"], f["geometry"]["coordinates"][1]) for f in features] == [("CAM-A", 52.7)]
 
 
 def test_the_geojson_feature_keeps_its_documented_shape() -> None:

@@ -3,7 +3,7 @@ GeoJSON, its server-sent updates and a camera's downsampled track."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -16,7 +16,7 @@ from openbwv.errors import API_ERRORS
 from openbwv.live import telemetry
 from openbwv.live.feed import DatabaseMapStates, MapFeed, SharedMapRead
 from openbwv.live.map_state import LatestPositions
-from openbwv.live.telemetry import MapStates
+from openbwv.live.telemetry import MapRead, MapStates
 from openbwv.observability import Metrics, app_metrics
 from openbwv.policy import Actor, DeviceScope, Permission, Require, RequireDevice
 
@@ -139,7 +139,8 @@ def receive_telemetry(
 
 
 def _time(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    """A UTC time (as every reading's and stored time is) as the API writes it."""
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def feature_json(camera: telemetry.CameraState) -> dict[str, Any]:
@@ -173,6 +174,12 @@ def _broker_map(request: Request) -> MapStates | None:
     return source
 
 
+def _map_read(request: Request) -> MapRead | None:
+    """Where an audited read of the map comes from: the process's shared read of its own map from
+    the broker, or None for the database (read in the request's own session)."""
+    return _shared_map_read(request) if _broker_map(request) is not None else None
+
+
 @router.get("/cameras", response_model=CameraCollectionOut)
 def camera_map(
     request: Request,
@@ -190,7 +197,7 @@ def camera_map(
         unit=unit,
         recording=recording,
         stale_after=_stale_after(request),
-        source=_broker_map(request),
+        source=_map_read(request),
     )
     # The whole force's cameras, already in the documented shape: answered without a model's
     # check of each.
@@ -224,7 +231,7 @@ async def camera_stream(
         stale_after=_stale_after(request),
         shape=feature_json,
         shared=_shared_map_read(request),
-        opening_source=_broker_map(request),
+        opening_source=_map_read(request),
     )
     return StreamingResponse(
         feed.events(), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"}

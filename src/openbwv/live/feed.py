@@ -19,7 +19,8 @@ import json
 import math
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,7 +30,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import clock
 from openbwv.db import reading, transaction
-from openbwv.live.telemetry import CameraState, MapStates, camera_map, current_camera_states
+from openbwv.live.telemetry import (
+    CameraState,
+    MapChanges,
+    MapRead,
+    MapStates,
+    camera_map,
+    current_camera_states,
+)
 from openbwv.policy import Actor
 
 # How often the stream looks for changes: a message shows on the map within this and a read.
@@ -40,6 +48,8 @@ HEARTBEAT_SECONDS = 15.0
 STREAM_SECONDS = 300.0
 # How long the browser waits before reconnecting, in milliseconds.
 RETRY_MS = 1000
+# Reads with a change kept for the streams to catch up from (ten seconds' worth at four a second).
+CHANGES_KEPT = 40
 
 Feature = dict[str, Any]
 
@@ -51,22 +61,25 @@ def event(name: str, data: dict[str, Any]) -> str:
 
 class DatabaseMapStates:
     """The map's cameras as the database has them: the embedded default, where every message
-    reaches the database from whichever process took it."""
+    reaches the database from whichever process took it. It cannot tell what changed, so the
+    shared read compares."""
 
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self.factory = factory
 
-    def current(self, *, stale_after: timedelta, now: datetime) -> list[CameraState]:
+    def changes(self, *, stale_after: timedelta, now: datetime) -> MapChanges:
         with reading(self.factory) as db:
-            return current_camera_states(db, stale_after=stale_after, now=now)
+            cameras = current_camera_states(db, stale_after=stale_after, now=now)
+        return MapChanges(states={c.state.serial: c for c in cameras}, changed=None)
 
 
 class SharedMapRead:
     """The map's current state, read at most once per ``fresh_for`` seconds in a process however
-    many browsers' streams ask: a stream's poll then costs a look at the last read, not a read of
-    every camera and holder of the force for each open map. A camera whose state, holder and
-    staleness are the ones last read keeps its feature (the same object), so only the cameras that
-    changed are shaped again and a stream finds them by identity. Called from worker threads."""
+    many browsers' streams ask, and kept as each camera's GeoJSON feature. Each read that finds a
+    change gets a version; a stream asks what changed since the version it last had
+    (:meth:`since`), so a poll costs what moved, not a look at every camera of the force. Only the
+    cameras the source says changed are shaped again (a source that cannot tell is compared).
+    Called from worker threads."""
 
     def __init__(
         self,
@@ -75,32 +88,62 @@ class SharedMapRead:
         stale_after: timedelta,
         shape: Callable[[CameraState], Feature],
         fresh_for: float = POLL_SECONDS / 2,
+        history: int = CHANGES_KEPT,
     ) -> None:
         self.source, self.stale_after, self.shape, self.fresh_for = source, stale_after, shape, fresh_for
         self._lock = threading.Lock()
         self._read_at = -math.inf
-        self._shaped: dict[str, tuple[CameraState, Feature]] = {}
+        self._states: Mapping[str, CameraState] = {}
+        self._features: dict[str, Feature] = {}
+        self.version = 0
+        self._log: deque[tuple[int, frozenset[str], frozenset[str]]] = deque(maxlen=history)
 
-    def _shaped_again(self, camera: CameraState) -> tuple[CameraState, Feature]:
-        before = self._shaped.get(camera.state.serial)
-        if before is not None:
-            last = before[0]
-            if last.state is camera.state and (
-                last.collar_number,
-                last.officer_name,
-                last.unit,
-                last.stale,
-            ) == (camera.collar_number, camera.officer_name, camera.unit, camera.stale):
-                return before
-        return camera, self.shape(camera)
+    def _read_if_due(self) -> None:
+        if time.monotonic() - self._read_at < self.fresh_for:
+            return
+        found = self.source.changes(stale_after=self.stale_after, now=clock.now())
+        if found.changed is None:
+            shaped = {serial: self.shape(camera) for serial, camera in found.states.items()}
+            changed = {serial for serial, feature in shaped.items() if self._features.get(serial) != feature}
+            removed = self._features.keys() - shaped.keys()
+            self._features = shaped
+        else:
+            changed, removed = found.changed, found.removed
+            for serial in removed:
+                self._features.pop(serial, None)
+            for serial in changed:
+                self._features[serial] = self.shape(found.states[serial])
+        self._states = found.states
+        self._read_at = time.monotonic()
+        if changed or removed:
+            self.version += 1
+            self._log.append((self.version, frozenset(changed), frozenset(removed)))
 
-    def features(self) -> list[Feature]:
+    def current(self, *, stale_after: timedelta, now: datetime) -> list[CameraState]:
+        """Every camera on the map as last read (for the audited reads: the GeoJSON, a stream's
+        opening); the read's own staleness applies."""
         with self._lock:
-            if time.monotonic() - self._read_at >= self.fresh_for:
-                cameras = self.source.current(stale_after=self.stale_after, now=clock.now())
-                self._shaped = {c.state.serial: self._shaped_again(c) for c in cameras}
-                self._read_at = time.monotonic()
-            return [feature for _, feature in self._shaped.values()]
+            self._read_if_due()
+            return list(self._states.values())
+
+    def since(self, version: int) -> tuple[int, list[Feature], set[str] | None]:
+        """The version now, the features that changed since ``version`` and the serials gone;
+        None for the serials gone when ``version`` is older than the changes kept, and then every
+        feature is given."""
+        with self._lock:
+            self._read_if_due()
+            if version == self.version:
+                return version, [], set()
+            if not self._log or self._log[0][0] > version + 1:
+                return self.version, list(self._features.values()), None
+            changed: set[str] = set()
+            removed: set[str] = set()
+            for logged, serials, gone in self._log:
+                if logged > version:
+                    changed |= serials
+                    removed |= gone
+            features = [self._features[serial] for serial in changed if serial in self._features]
+            return self.version, features, removed - self._features.keys()
 
 
 @dataclass(frozen=True)
@@ -114,39 +157,34 @@ class MapFeed:
     shape: Callable[[CameraState], Feature]
     shared: SharedMapRead
     # Where the audited opening read comes from: None for the database, in the opening's own session.
-    opening_source: MapStates | None = None
+    opening_source: MapRead | None = None
     poll_seconds: float = POLL_SECONDS
     stream_seconds: float = STREAM_SECONDS
 
-    def _opening(self) -> list[Feature]:
+    def _opening(self) -> tuple[int, list[Feature]]:
+        # The version is taken first: a change during the opening is sent again, never missed.
+        version = self.shared.version
         with transaction(self.factory) as db:
             opened = camera_map(db, self.actor, stale_after=self.stale_after, source=self.opening_source)
-        return [self.shape(c) for c in opened]
-
-    def _current(self) -> list[Feature]:
-        return self.shared.features()
+        return version, [self.shape(c) for c in opened]
 
     async def events(self) -> AsyncIterator[str]:
         """``snapshot`` with every camera, then ``update`` with the cameras that changed (and the
         serials of any gone), or ``heartbeat``; each carries the server's ``now``."""
-        features = await anyio.to_thread.run_sync(self._opening)
-        sent = {feature["id"]: feature for feature in features}
+        version, features = await anyio.to_thread.run_sync(self._opening)
+        shown = {feature["id"] for feature in features}
         yield f"retry: {RETRY_MS}\n" + event(
             "snapshot", {"now": _now(), "type": "FeatureCollection", "features": features}
         )
         started = last = time.monotonic()
         while time.monotonic() - started < self.stream_seconds:
             await anyio.sleep(self.poll_seconds)
-            current = {f["id"]: f for f in await anyio.to_thread.run_sync(self._current)}
-            changed = [
-                feature
-                for key, feature in current.items()
-                if (before := sent.get(key)) is not feature and before != feature
-            ]
-            removed = sorted(sent.keys() - current.keys())
-            sent = current
+            version, changed, removed = await anyio.to_thread.run_sync(self.shared.since, version)
+            if removed is None:
+                removed = shown - {feature["id"] for feature in changed}
+            shown = (shown - removed) | {feature["id"] for feature in changed}
             if changed or removed:
-                yield event("update", {"now": _now(), "features": changed, "removed": removed})
+                yield event("update", {"now": _now(), "features": changed, "removed": sorted(removed)})
                 last = time.monotonic()
             elif time.monotonic() - last >= HEARTBEAT_SECONDS:
                 yield event("heartbeat", {"now": _now()})

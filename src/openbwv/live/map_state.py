@@ -5,7 +5,7 @@ With ``OPENBWV_MQTT_URL`` set (and ``OPENBWV_LIVE_MAP_FROM_BROKER``, on by defau
 process subscribes to ``openbwv/cameras/+/telemetry`` itself, outside the shared subscription, so
 the broker hands it every camera's every message. gmqtt's network loop puts each message on a list;
 every :data:`APPLY_SECONDS` a worker thread checks the gathered messages as the consumer does
-(:func:`openbwv.live.telemetry.parse_reading`) and keeps each camera's newest in
+(:class:`openbwv.live.telemetry.ReadingCheck`) and keeps each camera's newest in
 :class:`LatestPositions`. The map's GeoJSON and its server-sent events read that, with who holds
 each camera read from the database at most every :data:`HOLDERS_FRESH_FOR` seconds, so a map read
 costs no query per message and no read of a table written 50,000 times a second. The history and
@@ -35,7 +35,6 @@ from contextlib import asynccontextmanager, suppress
 from datetime import datetime, timedelta
 from typing import Any
 
-import anyio
 from gmqtt import Client
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -46,7 +45,7 @@ from openbwv.domains import ServiceContext
 from openbwv.live import telemetry
 from openbwv.live.broker import parse_broker_url
 from openbwv.live.mqtt import CONNECT_RETRY_SECONDS, TOPIC, serial_from_topic
-from openbwv.live.telemetry import CameraState, Holder, Reading
+from openbwv.live.telemetry import CameraState, Holder, MapChanges, Position, Reading
 from openbwv.observability import Metrics
 
 log = logging.getLogger(__name__)
@@ -58,18 +57,21 @@ APPLY_SECONDS = 0.05
 HOLDERS_FRESH_FOR = 5.0
 # A serial not known at the last look is looked up again at most this often.
 UNKNOWN_LOOKUP_SECONDS = 0.25
+# Cameras are looked at for having gone quiet this often.
+STALE_SCAN_SECONDS = 1.0
 
 Applied = Callable[[Sequence[Reading], datetime], None]
 
 
 class LatestPositions:
     """Each camera's newest reading, by the serial its topic names: a later message replaces an
-    earlier one only when its own time is newer. Shared between the network loop's worker and the
-    map's readers."""
+    earlier one only when its own time is newer. Shared between the subscriber, which applies, and
+    the map's one reader, which takes what changed since it last asked."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._readings: dict[str, Reading] = {}
+        self._changed: dict[str, Reading] = {}
 
     def apply(self, readings: Iterable[Reading]) -> list[Reading]:
         """Keep each reading that is newer than its camera's; returns those kept."""
@@ -78,9 +80,15 @@ class LatestPositions:
             for reading_ in readings:
                 before = self._readings.get(reading_.serial)
                 if before is None or before.ts < reading_.ts:
-                    self._readings[reading_.serial] = reading_
+                    self._readings[reading_.serial] = self._changed[reading_.serial] = reading_
                     kept.append(reading_)
         return kept
+
+    def take_changed(self) -> dict[str, Reading]:
+        """The newest reading of each camera that changed since the last take."""
+        with self._lock:
+            changed, self._changed = self._changed, {}
+            return changed
 
     def snapshot(self) -> dict[str, Reading]:
         """Every camera's newest reading now, by serial (a copy)."""
@@ -91,15 +99,15 @@ class LatestPositions:
         with self._lock:
             for serial in serials:
                 self._readings.pop(serial, None)
-
-    def __len__(self) -> int:
-        return len(self._readings)
+                self._changed.pop(serial, None)
 
 
 class BrokerMapStates:
     """The map's cameras from a process's :class:`LatestPositions`, with their holders from the
     database (read at most every ``holders_fresh_for`` seconds, or sooner for a serial not seen
-    before). Called from worker threads."""
+    before). Each call says which cameras changed since the last: a new reading, a new holder, or
+    gone quiet (looked for every :data:`STALE_SCAN_SECONDS`), so the map's read costs what moved.
+    Asked by one reader, the process's shared read of the map."""
 
     def __init__(
         self,
@@ -112,30 +120,51 @@ class BrokerMapStates:
         self.factory, self.positions = factory, positions
         self.holders_fresh_for, self.unknown_lookup_seconds = holders_fresh_for, unknown_lookup_seconds
         self._lock = threading.Lock()
-        self._read_at = -float("inf")
+        self._read_at = self._scanned_at = -float("inf")
         self._cameras: set[str] = set()
         self._unknown: set[str] = set()
         self._holders: dict[str, Holder] = {}
+        self._states: dict[str, CameraState] = {}
+        # Readings of serials not yet looked up in the fleet, kept until the next look.
+        self._waiting: dict[str, Reading] = {}
 
-    def _fleet_knows(self, latest: dict[str, Reading]) -> dict[str, Reading]:
-        """The readings of the fleet's cameras, reading the fleet again when it is due."""
+    def _read_fleet(self) -> tuple[set[str], set[str]]:
+        """Read the fleet's cameras and holders again: the serials whose holder changed, and the
+        shown serials no longer cameras."""
+        with reading(self.factory) as db:
+            cameras = fleet.serials_of_kind(db, "camera")
+            holders = telemetry.camera_holders(db)
+        self._read_at = time.monotonic()
+        moved = {s for s in self._states if self._holders.get(s) != holders.get(s)}
+        self._cameras, self._holders = cameras, holders
+        return moved, self._states.keys() - cameras
+
+    def changes(self, *, stale_after: timedelta, now: datetime) -> MapChanges:
         with self._lock:
+            arrived = self._waiting | self.positions.take_changed()
+            touched: set[str] = set()
+            removed: set[str] = set()
             since = time.monotonic() - self._read_at
-            unseen = latest.keys() - self._cameras - self._unknown
+            unseen = arrived.keys() - self._cameras - self._unknown
             if since >= self.holders_fresh_for or (unseen and since >= self.unknown_lookup_seconds):
-                with reading(self.factory) as db:
-                    self._cameras = fleet.serials_of_kind(db, "camera")
-                    self._holders = telemetry.camera_holders(db)
-                self._read_at = time.monotonic()
-                self._unknown = latest.keys() - self._cameras
+                touched, removed = self._read_fleet()
+                self._unknown = arrived.keys() - self._cameras
                 self.positions.forget(self._unknown)
-            cameras = self._cameras
-        return {serial: r for serial, r in latest.items() if serial in cameras}
-
-    def current(self, *, stale_after: timedelta, now: datetime) -> list[CameraState]:
-        known = self._fleet_knows(self.positions.snapshot())
-        ordered = [known[serial] for serial in sorted(known)]
-        return telemetry.on_the_map(ordered, self._holders, stale_after=stale_after, now=now)
+                unseen = set()
+            self._waiting = {serial: arrived[serial] for serial in unseen}
+            for serial in removed:
+                del self._states[serial]
+            stale_before = now - stale_after
+            if time.monotonic() - self._scanned_at >= STALE_SCAN_SECONDS:
+                self._scanned_at = time.monotonic()
+                touched |= {s for s, c in self._states.items() if (c.state.ts < stale_before) != c.stale}
+            positions: dict[str, Position] = {s: self._states[s].state for s in touched}
+            positions |= {s: r for s, r in arrived.items() if s in self._cameras}
+            for camera in telemetry.on_the_map(
+                positions.values(), self._holders, stale_after=stale_after, now=now
+            ):
+                self._states[camera.state.serial] = camera
+            return MapChanges(states=self._states, changed=set(positions), removed=removed)
 
 
 class MapSubscriber:
@@ -204,11 +233,13 @@ class MapSubscriber:
         return 0
 
     async def _apply_gathered(self) -> None:
+        # On the event loop, not a worker thread: a thread's turn for the interpreter lock would
+        # leave the loop's reads of the socket waiting, and the broker's queue would overflow.
         while True:
             await asyncio.sleep(APPLY_SECONDS)
             if self._pending:
                 gathered, self._pending = self._pending, []
-                await anyio.to_thread.run_sync(self.apply, gathered)
+                self.apply(gathered)
 
     def apply(self, messages: Sequence[tuple[str, bytes]]) -> None:
         """Check ``(topic, payload)`` messages and keep each camera's newest."""
