@@ -188,7 +188,7 @@ async def _follow_with_the_servers_code(
 
     from openbwv.config import Settings
     from openbwv.db import make_engine, make_session_factory
-    from openbwv.live.api import feature_json
+    from openbwv.live.api import feature_text
     from openbwv.live.feed import POLL_SECONDS, SharedMapRead
     from openbwv.live.map_state import BrokerMapStates, LatestPositions, MapSubscriber
     from openbwv.observability import Metrics
@@ -206,7 +206,7 @@ async def _follow_with_the_servers_code(
     subscriber = Counted(settings, positions, Metrics(), applied=kept)
     factory = make_session_factory(make_engine(database_url))
     shared = SharedMapRead(
-        BrokerMapStates(factory, positions), stale_after=timedelta(minutes=2), shape=feature_json
+        BrokerMapStates(factory, positions), stale_after=timedelta(minutes=2), shape=feature_text
     )
     await subscriber.start()
     await asyncio.sleep(1.0)

@@ -141,11 +141,11 @@ def test_the_streams_of_a_process_share_one_read_of_the_map(
     shared = feed.SharedMapRead(
         feed.DatabaseMapStates(factory),
         stale_after=timedelta(minutes=2),
-        shape=lambda c: {"id": c.state.serial},
+        shape=lambda c: c.state.serial,
         fresh_for=0.3,
     )
     for _ in range(5):  # five streams polling within the same moment
-        assert shared.since(0) == (0, [], set())
+        assert shared.since(0) == (0, {}, set())
     assert len(reads) == 1
     time.sleep(0.35)
     shared.since(0)

@@ -23,7 +23,7 @@ from openbwv.config import Settings
 from openbwv.db import reading, transaction
 from openbwv.jobs import JobRegistry
 from openbwv.live import map_state
-from openbwv.live.api import CameraFeatureOut, feature_json
+from openbwv.live.api import CameraFeatureOut, feature_text
 from openbwv.live.feed import SharedMapRead
 from openbwv.live.map_state import BrokerMapStates, LatestPositions, MapSubscriber
 from openbwv.live.models import CameraLiveState
@@ -140,29 +140,40 @@ def test_a_stream_is_given_only_the_cameras_that_moved_since_its_version(
         make_device(db, serial="CAM-B")
     positions = LatestPositions()
     shared = SharedMapRead(
-        BrokerMapStates(factory, positions), stale_after=STALE_AFTER, shape=feature_json, fresh_for=0
+        BrokerMapStates(factory, positions), stale_after=STALE_AFTER, shape=feature_text, fresh_for=0
     )
     positions.apply([reading_of("CAM-A", seconds_ago=5), reading_of("CAM-B", seconds_ago=5)])
     version, features, removed = shared.since(0)
-    assert sorted(f["id"] for f in features) == ["CAM-A", "CAM-B"]
+    assert sorted(features) == ["CAM-A", "CAM-B"]
     assert removed == set()
-    assert shared.since(version) == (version, [], set())
+    assert shared.since(version) == (version, {}, set())
     positions.apply([reading_of("CAM-A", lat=52.7)])
     later, features, _ = shared.since(version)
     assert later == version + 1
-    assert [(f["id"], f["geometry"]["coordinates"][1]) for f in features] == [("CAM-A", 52.7)]
+    assert list(features) == ["CAM-A"]
+    assert json.loads(features["CAM-A"])["geometry"]["coordinates"] == [-1.8904, 52.7]
 
 
-def test_the_geojson_feature_keeps_its_documented_shape() -> None:
+@pytest.mark.parametrize(
+    ("holder", "changes"),
+    [
+        (("4411", 'Alex "Sandy" Smith-Ó', "RESP"), {"heading": 90.5, "event": "emergency"}),
+        ((None, None, None), {"battery_pct": 7, "accuracy_m": 1e-05, "recording": True}),
+    ],
+)
+def test_the_geojson_feature_is_written_in_its_documented_shape(
+    holder: tuple[str | None, str | None, str | None], changes: dict[str, Any]
+) -> None:
+    collar, name, unit = holder
     camera = CameraState(
-        state=reading_of("CAM-1", heading=90.0, event="emergency"),
-        collar_number="4411",
-        officer_name="Alex Smith",
-        unit="RESP",
-        stale=False,
+        state=reading_of("CAM-1", **changes), collar_number=collar, officer_name=name, unit=unit, stale=True
     )
-    feature = feature_json(camera)
-    assert CameraFeatureOut.model_validate(feature).model_dump(mode="json") == feature
+    text = feature_text(camera)
+    model = CameraFeatureOut.model_validate_json(text)
+    assert json.loads(text) == model.model_dump(mode="json")
+    assert model.properties.officer_name == name
+    assert model.properties.last_seen == camera.state.ts
+    assert model.geometry.coordinates == (camera.state.lon, camera.state.lat)
 
 
 @pytest.fixture

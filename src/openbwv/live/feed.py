@@ -20,7 +20,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,8 +50,6 @@ STREAM_SECONDS = 300.0
 RETRY_MS = 1000
 # Reads with a change kept for the streams to catch up from (ten seconds' worth at four a second).
 CHANGES_KEPT = 40
-
-Feature = dict[str, Any]
 
 
 def event(name: str, data: dict[str, Any]) -> str:
@@ -86,7 +84,7 @@ class SharedMapRead:
         source: MapStates,
         *,
         stale_after: timedelta,
-        shape: Callable[[CameraState], Feature],
+        shape: Callable[[CameraState], str],
         fresh_for: float = POLL_SECONDS / 2,
         history: int = CHANGES_KEPT,
     ) -> None:
@@ -94,7 +92,7 @@ class SharedMapRead:
         self._lock = threading.Lock()
         self._read_at = -math.inf
         self._states: Mapping[str, CameraState] = {}
-        self._features: dict[str, Feature] = {}
+        self._features: dict[str, str] = {}
         self.version = 0
         self._log: deque[tuple[int, frozenset[str], frozenset[str]]] = deque(maxlen=history)
 
@@ -126,69 +124,78 @@ class SharedMapRead:
             self._read_if_due()
             return list(self._states.values())
 
-    def since(self, version: int) -> tuple[int, list[Feature], set[str] | None]:
-        """The version now, the features that changed since ``version`` and the serials gone;
-        None for the serials gone when ``version`` is older than the changes kept, and then every
-        feature is given."""
+    def since(self, version: int) -> tuple[int, dict[str, str], set[str] | None]:
+        """The version now, the features (JSON, by serial) that changed since ``version`` and the
+        serials gone; None for the serials gone when ``version`` is older than the changes kept,
+        and then every feature is given."""
         with self._lock:
             self._read_if_due()
             if version == self.version:
-                return version, [], set()
+                return version, {}, set()
             if not self._log or self._log[0][0] > version + 1:
-                return self.version, list(self._features.values()), None
+                return self.version, dict(self._features), None
             changed: set[str] = set()
             removed: set[str] = set()
             for logged, serials, gone in self._log:
                 if logged > version:
                     changed |= serials
                     removed |= gone
-            features = [self._features[serial] for serial in changed if serial in self._features]
+            features = {serial: self._features[serial] for serial in changed if serial in self._features}
             return self.version, features, removed - self._features.keys()
 
 
 @dataclass(frozen=True)
 class MapFeed:
-    """The events one browser receives; ``shape`` turns a camera into its GeoJSON feature, and
-    ``shared`` is the process's read of the map that every stream polls."""
+    """The events one browser receives; ``shape`` writes a camera as its GeoJSON feature in JSON,
+    and ``shared`` is the process's read of the map that every stream polls."""
 
     factory: sessionmaker[Session]
     actor: Actor
     stale_after: timedelta
-    shape: Callable[[CameraState], Feature]
+    shape: Callable[[CameraState], str]
     shared: SharedMapRead
     # Where the audited opening read comes from: None for the database, in the opening's own session.
     opening_source: MapRead | None = None
     poll_seconds: float = POLL_SECONDS
     stream_seconds: float = STREAM_SECONDS
 
-    def _opening(self) -> tuple[int, list[Feature]]:
+    def _opening(self) -> tuple[int, dict[str, str]]:
         # The version is taken first: a change during the opening is sent again, never missed.
         version = self.shared.version
         with transaction(self.factory) as db:
             opened = camera_map(db, self.actor, stale_after=self.stale_after, source=self.opening_source)
-        return version, [self.shape(c) for c in opened]
+        return version, {c.state.serial: self.shape(c) for c in opened}
 
     async def events(self) -> AsyncIterator[str]:
         """``snapshot`` with every camera, then ``update`` with the cameras that changed (and the
         serials of any gone), or ``heartbeat``; each carries the server's ``now``."""
         version, features = await anyio.to_thread.run_sync(self._opening)
-        shown = {feature["id"] for feature in features}
-        yield f"retry: {RETRY_MS}\n" + event(
-            "snapshot", {"now": _now(), "type": "FeatureCollection", "features": features}
+        shown = set(features)
+        yield f"retry: {RETRY_MS}\n" + _features_event(
+            "snapshot", '"type":"FeatureCollection"', features.values()
         )
         started = last = time.monotonic()
         while time.monotonic() - started < self.stream_seconds:
             await anyio.sleep(self.poll_seconds)
             version, changed, removed = await anyio.to_thread.run_sync(self.shared.since, version)
             if removed is None:
-                removed = shown - {feature["id"] for feature in changed}
-            shown = (shown - removed) | {feature["id"] for feature in changed}
+                removed = shown - changed.keys()
+            shown = (shown - removed) | changed.keys()
             if changed or removed:
-                yield event("update", {"now": _now(), "features": changed, "removed": sorted(removed)})
+                gone = json.dumps(sorted(removed))
+                yield _features_event("update", f'"removed":{gone}', changed.values())
                 last = time.monotonic()
             elif time.monotonic() - last >= HEARTBEAT_SECONDS:
                 yield event("heartbeat", {"now": _now()})
                 last = time.monotonic()
+
+
+def _features_event(name: str, member: str, features: Iterable[str]) -> str:
+    """An event whose data holds the server's ``now``, ``member`` (JSON) and ``features`` (each a
+    feature in JSON already, shared by every stream)."""
+    return (
+        f'event: {name}\ndata: {{"now":{json.dumps(_now())},{member},"features":[{",".join(features)}]}}\n\n'
+    )
 
 
 def _now() -> str:

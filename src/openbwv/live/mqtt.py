@@ -51,12 +51,15 @@ CONNECT_RETRY_SECONDS = 2.0
 TRANSPORT = "mqtt"
 
 
+_TOPIC_START, _TOPIC_END = "openbwv/cameras/", "/telemetry"
+
+
 def serial_from_topic(topic: str) -> str | None:
     """The serial a telemetry topic names, or None for any other topic."""
-    parts = topic.split("/")
-    if len(parts) != 4 or parts[:2] != ["openbwv", "cameras"] or parts[3] != "telemetry" or not parts[2]:
+    if not (topic.startswith(_TOPIC_START) and topic.endswith(_TOPIC_END)):
         return None
-    return parts[2]
+    serial = topic[len(_TOPIC_START) : -len(_TOPIC_END)]
+    return serial if serial and "/" not in serial else None
 
 
 class TelemetryConsumer:
