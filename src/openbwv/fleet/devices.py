@@ -138,10 +138,18 @@ def devices_by_serial(db: Session, serials: Iterable[str]) -> dict[str, Device]:
     return found
 
 
-def serials_of_kind(db: Session, kind: str) -> set[str]:
-    """The serial of every device of ``kind`` in the fleet, retired ones included (a retired camera
-    that still speaks is still that camera)."""
-    return set(db.scalars(select(Device.serial).where(Device.kind == kind)))
+def serials_of_kind(db: Session, kind: str, *, among: Iterable[str] | None = None) -> set[str]:
+    """The serial of every device of ``kind`` in the fleet (or of those of ``among``, stored
+    serials, that are), retired ones included: a retired camera that still speaks is still that
+    camera."""
+    query = select(Device.serial).where(Device.kind == kind)
+    if among is None:
+        return set(db.scalars(query))
+    wanted = sorted(set(among))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 5000):
+        found.update(db.scalars(query.where(in_values(db, Device.serial, wanted[start : start + 5000]))))
+    return found
 
 
 @dataclass(frozen=True)

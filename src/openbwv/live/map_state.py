@@ -37,6 +37,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from gmqtt import Client
+from gmqtt.mqtt.constants import MQTTv311
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import clock, fleet
@@ -220,7 +221,11 @@ class MapSubscriber:
         context = ssl.create_default_context() if self.broker.tls else False
         while True:
             try:
-                await self.client.connect(self.broker.host, self.broker.port, ssl=context, keepalive=30)
+                # MQTT 3.1.1: the subscription is not shared, and a message then carries no
+                # properties to parse.
+                await self.client.connect(
+                    self.broker.host, self.broker.port, ssl=context, keepalive=30, version=MQTTv311
+                )
                 return
             except OSError as exc:
                 log.warning("MQTT broker unreachable, retrying", extra={"fields": {"error": str(exc)}})

@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
 import msgspec
-from sqlalchemy import Table, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, delete, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from openbwv import audit, clock, fleet, people
@@ -234,14 +234,9 @@ def parse_reading(
 
 def _known_cameras(db: Session, serials: Iterable[str]) -> dict[str, str]:
     """The fleet's own serial for each of ``serials`` that names a camera, asked of the fleet."""
-    asked = set(serials)
-    devices = fleet.devices_by_serial(db, asked)
-    known = {}
-    for serial in asked:
-        device = devices.get(serial.strip().upper())
-        if device is not None and device.kind == "camera":
-            known[serial] = device.serial
-    return known
+    asked = {serial: serial.strip().upper() for serial in serials}
+    cameras = fleet.serials_of_kind(db, "camera", among=asked.values())
+    return {serial: stored for serial, stored in asked.items() if stored in cameras}
 
 
 def _latest_times(db: Session, serials: list[str]) -> dict[str, datetime]:
@@ -255,17 +250,43 @@ def _latest_times(db: Session, serials: list[str]) -> dict[str, datetime]:
     return {serial: ts for serial, ts in rows}
 
 
+_STATE_COLUMNS = (*READING_FIELDS, "received_at")
+_STATE_TYPES = (
+    "timestamptz",
+    "float8",
+    "float8",
+    "float8",
+    "boolean",
+    "float8",
+    "float8",
+    "float8",
+    "varchar",
+)
+# PostgreSQL: the batch as one array per column, unnested into one statement (one round trip, not
+# one statement per camera).
+_UPSERT_UNNESTED = text(
+    "INSERT INTO live_camera_state (serial, " + ", ".join(_STATE_COLUMNS) + ") "
+    "SELECT u.*, CAST(:received_at AS timestamptz) FROM unnest(CAST(:serial AS varchar[]), "
+    + ", ".join(f"CAST(:{n} AS {t}[])" for n, t in zip(READING_FIELDS, _STATE_TYPES, strict=True))
+    + ") AS u ON CONFLICT (serial) DO UPDATE SET "
+    + ", ".join(f"{n} = excluded.{n}" for n in _STATE_COLUMNS)
+    + " WHERE live_camera_state.ts < excluded.ts"
+)
+
+
 def _upsert_states(db: Session, readings: list[Reading], now: datetime) -> None:
     """Make each reading its camera's latest state, unless the stored one is newer: the database
     decides, so two consumers racing on one camera never fail and never move it back."""
-    dialect = db.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    if db.get_bind().dialect.name == "postgresql":
+        columns = {name: [getattr(r, name) for r in readings] for name in ("serial", *READING_FIELDS)}
+        db.execute(_UPSERT_UNNESTED, {**columns, "received_at": now})
+        return
     table: Table = CameraLiveState.__table__  # type: ignore[assignment]
-    statement = insert(table)
+    statement = sqlite.insert(table)
     excluded = statement.excluded
     statement = statement.on_conflict_do_update(
         index_elements=[table.c.serial],
-        set_={name: excluded[name] for name in (*READING_FIELDS, "received_at")},
+        set_={name: excluded[name] for name in _STATE_COLUMNS},
         where=table.c.ts < excluded.ts,
     )
     # Many parameter sets to one statement: compiled once and cached, sent in batches by the driver.
