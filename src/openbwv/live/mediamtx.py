@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.db import reading, transaction
 from openbwv.errors import OpenbwvError
-from openbwv.live import views
+from openbwv.live import readers, views
 from openbwv.policy import Actor, DeviceScope, Permission, can, device_may
 
 PATH = re.compile(r"^cameras/(?P<serial>[A-Za-z0-9._-]{1,60})$")
@@ -74,7 +74,8 @@ def admit(
     recording: views.RecordingState,
     options: views.ViewOptions,
 ) -> bool:
-    """Whether MediaMTX may let this publisher or reader in (a read let in is audited)."""
+    """Whether MediaMTX may let this publisher or reader in (a read let in is audited, and kept to
+    be closed when its view is no longer live)."""
     match = PATH.match(asked.path)
     if match is None or asked.action not in ("publish", "read"):
         return False
@@ -101,6 +102,13 @@ def admit(
                 view,
                 transport=f"media server ({asked.protocol or 'unknown'})",
                 details={"client_address": asked.ip, "connection_id": asked.connection_id},
+            )
+            readers.remember_read(
+                db,
+                view_id=view.id,
+                protocol=asked.protocol,
+                connection_id=asked.connection_id,
+                path=asked.path,
             )
     except OpenbwvError:
         return False
