@@ -55,12 +55,16 @@ class TestMediaMTXApi:
         MediaMTXApi(mediamtx.url).kick("rtsp", SESSION)
         assert len(mediamtx.kicks) == 2
 
-    def test_another_answer_or_no_answer_fails(self, mediamtx: MediaMTXStandIn) -> None:
+    @pytest.mark.parametrize("status", [302, 401, 500])
+    def test_another_answer_fails_naming_the_path_only(self, mediamtx: MediaMTXStandIn, status: int) -> None:
         mediamtx.hold("rtspsessions", SESSION)
-        mediamtx.failing = 401
-        with pytest.raises(KickFailed, match="answered 401"):
-            MediaMTXApi(mediamtx.url).kick("rtsp", SESSION)
+        mediamtx.failing = status
+        with pytest.raises(KickFailed) as failed:
+            MediaMTXApi(mediamtx.url.replace("http://", "http://admin:secret@")).kick("rtsp", SESSION)
+        assert str(failed.value) == f"POST /v3/rtspsessions/kick/{SESSION} answered {status}"
         assert len(mediamtx.kicks) == 1
+
+    def test_no_answer_fails(self) -> None:
         with pytest.raises(KickFailed, match="ConnectionError"):
             MediaMTXApi(f"http://127.0.0.1:{closed_port()}").kick("rtsp", SESSION)
 

@@ -4,7 +4,8 @@ MediaMTX's API kicks a session or connection by its id with ``POST /v3/<list>/ki
 per server: ``rtspsessions``, ``rtspssessions``, ``rtmpconns``, ``rtmpsconns``, ``webrtcsessions``,
 ``srtconns``, ``hlssessions`` (MediaMTX 1.18 on; before it an HLS reader has no id) and
 ``moqsessions``. It answers 200 once the session is closed and 404 when it has no such session (or
-that server is off); a 404 from every list that could hold it means the reader is already gone.
+that server is off); a 404 from every list that could hold it means the reader is already gone, and
+any other answer (a redirect included) is a failure.
 
 Its authentication hook names a reader's protocol ``rtsp`` over RTSP and RTSPS alike, and ``rtmp``
 over RTMP and RTMPS, so such a reader is kicked from the plain server's list and, when that has no
@@ -76,15 +77,16 @@ class MediaMTXApi:
         if lists is None:
             raise KickFailed(f"MediaMTX's API has no kick for {protocol!r}")
         for name in lists:
-            url = f"{self.base_url}/v3/{name}/kick/{quote(connection_id, safe='')}"
+            # The path alone in messages: the API's address may carry credentials.
+            path = f"/v3/{name}/kick/{quote(connection_id, safe='')}"
             try:
-                answer = requests.post(url, timeout=self.timeout)
+                answer = requests.post(self.base_url + path, timeout=self.timeout, allow_redirects=False)
             except requests.RequestException as error:
-                raise KickFailed(f"POST {url}: {type(error).__name__}") from error
-            if answer.ok:
+                raise KickFailed(f"POST {path}: {type(error).__name__}") from error
+            if 200 <= answer.status_code < 300:
                 return
             if answer.status_code != 404:
-                raise KickFailed(f"POST {url} answered {answer.status_code}")
+                raise KickFailed(f"POST {path} answered {answer.status_code}")
 
 
 def media_server_control(api_url: str) -> MediaServerControl | None:
