@@ -141,3 +141,31 @@ class TestMapTileUrl:
         monkeypatch.setenv("OPENBWV_MAP_TILE_URL", value)
         with pytest.raises(ConfigError, match="OPENBWV_MAP_TILE_URL"):
             load_settings()
+
+
+class TestMediaMTXApiUrl:
+    def test_it_is_read_from_the_environment_and_empty_by_default(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.delenv("OPENBWV_MEDIAMTX_API_URL", raising=False)
+        assert load_settings().mediamtx_api_url == ""
+        monkeypatch.setenv("OPENBWV_MEDIAMTX_API_URL", "http://mediamtx.internal:9997")
+        assert load_settings().mediamtx_api_url == "http://mediamtx.internal:9997"
+
+    @pytest.mark.parametrize(
+        ("value", "saying"),
+        [
+            ("mediamtx.internal:9997", "http(s) address of MediaMTX's API"),
+            ("ftp://mediamtx.internal", "http(s) address of MediaMTX's API"),
+            ("http://:9997", "http(s) address of MediaMTX's API"),
+            ("http://mediamtx.internal:api", "http(s) address of MediaMTX's API"),
+            ("http://mediamtx.internal:9997/?token=x", "without a query or fragment"),
+        ],
+    )
+    def test_a_bad_address_stops_start_up_in_a_sentence(
+        self, monkeypatch: pytest.MonkeyPatch, value: str, saying: str
+    ) -> None:
+        monkeypatch.setenv("OPENBWV_MEDIAMTX_API_URL", value)
+        with pytest.raises(ConfigError, match="OPENBWV_MEDIAMTX_API_URL is invalid") as refused:
+            load_settings()
+        assert saying in str(refused.value)

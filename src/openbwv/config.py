@@ -22,6 +22,7 @@ ENV_PREFIX = "OPENBWV_"
 SUPPORTED_DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
 SUPPORTED_STORAGE_SCHEMES = ("file", "s3")
 SUPPORTED_MQTT_SCHEMES = ("mqtt", "mqtts")
+SUPPORTED_MEDIAMTX_API_SCHEMES = ("http", "https")
 MASTER_KEY_BYTES = 32
 
 
@@ -151,6 +152,10 @@ class Settings(BaseSettings):
     live_view_minutes: int = Field(default=10, ge=1, le=24 * 60)
     live_stream_url: str = "/api/v1/live/views/{view_id}/stream"
     live_notify_camera: bool = False
+    # MediaMTX's control API (http://127.0.0.1:9997), where openbwv closes a reader's session once its
+    # live view ends, expires or is ended by professional standards. Empty: no media server, nothing
+    # to close.
+    mediamtx_api_url: str = ""
     # The live map's background: a slippy-map tile URL (https://tile.example/{z}/{x}/{y}.png, ``{s}``
     # for a subdomain), which the pages' security policy then lets images come from, and the credit
     # its provider asks for. Empty: no tiles; positions are drawn over a latitude/longitude grid.
@@ -181,6 +186,23 @@ class Settings(BaseSettings):
             url = urlparse(value)
             if url.scheme not in SUPPORTED_MQTT_SCHEMES or not url.hostname:
                 raise ValueError(f"must be {' or '.join(s + '://host:port' for s in SUPPORTED_MQTT_SCHEMES)}")
+        return value
+
+    @field_validator("mediamtx_api_url")
+    @classmethod
+    def _check_mediamtx_api_url(cls, value: str) -> str:
+        if value:
+            url = urlparse(value)
+            try:
+                port_ok = url.port is None or url.port > 0
+            except ValueError:
+                port_ok = False
+            if url.scheme not in SUPPORTED_MEDIAMTX_API_SCHEMES or not url.hostname or not port_ok:
+                raise ValueError(
+                    "must be the http(s) address of MediaMTX's API, such as http://127.0.0.1:9997"
+                )
+            if url.query or url.fragment:
+                raise ValueError("must be the address of MediaMTX's API alone, without a query or fragment")
         return value
 
     @field_validator("map_tile_url")

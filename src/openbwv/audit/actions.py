@@ -66,6 +66,7 @@ class AuditAction(StrEnum):
     FOOTAGE_SOURCE_DEDUPLICATED = "footage:source:deduplicated"
     FOOTAGE_SOURCE_QUARANTINED = "footage:source:quarantined"
     LIVE_MAP_VIEWED = "live:map:viewed"
+    LIVE_STREAM_CLOSED = "live:stream:closed"
     LIVE_STREAM_READ = "live:stream:read"
     LIVE_TRACK_VIEWED = "live:track:viewed"
     PEOPLE_OFFICER_CREATED = "people:officer:created"

@@ -13,9 +13,13 @@ URL. openbwv's paths are ``cameras/SERIAL``:
   view's reason, as the embedded relay's are;
 - everything else (playback, the API, metrics) is refused: openbwv has its own routes for those.
 
-MediaMTX asks once per connection; it does not ask again when a view expires or is ended, so the
-force's MediaMTX must also be told to close the reader then (its API's kick of a session), which
-openbwv does not yet do.
+MediaMTX asks once per connection and not again when a view expires or is ended, so each read let
+in is also kept with MediaMTX's id of the reader's session (``readers``); once its view has ended,
+expired or been ended by professional standards, openbwv tells MediaMTX to close it (its API's kick,
+``mediamtx_api``, at ``OPENBWV_MEDIAMTX_API_URL``): at once when the view is ended through live
+view's routes, and within seconds from a job otherwise. A read with no id MediaMTX can kick by (HLS
+before MediaMTX 1.18, which asks again at every request instead, or a protocol without a kick) is
+audited and kept all the same, with no id, and cannot be closed this way.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.db import reading, transaction
 from openbwv.errors import OpenbwvError
-from openbwv.live import views
+from openbwv.live import readers, views
 from openbwv.policy import Actor, DeviceScope, Permission, can, device_may
 
 PATH = re.compile(r"^cameras/(?P<serial>[A-Za-z0-9._-]{1,60})$")
@@ -74,7 +78,8 @@ def admit(
     recording: views.RecordingState,
     options: views.ViewOptions,
 ) -> bool:
-    """Whether MediaMTX may let this publisher or reader in (a read let in is audited)."""
+    """Whether MediaMTX may let this publisher or reader in (a read let in is audited, and kept to
+    be closed when its view is no longer live)."""
     match = PATH.match(asked.path)
     if match is None or asked.action not in ("publish", "read"):
         return False
@@ -101,6 +106,13 @@ def admit(
                 view,
                 transport=f"media server ({asked.protocol or 'unknown'})",
                 details={"client_address": asked.ip, "connection_id": asked.connection_id},
+            )
+            readers.remember_read(
+                db,
+                view_id=view.id,
+                protocol=asked.protocol,
+                connection_id=asked.connection_id,
+                path=asked.path,
             )
     except OpenbwvError:
         return False

@@ -7,11 +7,11 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from openbwv.csrf import check_csrf
-from openbwv.db import Db
+from openbwv.db import Db, SessionFactory
 from openbwv.errors import NotFound, OpenbwvError
 from openbwv.inputs import RecordId
 from openbwv.live import views
-from openbwv.live.views_api import Commands, Options, Recording, tell_camera
+from openbwv.live.views_api import Commands, MediaServer, Options, Recording, close_readers, tell_camera
 from openbwv.policy import Actor, Permission, Require
 from openbwv.web.forms import redrawing_on_refusal
 from openbwv.web.render import render
@@ -81,12 +81,16 @@ def renew_from_page(
 def end_from_page(
     view_id: RecordId,
     db: Db,
+    factory: SessionFactory,
     options: Options,
     commands: Commands,
+    media_server: MediaServer,
     background: BackgroundTasks,
     actor: Actor = Require(Permission.LIVE_VIEW_END),
 ) -> Response:
-    """End the view now; the player's stream closes within seconds."""
+    """End the view now; the player's stream closes within seconds, and its readers on the media
+    server at once."""
     view = views.end_view(db, actor, view_id, options=options)
     tell_camera(background, options, commands, view.camera_serial, views.viewing_ended(view))
+    close_readers(background, factory, media_server, view.id)
     return RedirectResponse(f"/live/views/{view_id}", status_code=303)

@@ -1,4 +1,5 @@
-"""``/api/v1/live``: reasons for live view, and opening, reading, renewing and ending a live view."""
+"""``/api/v1/live``: reasons for live view, and opening, reading, renewing and ending a live view (which
+closes the view's readers on the media server, after the commit)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ from typing import Annotated, ClassVar
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.access.grants import INCIDENT_LENGTH, NOTE_LENGTH
 from openbwv.access.reasons import CODE_LENGTH
-from openbwv.db import Db
+from openbwv.db import Db, SessionFactory
 from openbwv.errors import API_ERRORS, NotFound
 from openbwv.inputs import Input, RecordId
-from openbwv.live import views
+from openbwv.live import readers, views
 from openbwv.live.commands import CameraCommands, camera_commands
+from openbwv.live.mediamtx_api import MediaServerControl, media_server_control
 from openbwv.policy import Actor, Permission, Require
 
 router = APIRouter(prefix="/api/v1/live", tags=["live"], responses=API_ERRORS)
@@ -35,9 +38,15 @@ def commands(request: Request) -> CameraCommands:
     return camera_commands(request.app.state.settings.mqtt_url)
 
 
+def media_server(request: Request) -> MediaServerControl | None:
+    """Where the force's media server closes readers (``OPENBWV_MEDIAMTX_API_URL``); None without one."""
+    return media_server_control(request.app.state.settings.mediamtx_api_url)
+
+
 Options = Annotated[views.ViewOptions, Depends(view_options)]
 Recording = Annotated[views.RecordingState, Depends(views.recording_state)]
 Commands = Annotated[CameraCommands, Depends(commands)]
+MediaServer = Annotated[MediaServerControl | None, Depends(media_server)]
 
 
 class LiveReasonOut(BaseModel):
@@ -93,6 +102,18 @@ def tell_camera(
     # A background task runs after the response, so after the request's transaction committed.
     if options.notify_camera:
         background.add_task(commands.send, serial, message)
+
+
+def close_readers(
+    background: BackgroundTasks,
+    factory: sessionmaker[Session],
+    media_server: MediaServerControl | None,
+    view_id: int,
+) -> None:
+    """Close the view's readers on the media server, if there is one, once the request is answered."""
+    # After the response, so after the request's transaction committed and its session closed.
+    if media_server is not None:
+        background.add_task(readers.close_readers, factory, media_server, view_id=view_id)
 
 
 @router.get("/reasons", response_model=list[LiveReasonOut])
@@ -154,12 +175,16 @@ def renew_view(
 def end_view(
     view_id: RecordId,
     db: Db,
+    factory: SessionFactory,
     options: Options,
     commands: Commands,
+    media_server: MediaServer,
     background: BackgroundTasks,
     actor: Actor = Require(Permission.LIVE_VIEW_END),
 ) -> views.LiveView:
-    """End a live view: the caller's own, or anyone's for professional standards."""
+    """End a live view: the caller's own, or anyone's for professional standards; its readers on the
+    media server are closed."""
     view = views.end_view(db, actor, view_id, options=options)
     tell_camera(background, options, commands, view.camera_serial, views.viewing_ended(view))
+    close_readers(background, factory, media_server, view.id)
     return view
