@@ -58,6 +58,8 @@ TICKS_PER_SECOND = 50
 TARGET_P99_S = 1.0
 # How long the map and the history are given to take what is still on its way when publishing ends.
 DRAIN_SECONDS = 120
+# What the map's child sent before it was stopped is taken within this.
+APPLY_WAIT_SECONDS = 0.5
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -169,6 +171,7 @@ def follow_map(database_url: str, out: str, *, bare: bool) -> None:
             client.on_message = on_message
             client.on_connect = lambda c, *_: c.subscribe("openbwv/cameras/+/telemetry", qos=0)
             await client.connect(*_broker())
+            await asyncio.sleep(1.0)
             print("ready", flush=True)
             await stopped.wait()
             await client.disconnect()
@@ -184,38 +187,48 @@ def follow_map(database_url: str, out: str, *, bare: bool) -> None:
 async def _follow_with_the_servers_code(
     database_url: str, stopped: asyncio.Event, lags: array[float], received: list[int]
 ) -> None:
+    """The server's own start of the map (``follow_map_in_app``), and one stream's polls."""
+    from types import SimpleNamespace
+
     import anyio
 
     from openbwv.config import Settings
     from openbwv.db import make_engine, make_session_factory
+    from openbwv.domains import ServiceContext
     from openbwv.live.api import feature_text
     from openbwv.live.feed import POLL_SECONDS, SharedMapRead
-    from openbwv.live.map_state import BrokerMapStates, LatestPositions, MapSubscriber
+    from openbwv.live.map_state import follow_map_in_app
     from openbwv.observability import Metrics
-
-    class Counted(MapSubscriber):
-        def apply(self, messages: Sequence[tuple[str, bytes]]) -> None:
-            received[0] += len(messages)
-            super().apply(messages)
 
     def kept(readings: Sequence[Any], at: datetime) -> None:
         lags.extend((at - r.ts).total_seconds() for r in readings)
 
     settings = Settings(database_url=database_url, mqtt_url=MQTT_URL, secret_key="bench")
-    positions = LatestPositions()
-    subscriber = Counted(settings, positions, Metrics(), applied=kept)
     factory = make_session_factory(make_engine(database_url))
-    shared = SharedMapRead(
-        BrokerMapStates(factory, positions), stale_after=timedelta(minutes=2), shape=feature_text
-    )
-    await subscriber.start()
-    await asyncio.sleep(1.0)
-    print("ready", flush=True)
-    version = 0
-    while not stopped.is_set():
-        version, _, _ = await anyio.to_thread.run_sync(shared.since, version)
-        await asyncio.sleep(POLL_SECONDS)
-    await subscriber.stop()
+    state = SimpleNamespace()
+    metrics = Metrics()
+    async with follow_map_in_app(ServiceContext(settings, factory, metrics, state), applied=kept):
+        shared = SharedMapRead(state.live_map, stale_after=timedelta(minutes=2), shape=feature_text)
+        await asyncio.sleep(2.0)
+        children = [p for p in _children(os.getpid()) if p != os.getpid()]
+        print("ready", *children, flush=True)
+        version = 0
+        while not stopped.is_set():
+            version, _, _ = await anyio.to_thread.run_sync(shared.since, version)
+            await asyncio.sleep(POLL_SECONDS)
+        await asyncio.sleep(APPLY_WAIT_SECONDS)
+        accepted = metrics.registry.get_sample_value
+        received[0] = len(lags) + int(
+            sum(
+                accepted("openbwv_live_map_ignored_total", {"reason": reason}) or 0
+                for reason in ("malformed", "impossible", "stale")
+            )
+        )
+
+
+def _children(pid: int) -> list[int]:
+    found = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in found.read_text().split()] if found.exists() else []
 
 
 # -- the run --------------------------------------------------------------------------------------
@@ -316,8 +329,11 @@ def run_pass(tmp: Path, mode: str) -> dict[str, Any]:
     follower = consumers = None
     if mode in ("bare", "map"):
         follower = _python("-m", "bench.bench_live_telemetry", "follow", URL, str(out), mode)
-        assert follower.stdout is not None and follower.stdout.readline().strip() == "ready"
+        assert follower.stdout is not None
+        ready = follower.stdout.readline().split()
+        assert ready[:1] == ["ready"], ready
         watched[mode] = follower.pid
+        watched |= {f"child {pid}": int(pid) for pid in ready[1:]}
     else:
         consumers = _start_consumers()
         watched |= {f"consumer {n + 1}": c.pid for n, c in enumerate(consumers)}
@@ -331,7 +347,11 @@ def run_pass(tmp: Path, mode: str) -> dict[str, Any]:
         for name, pid in watched.items()
         if name in cpu_before and Path(f"/proc/{pid}").exists()
     }
-    cpu = {name: used / elapsed for name, used in cpu_used.items() if not name.startswith("postgres")}
+    cpu = {
+        name: used / elapsed for name, used in cpu_used.items() if not name.startswith(("postgres", "child"))
+    }
+    if children := [used for name, used in cpu_used.items() if name.startswith("child")]:
+        cpu["map's subscription (child process)"] = sum(children) / elapsed
     if mode == "history":
         cpu["postgres"] = (
             sum(used for name, used in cpu_used.items() if name.startswith("postgres")) / elapsed

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -25,13 +26,14 @@ from openbwv.jobs import JobRegistry
 from openbwv.live import map_state
 from openbwv.live.api import CameraFeatureOut, feature_text
 from openbwv.live.feed import SharedMapRead
-from openbwv.live.map_state import BrokerMapStates, LatestPositions, MapSubscriber
+from openbwv.live.map_state import BrokerMapStates, LatestPositions
+from openbwv.live.map_subscriber import MapSubscriber, check_messages
 from openbwv.live.models import CameraLiveState
-from openbwv.live.telemetry import CameraState, Reading, parse_reading
+from openbwv.live.telemetry import CameraState, Reading, ReadingCheck, parse_reading
 from openbwv.observability import Metrics
 from openbwv.policy import Role
 from tests.builders import headers_for, make_device
-from tests.live.helpers import CAMERAS, MAX_AGE, encoded, issued_camera, payload
+from tests.live.helpers import BIRMINGHAM, CAMERAS, MAX_AGE, encoded, issued_camera, payload
 from tests.live.test_mqtt import BROKER_PROBLEM, MQTT_URL, NEEDS_MOSQUITTO, publish, topic
 
 pytestmark = pytest.mark.xdist_group("mqtt-telemetry")
@@ -51,24 +53,40 @@ class TestLatestPositions:
         assert positions.snapshot()["CAM-1"] is newer
 
 
-class TestSubscriberChecks:
-    def test_each_message_is_checked_as_the_consumer_checks_it(self, settings: Settings) -> None:
-        positions, metrics = LatestPositions(), Metrics()
-        subscriber = MapSubscriber(settings.model_copy(update={"mqtt_url": MQTT_URL}), positions, metrics)
-        subscriber.apply(
+class TestSubscription:
+    def test_each_message_is_checked_as_the_consumer_checks_it_but_for_its_time(self) -> None:
+        check = ReadingCheck(now=None, max_age=MAX_AGE)
+        readings, ignored = check_messages(
             [
                 ("openbwv/cameras/cam-7/telemetry", encoded(lat=52.5)),
                 ("openbwv/cameras/CAM-8/telemetry", b"not json"),
                 ("openbwv/cameras/CAM-9/telemetry", encoded(lat=91)),
                 ("openbwv/other", encoded()),
-            ]
+                ("openbwv/cameras/CAM-10/telemetry", encoded(at=clock.now() - timedelta(days=3))),
+            ],
+            check,
         )
-        assert set(positions.snapshot()) == {"CAM-7"}
-        assert positions.snapshot()["CAM-7"].lat == 52.5
-        text = metrics.registry.get_sample_value
-        assert text("openbwv_live_map_ignored_total", {"reason": "malformed"}) == 2
-        assert text("openbwv_live_map_ignored_total", {"reason": "impossible"}) == 1
-        assert text("openbwv_live_map_lag_seconds") is not None
+        assert [(r.serial, r.lat) for r in readings] == [("CAM-7", 52.5), ("CAM-10", BIRMINGHAM[0])]
+        assert ignored == {"malformed": 2, "impossible": 1}
+
+    def test_the_server_applies_the_time_window_by_its_own_clock_and_counts_what_it_ignored(
+        self, settings: Settings
+    ) -> None:
+        positions, metrics = LatestPositions(), Metrics()
+        subscriber = MapSubscriber(
+            settings.model_copy(update={"mqtt_url": MQTT_URL}), positions.apply, metrics
+        )
+        fresh = reading_of("CAM-7")
+        old = reading_of("CAM-10")._replace(ts=clock.now() - timedelta(days=3))
+        future = reading_of("CAM-11")._replace(ts=clock.now() + timedelta(hours=1))
+        subscriber.take(msgspec.msgpack.encode(([fresh, old, future], {"malformed": 2})))
+        assert positions.snapshot() == {"CAM-7": fresh}
+        sample = metrics.registry.get_sample_value
+        assert sample("openbwv_live_map_ignored_total", {"reason": "malformed"}) == 2
+        assert sample("openbwv_live_map_ignored_total", {"reason": "stale"}) == 1
+        assert sample("openbwv_live_map_ignored_total", {"reason": "impossible"}) == 1
+        assert sample("openbwv_live_map_lag_seconds") == 0.0
+        assert subscriber.received == 5
 
 
 STALE_AFTER = timedelta(minutes=2)

@@ -161,19 +161,19 @@ def _holder_text(collar_number: str | None, officer_name: str | None, unit: str 
 def feature_text(camera: telemetry.CameraState) -> str:
     """A camera as its GeoJSON feature in JSON (:class:`CameraFeatureOut`'s shape), written
     directly: the map writes every camera that moved, up to the whole force every second, once for
-    every browser it streams to. Coordinates and percentages are finite floats, whose ``repr`` is
-    JSON."""
+    every browser it streams to. Coordinates and percentages are finite floats (as checked and as
+    stored), whose ``repr`` is JSON."""
     state = camera.state
     serial = _json_text(state.serial)
-    heading = "null" if state.heading is None else repr(float(state.heading))
+    heading = "null" if state.heading is None else repr(state.heading)
     event = "null" if state.event is None else _json_text(state.event)
     holder = _holder_text(camera.collar_number, camera.officer_name, camera.unit)
     return (
         f'{{"type":"Feature","id":{serial},"geometry":{{"type":"Point","coordinates":'
-        f"[{float(state.lon)!r},{float(state.lat)!r}]}},"
+        f"[{state.lon!r},{state.lat!r}]}},"
         f'"properties":{{"serial":{serial},{holder},"recording":{_TRUE_FALSE[state.recording]},'
-        f'"battery_pct":{float(state.battery_pct)!r},"storage_pct":{float(state.storage_pct)!r},'
-        f'"accuracy_m":{float(state.accuracy_m)!r},"heading":{heading},"event":{event},'
+        f'"battery_pct":{state.battery_pct!r},"storage_pct":{state.storage_pct!r},'
+        f'"accuracy_m":{state.accuracy_m!r},"heading":{heading},"event":{event},'
         f'"last_seen":"{_time(state.ts)}","stale":{_TRUE_FALSE[camera.stale]}}}}}'
     )
 

@@ -3,10 +3,9 @@ the broker: how the map scales out through the broker rather than through the da
 
 With ``OPENBWV_MQTT_URL`` set (and ``OPENBWV_LIVE_MAP_FROM_BROKER``, on by default), every app
 process subscribes to ``openbwv/cameras/+/telemetry`` itself, outside the shared subscription, so
-the broker hands it every camera's every message. gmqtt's network loop puts each message on a list;
-every :data:`APPLY_SECONDS` a worker thread checks the gathered messages as the consumer does
-(:class:`openbwv.live.telemetry.ReadingCheck`) and keeps each camera's newest in
-:class:`LatestPositions`. The map's GeoJSON and its server-sent events read that, with who holds
+the broker hands it every camera's every message. A child process of its own receives and checks
+them as the consumers do (:mod:`openbwv.live.map_subscriber`), and the server keeps each camera's
+newest in :class:`LatestPositions`. The map's GeoJSON and its server-sent events read that, with who holds
 each camera read from the database at most every :data:`HOLDERS_FRESH_FOR` seconds, so a map read
 costs no query per message and no read of a table written 50,000 times a second. The history and
 the database's latest state are still written by the consumers sharing the subscription
@@ -24,31 +23,22 @@ the process that took it; with a broker, cameras publish over MQTT.
 
 from __future__ import annotations
 
-import asyncio
+import gc
 import logging
-import socket
-import ssl
 import threading
 import time
-import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any
 
-from gmqtt import Client
-from gmqtt.mqtt.constants import MQTTv311
 from sqlalchemy.orm import Session, sessionmaker
 
-from openbwv import clock, fleet
-from openbwv.config import Settings
+from openbwv import fleet
 from openbwv.db import reading
 from openbwv.domains import ServiceContext
 from openbwv.live import telemetry
-from openbwv.live.broker import parse_broker_url
-from openbwv.live.mqtt import CONNECT_RETRY_SECONDS, TOPIC, serial_from_topic
+from openbwv.live.map_subscriber import Applied, MapSubscriber
 from openbwv.live.telemetry import CameraState, Holder, MapChanges, Position, Reading
-from openbwv.observability import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +51,11 @@ HOLDERS_FRESH_FOR = 5.0
 UNKNOWN_LOOKUP_SECONDS = 0.25
 # The subscription's socket buffer asked for (the system caps it at net.core.rmem_max).
 RECEIVE_BUFFER_BYTES = 16 * 1024 * 1024
+# The first generation of the garbage collector runs after this many allocations while the map is
+# kept (Python's default: 700).
+COLLECT_EVERY_ALLOCATIONS = 50_000
 # Cameras are looked at for having gone quiet this often.
 STALE_SCAN_SECONDS = 1.0
-
-Applied = Callable[[Sequence[Reading], datetime], None]
 
 
 class LatestPositions:
@@ -171,126 +162,19 @@ class BrokerMapStates:
             return MapChanges(states=self._states, changed=set(positions), removed=removed)
 
 
-class MapSubscriber:
-    """A process's own (not shared) subscription to every camera's telemetry, kept in
-    ``positions``; ``applied`` (a benchmark's probe) hears each batch kept and when."""
-
-    def __init__(
-        self,
-        settings: Settings,
-        positions: LatestPositions,
-        metrics: Metrics,
-        *,
-        applied: Applied | None = None,
-    ) -> None:
-        self.broker = parse_broker_url(settings.mqtt_url)
-        self.positions, self.applied = positions, applied
-        self.max_age = timedelta(seconds=settings.live_max_age_seconds)
-        self._pending: list[tuple[str, bytes]] = []
-        self.client = Client(f"openbwv-map-{uuid.uuid4().hex[:12]}")
-        self.client.on_connect = self._on_connect
-        self.client.on_message = self._on_message
-        if self.broker.username:
-            self.client.set_auth_credentials(self.broker.username, self.broker.password)
-        self._tasks: list[asyncio.Task[None]] = []
-        self._ignored = metrics.counter(
-            "openbwv_live_map_ignored_total",
-            "Telemetry messages the map's own subscription did not show, by reason",
-            ("reason",),
-        )
-        self._lag = metrics.gauge(
-            "openbwv_live_map_lag_seconds",
-            "Seconds from a camera's message to the map's state, the most of the last batch",
-            (),
-        )
-
-    async def start(self) -> None:
-        """Connect (retrying in the background while the broker is down) and start applying."""
-        self._tasks = [asyncio.create_task(self._connect()), asyncio.create_task(self._apply_gathered())]
-
-    async def stop(self) -> None:
-        with suppress(Exception):
-            await self.client.disconnect()
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with suppress(asyncio.CancelledError):
-                await task
-
-    async def _connect(self) -> None:
-        context = ssl.create_default_context() if self.broker.tls else False
-        while True:
-            try:
-                # MQTT 3.1.1: the subscription is not shared, and a message then carries no
-                # properties to parse.
-                await self.client.connect(
-                    self.broker.host, self.broker.port, ssl=context, keepalive=30, version=MQTTv311
-                )
-                return
-            except OSError as exc:
-                log.warning("MQTT broker unreachable, retrying", extra={"fields": {"error": str(exc)}})
-                await asyncio.sleep(CONNECT_RETRY_SECONDS)
-
-    def _on_connect(self, client: Client, flags: int, rc: int, properties: Any) -> None:
-        _widen_receive_buffer(client)
-        # The latest position wins, so the map asks for no acknowledgement (QoS 0).
-        client.subscribe(TOPIC, qos=0)
-        log.info("MQTT map subscribed", extra={"fields": {"topic": TOPIC}})
-
-    def _on_message(self, client: Client, topic: str, payload: bytes, qos: int, properties: Any) -> int:
-        self._pending.append((topic, payload))
-        return 0
-
-    async def _apply_gathered(self) -> None:
-        # On the event loop, not a worker thread: a thread's turn for the interpreter lock would
-        # leave the loop's reads of the socket waiting, and the broker's queue would overflow.
-        while True:
-            await asyncio.sleep(APPLY_SECONDS)
-            if self._pending:
-                gathered, self._pending = self._pending, []
-                self.apply(gathered)
-
-    def apply(self, messages: Sequence[tuple[str, bytes]]) -> None:
-        """Check ``(topic, payload)`` messages and keep each camera's newest."""
-        now = clock.now()
-        readings = []
-        for topic, payload in messages:
-            serial = serial_from_topic(topic)
-            if serial is None:
-                self._ignored.labels("malformed").inc()
-                continue
-            try:
-                readings.append(
-                    telemetry.parse_reading(
-                        payload, serial=serial.strip().upper(), now=now, max_age=self.max_age
-                    )
-                )
-            except telemetry.TelemetryRefused as refused:
-                self._ignored.labels(refused.reason).inc()
-        kept = self.positions.apply(readings)
-        if kept:
-            applied_at = clock.now()
-            self._lag.set(max((applied_at - r.ts).total_seconds() for r in kept))
-            if self.applied is not None:
-                self.applied(kept, applied_at)
-
-
-def _widen_receive_buffer(client: Client) -> None:
-    """Ask for the largest receive buffer the system allows on the client's socket, so that a pause
-    of this process (a garbage collection, a long request) leaves the force's messages waiting in
-    the kernel rather than in the broker's queue for this client, which drops what overflows it
-    (Mosquitto keeps 1,000 by default: 20 ms of a force's telemetry)."""
-    transport = getattr(getattr(client, "_connection", None), "_transport", None)
-    connection = transport.get_extra_info("socket") if transport is not None else None
-    if connection is not None:
-        with suppress(OSError):
-            connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER_BYTES)
-
-
 @asynccontextmanager
-async def follow_map_in_app(context: ServiceContext) -> AsyncIterator[None]:
+async def follow_map_in_app(
+    context: ServiceContext, *, applied: Applied | None = None
+) -> AsyncIterator[None]:
     """With a broker, keep the map's state from the process's own subscription while the app
-    serves, and leave it where the map's routes read it (``app.state.live_map``)."""
+    serves, and leave it where the map's routes read it (``app.state.live_map``, and the
+    positions at ``app.state.live_positions``); ``applied`` is a benchmark's probe.
+
+    Meanwhile the process's garbage collector looks at new objects every
+    :data:`COLLECT_EVERY_ALLOCATIONS` allocations rather than 700: keeping the map makes and drops
+    a few objects per message, and at the usual rate the collections moved them on to full
+    collections of the whole heap, each holding the process for tens of milliseconds (see
+    docs/PERFORMANCE.md)."""
     settings = context.settings
     if not settings.mqtt_url or not settings.live_map_from_broker:
         yield
@@ -298,9 +182,12 @@ async def follow_map_in_app(context: ServiceContext) -> AsyncIterator[None]:
     positions = LatestPositions()
     context.app_state.live_positions = positions
     context.app_state.live_map = BrokerMapStates(context.session_factory, positions)
-    subscriber = MapSubscriber(settings, positions, context.metrics)
+    subscriber = MapSubscriber(settings, positions.apply, context.metrics, applied=applied)
+    thresholds = gc.get_threshold()
+    gc.set_threshold(COLLECT_EVERY_ALLOCATIONS, *thresholds[1:])
     await subscriber.start()
     try:
         yield
     finally:
         await subscriber.stop()
+        gc.set_threshold(*thresholds)

@@ -147,9 +147,13 @@ class ReadingCheck:
     other is checked field by field, which names what is wrong, so the verdict is the same either
     way and the common case costs a few microseconds: the map checks 50,000 messages a second."""
 
-    def __init__(self, *, now: datetime, max_age: timedelta) -> None:
-        self.now, self.max_age = now, max_age
-        self.latest, self.earliest = now + FUTURE_SKEW, now - max_age
+    def __init__(self, *, now: datetime | None, max_age: timedelta) -> None:
+        """Messages of a time from ``max_age`` before ``now`` to a little after it pass; with no
+        ``now`` (a process whose clock is not the server's), any time passes and the window is
+        applied later (:func:`time_refusal`)."""
+        self.max_age = max_age
+        self.latest = now + FUTURE_SKEW if now is not None else datetime.max.replace(tzinfo=UTC)
+        self.earliest = now - max_age if now is not None else datetime.min.replace(tzinfo=UTC)
 
     def __call__(self, payload: bytes | str | Mapping[str, Any], *, serial: str) -> Reading:
         if isinstance(payload, bytes | str):
@@ -219,6 +223,14 @@ class ReadingCheck:
                 "stale", f"the message is over {int(self.max_age.total_seconds())} seconds old"
             )
         return reading
+
+
+def time_refusal(ts: datetime, *, now: datetime, max_age: timedelta) -> str | None:
+    """The reason a reading of time ``ts`` is refused at ``now`` (``impossible`` or ``stale``),
+    or None: the window of :class:`ReadingCheck`, for readings checked without it."""
+    if ts > now + FUTURE_SKEW:
+        return "impossible"
+    return "stale" if ts < now - max_age else None
 
 
 def parse_reading(
@@ -431,9 +443,9 @@ class Holder:
     unit: str
 
 
-@dataclass(frozen=True)
-class CameraState:
-    """A camera on the map: its latest state, who holds it now and whether it has gone quiet."""
+class CameraState(NamedTuple):
+    """A camera on the map: its latest state, who holds it now and whether it has gone quiet (a
+    named tuple: the map makes one for every message)."""
 
     state: Position
     collar_number: str | None
