@@ -38,6 +38,7 @@ import time
 import uuid
 from array import array
 from collections.abc import Sequence
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -227,8 +228,12 @@ async def _follow_with_the_servers_code(
 
 
 def _children(pid: int) -> list[int]:
-    found = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(child) for child in found.read_text().split()] if found.exists() else []
+    """The processes ``pid`` started, from any of its threads."""
+    return [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    ]
 
 
 # -- the run --------------------------------------------------------------------------------------
@@ -327,6 +332,7 @@ def run_pass(tmp: Path, mode: str) -> dict[str, Any]:
     out = tmp / f"{mode}.json"
     watched: dict[str, int] = {}
     follower = consumers = None
+    stored_before = 0
     if mode in ("bare", "map"):
         follower = _python("-m", "bench.bench_live_telemetry", "follow", URL, str(out), mode)
         assert follower.stdout is not None
@@ -335,6 +341,7 @@ def run_pass(tmp: Path, mode: str) -> dict[str, Any]:
         watched[mode] = follower.pid
         watched |= {f"child {pid}": int(pid) for pid in ready[1:]}
     else:
+        stored_before = _stored()
         consumers = _start_consumers()
         watched |= {f"consumer {n + 1}": c.pid for n, c in enumerate(consumers)}
         watched |= {f"postgres {pid}": pid for pid in _postgres_pids()}
@@ -353,9 +360,12 @@ def run_pass(tmp: Path, mode: str) -> dict[str, Any]:
     if children := [used for name, used in cpu_used.items() if name.startswith("child")]:
         cpu["map's subscription (child process)"] = sum(children) / elapsed
     if mode == "history":
-        cpu["postgres"] = (
-            sum(used for name, used in cpu_used.items() if name.startswith("postgres")) / elapsed
-        )
+        # Every PostgreSQL process, those the consumers started since counted from nothing.
+        postgres = 0.0
+        for pid in _postgres_pids():
+            with suppress(FileNotFoundError):
+                postgres += _cpu_seconds(pid) - cpu_before.get(f"postgres {pid}", 0.0)
+        cpu["postgres"] = postgres / elapsed
     cpu["publishers"] = publisher_cpu / elapsed
     result: dict[str, Any] = {"mode": mode, "sent": sent, "publisher_late_s": late, "cpu": cpu}
     if consumers is not None:
@@ -369,7 +379,7 @@ def run_pass(tmp: Path, mode: str) -> dict[str, Any]:
             consumer.send_signal(signal.SIGINT)
         for consumer in consumers:
             consumer.wait(60)
-        return result | {"stored": stored, "history_behind_s": steady_since - ended}
+        return result | {"stored": stored - stored_before, "history_behind_s": steady_since - ended}
     assert follower is not None
     time.sleep(3.0)
     follower.send_signal(signal.SIGTERM)

@@ -29,6 +29,7 @@ from typing import Annotated, Any
 import anyio
 import typer
 from gmqtt import Client
+from gmqtt.mqtt.constants import MQTTv311
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.config import Settings, load_settings
@@ -109,7 +110,11 @@ class TelemetryConsumer:
         context = ssl.create_default_context() if self.broker.tls else False
         while True:
             try:
-                await self.client.connect(self.broker.host, self.broker.port, ssl=context, keepalive=30)
+                # MQTT 3.1.1 (Mosquitto shares subscriptions with it too): a message then carries
+                # no properties to parse.
+                await self.client.connect(
+                    self.broker.host, self.broker.port, ssl=context, keepalive=30, version=MQTTv311
+                )
                 return
             except OSError as exc:
                 log.warning("MQTT broker unreachable, retrying", extra={"fields": {"error": str(exc)}})

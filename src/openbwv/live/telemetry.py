@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
 import msgspec
-from sqlalchemy import Table, delete, select, text
+from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
@@ -262,26 +262,19 @@ def _latest_times(db: Session, serials: list[str]) -> dict[str, datetime]:
     return {serial: ts for serial, ts in rows}
 
 
-_STATE_COLUMNS = (*READING_FIELDS, "received_at")
-_STATE_TYPES = (
-    "timestamptz",
-    "float8",
-    "float8",
-    "float8",
-    "boolean",
-    "float8",
-    "float8",
-    "float8",
-    "varchar",
+_STATE_COLUMNS = ("serial", *READING_FIELDS, "received_at")
+# PostgreSQL: the batch is copied into a temporary table of the state's columns (emptied at commit)
+# and upserted from it in one statement: a round trip or two for the batch, not one per camera.
+_BATCH_TABLE = (
+    "CREATE TEMPORARY TABLE IF NOT EXISTS live_state_batch "
+    "(LIKE live_camera_state INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
 )
-# PostgreSQL: the batch as one array per column, unnested into one statement (one round trip, not
-# one statement per camera).
-_UPSERT_UNNESTED = text(
-    "INSERT INTO live_camera_state (serial, " + ", ".join(_STATE_COLUMNS) + ") "
-    "SELECT u.*, CAST(:received_at AS timestamptz) FROM unnest(CAST(:serial AS varchar[]), "
-    + ", ".join(f"CAST(:{n} AS {t}[])" for n, t in zip(READING_FIELDS, _STATE_TYPES, strict=True))
-    + ") AS u ON CONFLICT (serial) DO UPDATE SET "
-    + ", ".join(f"{n} = excluded.{n}" for n in _STATE_COLUMNS)
+_COPY_BATCH = f"COPY live_state_batch ({', '.join(_STATE_COLUMNS)}) FROM STDIN"
+_UPSERT_BATCH = (
+    f"INSERT INTO live_camera_state ({', '.join(_STATE_COLUMNS)}) "
+    f"SELECT {', '.join(_STATE_COLUMNS)} FROM live_state_batch ORDER BY serial "
+    "ON CONFLICT (serial) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in _STATE_COLUMNS[1:])
     + " WHERE live_camera_state.ts < excluded.ts"
 )
 
@@ -289,16 +282,23 @@ _UPSERT_UNNESTED = text(
 def _upsert_states(db: Session, readings: list[Reading], now: datetime) -> None:
     """Make each reading its camera's latest state, unless the stored one is newer: the database
     decides, so two consumers racing on one camera never fail and never move it back."""
-    if db.get_bind().dialect.name == "postgresql":
-        columns = {name: [getattr(r, name) for r in readings] for name in ("serial", *READING_FIELDS)}
-        db.execute(_UPSERT_UNNESTED, {**columns, "received_at": now})
+    connection = db.connection()
+    if connection.dialect.name == "postgresql":
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cursor:
+            cursor.execute(_BATCH_TABLE)
+            with cursor.copy(_COPY_BATCH) as copy:
+                for r in readings:
+                    copy.write_row((*r, now))
+            cursor.execute(_UPSERT_BATCH)
         return
     table: Table = CameraLiveState.__table__  # type: ignore[assignment]
     statement = sqlite.insert(table)
     excluded = statement.excluded
     statement = statement.on_conflict_do_update(
         index_elements=[table.c.serial],
-        set_={name: excluded[name] for name in _STATE_COLUMNS},
+        set_={name: excluded[name] for name in _STATE_COLUMNS[1:]},
         where=table.c.ts < excluded.ts,
     )
     # Many parameter sets to one statement: compiled once and cached, sent in batches by the driver.
