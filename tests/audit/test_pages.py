@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import audit
@@ -216,12 +216,39 @@ class TestAlertHandlingPages:
         alert_id = _raise_alert(factory, clock)
         page = client.get("/audit/alerts", headers=standards).text
         assert f'href="/audit/alerts/{alert_id}"' in page and '<td class="alert-state">open</td>' in page
-        assert "long live view without incident</td>" in page and "minutes: 20 minutes" in page
-        assert (
-            "views: 5 views; max seconds: 60 seconds; cameras: 5 cameras; window minutes: 30 minutes" in page
-        )
+        assert "long live view without incident</td>" in page
+        assert 'action="/audit/alert-rules/long_live_view_without_incident/minutes"' in page
+        for parameter in ("views", "max_seconds", "cameras", "window_minutes"):
+            assert f'action="/audit/alert-rules/live_view_browsing/{parameter}"' in page
         closed = client.get("/audit/alerts", params={"state": "closed"}, headers=standards).text
         assert "0 alerts" in closed and '<option value="closed" selected>' in closed
+
+    def test_a_threshold_is_changed_from_the_page_and_one_out_of_bounds_is_refused_there(
+        self, client: TestClient, factory: sessionmaker[Session], standards: dict[str, str]
+    ) -> None:
+        form = "/audit/alert-rules/long_live_view_without_incident/minutes"
+        assert (
+            'id="t-long_live_view_without_incident-minutes" name="value" type="number" min="1" max="1440" value="20"'
+            in (client.get("/audit/alerts", headers=standards).text)
+        )
+        changed = client.post(
+            form, data={"csrf_token": CSRF, "value": "45"}, headers=standards, follow_redirects=False
+        )
+        assert changed.status_code == 303
+        page = client.get(changed.headers["location"], headers=standards).text
+        assert "long live view without incident: minutes is now 45 minutes." in page
+        assert 'value="45"' in page and "set by ps.khan" in page
+        refused = client.post(form, data={"csrf_token": CSRF, "value": "2000"}, headers=standards)
+        assert refused.status_code == 422 and "minutes is from 1 to 1440 minutes" in refused.text
+        browsing = client.post(
+            "/audit/alert-rules/live_view_browsing/cameras",
+            data={"csrf_token": CSRF, "value": "6"},
+            headers=standards,
+        )
+        assert browsing.status_code == 422 and "cameras may not exceed views (5)" in browsing.text
+        with transaction(factory) as db:
+            events = db.scalars(select(AuditEvent).where(AuditEvent.action == "audit:alert_rule:changed"))
+            assert [(e.details["old"], e.details["new"]) for e in events] == [(20, 45)]
 
     def test_acknowledge_note_and_close_from_the_alert_page(
         self, client: TestClient, factory: sessionmaker[Session], clock: FixedClock, standards: dict[str, str]

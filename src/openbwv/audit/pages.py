@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote_plus
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -154,28 +154,72 @@ def verify_now(
     return RedirectResponse(f"/audit/checkpoint?notice={quote_plus(report.summary()[:300])}", status_code=303)
 
 
+def _alerts_page(
+    request: Request,
+    db: Session,
+    actor: Actor,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+    state: str | None = None,
+    notice: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    alerts_found, total = misuse.list_alerts(db, limit=limit, offset=offset, state=state)
+    context = {
+        "title": "Misuse alerts",
+        "alerts": alerts_found,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "state": state,
+        "states": misuse.ALERT_STATES,
+        "rules": thresholds.list_settings(db, running_rules(request)),
+        "query_for": query_builder(request),
+        "notice": notice,
+        "error": error,
+    }
+    return render(request, "audit/alerts.html", context, actor=actor, status_code=status_code)
+
+
 @router.get("/audit/alerts", response_class=HTMLResponse)
 def alerts_page(
     request: Request,
     db: Db,
     paging: Paging,
     state: Annotated[AlertState | None, Query()] = None,
+    notice: Annotated[str | None, Query(max_length=300)] = None,
     actor: Actor = Require(Permission.AUDIT_ALERT_READ),
 ) -> HTMLResponse:
-    """Misuse alerts raised for professional standards, newest first, and the rules that raise them."""
-    alerts_found, total = misuse.list_alerts(db, limit=paging.limit, offset=paging.offset, state=state)
-    context = {
-        "title": "Misuse alerts",
-        "alerts": alerts_found,
-        "total": total,
-        "limit": paging.limit,
-        "offset": paging.offset,
-        "state": state,
-        "states": misuse.ALERT_STATES,
-        "rules": thresholds.list_settings(db, running_rules(request)),
-        "query_for": query_builder(request),
-    }
-    return render(request, "audit/alerts.html", context, actor=actor)
+    """Misuse alerts raised for professional standards, newest first, and the rules that raise them
+    with their thresholds (editable by professional standards)."""
+    return _alerts_page(
+        request, db, actor, limit=paging.limit, offset=paging.offset, state=state, notice=notice
+    )
+
+
+@router.post("/audit/alert-rules/{rule}/{parameter}", dependencies=[Depends(check_csrf)])
+def set_threshold_from_form(
+    request: Request,
+    rule: Annotated[str, Path(max_length=80)],
+    parameter: Annotated[str, Path(max_length=40)],
+    db: Db,
+    value: Annotated[int, Form(ge=0, le=10**9)],
+    actor: Actor = Require(Permission.AUDIT_ALERT_RULE_WRITE),
+) -> Response:
+    """Change one threshold of a running rule from the alerts page; audited with the old and new
+    value."""
+
+    def redraw(refusal: OpenbwvError) -> Response:
+        return _alerts_page(request, db, actor, error=refusal.message, status_code=refusal.status_code)
+
+    with redrawing_on_refusal(db, redraw):
+        setting = thresholds.set_threshold(
+            db, actor, rules=running_rules(request), rule=rule, parameter=parameter, value=value
+        )
+    notice = f"{rule.replace('_', ' ')}: {parameter.replace('_', ' ')} is now {setting.value} {setting.unit}."
+    return RedirectResponse(f"/audit/alerts?notice={quote_plus(notice)}", status_code=303)
 
 
 def _alert_page(
