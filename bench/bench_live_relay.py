@@ -41,6 +41,9 @@ from tests.server_process import ServerProcess
 STREAMS = int(os.environ.get("OPENBWV_BENCH_LIVE_STREAMS", 20))
 VIEWERS = int(os.environ.get("OPENBWV_BENCH_LIVE_VIEWERS", 5))
 SECONDS = float(os.environ.get("OPENBWV_BENCH_LIVE_SECONDS", 30))
+# Viewers of each camera that decode what they receive and time it; the others only read it, as a
+# browser on a machine of its own would, so that a hundred decoders do not share the server's cores.
+DECODING = int(os.environ.get("OPENBWV_BENCH_LIVE_DECODING", 1))
 SAMPLE_EVERY = 5
 # A player's settings: no probing ahead, no buffering, one decoding thread (frame threads hold
 # pictures back); the first two seconds of each viewer, while it starts, are not measured.
@@ -112,21 +115,25 @@ def _stream_until(base: str, serial: str, credential: str, stop: threading.Event
         )
 
 
-def _watch(url: str, token: str, delays: Delays, closes: list[int]) -> None:
+def _watch(url: str, token: str, delays: Delays, closes: list[int], *, decode: bool) -> None:
+    """Read a live view's WebSocket; ``decode``: decode it and time its pictures as well."""
     reader = _BodyReader()
     decoder = threading.Thread(target=delays.decode, args=(reader, "mp4"), daemon=True)
-    decoder.start()
+    if decode:
+        decoder.start()
     try:
         with connect(url, additional_headers={"Authorization": f"Bearer {token}"}, max_size=None) as socket:
             for message in socket:
-                reader.chunks.put(bytes(message))  # type: ignore[arg-type]
+                if decode:
+                    reader.chunks.put(bytes(message))  # type: ignore[arg-type]
             # Iteration ends quietly when the server closes normally.
             closes.append(socket.close_code if socket.close_code is not None else -1)
     except ConnectionClosed as closed:
         closes.append(closed.rcvd.code if closed.rcvd else -1)
     finally:
         reader.chunks.put(None)
-        decoder.join(30)
+        if decode:
+            decoder.join(30)
 
 
 def run_relay(tmp: Path) -> dict[str, object]:
@@ -156,7 +163,7 @@ def run_relay(tmp: Path) -> dict[str, object]:
             time.sleep(2.0)
             viewers = []
             for serial in cameras:
-                for token in tokens:
+                for n, token in enumerate(tokens):
                     view = api.post(
                         "/api/v1/live/views",
                         json={
@@ -169,7 +176,12 @@ def run_relay(tmp: Path) -> dict[str, object]:
                     assert view.status_code == 201, view.text
                     ws = base.replace("http://", "ws://") + view.json()["stream_url"]
                     viewers.append(
-                        threading.Thread(target=_watch, args=(ws, token, delays, closes), daemon=True)
+                        threading.Thread(
+                            target=_watch,
+                            args=(ws, token, delays, closes),
+                            kwargs={"decode": n < DECODING},
+                            daemon=True,
+                        )
                     )
         cpu_before, started = _cpu_seconds(server._process.pid), time.monotonic()
         for viewer in viewers:

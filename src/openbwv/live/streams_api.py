@@ -178,6 +178,7 @@ async def _forward(
 ) -> tuple[int, str]:
     """Send the stream until it ends or the view stops being live; the code and reason to close with."""
     fragments = aiter(subscription)
+    checked = time.monotonic()
     while True:
         try:
             fragment = await asyncio.wait_for(anext(fragments), RECHECK_SECONDS)
@@ -185,10 +186,14 @@ async def _forward(
             return CLOSE_STREAM_ENDED, "The camera stopped sending its live stream."
         except TimeoutError:
             fragment = None
-        try:
-            await _briefly(factory, lambda db: views.view_to_stream(db, actor, view_id, options=options))
-        except OpenbwvError as error:
-            return CLOSE_NOT_LIVE, str(error)
+        # The view is checked again every RECHECK_SECONDS, not for each fragment: a check is a
+        # database read, and a viewer receives several fragments a second.
+        if time.monotonic() - checked >= RECHECK_SECONDS:
+            try:
+                await _briefly(factory, lambda db: views.view_to_stream(db, actor, view_id, options=options))
+            except OpenbwvError as error:
+                return CLOSE_NOT_LIVE, str(error)
+            checked = time.monotonic()
         if fragment is not None:
             await websocket.send_bytes(fragment)
 
