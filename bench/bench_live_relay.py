@@ -33,7 +33,7 @@ from openbwv import auth, fleet, people
 from openbwv.db import make_engine, make_session_factory, transaction
 from openbwv.fleet import credentials
 from openbwv.live import simulator
-from openbwv.live.relay import _BodyReader
+from openbwv.live.relay import FRAGMENT_MICROSECONDS, _BodyReader
 from openbwv.migrate import upgrade
 from openbwv.policy import SYSTEM
 from tests.server_process import ServerProcess
@@ -244,13 +244,16 @@ def write_doc(relay: dict[str, object], baseline: Delays, loads: dict[str, str])
             "",
             f"Python {platform.python_version()}, PyAV {av.__version__}, {os.cpu_count()} cores shared by "
             f"everything below; run on {datetime.now(UTC).date().isoformat()}. {STREAMS} cameras each "
-            f"streaming H.264 in MPEG-TS (320x180, 10 frames a second, a keyframe a second, made in real "
-            f"time) to `openbwv serve` (a child process, SQLite), {VIEWERS} control room viewers per "
-            f"camera ({STREAMS * VIEWERS} WebSockets) each decoding the fragmented MP4 as it arrives, for "
-            f"{SECONDS:.0f} s. Glass-to-glass is the wall clock at decoding less the clock burnt into the "
-            f"picture, every {SAMPLE_EVERY}th picture after each viewer's first two seconds, decoded as "
-            "a live player does (no probing ahead, no buffering, one decoding thread). The encoders, viewers and decoders run in the "
-            "benchmark's own process on the same two cores as the server.",
+            f"streaming H.264 in MPEG-TS (320x180, {simulator.FRAMES_PER_SECOND} frames a second, a "
+            f"keyframe a second, made in real time) to `openbwv serve` (a child process, SQLite; fragments "
+            f"cut at least every {FRAGMENT_MICROSECONDS // 1000} ms), {VIEWERS} control room viewers per "
+            f"camera ({STREAMS * VIEWERS} WebSockets) for {SECONDS:.0f} s, {DECODING} of each camera's "
+            "decoding the fragmented MP4 as it arrives and the others only reading it (as browsers on "
+            "machines of their own would). Glass-to-glass is the wall clock at decoding less the clock "
+            f"burnt into the picture, every {SAMPLE_EVERY}th picture after each viewer's first two "
+            "seconds, decoded as a live player does (no probing ahead, no buffering, one decoding "
+            "thread). The encoders, viewers and decoders run in the benchmark's own process on the same "
+            "two cores as the server.",
             "",
             "| | p50 | p95 | p99 | pictures decoded | measured |",
             "|---|---|---|---|---|---|",

@@ -29,8 +29,9 @@ import av.error
 from openbwv.errors import Conflict, InvalidInput
 
 # A fragment is cut at each keyframe, and at least this often between them, so that a viewer sees a
-# frame a fraction of a second after the camera sent it whatever the camera's keyframe interval.
-FRAGMENT_MICROSECONDS = 200_000
+# frame a fraction of a second after the camera sent it whatever the camera's keyframe interval (the
+# muxer cuts when the next picture arrives: a picture waits up to this and a frame interval).
+FRAGMENT_MICROSECONDS = 100_000
 MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"
 VIEWER_BACKLOG = 150
 INPUT_BACKLOG = 256
