@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 
 from openbwv.db import Db
 from openbwv.errors import API_ERRORS, NotFound
@@ -58,8 +58,10 @@ def list_deployments(
     db: Db,
     paging: Paging,
     collar_number: Annotated[str | None, Query(max_length=COLLAR_LENGTH)] = None,
-    since: Annotated[datetime | None, Query(description="Used at or after this time.")] = None,
-    until: Annotated[datetime | None, Query(description="Used before this time.")] = None,
+    since: Annotated[
+        AwareDatetime | None, Query(description="Used at or after this time, with its zone.")
+    ] = None,
+    until: Annotated[AwareDatetime | None, Query(description="Used before this time, with its zone.")] = None,
     level: Annotated[str | None, Query(max_length=CODE_LENGTH, description="Highest level reached.")] = None,
     actor: Actor = Require(Permission.TASER_DEPLOYMENT_READ_OWN),
 ) -> Page[DeploymentOut]:
