@@ -108,7 +108,7 @@ class TestFileDeployment:
     ) -> None:
         _holder(factory, "6107")
         headers = headers_for(factory, Role.SUPERVISOR)
-        for bad in (
+        bads: list[dict[str, object]] = [
             {"lat": 91},
             {"lon": -181},
             {"cartridges_discharged": 2**64},
@@ -116,7 +116,8 @@ class TestFileDeployment:
             {"subject_self_defined_ethnicity": "Z9"},
             {"location_type": "moon"},
             {"reasons": []},
-        ):
+        ]
+        for bad in bads:
             answer = client.post(URL, json=report("6107", **bad), headers=headers)
             assert answer.status_code == 422, (bad, answer.text)
 
