@@ -85,6 +85,17 @@ class TestFileDeployment:
         assert answer.json()["detail"]["rule"] == "fired_without_cartridge"
         assert client.get(URL, headers=headers).json()["total"] == 0
 
+    def test_a_bay_already_discharged_is_refused_and_the_report_not_kept(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        _holder(factory, "6108")
+        headers = headers_for(factory, Role.SUPERVISOR)
+        first = _filed(client, factory, "6108")
+        again = client.post(URL, json=report("6108", incident_number="INC-0002"), headers=headers)
+        assert again.status_code == 409
+        assert again.json()["detail"]["rule"] == "cartridge_already_discharged"
+        assert [d["id"] for d in client.get(URL, headers=headers).json()["items"]] == [first]
+
     def test_an_officer_may_not_file_for_a_colleague(
         self, client: TestClient, factory: sessionmaker[Session]
     ) -> None:

@@ -37,7 +37,8 @@ def _out(deployment: Deployment, collars: dict[int, str]) -> DeploymentOut:
 def file_deployment(
     body: DeploymentIn, db: Db, actor: Actor = Require(Permission.TASER_DEPLOYMENT_FILE)
 ) -> DeploymentOut:
-    """File a Taser deployment report (422 naming the rule a report breaks)."""
+    """File a Taser deployment report: 422 naming the rule a report breaks, 409 when a bay named
+    holds no cartridge or one already discharged (nothing is kept)."""
     deployment = service.file_deployment(db, actor, body)
     return _out(deployment, service.collar_numbers(db, [deployment]))
 
