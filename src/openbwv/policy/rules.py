@@ -107,8 +107,9 @@ _FOOTAGE_PLAYERS = _FOOTAGE_SEARCHERS | {Permission.FOOTAGE_CLIP_PLAY}
 # Watching a recording camera live, always with a stated operational reason (a grant of access), and
 # ending one's own view. Professional standards end anyone's view but open none.
 _LIVE_VIEWERS = frozenset({Permission.LIVE_VIEW_END, Permission.LIVE_VIEW_OPEN})
-# An officer files and reads their own Taser deployment reports; a supervisor files for any officer
-# and reads every report, as professional standards do.
+# An officer files Taser deployment reports for themselves and reaches the read routes, where a
+# record rule shows them their own; a supervisor files for any officer and reads every report, as
+# professional standards do.
 _TASER_FILERS = frozenset({Permission.TASER_DEPLOYMENT_FILE, Permission.TASER_DEPLOYMENT_READ_OWN})
 _TASER_READERS = frozenset({Permission.TASER_DEPLOYMENT_READ, Permission.TASER_DEPLOYMENT_READ_OWN})
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, false, func, select, true
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from openbwv import audit, clock, fleet, people
 from openbwv.audit import AuditAction, Target
 from openbwv.errors import Forbidden, InvalidInput, OpenbwvError
 from openbwv.fleet import training
-from openbwv.policy import Actor, Permission, can
+from openbwv.policy import Actor, Fact, Permission, RecordKind, can, is_in, scope, scope_clause
 from openbwv.taser.models import Deployment
 from openbwv.taser.schemas import DeploymentIn
 from openbwv.taser.vocabulary import (
@@ -232,12 +232,10 @@ def file_deployment(
 
 
 def _visible(actor: Actor) -> ColumnElement[bool]:
-    """Every report for those who read them force-wide; otherwise the actor's own."""
-    if can(actor, Permission.TASER_DEPLOYMENT_READ):
-        return true()
-    if actor.officer_id is None:
-        return false()
-    return Deployment.officer_id == actor.officer_id
+    """The reports the record rules let the actor read: every one for those who read them force-wide,
+    otherwise their own."""
+    visible = scope(actor, Permission.TASER_DEPLOYMENT_READ, RecordKind.TASER_DEPLOYMENT)
+    return scope_clause(visible, {Fact.OFFICER: is_in(Deployment.officer_id)})
 
 
 def get_deployment(db: Session, actor: Actor, deployment_id: int) -> Deployment | None:
