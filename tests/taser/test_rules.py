@@ -66,6 +66,12 @@ class TestCartridges:
         assert refusal.rule == "fired_without_cartridge"
         assert "5111" in refusal.message and "TS-5111" in refusal.message and _stamp(1) in refusal.message
 
+    def test_a_cartridge_discharged_without_firing_is_refused(self, db: Session) -> None:
+        make_taser_holder(db, collar="5115")
+        refusal = _refused(db, "5115", levels=["drawn", "drive_stun"])
+        assert refusal.rule == "cartridge_without_firing"
+        assert "5115" in refusal.message and "TS-5115" in refusal.message and _stamp(1) in refusal.message
+
     def test_a_drive_stun_needs_no_cartridge(self, db: Session) -> None:
         make_taser_holder(db, collar="5112")
         deployment = file_deployment(

@@ -98,6 +98,12 @@ def _check_cartridges(
             "fired_without_cartridge",
             f"Officer {collar} reports Taser {serial} fired at {_when(at)} but no cartridge discharged.",
         )
+    if count and not fired:
+        raise DeploymentRefused(
+            "cartridge_without_firing",
+            f"Officer {collar} reports {count} cartridge{'s' if count != 1 else ''} discharged from "
+            f"Taser {serial} at {_when(at)}, but not that it was fired.",
+        )
     taser_model = fleet.taser_model(db, model)
     bays = taser_model.cartridge_bays if taser_model is not None else 1
     if count > bays:
