@@ -58,6 +58,7 @@ class TestInstalledDomains:
             "live",
             "notifications",
             "people",
+            "taser",
             "uploads",
         ]
 

@@ -7,6 +7,7 @@ each footage rule its user who may and user who may not through the playback API
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -14,8 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from openbwv import auth, fleet, people
+from openbwv import auth, clock, fleet, people, taser
 from openbwv.db import transaction
+from openbwv.fleet import training
 from openbwv.people.models import Officer
 from openbwv.policy import (
     RECORD_RULES,
@@ -45,6 +47,39 @@ class ApiCase:
     reads: tuple[str, ...]
     pages: tuple[str, ...] = ()
     listing: str | None = None
+    setup: Callable[[Session, Officer], None] | None = None
+    """Gives each of the two officers a record of the rule's kind, where the officers alone have none."""
+
+
+def _file_taser_deployment(db: Session, officer: Officer) -> None:
+    """The officer carries a Taser and files a report of drawing it (as their supervisor may)."""
+    now = clock.now()
+    collar = officer.collar_number
+    make_pass(db, officer, "taser_initial", (now - timedelta(days=30)).date())
+    training.add_volunteer(db, SYSTEM, collar_number=collar, volunteered_on=(now - timedelta(days=30)).date())
+    make_device(db, kind="taser", serial=f"TS-{collar}")
+    fleet.issue_device(
+        db,
+        SYSTEM,
+        device_serial=f"TS-{collar}",
+        collar_number=collar,
+        kind="personal",
+        now=now - timedelta(days=1),
+    )
+    sergeant = Actor(username="sergeant", roles=frozenset({Role.SUPERVISOR}))
+    report = taser.DeploymentIn(
+        collar_number=collar,
+        taser_serial=f"TS-{collar}",
+        occurred_at=now - timedelta(hours=1),
+        lat=52.4862,
+        lon=-1.8904,
+        location_type="street",
+        incident_number="INC-1",
+        levels=["drawn"],
+        reasons=["protect_self"],
+        outcome="arrested",
+    )
+    taser.file_deployment(db, sergeant, report)
 
 
 API_CASES: dict[str, ApiCase] = {
@@ -54,6 +89,9 @@ API_CASES: dict[str, ApiCase] = {
     "officer reads own training record": ApiCase(reads=("/api/v1/officers/{collar}/training",)),
     "officer reads own kit": ApiCase(
         reads=("/api/v1/officers/{collar}/kit",), pages=("/officers/{collar}/kit",)
+    ),
+    "officer reads own Taser deployment reports": ApiCase(
+        reads=(), listing="/api/v1/taser/deployments", setup=_file_taser_deployment
     ),
 }
 
@@ -194,6 +232,13 @@ def _owner_and_colleague(factory: sessionmaker[Session]) -> tuple[Officer, Offic
     return owner, colleague
 
 
+def _set_up(case: ApiCase, factory: sessionmaker[Session], *officers: Officer) -> None:
+    if case.setup is not None:
+        with transaction(factory) as db:
+            for officer in officers:
+                case.setup(db, officer)
+
+
 def _bearer(token: str, page: bool = False) -> dict[str, str]:
     headers = {"Authorization": f"Bearer {token}"}
     return {**headers, "Accept": "text/html"} if page else headers
@@ -205,6 +250,7 @@ def test_record_rule_lets_its_user_through_and_not_a_colleague(
 ) -> None:
     rule, case = RULES[name], API_CASES[name]
     owner, colleague = _owner_and_colleague(factory)
+    _set_up(case, factory, owner, colleague)
     # The rule, not a role, must be what lets the owner through.
     assert rule.permission not in ROLE_PERMISSIONS[Role.OFFICER]
     owner_token, owner_actor = _token_for(factory, owner.collar_number, Role.OFFICER)
@@ -236,6 +282,7 @@ def test_a_role_granting_the_permission_force_wide_still_reads_every_record(
 ) -> None:
     rule, case = RULES[name], API_CASES[name]
     owner, colleague = _owner_and_colleague(factory)
+    _set_up(case, factory, owner, colleague)
     staff = next(role for role in Role if role != Role.ADMIN and rule.permission in ROLE_PERMISSIONS[role])
     token, actor = _token_for(factory, colleague.collar_number, staff)
     assert scope(actor, rule.permission, rule.kind).everything

@@ -72,6 +72,7 @@ class AuditAction(StrEnum):
     PEOPLE_OFFICER_CREATED = "people:officer:created"
     PEOPLE_OFFICER_UPDATED = "people:officer:updated"
     PEOPLE_UNIT_CREATED = "people:unit:created"
+    TASER_DEPLOYMENT_FILED = "taser:deployment:filed"
     TRAINING_AUTHORITY_CHECKED = "training:authority:checked"
     TRAINING_COURSE_CREATED = "training:course:created"
     TRAINING_PASS_RECORDED = "training:pass:recorded"

@@ -1,6 +1,7 @@
 """Fleet: cameras, Tasers, docks and cartridges, who holds them, and the history of every move."""
 
 from openbwv.fleet.authority import AuthorityExceptions, find_authority_exceptions, run_daily_authority_check
+from openbwv.fleet.condition import discharge_cartridge
 from openbwv.fleet.credentials import SCOPES_BY_KIND, issue_credential
 from openbwv.fleet.devices import (
     DeviceFilter,
@@ -9,6 +10,7 @@ from openbwv.fleet.devices import (
     get_device,
     list_devices,
     serials_of_kind,
+    taser_model,
 )
 from openbwv.fleet.issues import (
     HolderAtTime,
@@ -37,6 +39,7 @@ __all__ = [
     "camera_station_position",
     "create_device",
     "devices_by_serial",
+    "discharge_cartridge",
     "find_authority_exceptions",
     "get_device",
     "holder_at",
@@ -53,4 +56,5 @@ __all__ = [
     "serials_of_kind",
     "set_station_position",
     "station_position",
+    "taser_model",
 ]

@@ -66,6 +66,7 @@ class RecordKind(StrEnum):
     FOOTAGE = "footage"
     KIT = "kit"
     OFFICER = "officer"
+    TASER_DEPLOYMENT = "taser_deployment"
     TRAINING = "training"
 
 
@@ -214,6 +215,12 @@ RECORD_RULES: tuple[RecordRule, ...] = (
         name="officer reads own kit",
         permission=Permission.FLEET_DEVICE_READ,
         kind=RecordKind.KIT,
+        match=_own_officer,
+    ),
+    RecordRule(
+        name="officer reads own Taser deployment reports",
+        permission=Permission.TASER_DEPLOYMENT_READ,
+        kind=RecordKind.TASER_DEPLOYMENT,
         match=_own_officer,
     ),
     RecordRule(

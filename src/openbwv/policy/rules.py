@@ -61,6 +61,10 @@ class Permission(StrEnum):
     PEOPLE_UNIT_READ = "people:unit:read"
     PEOPLE_UNIT_WRITE = "people:unit:write"
     SELF_READ = "self:profile:read"
+    TASER_DEPLOYMENT_FILE = "taser:deployment:file"
+    TASER_DEPLOYMENT_FILE_ANY = "taser:deployment:file_any"
+    TASER_DEPLOYMENT_READ = "taser:deployment:read"
+    TASER_DEPLOYMENT_READ_OWN = "taser:deployment:read_own"
     TRAINING_POLICY_WRITE = "training:policy:write"
     TRAINING_RECORD_READ = "training:record:read"
     TRAINING_RECORD_WRITE = "training:record:write"
@@ -103,6 +107,11 @@ _FOOTAGE_PLAYERS = _FOOTAGE_SEARCHERS | {Permission.FOOTAGE_CLIP_PLAY}
 # Watching a recording camera live, always with a stated operational reason (a grant of access), and
 # ending one's own view. Professional standards end anyone's view but open none.
 _LIVE_VIEWERS = frozenset({Permission.LIVE_VIEW_END, Permission.LIVE_VIEW_OPEN})
+# An officer files Taser deployment reports for themselves and reaches the read routes, where a
+# record rule shows them their own; a supervisor files for any officer and reads every report, as
+# professional standards do.
+_TASER_FILERS = frozenset({Permission.TASER_DEPLOYMENT_FILE, Permission.TASER_DEPLOYMENT_READ_OWN})
+_TASER_READERS = frozenset({Permission.TASER_DEPLOYMENT_READ, Permission.TASER_DEPLOYMENT_READ_OWN})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
@@ -120,7 +129,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Investigators (detectives, case officers) find and play footage of the cases they hold and
     # the clips they hold a grant of access to; they tag nothing and keep nothing.
     Role.INVESTIGATOR: _FORCE_STAFF | _ACCESS_REQUESTERS | _FOOTAGE_PLAYERS,
-    Role.OFFICER: _EVERYONE | _ACCESS_REQUESTERS | _FOOTAGE_PLAYERS | _FOOTAGE_TAGGERS,
+    Role.OFFICER: _EVERYONE | _ACCESS_REQUESTERS | _FOOTAGE_PLAYERS | _FOOTAGE_TAGGERS | _TASER_FILERS,
     Role.PANEL_MEMBER: _EVERYONE | _ACCESS_REQUESTERS | _FOOTAGE_SEARCHERS,
     Role.PCC_OFFICE: _EVERYONE,
     # Professional standards own misuse detection: they handle the alerts (acknowledge, note, close
@@ -130,6 +139,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     | _ACCESS_REQUESTERS
     | _ACCESS_READERS
     | _FOOTAGE_PLAYERS
+    | _TASER_READERS
     | {
         Permission.ACCESS_GRANT_OVERSEE,
         Permission.AUDIT_ALERT_HANDLE,
@@ -144,7 +154,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     | _FOOTAGE_PLAYERS
     | _FOOTAGE_TAGGERS
     | _LIVE_VIEWERS
-    | {Permission.FOOTAGE_TEAM_TAG, Permission.LIVE_MAP_READ, Permission.NOTIFICATIONS_UNIT_READ},
+    | _TASER_FILERS
+    | _TASER_READERS
+    | {
+        Permission.FOOTAGE_TEAM_TAG,
+        Permission.LIVE_MAP_READ,
+        Permission.NOTIFICATIONS_UNIT_READ,
+        Permission.TASER_DEPLOYMENT_FILE_ANY,
+    },
     Role.TRAINING_MANAGER: _FLEET_READERS
     | {Permission.TRAINING_POLICY_WRITE, Permission.TRAINING_RECORD_WRITE},
 }

@@ -175,6 +175,30 @@ def authority_of(db: Session, officer_id: int, authority: str, *, today: date) -
     )
 
 
+def authority_on(db: Session, officer_id: int, authority: str, *, on: date) -> AuthorityStatus | None:
+    """The officer's authority as it stood on ``on``, from their latest pass on or before that day
+    (a later refresher does not reach back); None if they had never passed by then."""
+    latest = db.execute(
+        select(TrainingPass.passed_on, TrainingPass.expires_on)
+        .where(
+            TrainingPass.officer_id == officer_id,
+            TrainingPass.authority == authority,
+            TrainingPass.passed_on <= on,
+        )
+        .order_by(TrainingPass.passed_on.desc(), TrainingPass.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return None
+    passed_on, expires_on = latest
+    return AuthorityStatus(
+        authority=authority,
+        last_passed_on=passed_on,
+        expires_on=expires_on,
+        in_date=expires_on is None or on < expires_on,
+    )
+
+
 def latest_expiries(db: Session, authority: str, officer_ids: list[int] | None = None) -> dict[int, date]:
     """Each officer's authority expiry (from the latest-expiring pass), for the daily check."""
     query = (

@@ -1,0 +1,145 @@
+"""Each rule a deployment report must meet, on both databases: the rule's code, and the facts
+(collar number, serial, time) in its message."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+
+from openbwv import clock
+from openbwv.errors import Forbidden, InvalidInput
+from openbwv.policy import Actor, Role
+from openbwv.taser import DeploymentRefused, file_deployment
+from tests.builders import make_officer
+from tests.taser.builders import make_taser_holder, report_in
+
+SERGEANT = Actor(username="sergeant", roles=frozenset({Role.SUPERVISOR}), user_id=None)
+
+
+def _refused(db: Session, collar: str, **overrides: object) -> DeploymentRefused:
+    with pytest.raises(DeploymentRefused) as refused:
+        file_deployment(db, SERGEANT, report_in(collar, **overrides))
+    return refused.value
+
+
+def _stamp(hours_ago: float) -> str:
+    return (clock.now() - timedelta(hours=hours_ago)).strftime("%Y-%m-%d %H:%M UTC")
+
+
+class TestLevels:
+    def test_a_report_naming_no_level_is_refused(self, db: Session) -> None:
+        make_taser_holder(db, collar="5101")
+        refusal = _refused(db, "5101", levels=[], cartridges_discharged=0, cartridge_bays=[])
+        assert refusal.rule == "no_levels"
+        assert "5101" in refusal.message and "TS-5101" in refusal.message and _stamp(1) in refusal.message
+
+    def test_an_unknown_level_is_refused_by_name(self, db: Session) -> None:
+        make_taser_holder(db, collar="5102")
+        refusal = _refused(db, "5102", levels=["drawn", "tased"], cartridges_discharged=0, cartridge_bays=[])
+        assert refusal.rule == "unknown_level"
+        assert "tased" in refusal.message and "5102" in refusal.message and "TS-5102" in refusal.message
+
+
+class TestTime:
+    def test_a_use_in_the_future_is_refused(self, db: Session) -> None:
+        make_taser_holder(db, collar="5103")
+        later = clock.now() + timedelta(minutes=5)
+        refusal = _refused(db, "5103", occurred_at=later.isoformat())
+        assert refusal.rule == "occurred_in_future"
+        assert later.strftime("%Y-%m-%d %H:%M UTC") in refusal.message
+        assert "5103" in refusal.message and "TS-5103" in refusal.message
+
+    def test_a_time_without_its_zone_is_refused(self, db: Session) -> None:
+        make_taser_holder(db, collar="5104")
+        naive = (clock.now() - timedelta(hours=1)).replace(tzinfo=None)
+        with pytest.raises(InvalidInput) as refused:
+            file_deployment(db, SERGEANT, report_in("5104", occurred_at=naive.isoformat()))
+        assert refused.value.field == "occurred_at"
+
+
+class TestCartridges:
+    def test_fired_with_no_cartridge_discharged_is_refused(self, db: Session) -> None:
+        make_taser_holder(db, collar="5111")
+        refusal = _refused(db, "5111", cartridges_discharged=0, cartridge_bays=[])
+        assert refusal.rule == "fired_without_cartridge"
+        assert "5111" in refusal.message and "TS-5111" in refusal.message and _stamp(1) in refusal.message
+
+    def test_a_cartridge_discharged_without_firing_is_refused(self, db: Session) -> None:
+        make_taser_holder(db, collar="5115")
+        refusal = _refused(db, "5115", levels=["drawn", "drive_stun"])
+        assert refusal.rule == "cartridge_without_firing"
+        assert "5115" in refusal.message and "TS-5115" in refusal.message and _stamp(1) in refusal.message
+
+    def test_a_drive_stun_needs_no_cartridge(self, db: Session) -> None:
+        make_taser_holder(db, collar="5112")
+        deployment = file_deployment(
+            db,
+            SERGEANT,
+            report_in("5112", levels=["drawn", "drive_stun"], cartridges_discharged=0, cartridge_bays=[]),
+        )
+        assert deployment.highest_level == "drive_stun"
+
+    def test_more_cartridges_than_the_models_bays_is_refused(self, db: Session) -> None:
+        make_taser_holder(db, collar="5113")
+        refusal = _refused(db, "5113", cartridges_discharged=3, cartridge_bays=[1, 2, 3])
+        assert refusal.rule == "too_many_cartridges"
+        assert "a X2 holds 2" in refusal.message
+        assert "5113" in refusal.message and "TS-5113" in refusal.message and _stamp(1) in refusal.message
+
+    def test_the_bays_must_name_each_cartridge_once(self, db: Session) -> None:
+        make_taser_holder(db, collar="5114")
+        refusal = _refused(db, "5114", cartridges_discharged=2, cartridge_bays=[1, 1])
+        assert refusal.rule == "cartridge_bays_mismatch"
+        assert "5114" in refusal.message and "TS-5114" in refusal.message and "1, 1" in refusal.message
+
+
+class TestHolderAndAuthority:
+    def test_a_taser_issued_to_someone_else_is_refused(self, db: Session) -> None:
+        make_taser_holder(db, collar="5121")
+        make_taser_holder(db, collar="5122")
+        refusal = _refused(db, "5121", taser_serial="TS-5122")
+        assert refusal.rule == "taser_not_issued"
+        assert "TS-5122" in refusal.message and "officer 5121" in refusal.message
+        assert "issued to officer 5122" in refusal.message and _stamp(1) in refusal.message
+
+    def test_a_use_before_the_taser_was_issued_is_refused(self, db: Session) -> None:
+        make_taser_holder(db, collar="5123", issued_at=clock.now() - timedelta(hours=2))
+        refusal = _refused(db, "5123", occurred_at=(clock.now() - timedelta(hours=3)).isoformat())
+        assert refusal.rule == "taser_not_issued"
+        assert "issued to nobody" in refusal.message and _stamp(3) in refusal.message
+
+    def test_an_officer_whose_authority_had_lapsed_then_is_refused(self, db: Session) -> None:
+        now = clock.now()
+        make_taser_holder(
+            db,
+            collar="5124",
+            passed_on=(now - timedelta(days=400)).date(),
+            issued_at=now - timedelta(days=100),
+        )
+        refusal = _refused(db, "5124")
+        assert refusal.rule == "taser_authority_lapsed"
+        assert "5124" in refusal.message and "TS-5124" in refusal.message and _stamp(1) in refusal.message
+
+    def test_an_officer_who_passed_only_after_the_use_is_refused(self, db: Session) -> None:
+        now = clock.now()
+        make_taser_holder(
+            db, collar="5125", passed_on=(now - timedelta(days=5)).date(), issued_at=now - timedelta(days=10)
+        )
+        used = now - timedelta(days=8)
+        refusal = _refused(db, "5125", occurred_at=used.isoformat())
+        assert refusal.rule == "taser_authority_required"
+        assert "5125" in refusal.message and "TS-5125" in refusal.message
+        assert used.strftime("%Y-%m-%d %H:%M UTC") in refusal.message
+
+
+class TestWhoFiles:
+    def test_an_officer_files_only_for_themselves(self, db: Session) -> None:
+        holder = make_taser_holder(db, collar="5131")
+        colleague = make_officer(db, collar="5132")
+        constable = Actor(username="pc", roles=frozenset({Role.OFFICER}), officer_id=colleague.id)
+        with pytest.raises(Forbidden) as refused:
+            file_deployment(db, constable, report_in(holder.collar_number))
+        assert refused.value.rule == "own_reports_only"
+        assert "5131" in refused.value.message
