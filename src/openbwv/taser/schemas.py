@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,7 +31,7 @@ class DeploymentIn(Input):
         max_length=MAX_CODES, description=f"Every level used, in order: {', '.join(LEVELS)}."
     )
     cartridges_discharged: int = Field(default=0, ge=0, le=MAX_CARTRIDGES)
-    cartridge_bays: list[int] = Field(
+    cartridge_bays: list[Annotated[int, Field(ge=1, le=MAX_CARTRIDGES)]] = Field(
         default_factory=list,
         max_length=MAX_CARTRIDGES,
         description="The bay of each cartridge discharged, one per cartridge.",
