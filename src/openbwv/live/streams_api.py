@@ -186,9 +186,10 @@ async def _forward(
             return CLOSE_STREAM_ENDED, "The camera stopped sending its live stream."
         except TimeoutError:
             fragment = None
-        # The view is checked again every RECHECK_SECONDS, not for each fragment: a check is a
-        # database read, and a viewer receives several fragments a second.
-        if time.monotonic() - checked >= RECHECK_SECONDS:
+        # The view is checked again when no fragment came for RECHECK_SECONDS, and otherwise every
+        # RECHECK_SECONDS, not for each fragment: a check is a database read, and a viewer receives
+        # several fragments a second.
+        if fragment is None or time.monotonic() - checked >= RECHECK_SECONDS:
             try:
                 await _briefly(factory, lambda db: views.view_to_stream(db, actor, view_id, options=options))
             except OpenbwvError as error:
