@@ -3,12 +3,22 @@ camera commands alike."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import ssl
 from dataclasses import dataclass
 from urllib.parse import unquote, urlparse
+
+from gmqtt import Client
+from gmqtt.mqtt.constants import MQTTv311
 
 from openbwv.config import ConfigError
 
 MQTT_PORTS = {"mqtt": 1883, "mqtts": 8883}
+# Seconds between attempts to reach a broker that is down when a subscriber starts.
+CONNECT_RETRY_SECONDS = 2.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -36,3 +46,17 @@ def parse_broker_url(url: str) -> Broker:
         username=unquote(parsed.username) if parsed.username else None,
         password=unquote(parsed.password) if parsed.password else None,
     )
+
+
+async def connect_until_reached(client: Client, broker: Broker) -> None:
+    """Connect ``client`` to ``broker`` over MQTT 3.1.1 (a message then carries no properties to
+    parse; Mosquitto shares subscriptions with it too), trying again while the broker is down. gmqtt
+    itself reconnects a connection once made; this covers a broker down when a subscriber starts."""
+    context = ssl.create_default_context() if broker.tls else False
+    while True:
+        try:
+            await client.connect(broker.host, broker.port, ssl=context, keepalive=30, version=MQTTv311)
+            return
+        except OSError as exc:
+            log.warning("MQTT broker unreachable, retrying", extra={"fields": {"error": str(exc)}})
+            await asyncio.sleep(CONNECT_RETRY_SECONDS)

@@ -22,7 +22,6 @@ import logging
 import multiprocessing
 import os
 import socket
-import ssl
 import threading
 import uuid
 from collections import Counter
@@ -35,13 +34,12 @@ from typing import Any
 import anyio
 import msgspec
 from gmqtt import Client
-from gmqtt.mqtt.constants import MQTTv311
 
 from openbwv import clock
 from openbwv.config import Settings
 from openbwv.live import telemetry
-from openbwv.live.broker import Broker, parse_broker_url
-from openbwv.live.mqtt import CONNECT_RETRY_SECONDS, TOPIC, serial_from_topic
+from openbwv.live.broker import Broker, connect_until_reached, parse_broker_url
+from openbwv.live.mqtt import TOPIC, serial_from_topic
 from openbwv.live.telemetry import Reading
 from openbwv.observability import Metrics
 
@@ -111,17 +109,7 @@ class _ChildSubscription:
         return 0
 
     async def _connect(self) -> None:
-        context = ssl.create_default_context() if self.broker.tls else False
-        while True:
-            try:
-                # MQTT 3.1.1: a message then carries no properties to parse.
-                await self.client.connect(
-                    self.broker.host, self.broker.port, ssl=context, keepalive=30, version=MQTTv311
-                )
-                return
-            except OSError as exc:
-                log.warning("MQTT broker unreachable, retrying", extra={"fields": {"error": str(exc)}})
-                await asyncio.sleep(CONNECT_RETRY_SECONDS)
+        await connect_until_reached(self.client, self.broker)
 
     async def run(self) -> None:
         connecting = asyncio.create_task(self._connect())

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import ssl
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -29,14 +28,13 @@ from typing import Annotated, Any
 import anyio
 import typer
 from gmqtt import Client
-from gmqtt.mqtt.constants import MQTTv311
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.config import Settings, load_settings
 from openbwv.db import make_engine, make_session_factory, transaction
 from openbwv.domains import ServiceContext
 from openbwv.live import telemetry
-from openbwv.live.broker import parse_broker_url
+from openbwv.live.broker import connect_until_reached, parse_broker_url
 from openbwv.observability import Metrics
 
 log = logging.getLogger(__name__)
@@ -47,8 +45,6 @@ SHARED_TOPIC = f"$share/openbwv/{TOPIC}"  # with the default group (``OPENBWV_LI
 BATCH_MAX = 2000
 # Messages waiting for the database, at most; past it they are dropped and counted (``overloaded``).
 QUEUE_MAX = 200_000
-# Seconds between attempts to reach a broker that is down when the consumer starts.
-CONNECT_RETRY_SECONDS = 2.0
 TRANSPORT = "mqtt"
 
 
@@ -107,18 +103,7 @@ class TelemetryConsumer:
             await self._store_batch(self._take())
 
     async def _connect(self) -> None:
-        context = ssl.create_default_context() if self.broker.tls else False
-        while True:
-            try:
-                # MQTT 3.1.1 (Mosquitto shares subscriptions with it too): a message then carries
-                # no properties to parse.
-                await self.client.connect(
-                    self.broker.host, self.broker.port, ssl=context, keepalive=30, version=MQTTv311
-                )
-                return
-            except OSError as exc:
-                log.warning("MQTT broker unreachable, retrying", extra={"fields": {"error": str(exc)}})
-                await asyncio.sleep(CONNECT_RETRY_SECONDS)
+        await connect_until_reached(self.client, self.broker)
 
     def _on_connect(self, client: Client, flags: int, rc: int, properties: Any) -> None:
         # Called on every (re)connection: the subscription is made again each time.
