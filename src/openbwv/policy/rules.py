@@ -65,6 +65,10 @@ class Permission(StrEnum):
     TASER_DEPLOYMENT_FILE_ANY = "taser:deployment:file_any"
     TASER_DEPLOYMENT_READ = "taser:deployment:read"
     TASER_DEPLOYMENT_READ_OWN = "taser:deployment:read_own"
+    TASER_DEPLOYMENT_SIGN_OFF = "taser:deployment:sign_off"
+    TASER_EXCEPTION_EXPLAIN = "taser:exception:explain"
+    TASER_EXCEPTION_READ = "taser:exception:read"
+    TASER_SETTINGS_WRITE = "taser:settings:write"
     TRAINING_POLICY_WRITE = "training:policy:write"
     TRAINING_RECORD_READ = "training:record:read"
     TRAINING_RECORD_WRITE = "training:record:write"
@@ -108,8 +112,9 @@ _FOOTAGE_PLAYERS = _FOOTAGE_SEARCHERS | {Permission.FOOTAGE_CLIP_PLAY}
 # ending one's own view. Professional standards end anyone's view but open none.
 _LIVE_VIEWERS = frozenset({Permission.LIVE_VIEW_END, Permission.LIVE_VIEW_OPEN})
 # An officer files Taser deployment reports for themselves and reaches the read routes, where a
-# record rule shows them their own; a supervisor files for any officer and reads every report, as
-# professional standards do.
+# record rule shows them their own; a supervisor files for any officer, reads every report, signs
+# reports off or returns them, and reads the exceptions; professional standards read every report,
+# explain exceptions and set the numbers the Taser rules read (radii, windows, grace periods).
 _TASER_FILERS = frozenset({Permission.TASER_DEPLOYMENT_FILE, Permission.TASER_DEPLOYMENT_READ_OWN})
 _TASER_READERS = frozenset({Permission.TASER_DEPLOYMENT_READ, Permission.TASER_DEPLOYMENT_READ_OWN})
 
@@ -147,6 +152,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.AUDIT_ALERT_RULE_WRITE,
         Permission.AUDIT_EVENT_READ,
         Permission.LIVE_VIEW_END,
+        Permission.TASER_EXCEPTION_EXPLAIN,
+        Permission.TASER_EXCEPTION_READ,
+        Permission.TASER_SETTINGS_WRITE,
     },
     Role.PROSECUTOR: _EVERYONE,
     Role.SUPERVISOR: _FLEET_READERS
@@ -161,6 +169,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.LIVE_MAP_READ,
         Permission.NOTIFICATIONS_UNIT_READ,
         Permission.TASER_DEPLOYMENT_FILE_ANY,
+        Permission.TASER_DEPLOYMENT_SIGN_OFF,
+        Permission.TASER_EXCEPTION_READ,
     },
     Role.TRAINING_MANAGER: _FLEET_READERS
     | {Permission.TRAINING_POLICY_WRITE, Permission.TRAINING_RECORD_WRITE},

@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from openbwv.db import Base
+from openbwv.db import Base, partial_index
 
 SERIAL_LENGTH = 60
 INCIDENT_LENGTH = 40
 CODE_LENGTH = 30
 GENDER_LENGTH = 40
 FILED_BY_LENGTH = 150
-STATUSES = ("submitted",)
+COMMENT_LENGTH = 2000
+# A report's state: ``submitted`` (waiting for a supervisor), ``returned`` (sent back with comments,
+# for the officer to edit), ``signed_off`` (a supervisor accepted it). An edit of a signed-off report
+# makes a new version, submitted again; the old one is kept in ``taser_deployment_version``.
+STATUSES = ("submitted", "returned", "signed_off")
+# Why a clip is linked to a report: the officer's own camera, a camera whose GPS track (footage) passed
+# within the radius, or a camera that telemetry placed within the radius (live).
+LINK_REASONS = ("own_camera", "nearby_track", "nearby_telemetry")
+# The exceptions professional standards work through: a use with no footage after the grace period;
+# from the Taser's own log, a trigger pull no report accounts for within the due time, or a report
+# whose time disagrees with the device's by more than the tolerance.
+EXCEPTION_KINDS = ("no_footage", "unreported_trigger", "time_mismatch")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class Deployment(Base):
@@ -50,11 +66,121 @@ class Deployment(Base):
     status: Mapped[str] = mapped_column(String(CODE_LENGTH))
     filed_by: Mapped[str] = mapped_column(String(FILED_BY_LENGTH))
     created_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    """1 when filed; one more for each edit after sign-off (the earlier versions are kept)."""
+    updated_at: Mapped[datetime | None]
+    signed_off_by: Mapped[str | None] = mapped_column(String(FILED_BY_LENGTH))
+    signed_off_at: Mapped[datetime | None]
 
     __table_args__ = (
-        CheckConstraint("status IN ('submitted')", name="status"),
+        CheckConstraint(_one_of("status", STATUSES), name="status"),
         CheckConstraint("cartridges_discharged >= 0", name="cartridges_discharged"),
         Index("ix_taser_deployment_officer_occurred", "officer_id", "occurred_at"),
         Index("ix_taser_deployment_occurred", "occurred_at"),
         Index("ix_taser_deployment_highest_level", "highest_level", "occurred_at"),
     )
+
+
+class DeploymentVersion(Base):
+    """A signed-off version of a report, kept as it was when an edit replaced it: its fields as the
+    API served them (``content``), who signed it off and when."""
+
+    __tablename__ = "taser_deployment_version"
+
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("taser_deployment.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    signed_off_by: Mapped[str | None] = mapped_column(String(FILED_BY_LENGTH))
+    signed_off_at: Mapped[datetime | None]
+    replaced_by: Mapped[str] = mapped_column(String(FILED_BY_LENGTH))
+    replaced_at: Mapped[datetime]
+
+
+class DeploymentReview(Base):
+    """A supervisor's decision on a version of a report: signed off, or returned with comments."""
+
+    __tablename__ = "taser_deployment_review"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("taser_deployment.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    decision: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    comment: Mapped[str | None] = mapped_column(Text)
+    reviewer: Mapped[str] = mapped_column(String(FILED_BY_LENGTH))
+    reviewed_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint("decision IN ('signed_off', 'returned')", name="decision"),
+        Index("ix_taser_deployment_review_deployment", "deployment_id", "reviewed_at"),
+    )
+
+
+class ClipLink(Base):
+    """A clip linked to a report as footage of the use, and why (``LINK_REASONS``)."""
+
+    __tablename__ = "taser_clip_link"
+
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("taser_deployment.id"), primary_key=True)
+    clip_id: Mapped[int] = mapped_column(ForeignKey("clip.id"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    linked_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint(_one_of("reason", LINK_REASONS), name="reason"),
+        Index("ix_taser_clip_link_clip", "clip_id"),
+    )
+
+
+class TaserException(Base):
+    """Something about a use of Taser that professional standards must look at (``EXCEPTION_KINDS``),
+    open until someone records why (``explanation``, a code and words).
+
+    ``deployment_id`` names the report where there is one; a trigger pull no report accounts for has
+    none, and is named by its Taser and time. One open or explained exception per kind and report,
+    and per kind, Taser and time: raising it again changes nothing."""
+
+    __tablename__ = "taser_exception"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    deployment_id: Mapped[int | None] = mapped_column(ForeignKey("taser_deployment.id"))
+    taser_serial: Mapped[str] = mapped_column(String(SERIAL_LENGTH))
+    occurred_at: Mapped[datetime]
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    raised_at: Mapped[datetime]
+    explanation: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
+    explanation_text: Mapped[str | None] = mapped_column(Text)
+    explained_by: Mapped[str | None] = mapped_column(String(FILED_BY_LENGTH))
+    explained_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", EXCEPTION_KINDS), name="kind"),
+        Index(
+            "uq_taser_exception_deployment",
+            "kind",
+            "deployment_id",
+            unique=True,
+            **partial_index("deployment_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_taser_exception_device",
+            "kind",
+            "taser_serial",
+            "occurred_at",
+            unique=True,
+            **partial_index("deployment_id IS NULL"),
+        ),
+        Index("ix_taser_exception_open", "raised_at", "id", **partial_index("explained_at IS NULL")),
+    )
+
+
+class TaserSetting(Base):
+    """A number the Taser rules read, changed by professional standards (``settings.SETTINGS`` names
+    them, with their bounds and defaults)."""
+
+    __tablename__ = "taser_setting"
+
+    name: Mapped[str] = mapped_column(String(CODE_LENGTH), primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+    updated_by: Mapped[str] = mapped_column(String(FILED_BY_LENGTH))
+    updated_at: Mapped[datetime]
