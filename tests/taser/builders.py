@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -9,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from openbwv import clock, fleet
 from openbwv.fleet import devices, training
+from openbwv.footage import Clip, index_place
+from openbwv.live.models import PositionRecord
 from openbwv.people.models import Officer
 from openbwv.policy import SYSTEM
 from openbwv.taser.schemas import DeploymentIn
@@ -77,3 +80,51 @@ def report(collar: str, **overrides: Any) -> dict[str, Any]:
 
 def report_in(collar: str, **overrides: Any) -> DeploymentIn:
     return DeploymentIn.model_validate(report(collar, **overrides))
+
+
+def make_clip(
+    db: Session,
+    *,
+    camera: str,
+    start: datetime,
+    minutes: float,
+    officer_id: int | None = None,
+    track: list[tuple[float, float]] | None = None,
+    probed_at: datetime | None = None,
+) -> int:
+    """A ready clip of ``camera`` running ``minutes`` from ``start``, placed by its ``track`` (one fix
+    a second), probed at ``probed_at`` (default: ``start``)."""
+    sha = uuid.uuid4().hex * 2
+    clip = Clip(
+        sha256=sha,
+        size=1000,
+        storage_key=f"clips/{sha}",
+        camera_serial=camera,
+        officer_id=officer_id,
+        recorded_at=start,
+        duration_s=minutes * 60,
+        ingest_state="ready",
+        gps_track=[[n, lat, lon] for n, (lat, lon) in enumerate(track or [])] or None,
+        probed_at=probed_at or start,
+    )
+    db.add(clip)
+    db.flush()
+    index_place(db, clip)
+    return clip.id
+
+
+def make_position(db: Session, *, camera: str, at: datetime, lat: float, lon: float) -> None:
+    """A reading of ``camera`` in the live position history."""
+    db.add(
+        PositionRecord(
+            serial=camera,
+            ts=at,
+            lat=lat,
+            lon=lon,
+            accuracy_m=5.0,
+            recording=True,
+            battery_pct=80.0,
+            storage_pct=20.0,
+        )
+    )
+    db.flush()

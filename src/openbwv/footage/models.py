@@ -127,6 +127,8 @@ class Clip(Base):
         Index("ix_clip_officer", "officer_id", "recorded_at"),
         Index("ix_clip_camera", "camera_serial", "recorded_at"),
         Index("ix_clip_state", "ingest_state"),
+        # Footage that docked lately, read by other domains to link it to what happened (``nearby``).
+        Index("ix_clip_probed", "probed_at"),
         # ``id`` last: the job reads each category's due clips in (recorded_at, id) order, a batch at a
         # time, straight off the index with no sort.
         Index("ix_clip_retention", "category_id", "recorded_at", "id", **partial_index(RETENTION_CANDIDATE)),

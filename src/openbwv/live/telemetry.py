@@ -12,6 +12,7 @@ camera and the history inserted in bulk.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -610,6 +611,35 @@ def position_history(
         details={"since": since.isoformat(), "until": until.isoformat(), "points": len(kept)},
     )
     return kept
+
+
+EARTH_RADIUS_M = 6_371_008.8
+METRES_PER_DEGREE = EARTH_RADIUS_M * math.pi / 180
+
+
+def cameras_near(
+    db: Session, latitude: float, longitude: float, radius_m: float, start: datetime, end: datetime
+) -> set[str]:
+    """The cameras whose position history puts them within ``radius_m`` of the point at some time
+    in ``[start, end]``: read by time, kept by a bounding box, then by distance."""
+    reach = radius_m / METRES_PER_DEGREE
+    wide = reach / max(math.cos(math.radians(latitude)), 1e-6)
+    rows = db.execute(
+        select(PositionRecord.serial, PositionRecord.lat, PositionRecord.lon)
+        .where(
+            PositionRecord.ts >= start,
+            PositionRecord.ts <= end,
+            PositionRecord.lat.between(latitude - reach, latitude + reach),
+            PositionRecord.lon.between(longitude - wide, longitude + wide),
+        )
+        .distinct()
+    )
+    return {serial for serial, lat, lon in rows if _metres((latitude, longitude), (lat, lon)) <= radius_m}
+
+
+def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
+    x = math.radians(b[1] - a[1]) * math.cos(math.radians((a[0] + b[0]) / 2))
+    return math.hypot(x, math.radians(b[0] - a[0])) * EARTH_RADIUS_M
 
 
 def prune_history(

@@ -1,8 +1,40 @@
-"""The taser domain's declaration: the deployment reports' JSON routes."""
+"""The taser domain's declaration: deployment reports, their review and linked footage, the
+exceptions and settings professional standards keep, and the jobs that link late footage and raise
+uses without footage."""
 
 from __future__ import annotations
 
-from openbwv.domains import Domain
-from openbwv.taser.api import router as api
+from sqlalchemy.orm import Session, sessionmaker
 
-DOMAIN = Domain(name="taser", routers=(api,))
+from openbwv.db import transaction
+from openbwv.domains import Domain
+from openbwv.jobs import JobRegistry
+from openbwv.taser import linking
+from openbwv.taser.api import router as api
+from openbwv.taser.oversight_api import router as oversight_api
+
+LINK_NEW_FOOTAGE = "taser.link_new_footage"
+# Every minute: footage that docks after a report is linked (and kept as evidence) within a minute or
+# so of its probe.
+LINK_NEW_FOOTAGE_CRON = "* * * * *"
+RAISE_NO_FOOTAGE = "taser.raise_no_footage"
+RAISE_NO_FOOTAGE_CRON = "*/15 * * * *"
+
+registry = JobRegistry()
+
+
+@registry.schedule(LINK_NEW_FOOTAGE, LINK_NEW_FOOTAGE_CRON)
+def link_new_footage(factory: sessionmaker[Session]) -> None:
+    """Link lately probed clips to the reports of uses they recorded."""
+    with transaction(factory) as db:
+        linking.link_new_footage(db)
+
+
+@registry.schedule(RAISE_NO_FOOTAGE, RAISE_NO_FOOTAGE_CRON)
+def raise_no_footage(factory: sessionmaker[Session]) -> None:
+    """Raise an exception on each use past the grace period with no footage."""
+    with transaction(factory) as db:
+        linking.raise_no_footage(db)
+
+
+DOMAIN = Domain(name="taser", routers=(api, oversight_api), jobs=registry)

@@ -7,14 +7,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from openbwv import audit, clock
 from openbwv.audit import AuditAction, Target
-from openbwv.policy import SYSTEM
-from openbwv.taser.models import TaserException
+from openbwv.errors import Conflict, InvalidInput
+from openbwv.policy import SYSTEM, Actor
+from openbwv.taser.models import EXCEPTION_KINDS, TaserException
 
 
 def raise_exception(
@@ -67,5 +68,87 @@ def raise_exception(
             "deployment": deployment_id,
             **(details or {}),
         },
+    )
+    return exception
+
+
+EXPLANATIONS: dict[str, tuple[str, ...]] = {
+    "no_footage": (
+        "camera_not_issued",
+        "camera_failed",
+        "not_switched_on",
+        "footage_lost",
+        "footage_arrived",
+        "other",
+    ),
+    "unreported_trigger": (
+        "spark_test",
+        "training",
+        "accidental_discharge",
+        "report_filed",
+        "other",
+    ),
+    "time_mismatch": ("device_clock_wrong", "report_corrected", "other"),
+}
+"""The reasons that close an exception, by kind; ``other`` needs words."""
+
+
+def list_exceptions(
+    db: Session, *, kind: str | None, open_only: bool, limit: int, offset: int
+) -> tuple[list[TaserException], int]:
+    """Exceptions newest first, of one kind or all, open ones only or every one."""
+    if kind is not None and kind not in EXCEPTION_KINDS:
+        raise InvalidInput("kind", f"{kind!r} is not one of {', '.join(EXCEPTION_KINDS)}")
+    clauses = []
+    if kind is not None:
+        clauses.append(TaserException.kind == kind)
+    if open_only:
+        clauses.append(TaserException.explained_at.is_(None))
+    total = db.scalar(select(func.count()).select_from(TaserException).where(*clauses)) or 0
+    rows = db.scalars(
+        select(TaserException)
+        .where(*clauses)
+        .order_by(TaserException.raised_at.desc(), TaserException.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows), total
+
+
+def explain_exception(
+    db: Session,
+    actor: Actor,
+    exception_id: int,
+    *,
+    explanation: str,
+    text: str | None,
+    now: datetime | None = None,
+) -> TaserException | None:
+    """Record why an open exception happened, which closes it; None when there is no such exception.
+    Audited with the reason."""
+    exception = db.scalar(select(TaserException).where(TaserException.id == exception_id).with_for_update())
+    if exception is None:
+        return None
+    allowed = EXPLANATIONS[exception.kind]
+    if explanation not in allowed:
+        raise InvalidInput("explanation", f"{explanation!r} is not one of {', '.join(allowed)}")
+    words = (text or "").strip() or None
+    if explanation == "other" and words is None:
+        raise InvalidInput("text", "say what happened when the explanation is 'other'")
+    if exception.explained_at is not None:
+        raise Conflict(
+            f"Exception {exception.id} was explained by {exception.explained_by} on "
+            f"{exception.explained_at:%Y-%m-%d %H:%M} UTC ({exception.explanation}).",
+            rule="already_explained",
+        )
+    exception.explanation, exception.explanation_text = explanation, words
+    exception.explained_by, exception.explained_at = actor.username, now or clock.now()
+    audit.record(
+        db,
+        actor=actor,
+        action=AuditAction.TASER_EXCEPTION_EXPLAINED,
+        target=Target("taser_exception", str(exception.id)),
+        reason=(words or explanation)[:500],
+        details={"kind": exception.kind, "explanation": explanation, "deployment": exception.deployment_id},
     )
     return exception

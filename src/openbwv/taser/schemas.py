@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from openbwv.inputs import Input
-from openbwv.taser.models import CODE_LENGTH, GENDER_LENGTH, INCIDENT_LENGTH, SERIAL_LENGTH
+from openbwv.taser.models import CODE_LENGTH, COMMENT_LENGTH, GENDER_LENGTH, INCIDENT_LENGTH, SERIAL_LENGTH
 from openbwv.taser.vocabulary import LEVELS, SELF_DEFINED_ETHNICITY_PATTERN
 
 MAX_CARTRIDGES = 10
@@ -52,6 +52,17 @@ class DeploymentIn(Input):
     outcome: str = Field(max_length=CODE_LENGTH)
 
 
+class LinkedClipOut(BaseModel):
+    """A clip linked to a report as footage of the use, and why."""
+
+    clip_id: int
+    reason: str = Field(description="own_camera, nearby_track or nearby_telemetry.")
+    camera_serial: str
+    recorded_at: datetime
+    ended_at: datetime
+    linked_at: datetime
+
+
 class DeploymentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -80,6 +91,78 @@ class DeploymentOut(BaseModel):
     officer_medical_attention: bool
     officer_assaulted: bool
     outcome: str
-    status: str
+    status: str = Field(description="submitted, returned or signed_off.")
+    version: int
     filed_by: str
     created_at: datetime
+    updated_at: datetime | None
+    signed_off_by: str | None
+    signed_off_at: datetime | None
+    clips: list[LinkedClipOut]
+
+
+class ReturnIn(Input):
+    comment: str = Field(
+        min_length=1, max_length=COMMENT_LENGTH, description="What the officer should put right."
+    )
+
+
+class VersionOut(BaseModel):
+    """A replaced version of a report, as it was."""
+
+    version: int
+    content: dict[str, Any]
+    signed_off_by: str | None
+    signed_off_at: datetime | None
+    replaced_by: str
+    replaced_at: datetime
+
+
+class ReviewOut(BaseModel):
+    version: int
+    decision: str
+    comment: str | None
+    reviewer: str
+    reviewed_at: datetime
+
+
+class HistoryOut(BaseModel):
+    """A report's earlier versions and its supervisors' decisions."""
+
+    versions: list[VersionOut]
+    reviews: list[ReviewOut]
+
+
+class ExceptionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    deployment_id: int | None
+    taser_serial: str
+    occurred_at: datetime
+    details: dict[str, Any]
+    raised_at: datetime
+    explanation: str | None
+    explanation_text: str | None
+    explained_by: str | None
+    explained_at: datetime | None
+
+
+class ExplanationIn(Input):
+    explanation: str = Field(min_length=1, max_length=CODE_LENGTH)
+    text: str | None = Field(default=None, max_length=COMMENT_LENGTH)
+
+
+class SettingOut(BaseModel):
+    name: str
+    label: str
+    unit: str
+    value: float
+    default: float
+    low: float
+    high: float
+
+
+class SettingIn(Input):
+    value: float = Field(allow_inf_nan=False)

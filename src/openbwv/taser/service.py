@@ -13,6 +13,7 @@ from openbwv.audit import AuditAction, Target
 from openbwv.errors import Forbidden, InvalidInput, OpenbwvError
 from openbwv.fleet import training
 from openbwv.policy import Actor, Fact, Permission, RecordKind, can, is_in, scope, scope_clause
+from openbwv.taser import linking
 from openbwv.taser.models import Deployment
 from openbwv.taser.schemas import DeploymentIn
 from openbwv.taser.vocabulary import (
@@ -149,12 +150,16 @@ def _check_holder_and_authority(
         )
 
 
-def file_deployment(
-    db: Session, actor: Actor, request: DeploymentIn, *, now: datetime | None = None
-) -> Deployment:
-    """File a Taser deployment report after checking it against the rules; record its discharged
-    cartridges on the Taser, and audit the filing."""
-    now = now or clock.now()
+@dataclass(frozen=True)
+class CheckedReport:
+    officer_id: int
+    collar: str
+    serial: str
+    at: datetime
+
+
+def check_report(db: Session, actor: Actor, request: DeploymentIn, *, now: datetime) -> CheckedReport:
+    """Check a report (filed or edited) against every rule; the officer, Taser and time it names."""
     if request.occurred_at.tzinfo is None:
         raise InvalidInput("occurred_at", "give the time with its zone, e.g. 2026-11-26T20:00:00Z")
     at = request.occurred_at.astimezone(UTC)
@@ -179,44 +184,53 @@ def file_deployment(
     _check_vocabulary(request)
     _check_cartridges(db, request, collar=collar, serial=serial, model=device.model, at=at)
     _check_holder_and_authority(db, officer.id, collar=collar, serial=serial, at=at)
+    return CheckedReport(officer.id, collar, serial, at)
 
-    deployment = Deployment(
-        officer_id=officer.id,
-        taser_serial=serial,
-        occurred_at=at,
-        lat=request.lat,
-        lon=request.lon,
-        location_type=request.location_type,
-        incident_number=request.incident_number.strip(),
-        levels=list(request.levels),
-        highest_level=highest_level(request.levels),
-        cartridges_discharged=request.cartridges_discharged,
-        cartridge_bays=list(request.cartridge_bays),
-        reasons=list(request.reasons),
-        impact_factors=list(request.impact_factors),
-        subject_age_band=request.subject_age_band,
-        subject_gender=request.subject_gender,
-        subject_ethnicity=request.subject_ethnicity,
-        subject_self_defined_ethnicity=request.subject_self_defined_ethnicity,
-        subject_injured=request.subject_injured,
-        subject_medical_attention=request.subject_medical_attention,
-        officer_injured=request.officer_injured,
-        officer_medical_attention=request.officer_medical_attention,
-        officer_assaulted=request.officer_assaulted,
-        outcome=request.outcome,
-        status="submitted",
-        filed_by=actor.username,
-        created_at=now,
-    )
+
+def write_report(deployment: Deployment, request: DeploymentIn, checked: CheckedReport) -> None:
+    deployment.officer_id = checked.officer_id
+    deployment.taser_serial = checked.serial
+    deployment.occurred_at = checked.at
+    deployment.lat = request.lat
+    deployment.lon = request.lon
+    deployment.location_type = request.location_type
+    deployment.incident_number = request.incident_number.strip()
+    deployment.levels = list(request.levels)
+    deployment.highest_level = highest_level(request.levels)
+    deployment.cartridges_discharged = request.cartridges_discharged
+    deployment.cartridge_bays = list(request.cartridge_bays)
+    deployment.reasons = list(request.reasons)
+    deployment.impact_factors = list(request.impact_factors)
+    deployment.subject_age_band = request.subject_age_band
+    deployment.subject_gender = request.subject_gender
+    deployment.subject_ethnicity = request.subject_ethnicity
+    deployment.subject_self_defined_ethnicity = request.subject_self_defined_ethnicity
+    deployment.subject_injured = request.subject_injured
+    deployment.subject_medical_attention = request.subject_medical_attention
+    deployment.officer_injured = request.officer_injured
+    deployment.officer_medical_attention = request.officer_medical_attention
+    deployment.officer_assaulted = request.officer_assaulted
+    deployment.outcome = request.outcome
+
+
+def file_deployment(
+    db: Session, actor: Actor, request: DeploymentIn, *, now: datetime | None = None
+) -> Deployment:
+    """File a Taser deployment report after checking it against the rules; record its discharged
+    cartridges on the Taser, link its footage, and audit the filing."""
+    now = now or clock.now()
+    checked = check_report(db, actor, request, now=now)
+    deployment = Deployment(status="submitted", filed_by=actor.username, created_at=now, version=1)
+    write_report(deployment, request, checked)
     db.add(deployment)
     db.flush()
     for bay in deployment.cartridge_bays:
         fleet.discharge_cartridge(
             db,
             actor,
-            taser_serial=serial,
+            taser_serial=checked.serial,
             bay=bay,
-            discharged_at=at,
+            discharged_at=checked.at,
             note=f"deployment report {deployment.id}",
             now=now,
         )
@@ -226,14 +240,15 @@ def file_deployment(
         action=AuditAction.TASER_DEPLOYMENT_FILED,
         target=Target("taser_deployment", str(deployment.id)),
         details={
-            "officer": collar,
-            "taser": serial,
-            "occurred_at": at.isoformat(),
+            "officer": checked.collar,
+            "taser": checked.serial,
+            "occurred_at": checked.at.isoformat(),
             "highest_level": deployment.highest_level,
             "cartridges_discharged": deployment.cartridges_discharged,
             "incident_number": deployment.incident_number,
         },
     )
+    linking.link_footage(db, deployment, now=now)
     return deployment
 
 

@@ -65,7 +65,7 @@ def setting(db: Session, name: str) -> float:
 
 def all_settings(db: Session) -> dict[str, float]:
     """Every setting's value by name."""
-    stored = dict(db.execute(select(TaserSetting.name, TaserSetting.value)).tuples().all())
+    stored = dict(db.execute(select(TaserSetting.name, TaserSetting.value)).all())
     return {name: stored.get(name, s.default) for name, s in SETTINGS.items()}
 
 

@@ -1,4 +1,5 @@
-"""taser: sign-off and versions of reports, linked footage, exceptions, and the rules' settings
+"""taser: sign-off and versions of reports, linked footage (clips found by probe time), exceptions,
+and the rules' settings
 
 Revision ID: 0025
 Revises: 0024
@@ -20,6 +21,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_index("ix_clip_probed", "clip", ["probed_at"])
     with op.batch_alter_table("taser_deployment", schema=None) as batch_op:
         batch_op.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
         batch_op.add_column(sa.Column("updated_at", openbwv.db.UTCDateTime(), nullable=True))
@@ -142,6 +144,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_clip_probed", table_name="clip")
     op.drop_table("taser_setting")
     op.drop_index("ix_taser_exception_open", table_name="taser_exception")
     op.drop_index("uq_taser_exception_device", table_name="taser_exception")
