@@ -101,9 +101,7 @@ def clip_spans(db: Session, clip_ids: Collection[int]) -> dict[int, ClipSpan]:
 
 def passed_near(db: Session, clip_id: int, latitude: float, longitude: float, radius_m: float) -> bool:
     """Whether a point of the clip's indexed track (or its station) lies within the radius."""
-    points = db.execute(
-        select(ClipPlace.latitude, ClipPlace.longitude).where(ClipPlace.clip_id == clip_id)
-    )
+    points = db.execute(select(ClipPlace.latitude, ClipPlace.longitude).where(ClipPlace.clip_id == clip_id))
     return any(distance_m((latitude, longitude), point) <= radius_m for point in points)
 
 
@@ -111,9 +109,7 @@ def keep_as_evidence(db: Session, clip_ids: Sequence[int], *, reason: str) -> li
     """Flag the clips as evidence so that retention never deletes them, audited as the system with
     ``reason``; the ids of those not flagged before."""
     flagged = []
-    clips = db.scalars(
-        select(Clip).where(Clip.id.in_(clip_ids), Clip.deleted_at.is_(None)).with_for_update()
-    )
+    clips = db.scalars(select(Clip).where(Clip.id.in_(clip_ids), Clip.deleted_at.is_(None)).with_for_update())
     for clip in clips:
         if clip.evidence_flag:
             continue
