@@ -9,9 +9,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from openbwv.db import transaction
 from openbwv.domains import Domain
 from openbwv.jobs import JobRegistry
+from openbwv.policy import Permission
 from openbwv.taser import linking
 from openbwv.taser.api import router as api
 from openbwv.taser.oversight_api import router as oversight_api
+from openbwv.taser.pages import router as pages
+from openbwv.web.render import NavItem
 
 LINK_NEW_FOOTAGE = "taser.link_new_footage"
 # Every minute: footage that docks after a report is linked (and kept as evidence) within a minute or
@@ -37,4 +40,11 @@ def raise_no_footage(factory: sessionmaker[Session]) -> None:
         linking.raise_no_footage(db)
 
 
-DOMAIN = Domain(name="taser", routers=(api, oversight_api), jobs=registry)
+DOMAIN = Domain(
+    name="taser",
+    routers=(api, oversight_api, pages),
+    navigation=(
+        NavItem("Taser reports", "/taser/deployments", Permission.TASER_DEPLOYMENT_READ_OWN, order=97),
+    ),
+    jobs=registry,
+)
