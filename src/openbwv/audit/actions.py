@@ -76,6 +76,7 @@ class AuditAction(StrEnum):
     TASER_DEPLOYMENT_FILED = "taser:deployment:filed"
     TASER_DEPLOYMENT_RETURNED = "taser:deployment:returned"
     TASER_DEPLOYMENT_SIGNED_OFF = "taser:deployment:signed_off"
+    TASER_DEVICE_LOG_IMPORTED = "taser:device_log:imported"
     TASER_EXCEPTION_EXPLAINED = "taser:exception:explained"
     TASER_EXCEPTION_RAISED = "taser:exception:raised"
     TASER_FOOTAGE_LINKED = "taser:footage:linked"

@@ -66,6 +66,8 @@ class Permission(StrEnum):
     TASER_DEPLOYMENT_READ = "taser:deployment:read"
     TASER_DEPLOYMENT_READ_OWN = "taser:deployment:read_own"
     TASER_DEPLOYMENT_SIGN_OFF = "taser:deployment:sign_off"
+    TASER_DEVICE_LOG_IMPORT = "taser:device_log:import"
+    TASER_DEVICE_LOG_READ = "taser:device_log:read"
     TASER_EXCEPTION_EXPLAIN = "taser:exception:explain"
     TASER_EXCEPTION_READ = "taser:exception:read"
     TASER_SETTINGS_WRITE = "taser:settings:write"
@@ -117,13 +119,22 @@ _LIVE_VIEWERS = frozenset({Permission.LIVE_VIEW_END, Permission.LIVE_VIEW_OPEN})
 # explain exceptions and set the numbers the Taser rules read (radii, windows, grace periods).
 _TASER_FILERS = frozenset({Permission.TASER_DEPLOYMENT_FILE, Permission.TASER_DEPLOYMENT_READ_OWN})
 _TASER_READERS = frozenset({Permission.TASER_DEPLOYMENT_READ, Permission.TASER_DEPLOYMENT_READ_OWN})
+# Equipment managers import the Tasers' own logs (they hold the handles and their docks); they,
+# supervisors and professional standards read the entries that reports are reconciled against.
+_TASER_LOG_READERS = frozenset({Permission.TASER_DEVICE_LOG_READ})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.AUDITOR: _FORCE_STAFF | _ACCESS_READERS | {Permission.AUDIT_EVENT_READ},
     Role.CONTROL_ROOM: _FLEET_READERS | _ACCESS_REQUESTERS | _LIVE_VIEWERS | {Permission.LIVE_MAP_READ},
     Role.EQUIPMENT_MANAGER: _FLEET_READERS
-    | {Permission.FLEET_DEVICE_WRITE, Permission.FLEET_IMPORT_WRITE, Permission.FLEET_ISSUE_WRITE},
+    | _TASER_LOG_READERS
+    | {
+        Permission.FLEET_DEVICE_WRITE,
+        Permission.FLEET_IMPORT_WRITE,
+        Permission.FLEET_ISSUE_WRITE,
+        Permission.TASER_DEVICE_LOG_IMPORT,
+    },
     # Evidence managers watch the library fill: the arrivals list shows recent clips' metadata (time,
     # camera, officer, ingest state), never a picture, and every view of it is audited.
     Role.EVIDENCE_MANAGER: _FORCE_STAFF
@@ -145,6 +156,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     | _ACCESS_READERS
     | _FOOTAGE_PLAYERS
     | _TASER_READERS
+    | _TASER_LOG_READERS
     | {
         Permission.ACCESS_GRANT_OVERSEE,
         Permission.AUDIT_ALERT_HANDLE,
@@ -164,6 +176,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     | _LIVE_VIEWERS
     | _TASER_FILERS
     | _TASER_READERS
+    | _TASER_LOG_READERS
     | {
         Permission.FOOTAGE_TEAM_TAG,
         Permission.LIVE_MAP_READ,

@@ -1,6 +1,6 @@
-"""The taser domain's declaration: deployment reports, their review and linked footage, the
-exceptions and settings professional standards keep, and the jobs that link late footage and raise
-uses without footage."""
+"""The taser domain's declaration: deployment reports, their review and linked footage, device logs,
+the exceptions and settings professional standards keep, the figures of use, and the jobs that link
+late footage, raise uses without footage and reconcile device logs with reports."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from openbwv.db import transaction
 from openbwv.domains import Domain
 from openbwv.jobs import JobRegistry
 from openbwv.policy import Permission
-from openbwv.taser import linking
+from openbwv.taser import linking, reconcile
 from openbwv.taser.api import router as api
+from openbwv.taser.device_logs.api import router as device_logs_api
 from openbwv.taser.oversight_api import router as oversight_api
 from openbwv.taser.pages import router as pages
 from openbwv.web.render import NavItem
@@ -22,6 +23,9 @@ LINK_NEW_FOOTAGE = "taser.link_new_footage"
 LINK_NEW_FOOTAGE_CRON = "* * * * *"
 RAISE_NO_FOOTAGE = "taser.raise_no_footage"
 RAISE_NO_FOOTAGE_CRON = "*/15 * * * *"
+RECONCILE_DEVICE_LOGS = "taser.reconcile_device_logs"
+# Every quarter of an hour: a trigger pull whose report is due is judged within 15 minutes of it.
+RECONCILE_DEVICE_LOGS_CRON = "*/15 * * * *"
 
 registry = JobRegistry()
 
@@ -40,9 +44,19 @@ def raise_no_footage(factory: sessionmaker[Session]) -> None:
         linking.raise_no_footage(db)
 
 
+@registry.schedule(RECONCILE_DEVICE_LOGS, RECONCILE_DEVICE_LOGS_CRON)
+def reconcile_device_logs(factory: sessionmaker[Session]) -> None:
+    """Judge the trigger pulls and arcs whose report has come due, a short transaction per batch."""
+    while True:
+        with transaction(factory) as db:
+            judged = reconcile.reconcile_due_entries(db, limit=reconcile.BATCH)
+        if judged.judged < reconcile.BATCH:
+            return
+
+
 DOMAIN = Domain(
     name="taser",
-    routers=(api, oversight_api, pages),
+    routers=(api, oversight_api, device_logs_api, pages),
     navigation=(
         NavItem("Taser reports", "/taser/deployments", Permission.TASER_DEPLOYMENT_READ_OWN, order=97),
     ),

@@ -184,3 +184,94 @@ class TaserSetting(Base):
     value: Mapped[float] = mapped_column(Float)
     updated_by: Mapped[str] = mapped_column(String(FILED_BY_LENGTH))
     updated_at: Mapped[datetime]
+
+
+# What a Taser handle's log records (``device_logs.parse`` reads the vendor's event types into these):
+# armed and made safe, a trigger pull (with or without a cartridge), an arc from the arc switch with no
+# trigger pull, and a cartridge deployed from a bay.
+ENTRY_KINDS = ("armed", "disarmed", "trigger", "arc", "cartridge_deployed")
+IMPORT_FORMATS = ("csv", "json")
+# What reconciliation decided about a trigger pull or arc once its report was due: a report accounts
+# for it, it was a function (spark) test, or nothing accounts for it (an ``unreported_trigger``).
+VERDICTS = ("reported", "spark_test", "unreported")
+FILE_NAME_LENGTH = 255
+
+
+class DeviceLogImport(Base):
+    """One device log file imported: who sent it and when, its name and format, and how many of its
+    rows were read, stored, already there (duplicates) and refused."""
+
+    __tablename__ = "taser_device_log_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    imported_by: Mapped[str] = mapped_column(String(FILED_BY_LENGTH))
+    imported_at: Mapped[datetime]
+    file_name: Mapped[str | None] = mapped_column(String(FILE_NAME_LENGTH))
+    format: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows_read: Mapped[int] = mapped_column(Integer)
+    rows_stored: Mapped[int] = mapped_column(Integer)
+    rows_duplicate: Mapped[int] = mapped_column(Integer)
+    rows_refused: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        CheckConstraint(_one_of("format", IMPORT_FORMATS), name="format"),
+        Index("ix_taser_device_log_import_imported", "imported_at"),
+    )
+
+
+class DeviceLogEntry(Base):
+    """One event from a Taser handle's own log, in UTC, with the import it came from.
+
+    One entry per Taser, time, kind (and bay, for a cartridge deployed): importing the same file
+    again stores nothing twice. ``verdict`` and ``deployment_id`` are reconciliation's decision on a
+    trigger pull or arc, set once its report is due."""
+
+    __tablename__ = "taser_device_log_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    taser_serial: Mapped[str] = mapped_column(String(SERIAL_LENGTH))
+    occurred_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    sequence: Mapped[int | None] = mapped_column(Integer)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    bay: Mapped[int | None] = mapped_column(Integer)
+    battery_percent: Mapped[int | None] = mapped_column(Integer)
+    temperature_c: Mapped[float | None] = mapped_column(Float)
+    import_id: Mapped[int] = mapped_column(ForeignKey("taser_device_log_import.id"))
+    verdict: Mapped[str | None] = mapped_column(String(CODE_LENGTH))
+    deployment_id: Mapped[int | None] = mapped_column(ForeignKey("taser_deployment.id"))
+    reconciled_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", ENTRY_KINDS), name="kind"),
+        CheckConstraint(f"verdict IS NULL OR {_one_of('verdict', VERDICTS)}", name="verdict"),
+        CheckConstraint("bay IS NULL OR bay BETWEEN 1 AND 10", name="bay"),
+        CheckConstraint("duration_s IS NULL OR duration_s >= 0", name="duration_s"),
+        # A NULL bay is distinct from every other in a unique index on both databases, so the
+        # entries without a bay have their own index.
+        Index(
+            "uq_taser_device_log_entry_event",
+            "taser_serial",
+            "occurred_at",
+            "kind",
+            unique=True,
+            **partial_index("bay IS NULL"),
+        ),
+        Index(
+            "uq_taser_device_log_entry_bay_event",
+            "taser_serial",
+            "occurred_at",
+            "kind",
+            "bay",
+            unique=True,
+            **partial_index("bay IS NOT NULL"),
+        ),
+        Index("ix_taser_device_log_entry_occurred", "occurred_at"),
+        Index("ix_taser_device_log_entry_import", "import_id"),
+        Index(
+            "ix_taser_device_log_entry_unreconciled",
+            "occurred_at",
+            **partial_index("verdict IS NULL AND kind IN ('trigger', 'arc')"),
+        ),
+    )

@@ -51,6 +51,23 @@ SETTINGS: dict[str, Setting] = {
             86_400,
         ),
         Setting(
+            "device_match_hours",
+            "A report and a device event are taken as one use within",
+            "hours",
+            3,
+            0.25,
+            24,
+        ),
+        Setting("spark_test_max_s", "A spark test lasts at most", "seconds", 5, 1, 30),
+        Setting(
+            "spark_test_window_minutes",
+            "A spark test is done within this long of the Taser's issue",
+            "minutes",
+            30,
+            0,
+            240,
+        ),
+        Setting(
             "record_radius_m", "An armed Taser starts cameras recording within", "metres", 300, 10, 5_000
         ),
     )
