@@ -80,6 +80,7 @@ class TestInstalledDomains:
             "Evidence queue",
             "Arrivals",
             "Live map",
+            "Taser figures",
             "Audit",
             "Alerts",
             "My access",

@@ -68,6 +68,9 @@ class Permission(StrEnum):
     TASER_DEPLOYMENT_SIGN_OFF = "taser:deployment:sign_off"
     TASER_EXCEPTION_EXPLAIN = "taser:exception:explain"
     TASER_EXCEPTION_READ = "taser:exception:read"
+    TASER_FIGURES_READ = "taser:figures:read"
+    TASER_FIGURES_READ_INTERNAL = "taser:figures:read_internal"
+    TASER_POPULATION_WRITE = "taser:population:write"
     TASER_SETTINGS_WRITE = "taser:settings:write"
     TRAINING_POLICY_WRITE = "training:policy:write"
     TRAINING_RECORD_READ = "training:record:read"
@@ -117,6 +120,11 @@ _LIVE_VIEWERS = frozenset({Permission.LIVE_VIEW_END, Permission.LIVE_VIEW_OPEN})
 # explain exceptions and set the numbers the Taser rules read (radii, windows, grace periods).
 _TASER_FILERS = frozenset({Permission.TASER_DEPLOYMENT_FILE, Permission.TASER_DEPLOYMENT_READ_OWN})
 _TASER_READERS = frozenset({Permission.TASER_DEPLOYMENT_READ, Permission.TASER_DEPLOYMENT_READ_OWN})
+# Figures of Taser use: the PCC's office reads them as the force shares them outside, counts under
+# the threshold suppressed and nothing about an officer; supervisors and professional standards
+# also read the exact counts and the figures by officer.
+_TASER_FIGURES_SHARED = frozenset({Permission.TASER_FIGURES_READ})
+_TASER_FIGURES_INTERNAL = _TASER_FIGURES_SHARED | {Permission.TASER_FIGURES_READ_INTERNAL}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
@@ -136,7 +144,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.INVESTIGATOR: _FORCE_STAFF | _ACCESS_REQUESTERS | _FOOTAGE_PLAYERS,
     Role.OFFICER: _EVERYONE | _ACCESS_REQUESTERS | _FOOTAGE_PLAYERS | _FOOTAGE_TAGGERS | _TASER_FILERS,
     Role.PANEL_MEMBER: _EVERYONE | _ACCESS_REQUESTERS | _FOOTAGE_SEARCHERS,
-    Role.PCC_OFFICE: _EVERYONE,
+    Role.PCC_OFFICE: _EVERYONE | _TASER_FIGURES_SHARED,
     # Professional standards own misuse detection: they handle the alerts (acknowledge, note, close
     # with an outcome) and tune the rules' thresholds, which decide what reaches them; every change of
     # a threshold is an audit event that auditors read. Auditors read the log but handle no alert.
@@ -145,6 +153,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     | _ACCESS_READERS
     | _FOOTAGE_PLAYERS
     | _TASER_READERS
+    | _TASER_FIGURES_INTERNAL
     | {
         Permission.ACCESS_GRANT_OVERSEE,
         Permission.AUDIT_ALERT_HANDLE,
@@ -154,6 +163,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.LIVE_VIEW_END,
         Permission.TASER_EXCEPTION_EXPLAIN,
         Permission.TASER_EXCEPTION_READ,
+        Permission.TASER_POPULATION_WRITE,
         Permission.TASER_SETTINGS_WRITE,
     },
     Role.PROSECUTOR: _EVERYONE,
@@ -164,6 +174,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     | _LIVE_VIEWERS
     | _TASER_FILERS
     | _TASER_READERS
+    | _TASER_FIGURES_INTERNAL
     | {
         Permission.FOOTAGE_TEAM_TAG,
         Permission.LIVE_MAP_READ,
