@@ -20,6 +20,7 @@ and the financial year) holding its ``occurred_at``, in UTC; the Home Office fin
 
 Figures shared outside the force (the PCC's office, anything published) are suppressed as
 ``taser.suppression`` says; the force's own roles see the exact counts and the figures by officer.
+The Home Office return is in ``taser.home_office``.
 """
 
 from __future__ import annotations
@@ -30,16 +31,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from openbwv import people
 from openbwv.errors import InvalidInput
 from openbwv.policy import Actor, Permission, can
-from openbwv.spreadsheet import to_csv
 from openbwv.taser import population, settings
 from openbwv.taser.models import ClipLink, Deployment, PopulationGroup
-from openbwv.taser.suppression import Count, Sum, shown, suppress
+from openbwv.taser.suppression import Count, Sum, suppress
 from openbwv.taser.vocabulary import DISCHARGE_LEVELS, ETHNICITIES, LEVELS, NON_DISCHARGE_LEVELS
 
 NOT_STATED = "not_stated"
@@ -52,39 +52,6 @@ FINANCIAL_YEAR_START_MONTH = 4
 EARLIEST_FINANCIAL_YEAR = 2000
 SHARE_DIGITS = 4
 RATE_DIGITS = 2
-
-HOME_OFFICE_COLUMNS: tuple[str, ...] = (
-    "Financial Year",
-    "Region",
-    "Police force",
-    "Total",
-    "Total non-discharge",
-    "Drawn",
-    "Aimed",
-    "Red-dot",
-    "Arced",
-    "Total discharge",
-    "Drive stun",
-    "Fired",
-    "Angled drive stun",
-    "Not stated",
-)
-"""The columns of the Home Office table of CED (Taser) use by police force."""
-_HOME_OFFICE_COUNTS: dict[str, str] = {
-    "Drawn": "drawn",
-    "Aimed": "aimed",
-    "Red-dot": "red_dot",
-    "Arced": "arced",
-    "Drive stun": "drive_stun",
-    "Fired": "fired",
-    "Angled drive stun": "angled_drive_stun",
-    "Not stated": NOT_STATED,
-}
-_HOME_OFFICE_SUMS: tuple[Sum[str], ...] = (
-    Sum("Total", ("Total non-discharge", "Total discharge", "Not stated")),
-    Sum("Total non-discharge", ("Drawn", "Aimed", "Red-dot", "Arced")),
-    Sum("Total discharge", ("Drive stun", "Fired", "Angled drive stun")),
-)
 
 
 @dataclass(frozen=True)
@@ -487,47 +454,3 @@ def figures_by_officer(db: Session, *, period: Period) -> list[OfficerFigures]:
             )
         )
     return sorted(rows, key=lambda row: (-row.uses, row.collar_number))
-
-
-def _category_counts(db: Session, period: Period) -> Counter[str]:
-    rows = db.execute(
-        select(Deployment.highest_level, func.count())
-        .where(Deployment.occurred_at >= period.since, Deployment.occurred_at < period.until)
-        .group_by(Deployment.highest_level)
-    ).all()
-    counts: Counter[str] = Counter()
-    for level, count in rows:
-        counts[category_of(level)] += count
-    return counts
-
-
-def home_office_rows(
-    db: Session, *, years: Sequence[int], shared: bool, force: str, region: str
-) -> list[dict[str, str]]:
-    """The force's rows of the Home Office table of CED use, one per financial year, in its columns;
-    Total = Total non-discharge + Total discharge + Not stated in each. Suppressed when ``shared``."""
-    below = suppress_below(db) if shared else None
-    rows = []
-    for year in sorted(set(years)):
-        counts = _category_counts(db, financial_year(year))
-        cells = {column: counts[category] for column, category in _HOME_OFFICE_COUNTS.items()}
-        cells["Total non-discharge"] = sum(counts[level] for level in NON_DISCHARGE_LEVELS)
-        cells["Total discharge"] = sum(counts[level] for level in DISCHARGE_LEVELS)
-        cells["Total"] = sum(counts.values())
-        shown_cells: dict[str, Count] = (
-            dict(cells) if below is None else suppress(cells, _HOME_OFFICE_SUMS, below=below)
-        )
-        rows.append(
-            {
-                "Financial Year": financial_year_label(year),
-                "Region": region,
-                "Police force": force,
-                **{column: shown(shown_cells[column]) for column in HOME_OFFICE_COLUMNS[3:]},
-            }
-        )
-    return rows
-
-
-def home_office_csv(rows: Sequence[dict[str, str]]) -> str:
-    """The rows as CSV with the Home Office table's header, every cell escaped for spreadsheets."""
-    return to_csv(HOME_OFFICE_COLUMNS, ([row[column] for column in HOME_OFFICE_COLUMNS] for row in rows))

@@ -14,7 +14,7 @@ from openbwv.config import Settings
 from openbwv.db import Db
 from openbwv.errors import API_ERRORS
 from openbwv.policy import Actor, Permission, Require
-from openbwv.taser import figures, population
+from openbwv.taser import figures, home_office, population
 from openbwv.taser.figures_schemas import (
     EthnicityOut,
     FiguresOut,
@@ -113,7 +113,7 @@ def get_home_office_return(
     years = [figures.parse_financial_year(text, today=today) for text in financial_year or []]
     years = years or [figures.financial_year_of(today)]
     settings: Settings = request.app.state.settings
-    rows = figures.home_office_rows(
+    rows = home_office.force_rows(
         db,
         years=years,
         shared=figures.shares_only(actor, asked=shared),
@@ -122,7 +122,7 @@ def get_home_office_return(
     )
     name = "-".join(figures.financial_year_label(y).replace("/", "-") for y in sorted(set(years)))
     return Response(
-        figures.home_office_csv(rows),
+        home_office.as_csv(rows),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="taser-ced-use-{name}.csv"'},
     )

@@ -17,6 +17,7 @@ from openbwv.db import Db
 from openbwv.errors import InvalidInput
 from openbwv.policy import Actor, Permission, Require, can
 from openbwv.taser import figures
+from openbwv.taser.suppression import shown
 from openbwv.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -90,7 +91,7 @@ def bar_chart(table: figures.CountTable) -> Chart:
                 continue
             segments.append(Segment(column, count, x, count * scale, colours[column]))
             x += count * scale
-        total = figures.shown(row.total)
+        total = shown(row.total)
         bars.append(Bar(row.label, total, index * (BAR_HEIGHT + BAR_GAP), tuple(segments)))
     legend = tuple((LABELS.get(c, c), colours[c]) for c in table.columns)
     height = max(len(bars), 1) * (BAR_HEIGHT + BAR_GAP)
@@ -132,7 +133,7 @@ def figures_page(
         "month_chart": bar_chart(found.by_month),
         "unit_chart": bar_chart(found.by_unit),
         "labels": LABELS,
-        "shown": figures.shown,
+        "shown": shown,
         "may_read_internal": can(actor, Permission.TASER_FIGURES_READ_INTERNAL),
         "asked_shared": shared,
         "csv_href": f"/api/v1/taser/figures/home-office.csv?{urlencode(csv_query)}",
