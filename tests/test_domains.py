@@ -80,6 +80,8 @@ class TestInstalledDomains:
             "Evidence queue",
             "Arrivals",
             "Live map",
+            "Taser reports",
+            "Taser figures",
             "Audit",
             "Alerts",
             "My access",

@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     max_body_mib: int = Field(default=65, ge=1)
     log_level: str = "INFO"
     force_name: str = "West Midlands Police"
+    # The region the Home Office tables of police figures place the force in.
+    force_region: str = "West Midlands"
     # With PostgreSQL, `openbwv worker` processes run the jobs unless this puts one in the web app.
     run_worker_in_process: bool = False
     audit_log_origin: str = "openbwv.local/audit"

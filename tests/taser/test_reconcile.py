@@ -15,7 +15,7 @@ from openbwv.db import transaction
 from openbwv.policy import Actor, Role
 from openbwv.taser import file_deployment, reconcile
 from openbwv.taser.device_logs import import_device_log
-from openbwv.taser.domain import DOMAIN, RECONCILE_DEVICE_LOGS, jobs
+from openbwv.taser.domain import DOMAIN, RECONCILE_DEVICE_LOGS, registry
 from openbwv.taser.models import Deployment, DeviceLogEntry, TaserException
 from openbwv.taser.settings import set_setting
 from tests.builders import make_device
@@ -213,8 +213,8 @@ class TestJob:
     def test_the_sweep_is_a_scheduled_job_that_judges_what_came_due(
         self, factory: sessionmaker[Session], clock: FixedClock
     ) -> None:
-        assert DOMAIN.jobs is jobs
-        schedule = jobs.schedules[RECONCILE_DEVICE_LOGS]
+        assert DOMAIN.jobs is registry
+        schedule = registry.schedules[RECONCILE_DEVICE_LOGS]
         assert schedule.cron == "*/15 * * * *"
         pulled = _second(clock.now() - timedelta(hours=1))
         with transaction(factory) as db:

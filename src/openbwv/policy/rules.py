@@ -70,6 +70,9 @@ class Permission(StrEnum):
     TASER_DEVICE_LOG_READ = "taser:device_log:read"
     TASER_EXCEPTION_EXPLAIN = "taser:exception:explain"
     TASER_EXCEPTION_READ = "taser:exception:read"
+    TASER_FIGURES_READ = "taser:figures:read"
+    TASER_FIGURES_READ_INTERNAL = "taser:figures:read_internal"
+    TASER_POPULATION_WRITE = "taser:population:write"
     TASER_SETTINGS_WRITE = "taser:settings:write"
     TRAINING_POLICY_WRITE = "training:policy:write"
     TRAINING_RECORD_READ = "training:record:read"
@@ -122,6 +125,11 @@ _TASER_READERS = frozenset({Permission.TASER_DEPLOYMENT_READ, Permission.TASER_D
 # Equipment managers import the Tasers' own logs (they hold the handles and their docks); they,
 # supervisors and professional standards read the entries that reports are reconciled against.
 _TASER_LOG_READERS = frozenset({Permission.TASER_DEVICE_LOG_READ})
+# Figures of Taser use: the PCC's office reads them as the force shares them outside, counts under
+# the threshold suppressed and nothing about an officer; supervisors and professional standards
+# also read the exact counts and the figures by officer.
+_TASER_FIGURES_SHARED = frozenset({Permission.TASER_FIGURES_READ})
+_TASER_FIGURES_INTERNAL = _TASER_FIGURES_SHARED | {Permission.TASER_FIGURES_READ_INTERNAL}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
@@ -147,7 +155,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.INVESTIGATOR: _FORCE_STAFF | _ACCESS_REQUESTERS | _FOOTAGE_PLAYERS,
     Role.OFFICER: _EVERYONE | _ACCESS_REQUESTERS | _FOOTAGE_PLAYERS | _FOOTAGE_TAGGERS | _TASER_FILERS,
     Role.PANEL_MEMBER: _EVERYONE | _ACCESS_REQUESTERS | _FOOTAGE_SEARCHERS,
-    Role.PCC_OFFICE: _EVERYONE,
+    Role.PCC_OFFICE: _EVERYONE | _TASER_FIGURES_SHARED,
     # Professional standards own misuse detection: they handle the alerts (acknowledge, note, close
     # with an outcome) and tune the rules' thresholds, which decide what reaches them; every change of
     # a threshold is an audit event that auditors read. Auditors read the log but handle no alert.
@@ -157,6 +165,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     | _FOOTAGE_PLAYERS
     | _TASER_READERS
     | _TASER_LOG_READERS
+    | _TASER_FIGURES_INTERNAL
     | {
         Permission.ACCESS_GRANT_OVERSEE,
         Permission.AUDIT_ALERT_HANDLE,
@@ -166,6 +175,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.LIVE_VIEW_END,
         Permission.TASER_EXCEPTION_EXPLAIN,
         Permission.TASER_EXCEPTION_READ,
+        Permission.TASER_POPULATION_WRITE,
         Permission.TASER_SETTINGS_WRITE,
     },
     Role.PROSECUTOR: _EVERYONE,
@@ -177,6 +187,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     | _TASER_FILERS
     | _TASER_READERS
     | _TASER_LOG_READERS
+    | _TASER_FIGURES_INTERNAL
     | {
         Permission.FOOTAGE_TEAM_TAG,
         Permission.LIVE_MAP_READ,

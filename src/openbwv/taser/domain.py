@@ -13,6 +13,8 @@ from openbwv.policy import Permission
 from openbwv.taser import linking, reconcile
 from openbwv.taser.api import router as api
 from openbwv.taser.device_logs.api import router as device_logs_api
+from openbwv.taser.figures_api import router as figures_api
+from openbwv.taser.figures_pages import router as figures_pages
 from openbwv.taser.oversight_api import router as oversight_api
 from openbwv.taser.pages import router as pages
 from openbwv.web.render import NavItem
@@ -56,9 +58,10 @@ def reconcile_device_logs(factory: sessionmaker[Session]) -> None:
 
 DOMAIN = Domain(
     name="taser",
-    routers=(api, oversight_api, device_logs_api, pages),
+    routers=(api, oversight_api, device_logs_api, figures_api, pages, figures_pages),
     navigation=(
         NavItem("Taser reports", "/taser/deployments", Permission.TASER_DEPLOYMENT_READ_OWN, order=97),
+        NavItem("Taser figures", "/taser/figures", Permission.TASER_FIGURES_READ, order=98),
     ),
     jobs=registry,
 )

@@ -16,6 +16,8 @@ CODE_LENGTH = 30
 GENDER_LENGTH = 40
 FILED_BY_LENGTH = 150
 COMMENT_LENGTH = 2000
+AREA_LENGTH = 80
+SOURCE_LENGTH = 200
 # A report's state: ``submitted`` (waiting for a supervisor), ``returned`` (sent back with comments,
 # for the officer to edit), ``signed_off`` (a supervisor accepted it). An edit of a signed-off report
 # makes a new version, submitted again; the old one is kept in ``taser_deployment_version``.
@@ -275,3 +277,23 @@ class DeviceLogEntry(Base):
             **partial_index("verdict IS NULL AND kind IN ('trigger', 'arc')"),
         ),
     )
+
+
+class PopulationGroup(Base):
+    """How many people of one perceived ethnicity group (``vocabulary.ETHNICITIES`` but not stated)
+    live in one area of the force, from a named source (a census), for rates per 1,000 people.
+
+    The areas divide the force's area between them: one row per group for the whole force, or one
+    per group for each district; the force's population of a group is the sum over its areas."""
+
+    __tablename__ = "taser_population"
+
+    area: Mapped[str] = mapped_column(String(AREA_LENGTH), primary_key=True)
+    ethnicity: Mapped[str] = mapped_column(String(CODE_LENGTH), primary_key=True)
+    population: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(SOURCE_LENGTH))
+    year: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[str] = mapped_column(String(FILED_BY_LENGTH))
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (CheckConstraint("population >= 0", name="population"),)

@@ -14,7 +14,7 @@ from openbwv import audit, clock
 from openbwv.audit import AuditAction, Target
 from openbwv.errors import Conflict, Forbidden, InvalidInput
 from openbwv.policy import Actor
-from openbwv.taser import linking
+from openbwv.taser import linking, reconcile
 from openbwv.taser.models import COMMENT_LENGTH, Deployment, DeploymentReview, DeploymentVersion
 from openbwv.taser.schemas import DeploymentIn
 from openbwv.taser.service import DeploymentRefused, check_report, get_deployment, write_report
@@ -197,6 +197,8 @@ def edit_deployment(
     )
     db.flush()
     linking.link_footage(db, deployment, now=now)
+    if after["occurred_at"] != before["occurred_at"]:
+        reconcile.reconcile_report(db, deployment, now=now)
     return deployment
 
 

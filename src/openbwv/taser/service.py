@@ -13,7 +13,7 @@ from openbwv.audit import AuditAction, Target
 from openbwv.errors import Forbidden, InvalidInput, OpenbwvError
 from openbwv.fleet import training
 from openbwv.policy import Actor, Fact, Permission, RecordKind, can, is_in, scope, scope_clause
-from openbwv.taser import linking
+from openbwv.taser import linking, reconcile
 from openbwv.taser.models import Deployment
 from openbwv.taser.schemas import DeploymentIn
 from openbwv.taser.vocabulary import (
@@ -249,6 +249,7 @@ def file_deployment(
         },
     )
     linking.link_footage(db, deployment, now=now)
+    reconcile.reconcile_report(db, deployment, now=now)
     return deployment
 
 

@@ -70,6 +70,14 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "record_radius_m", "An armed Taser starts cameras recording within", "metres", 300, 10, 5_000
         ),
+        Setting(
+            "suppress_below",
+            "Figures shared outside the force suppress counts other than 0 below",
+            "uses",
+            5,
+            2,
+            20,
+        ),
     )
 }
 
