@@ -177,13 +177,13 @@ class TestTimeMismatch:
         assert deployment is not None
         assert reconcile.reconcile_report(db, deployment) is not None
 
-    def test_a_report_filed_after_the_import_is_checked_by_reconcile_report(self, db: Session) -> None:
+    def test_a_report_filed_after_the_import_is_checked_when_filed(self, db: Session) -> None:
         make_taser_holder(db, collar="7224")
         device = _second(clock.now() - timedelta(hours=2))
         _import(db, fired("TS-7224", device))
         deployment = _report(db, "7224", device + timedelta(minutes=30))
-        raised = reconcile.reconcile_report(db, deployment)
-        assert raised is not None and raised.details["difference_s"] == 1800
+        [raised] = _exceptions(db, "time_mismatch")
+        assert (raised.deployment_id, raised.details["difference_s"]) == (deployment.id, 1800)
         assert reconcile.reconcile_report(db, deployment) is None
 
     def test_a_use_the_handle_does_not_log_is_not_compared(self, db: Session) -> None:
