@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from urllib.parse import quote_plus
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -15,7 +15,7 @@ from openbwv import fleet, footage, people
 from openbwv.csrf import check_csrf
 from openbwv.db import Db
 from openbwv.errors import Forbidden, NotFound, OpenbwvError
-from openbwv.inputs import RecordId
+from openbwv.inputs import Input, RecordId
 from openbwv.paging import Paging
 from openbwv.policy import Actor, Permission, Require
 from openbwv.taser import linking, review, service, vocabulary
@@ -53,7 +53,7 @@ LABELS = {
 }
 
 
-class DeploymentForm(BaseModel):
+class DeploymentForm(Input):
     """The report form as the browser sends it: every value a string, repeated keys as lists."""
 
     collar_number: str = ""
