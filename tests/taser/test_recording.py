@@ -39,9 +39,9 @@ from openbwv.taser import recording
 from openbwv.taser.domain import DOMAIN
 from openbwv.taser.models import RecordCommand
 from openbwv.taser.settings import set_setting
-from tests.builders import headers_for, make_device, make_pass
+from tests.builders import device_headers_for, headers_for, make_device, make_pass
 from tests.conftest import IN_CI
-from tests.live.helpers import MAX_AGE, encoded
+from tests.live.helpers import MAX_AGE, TELEMETRY, encoded
 from tests.live.test_mqtt import MQTT_URL
 from tests.taser.builders import make_taser_holder
 
@@ -267,6 +267,25 @@ class TestThroughTheBroker:
             assert subscriber.received.empty()
         finally:
             subscriber.close()
+
+    def test_an_armed_message_over_http_tells_the_cameras_too(
+        self, recording_app: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        own, near = serial("OWN"), serial("NEAR")
+        headers = device_headers_for(factory, serial=own)
+        with transaction(factory) as db:
+            place(db, near, north(100), ts=clock.now() - timedelta(seconds=10))
+        subscriber = Subscriber([own, near])
+        try:
+            answer = recording_app.post(TELEMETRY, content=encoded(event="taser_armed"), headers=headers)
+            assert answer.status_code == 202, answer.text
+            told = subscriber.take(2)
+        finally:
+            subscriber.close()
+        assert {topic: message["command"] for topic, message in told.items()} == {
+            command_topic(own): "record",
+            command_topic(near): "record",
+        }
 
 
 class TestWhichCameras:
