@@ -11,11 +11,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import clock
 from openbwv.clock import FixedClock
+from openbwv.config import Settings
 from openbwv.db import transaction
+from openbwv.domains import JobContext
 from openbwv.policy import Actor, Role
 from openbwv.taser import file_deployment, reconcile
 from openbwv.taser.device_logs import import_device_log
-from openbwv.taser.domain import DOMAIN, RECONCILE_DEVICE_LOGS, registry
+from openbwv.taser.domain import DOMAIN, RECONCILE_DEVICE_LOGS
 from openbwv.taser.models import Deployment, DeviceLogEntry, TaserException
 from openbwv.taser.settings import set_setting
 from tests.builders import make_device
@@ -211,10 +213,9 @@ class TestTimeMismatch:
 
 class TestJob:
     def test_the_sweep_is_a_scheduled_job_that_judges_what_came_due(
-        self, factory: sessionmaker[Session], clock: FixedClock
+        self, settings: Settings, factory: sessionmaker[Session], clock: FixedClock
     ) -> None:
-        assert DOMAIN.jobs is registry
-        schedule = registry.schedules[RECONCILE_DEVICE_LOGS]
+        schedule = DOMAIN.job_registry(JobContext(settings)).schedules[RECONCILE_DEVICE_LOGS]
         assert schedule.cron == "*/15 * * * *"
         pulled = _second(clock.now() - timedelta(hours=1))
         with transaction(factory) as db:

@@ -81,6 +81,7 @@ class AuditAction(StrEnum):
     TASER_EXCEPTION_RAISED = "taser:exception:raised"
     TASER_FOOTAGE_LINKED = "taser:footage:linked"
     TASER_POPULATION_REPLACED = "taser:population:replaced"
+    TASER_RECORD_COMMANDED = "taser:record:commanded"
     TASER_SETTING_CHANGED = "taser:setting:changed"
     TRAINING_AUTHORITY_CHECKED = "training:authority:checked"
     TRAINING_COURSE_CREATED = "training:course:created"

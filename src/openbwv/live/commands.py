@@ -4,7 +4,8 @@ A ``CameraCommands`` port: with ``OPENBWV_MQTT_URL`` set, each message is publis
 (QoS 1, so a camera that is briefly away still gets it when its session resumes); without a broker,
 the message is only logged. Sending is called after the request's transaction has committed, from
 a background task, never while a database session is held; a broker that cannot be reached loses
-the message with a log line and never undoes what was committed.
+the message with a log line and never undoes what was committed. ``send`` answers why a message was
+not sent (None once the broker has it), for a caller that records the outcome.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from openbwv.live.broker import Broker, parse_broker_url
 log = logging.getLogger(__name__)
 
 COMMAND_TOPIC = "openbwv/cameras/{serial}/command"
+NO_BROKER = "no MQTT broker configured"
 CONNECT_TIMEOUT_S = 5
 
 
@@ -32,14 +34,17 @@ def command_topic(serial: str) -> str:
 class CameraCommands(Protocol):
     """Sends a message to one camera."""
 
-    def send(self, serial: str, message: dict[str, object]) -> None: ...
+    def send(self, serial: str, message: dict[str, object]) -> str | None:
+        """Send ``message`` to the camera ``serial``: None once sent, else why it was not."""
+        ...
 
 
 class LoggedCameraCommands:
     """No broker: the message is logged, and goes nowhere."""
 
-    def send(self, serial: str, message: dict[str, object]) -> None:
+    def send(self, serial: str, message: dict[str, object]) -> str | None:
         log.info("no MQTT broker configured; not sent to camera %s: %s", serial, json.dumps(message))
+        return NO_BROKER
 
 
 class MqttCameraCommands:
@@ -49,7 +54,7 @@ class MqttCameraCommands:
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
 
-    def send(self, serial: str, message: dict[str, object]) -> None:
+    def send(self, serial: str, message: dict[str, object]) -> str | None:
         broker = self.broker
         auth: publish.AuthParameter | None = None
         if broker.username:
@@ -69,6 +74,8 @@ class MqttCameraCommands:
             )
         except Exception as exc:  # a send in the background logs its failure and never raises
             log.warning("could not tell camera %s via %s:%s: %s", serial, broker.host, broker.port, exc)
+            return f"broker {broker.host}:{broker.port}: {exc}"
+        return None
 
 
 def camera_commands(mqtt_url: str) -> CameraCommands:

@@ -27,12 +27,17 @@ from openbwv import audit, clock, fleet, people
 from openbwv.audit import AuditAction, Target
 from openbwv.db import bulk_insert, in_values
 from openbwv.errors import OpenbwvError
+from openbwv.jobs import enqueue
 from openbwv.live.models import CameraLiveState, PositionRecord
 from openbwv.observability import Metrics
 from openbwv.policy import Actor
 
 REFUSAL_REASONS = ("malformed", "impossible", "stale", "out_of_order", "unknown_camera")
-EVENTS = frozenset({"recording_started", "recording_stopped", "taser_armed", "emergency"})
+TASER_ARMED = "taser_armed"
+EVENTS = frozenset({"recording_started", "recording_stopped", TASER_ARMED, "emergency"})
+TASER_ARMED_TASK = "taser.armed"
+"""The task the taser domain declares: a camera said its officer armed a Taser (automatic recording).
+Its payload names the camera, the time and the place."""
 # A camera's payload is a few hundred bytes; anything far larger is not telemetry.
 MAX_PAYLOAD_BYTES = 4096
 # A camera's clock may run a little ahead of the server's; further ahead is no real time.
@@ -348,7 +353,22 @@ def receive_readings(
         # In serial order, so that concurrent batches lock rows in one order and never deadlock.
         _upsert_states(db, [newest[s] for s in sorted(newest)], now)
         bulk_insert(db, POSITION_TABLE, [r.row() for r in outcome.accepted])
+        for reading in outcome.accepted:
+            if reading.event == TASER_ARMED:
+                _announce_arming(db, reading)
     return outcome
+
+
+def _announce_arming(db: Session, reading: Reading) -> None:
+    """Queue the arming for the taser domain in the reading's transaction: it is acted on exactly when
+    the reading is stored, and a message delivered twice is queued once."""
+    armed_at = reading.ts.isoformat()
+    enqueue(
+        db,
+        TASER_ARMED_TASK,
+        {"camera_serial": reading.serial, "armed_at": armed_at, "lat": reading.lat, "lon": reading.lon},
+        dedupe_key=f"{TASER_ARMED_TASK}:{reading.serial}:{armed_at}",
+    )
 
 
 def count(metrics: Metrics, transport: str, *, accepted: int = 0, refused: Iterable[str] = ()) -> None:
@@ -402,6 +422,29 @@ class LatestRecordingState:
         if state is None or state.ts < clock.now() - self.trusted_for:
             return None
         return state.recording
+
+
+def latest_cameras_near(
+    db: Session, *, lat: float, lon: float, radius_m: float, seen_since: datetime
+) -> list[tuple[str, float]]:
+    """Cameras whose latest position, said at or after ``seen_since``, lies within ``radius_m`` of
+    (``lat``, ``lon``): each serial with its distance in metres, nearest first."""
+    # A box around the circle narrows the read; the distance decides.
+    reach = radius_m / METRES_PER_DEGREE
+    wide = reach / max(math.cos(math.radians(lat)), 1e-6)
+    rows = db.execute(
+        select(CameraLiveState.serial, CameraLiveState.lat, CameraLiveState.lon).where(
+            CameraLiveState.ts >= seen_since,
+            CameraLiveState.lat.between(lat - reach, lat + reach),
+            CameraLiveState.lon.between(lon - wide, lon + wide),
+        )
+    )
+    near = []
+    for serial, camera_lat, camera_lon in rows:
+        distance = _metres((lat, lon), (camera_lat, camera_lon))
+        if distance <= radius_m:
+            near.append((serial, distance))
+    return sorted(near, key=lambda found: (found[1], found[0]))
 
 
 def list_camera_states(db: Session) -> list[CameraLiveState]:

@@ -73,6 +73,7 @@ class Permission(StrEnum):
     TASER_FIGURES_READ = "taser:figures:read"
     TASER_FIGURES_READ_INTERNAL = "taser:figures:read_internal"
     TASER_POPULATION_WRITE = "taser:population:write"
+    TASER_RECORD_COMMAND_READ = "taser:record_command:read"
     TASER_SETTINGS_WRITE = "taser:settings:write"
     TRAINING_POLICY_WRITE = "training:policy:write"
     TRAINING_RECORD_READ = "training:record:read"
@@ -119,7 +120,8 @@ _LIVE_VIEWERS = frozenset({Permission.LIVE_VIEW_END, Permission.LIVE_VIEW_OPEN})
 # An officer files Taser deployment reports for themselves and reaches the read routes, where a
 # record rule shows them their own; a supervisor files for any officer, reads every report, signs
 # reports off or returns them, and reads the exceptions; professional standards read every report,
-# explain exceptions and set the numbers the Taser rules read (radii, windows, grace periods).
+# explain exceptions and set the numbers the Taser rules read (radii, windows, grace periods). Both
+# read which cameras an armed Taser told to record.
 _TASER_FILERS = frozenset({Permission.TASER_DEPLOYMENT_FILE, Permission.TASER_DEPLOYMENT_READ_OWN})
 _TASER_READERS = frozenset({Permission.TASER_DEPLOYMENT_READ, Permission.TASER_DEPLOYMENT_READ_OWN})
 # Equipment managers import the Tasers' own logs (they hold the handles and their docks); they,
@@ -176,6 +178,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.TASER_EXCEPTION_EXPLAIN,
         Permission.TASER_EXCEPTION_READ,
         Permission.TASER_POPULATION_WRITE,
+        Permission.TASER_RECORD_COMMAND_READ,
         Permission.TASER_SETTINGS_WRITE,
     },
     Role.PROSECUTOR: _EVERYONE,
@@ -195,6 +198,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.TASER_DEPLOYMENT_FILE_ANY,
         Permission.TASER_DEPLOYMENT_SIGN_OFF,
         Permission.TASER_EXCEPTION_READ,
+        Permission.TASER_RECORD_COMMAND_READ,
     },
     Role.TRAINING_MANAGER: _FLEET_READERS
     | {Permission.TRAINING_POLICY_WRITE, Permission.TRAINING_RECORD_WRITE},

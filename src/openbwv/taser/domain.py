@@ -1,13 +1,14 @@
 """The taser domain's declaration: deployment reports, their review and linked footage, device logs,
 the exceptions and settings professional standards keep, the figures of use, and the jobs that link
-late footage, raise uses without footage and reconcile device logs with reports."""
+late footage, raise uses without footage and reconcile device logs with reports, and automatic
+recording when a Taser is armed (its tasks, and the read of the commands sent)."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.db import transaction
-from openbwv.domains import Domain
+from openbwv.domains import Domain, JobContext
 from openbwv.jobs import JobRegistry
 from openbwv.policy import Permission
 from openbwv.taser import linking, reconcile
@@ -17,6 +18,8 @@ from openbwv.taser.figures_api import router as figures_api
 from openbwv.taser.figures_pages import router as figures_pages
 from openbwv.taser.oversight_api import router as oversight_api
 from openbwv.taser.pages import router as pages
+from openbwv.taser.recording_api import router as recording_api
+from openbwv.taser.recording_jobs import recording_jobs
 from openbwv.web.render import NavItem
 
 LINK_NEW_FOOTAGE = "taser.link_new_footage"
@@ -56,12 +59,20 @@ def reconcile_device_logs(factory: sessionmaker[Session]) -> None:
             return
 
 
+def jobs_for(context: JobContext) -> JobRegistry:
+    """The schedules above, and automatic recording's tasks, which publish through the force's broker."""
+    jobs = JobRegistry()
+    jobs.include(registry)
+    jobs.include(recording_jobs(context))
+    return jobs
+
+
 DOMAIN = Domain(
     name="taser",
-    routers=(api, oversight_api, device_logs_api, figures_api, pages, figures_pages),
+    routers=(api, oversight_api, device_logs_api, figures_api, recording_api, pages, figures_pages),
     navigation=(
         NavItem("Taser reports", "/taser/deployments", Permission.TASER_DEPLOYMENT_READ_OWN, order=97),
         NavItem("Taser figures", "/taser/figures", Permission.TASER_FIGURES_READ, order=98),
     ),
-    jobs=registry,
+    jobs=jobs_for,
 )

@@ -1,4 +1,5 @@
-"""Taser tables: deployment reports in the Home Office use-of-force categories."""
+"""Taser tables: deployment reports in the Home Office use-of-force categories, and the cameras told
+to record when a Taser is armed."""
 
 from __future__ import annotations
 
@@ -297,3 +298,44 @@ class PopulationGroup(Base):
     updated_at: Mapped[datetime]
 
     __table_args__ = (CheckConstraint("population >= 0", name="population"),)
+
+
+# Where an arming was heard: a camera's telemetry, or the Taser's own log read later.
+ARMING_SOURCES = ("telemetry", "device_log")
+# Why a camera was told to record: it is the armed officer's own, or it was within the radius.
+RECORD_REASONS = ("own_camera", "within_radius")
+FAILURE_LENGTH = 300
+
+
+class RecordCommand(Base):
+    """A camera told to start recording because a Taser was armed, recorded against the arming: who
+    reported it (``reported_by``: the camera for telemetry, the Taser for its log), when and where,
+    which camera was told, how far away and why, and whether the message reached the broker.
+
+    One command per arming and camera: an arming heard twice commands nobody twice."""
+
+    __tablename__ = "taser_record_command"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    reported_by: Mapped[str] = mapped_column(String(SERIAL_LENGTH))
+    taser_serial: Mapped[str | None] = mapped_column(String(SERIAL_LENGTH))
+    armed_at: Mapped[datetime]
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    camera_serial: Mapped[str] = mapped_column(String(SERIAL_LENGTH))
+    reason: Mapped[str] = mapped_column(String(CODE_LENGTH))
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    radius_m: Mapped[float] = mapped_column(Float)
+    commanded_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    failure: Mapped[str | None] = mapped_column(String(FAILURE_LENGTH))
+
+    __table_args__ = (
+        CheckConstraint(_one_of("source", ARMING_SOURCES), name="source"),
+        CheckConstraint(_one_of("reason", RECORD_REASONS), name="reason"),
+        Index("uq_taser_record_command_arming", "reported_by", "armed_at", "camera_serial", unique=True),
+        Index("ix_taser_record_command_armed", "armed_at", "id"),
+        Index("ix_taser_record_command_taser", "taser_serial", "armed_at"),
+        Index("ix_taser_record_command_camera", "camera_serial", "armed_at"),
+    )

@@ -166,3 +166,24 @@ class SettingOut(BaseModel):
 
 class SettingIn(Input):
     value: float = Field(allow_inf_nan=False)
+
+
+class RecordCommandOut(BaseModel):
+    """A camera told to record because a Taser was armed, and what became of the message."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    source: str = Field(description="Where the arming was heard: telemetry or device_log.")
+    reported_by: str = Field(description="The camera (telemetry) or Taser (device log) that reported it.")
+    taser_serial: str | None
+    armed_at: datetime
+    lat: float | None
+    lon: float | None
+    camera_serial: str = Field(description="The camera told to record.")
+    reason: str = Field(description="own_camera, or within_radius of the arming.")
+    distance_m: float | None
+    radius_m: float = Field(description="The record_radius_m setting when the arming was acted on.")
+    commanded_at: datetime
+    sent_at: datetime | None = Field(description="When the broker took the message; null until then.")
+    failure: str | None = Field(description="Why the message was not sent, if it was not.")

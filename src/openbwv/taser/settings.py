@@ -78,6 +78,15 @@ SETTINGS: dict[str, Setting] = {
             2,
             20,
         ),
+        Setting(
+            "record_seen_within_s",
+            "A camera counts as near an armed Taser when its position is at most (and an arming older "
+            "than this starts no recording)",
+            "seconds",
+            120,
+            10,
+            3_600,
+        ),
     )
 }
 
