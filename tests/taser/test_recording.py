@@ -36,6 +36,7 @@ from openbwv.live.broker import Broker, parse_broker_url
 from openbwv.live.commands import MqttCameraCommands
 from openbwv.policy import SYSTEM, Role
 from openbwv.taser import recording
+from openbwv.taser.device_logs.service import import_device_log
 from openbwv.taser.domain import DOMAIN
 from openbwv.taser.models import RecordCommand
 from openbwv.taser.settings import set_setting
@@ -44,6 +45,7 @@ from tests.conftest import IN_CI
 from tests.live.helpers import MAX_AGE, TELEMETRY, encoded
 from tests.live.test_mqtt import MQTT_URL
 from tests.taser.builders import make_taser_holder
+from tests.taser.device_log_builders import as_json, event
 
 BROKER = parse_broker_url(MQTT_URL)
 # Birmingham city centre, and points due north of it: a degree of latitude is about 111.2 km.
@@ -390,6 +392,30 @@ class TestWhichCameras:
             (near, "within_radius"),
         }
         assert all(c.reported_by == "TS-7301" and c.taser_serial == "TS-7301" for c in made)
+
+    def test_an_arming_in_an_imported_log_tells_the_cameras_only_while_it_is_recent(
+        self, db: Session
+    ) -> None:
+        officer = make_taser_holder(db, collar="7302")
+        make_pass(db, officer, "bwv_user", (clock.now() - timedelta(days=30)).date())
+        camera = serial("OWN")
+        make_device(db, serial=camera)
+        fleet.issue_device(
+            db,
+            SYSTEM,
+            device_serial=camera,
+            collar_number=officer.collar_number,
+            kind="personal",
+            now=clock.now() - timedelta(hours=1),
+        )
+        place(db, camera, HERE)
+        now = clock.now().replace(microsecond=0)
+        old_log = as_json([event("TS-7302", now - timedelta(hours=3), "Arm")])
+        import_device_log(db, SYSTEM, content=old_log, log_format="json", now=now)
+        assert commanded(db) == {}
+        fresh_log = as_json([event("TS-7302", now - timedelta(seconds=20), "Arm")])
+        import_device_log(db, SYSTEM, content=fresh_log, log_format="json", now=now)
+        assert set(commanded(db)) == {camera}
 
 
 class TestSending:

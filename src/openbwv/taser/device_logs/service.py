@@ -17,7 +17,7 @@ from openbwv.audit import AuditAction, Target
 from openbwv.errors import InvalidInput, OpenbwvError
 from openbwv.inputs import control_character_problem
 from openbwv.policy import Actor
-from openbwv.taser import reconcile
+from openbwv.taser import reconcile, recording
 from openbwv.taser.device_logs.parse import FORMATS, LogUnreadable, ParsedEntry, RowError, parse_log
 from openbwv.taser.models import FILE_NAME_LENGTH, DeviceLogEntry, DeviceLogImport
 from openbwv.taser.settings import setting
@@ -207,6 +207,12 @@ def import_device_log(
             "rows_refused": report.rows_refused,
         },
     )
+    for armed in (e for e in new.values() if e.kind == "armed"):
+        # A handle that syncs as it is armed (a connected dock or radio link) starts the cameras
+        # recording as a camera's own armed message does; an arming logged long ago commands nobody.
+        recording.start_recording(
+            db, source="device_log", taser_serial=armed.taser_serial, armed_at=armed.occurred_at, now=now
+        )
     if entries:
         times = [e.occurred_at for e in entries]
         report.exceptions_raised = reconcile.reconcile_imported(
