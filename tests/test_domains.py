@@ -82,6 +82,7 @@ class TestInstalledDomains:
             "Live map",
             "Taser reports",
             "Taser figures",
+            "Taser exceptions",
             "Audit",
             "Alerts",
             "My access",

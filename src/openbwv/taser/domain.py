@@ -14,6 +14,7 @@ from openbwv.policy import Permission
 from openbwv.taser import linking, reconcile
 from openbwv.taser.api import router as api
 from openbwv.taser.device_logs.api import router as device_logs_api
+from openbwv.taser.exception_pages import router as exception_pages
 from openbwv.taser.figures_api import router as figures_api
 from openbwv.taser.figures_pages import router as figures_pages
 from openbwv.taser.oversight_api import router as oversight_api
@@ -69,10 +70,20 @@ def jobs_for(context: JobContext) -> JobRegistry:
 
 DOMAIN = Domain(
     name="taser",
-    routers=(api, oversight_api, device_logs_api, figures_api, recording_api, pages, figures_pages),
+    routers=(
+        api,
+        oversight_api,
+        device_logs_api,
+        figures_api,
+        recording_api,
+        pages,
+        figures_pages,
+        exception_pages,
+    ),
     navigation=(
         NavItem("Taser reports", "/taser/deployments", Permission.TASER_DEPLOYMENT_READ_OWN, order=97),
         NavItem("Taser figures", "/taser/figures", Permission.TASER_FIGURES_READ, order=98),
+        NavItem("Taser exceptions", "/taser/exceptions", Permission.TASER_EXCEPTION_READ, order=99),
     ),
     jobs=jobs_for,
 )

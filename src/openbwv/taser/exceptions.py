@@ -91,6 +91,8 @@ EXPLANATIONS: dict[str, tuple[str, ...]] = {
     "time_mismatch": ("device_clock_wrong", "report_corrected", "other"),
 }
 """The reasons that close an exception, by kind; ``other`` needs words."""
+SYSTEM_EXPLANATIONS = frozenset({"footage_arrived"})
+"""Recorded by the system alone (footage linked after the exception was raised)."""
 
 
 def list_exceptions(
@@ -129,7 +131,7 @@ def explain_exception(
     exception = db.scalar(select(TaserException).where(TaserException.id == exception_id).with_for_update())
     if exception is None:
         return None
-    allowed = EXPLANATIONS[exception.kind]
+    allowed = tuple(code for code in EXPLANATIONS[exception.kind] if code not in SYSTEM_EXPLANATIONS)
     if explanation not in allowed:
         raise InvalidInput("explanation", f"{explanation!r} is not one of {', '.join(allowed)}")
     words = (text or "").strip() or None
