@@ -1,5 +1,5 @@
-"""A believable demo force: West Midlands units, a few hundred officers, one login per role, and a
-few thousand clips of footage over the last 60 days.
+"""A believable demo force: West Midlands units, a few hundred officers, one login per role, a
+few thousand clips of footage over the last 60 days, and a year of Taser uses.
 
 Seeding is idempotent: existing units, officers and users are left as they are, and the demo
 logins' passwords are made once and kept in the data directory, so every start prints working ones;
@@ -28,6 +28,7 @@ from openbwv.fleet.demo import seed_fleet
 from openbwv.footage.demo import DEMO_CLIP_COUNT, seed_demo_footage
 from openbwv.policy import SYSTEM, Role
 from openbwv.storage import open_store
+from openbwv.taser.demo import seed_demo_taser
 
 DEMO_UNITS = [
     ("BHAM-RESP", "Birmingham Response", "response", "Birmingham"),
@@ -203,6 +204,9 @@ def seed_demo(
     # Its own transaction: the force is there even if the footage fails, and a later start retries it.
     with transaction(factory) as db:
         seed_demo_footage(db, open_store(settings), now=clock.now(), count=clips)
+    # A year of Taser uses, with their own footage: also its own transaction, retried by a later start.
+    with transaction(factory) as db:
+        seed_demo_taser(db, open_store(settings), all_collars, now=clock.now())
     return logins
 
 

@@ -155,6 +155,8 @@ class _Planned:
     evidence: bool = False
     hold: bool = False
     case_reference: str | None = None
+    place: tuple[float, float] | None = None
+    """Where its track starts; None for a walk near the station's town centre."""
 
 
 @dataclass(frozen=True)
@@ -291,13 +293,19 @@ def _plan(
     return planner.planned
 
 
-def _gps_track(station: str | None, seconds: float, rng: random.Random) -> list[list[float]] | None:
-    """A short walk near the station's town centre, a fix a second; now and then none (indoors)."""
+def _gps_track(
+    station: str | None, seconds: float, rng: random.Random, *, start: tuple[float, float] | None = None
+) -> list[list[float]] | None:
+    """A short walk from ``start``, or near the station's town centre, a fix a second; now and then
+    none (indoors)."""
     if rng.random() < NO_GPS_SHARE:
         return None
-    lat, lon = CENTRES.get(station or "", CENTRES["Birmingham"])
-    lat += rng.uniform(-0.01, 0.01)
-    lon += rng.uniform(-0.015, 0.015)
+    if start is not None:
+        lat, lon = start
+    else:
+        lat, lon = CENTRES.get(station or "", CENTRES["Birmingham"])
+        lat += rng.uniform(-0.01, 0.01)
+        lon += rng.uniform(-0.015, 0.015)
     heading = rng.uniform(0, 2 * math.pi)
     track = []
     for t in range(math.ceil(seconds) + 1):
@@ -357,13 +365,76 @@ def seed_demo_footage(
     planned = _plan(periods, count=count, now=now, evidential=evidential, default=default, rng=rng)
     # A few dozen for the demo; a small seeding (a test's) needs fewer.
     bases = list(bases) if bases is not None else make_base_clips(min(BASE_CLIP_COUNT, max(2, count // 20)))
+    clips = _store_clips(db, store, planned, bases, now=now, source=DEMO_SOURCE, rng=rng)
+    return len(clips)
+
+
+@dataclass(frozen=True)
+class DemoRecording:
+    """A clip another domain's demo wants: who recorded it with which camera, when and where, and
+    how it is tagged."""
+
+    camera_serial: str
+    officer_id: int
+    recorded_at: datetime
+    latitude: float
+    longitude: float
+    category: str | None = None
+    incident_number: str | None = None
+
+
+def seed_demo_recordings(
+    db: Session,
+    store: ObjectStore,
+    recordings: Sequence[DemoRecording],
+    *,
+    now: datetime,
+    source: str,
+    numbered_from: int,
+    bases: Sequence[BaseClip] | None = None,
+    seed: int = 2021,
+) -> list[Clip]:
+    """Store a demo clip for each of ``recordings`` as ``seed_demo_footage`` stores its own (objects,
+    rows, places, audit events, tags), its track starting at the recording's place. ``source`` ends
+    their storage keys, so they are told apart from the demo footage; ``numbered_from`` keeps their
+    bytes apart from every other demo clip's. The clips, in order."""
+    rng = random.Random(seed)
+    bases = list(bases) if bases is not None else make_base_clips(2)
+    planned = [
+        _Planned(
+            number=numbered_from + n,
+            camera_serial=r.camera_serial,
+            station=None,
+            recorded_at=r.recorded_at.replace(microsecond=0),
+            base=rng.randrange(len(bases)),
+            officer_id=r.officer_id,
+            category=r.category,
+            incident_number=r.incident_number,
+            place=(r.latitude, r.longitude),
+        )
+        for n, r in enumerate(recordings)
+    ]
+    return _store_clips(db, store, planned, bases, now=now, source=source, rng=rng)
+
+
+def _store_clips(
+    db: Session,
+    store: ObjectStore,
+    planned: Sequence[_Planned],
+    bases: Sequence[BaseClip],
+    *,
+    now: datetime,
+    source: str,
+    rng: random.Random,
+) -> list[Clip]:
+    """The planned rows' objects in ``store``, then their rows, places, audit events and tags."""
     clips: list[Clip] = []
     objects: list[tuple[str, bytes]] = []
     for row in planned:
         base = bases[row.base % len(bases)]
         data, sha256 = base.variant(row.number)
         storage_key, poster_key, thumbs_key = (
-            f"{clip_key(sha256)}/{DEMO_SOURCE}",
+            f"{clip_key(sha256)}/{source}",
             f"posters/{sha256}.jpg",
             f"thumbs/{sha256}.jpg",
         )
@@ -397,7 +468,7 @@ def seed_demo_footage(
                 height=facts.height,
                 frame_rate=facts.frame_rate,
                 started_at=row.recorded_at,
-                gps_track=_gps_track(row.station, facts.duration_s or 0, rng),
+                gps_track=_gps_track(row.station, facts.duration_s or 0, rng, start=row.place),
                 poster_key=poster_key,
                 thumbnails_key=thumbs_key if facts.thumbnails_jpeg else None,
                 created_at=created_at,
@@ -422,7 +493,7 @@ def seed_demo_footage(
                 "camera_serial": clip.camera_serial,
                 "recorded_at": clip.recorded_at.isoformat(),
                 "officer_id": clip.officer_id,
-                "source": DEMO_SOURCE,
+                "source": source,
                 "gnss_track_fixes": len(clip.gps_track or ()),
             },
         )
@@ -433,7 +504,7 @@ def seed_demo_footage(
     with db.no_autoflush:
         _tag(db, planned, clips)
     db.flush()
-    return len(clips)
+    return clips
 
 
 def _tag(db: Session, planned: Sequence[_Planned], clips: Sequence[Clip]) -> None:
