@@ -18,54 +18,6 @@ HTML = {"Accept": "text/html"}
 CSRF = "page-csrf-token"
 
 
-def _post_counter(client: TestClient, headers: dict[str, str], **form: str) -> httpx2.Response:
-    client.cookies.set("openbwv_csrf", CSRF)
-    return client.post(
-        "/fleet/counter",
-        data={"csrf_token": CSRF, **form},
-        headers={**headers, **HTML},
-        follow_redirects=True,
-    )
-
-
-class TestCounterPage:
-    def test_anonymous_is_sent_to_sign_in(self, client: TestClient) -> None:
-        response = client.get("/fleet/counter", headers=HTML, follow_redirects=False)
-        assert response.status_code == 303
-
-    def test_officer_is_403(self, client: TestClient, factory: sessionmaker[Session]) -> None:
-        assert client.get("/fleet/counter", headers={**headers_for(factory), **HTML}).status_code == 403
-
-    def test_issues_and_returns_a_camera(self, client: TestClient, factory: sessionmaker[Session]) -> None:
-        with transaction(factory) as db:
-            officer = make_officer(db, collar="3001")
-            make_pass(db, officer, "bwv_user", date(2026, 1, 1))
-            make_device(db, serial="CAM-P1")
-        headers = headers_for(factory, Role.EQUIPMENT_MANAGER)
-        issued = _post_counter(
-            client, headers, serial="cam-p1", collar_number="3001", kind="personal", action="issue"
-        )
-        assert "CAM-P1 issued to officer 3001 (personal)." in issued.text
-        returned = _post_counter(client, headers, serial="CAM-P1", action="return")
-        assert "CAM-P1 returned." in returned.text
-        with factory() as db:
-            device = devices.get_device(db, "CAM-P1")
-            assert device is not None and device.state == "in_stock"
-
-    def test_a_refusal_shows_the_reason(self, client: TestClient, factory: sessionmaker[Session]) -> None:
-        with transaction(factory) as db:
-            make_officer(db, collar="3002")
-            make_device(db, serial="CAM-P2")
-        headers = headers_for(factory, Role.EQUIPMENT_MANAGER)
-        response = _post_counter(client, headers, serial="CAM-P2", collar_number="3002", action="issue")
-        assert response.status_code == 409
-        assert "has not passed the body-worn video user course" in response.text
-
-    def test_missing_serial_is_422(self, client: TestClient, factory: sessionmaker[Session]) -> None:
-        headers = headers_for(factory, Role.EQUIPMENT_MANAGER)
-        assert _post_counter(client, headers, collar_number="1").status_code == 422
-
-
 class TestFleetPages:
     def test_device_list_filters_and_history(
         self, client: TestClient, factory: sessionmaker[Session]
