@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from datetime import date
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, ViewportSize, expect, sync_playwright
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.config import Settings
@@ -19,12 +19,12 @@ from tests.axe import serious_violations
 from tests.builders import DEFAULT_PASSWORD, make_device, make_officer, make_pass, make_unit, make_user
 from tests.live_server import CHROMIUM, CHROMIUM_ARGS, serve
 
-PHONE = {"width": 390, "height": 844}
+PHONE = ViewportSize(width=390, height=844)
 
 
 @contextmanager
 def signed_in(
-    settings: Settings, factory: sessionmaker[Session], *, viewport: dict[str, int] | None = None
+    settings: Settings, factory: sessionmaker[Session], *, viewport: ViewportSize | None = None
 ) -> Iterator[tuple[Page, str]]:
     with serve(settings, factory) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

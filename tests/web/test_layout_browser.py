@@ -4,7 +4,7 @@ its own box) and axe-core finds no serious or critical accessibility violation."
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import ViewportSize, expect, sync_playwright
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.config import Settings
@@ -14,7 +14,7 @@ from tests.axe import serious_violations
 from tests.builders import DEFAULT_PASSWORD, make_device, make_user
 from tests.live_server import CHROMIUM, CHROMIUM_ARGS, serve
 
-PHONE = {"width": 390, "height": 844}
+PHONE = ViewportSize(width=390, height=844)
 
 
 @pytest.mark.browser
