@@ -74,6 +74,8 @@ class InvalidInput(OpenbwvError):
             detail=[{"loc": ["body", field], "msg": message, "type": "value_error"}],
         )
         self.field = field
+        # The sentence without the field's name, for a page that shows it beside the field itself.
+        self.reason = message
 
 
 class FieldErrorOut(BaseModel):

@@ -316,3 +316,21 @@ class TestAuthorityExceptionsEndpoint:
         assert response.status_code == 200
         assert [x["collar_number"] for x in response.json()["lapsing"]] == ["6200"]
         assert response.json()["notifications_added"] == 2
+
+
+class TestReportMissingOverTheApi:
+    def test_a_stolen_report_needs_a_note_and_is_recorded(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_device(db, serial="CAM-API-S1")
+        headers = headers_for(factory, Role.EQUIPMENT_MANAGER)
+        bare = client.post("/api/v1/devices/CAM-API-S1/state", json={"state": "stolen"}, headers=headers)
+        assert bare.status_code == 422
+        assert bare.json()["detail"][0]["loc"] == ["body", "note"]
+        stolen = client.post(
+            "/api/v1/devices/CAM-API-S1/state",
+            json={"state": "stolen", "note": "Taken from a locker, CR/77/26"},
+            headers=headers,
+        )
+        assert stolen.status_code == 200 and stolen.json()["state"] == "stolen"

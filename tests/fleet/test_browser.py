@@ -35,9 +35,9 @@ def test_counter_issues_a_camera_end_to_end(settings: Settings, factory: session
         assert page.evaluate("document.activeElement.id") == "serial"
         page.keyboard.type("AXB3-0001")
         page.fill("#collar_number", "2468")
-        page.click("button[value=issue]")
+        page.click("button[type=submit] >> text=Issue or return")
         page.wait_for_selector("[data-testid=result]")
-        assert page.inner_text("[data-testid=result]") == "AXB3-0001 issued to officer 2468 (personal)."
+        assert page.inner_text("[data-testid=result]").startswith("AXB3-0001 issued to 2468 · Grace Green")
         browser.close()
     with factory() as db:
         camera = devices.get_device(db, "AXB3-0001")

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from openbwv.clock import FixedClock
-from openbwv.errors import Conflict
+from openbwv.errors import Conflict, InvalidInput
 from openbwv.fleet import devices, issues, training
 from openbwv.policy import SYSTEM
 from tests.builders import make_device, make_officer, make_pass, make_unit
@@ -87,6 +87,45 @@ class TestIssueCamera:
                 db, SYSTEM, device_serial="CAM3", collar_number=officer.collar_number, kind="personal"
             )
         assert _refused(refused) == ("device_not_available", "Camera CAM3 is in repair and cannot be issued.")
+
+    def test_a_stolen_device_is_refused_with_its_own_rule(self, db: Session) -> None:
+        officer = make_officer(db)
+        make_pass(db, officer, "bwv_user", date(2026, 1, 10))
+        make_device(db, serial="CAM3S")
+        devices.change_state(db, SYSTEM, serial="CAM3S", state="stolen", note="Car broken into, CR/1/26")
+        with pytest.raises(Conflict) as refused:
+            issues.issue_device(
+                db, SYSTEM, device_serial="CAM3S", collar_number=officer.collar_number, kind="personal"
+            )
+        assert _refused(refused) == (
+            "device_stolen",
+            "Camera CAM3S was reported stolen on 2026-11-26 and cannot be issued; if it has been found, "
+            "put it back in stock from its page first.",
+        )
+
+    def test_a_device_lost_while_out_ends_the_issue_and_can_be_found_again(self, db: Session) -> None:
+        officer = make_officer(db)
+        make_pass(db, officer, "bwv_user", date(2026, 1, 10))
+        make_device(db, serial="CAM3L")
+        issues.issue_device(
+            db, SYSTEM, device_serial="CAM3L", collar_number=officer.collar_number, kind="personal"
+        )
+        with pytest.raises(InvalidInput):
+            devices.change_state(db, SYSTEM, serial="CAM3L", state="lost")
+        lost = devices.change_state(db, SYSTEM, serial="CAM3L", state="lost", note="Lost in a foot chase")
+        assert lost.state == "lost" and lost.current_issue_id is None
+        assert issues.officer_kit(db, officer.id) == []
+        reported = devices.device_history(db, lost)[-1]
+        assert (reported.action, reported.officer_id, reported.note) == (
+            "reported_lost",
+            officer.id,
+            "Lost in a foot chase",
+        )
+        found = devices.change_state(db, SYSTEM, serial="CAM3L", state="in_stock", note="Handed in")
+        assert found.state == "in_stock"
+        issues.issue_device(
+            db, SYSTEM, device_serial="CAM3L", collar_number=officer.collar_number, kind="personal"
+        )
 
     def test_a_second_personal_camera_is_refused(self, db: Session) -> None:
         officer = make_officer(db)

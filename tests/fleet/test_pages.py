@@ -5,65 +5,19 @@ from datetime import date
 
 import httpx2
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import people
+from openbwv.audit import AuditAction, AuditEvent
 from openbwv.db import transaction
-from openbwv.fleet import credentials, devices
+from openbwv.fleet import credentials, devices, issues
 from openbwv.policy import SYSTEM, Role
 from tests.builders import headers_for, make_device, make_ineligible_taser_holder, make_officer, make_pass
 from tests.web.helpers import csrf, sign_in
 
 HTML = {"Accept": "text/html"}
 CSRF = "page-csrf-token"
-
-
-def _post_counter(client: TestClient, headers: dict[str, str], **form: str) -> httpx2.Response:
-    client.cookies.set("openbwv_csrf", CSRF)
-    return client.post(
-        "/fleet/counter",
-        data={"csrf_token": CSRF, **form},
-        headers={**headers, **HTML},
-        follow_redirects=True,
-    )
-
-
-class TestCounterPage:
-    def test_anonymous_is_sent_to_sign_in(self, client: TestClient) -> None:
-        response = client.get("/fleet/counter", headers=HTML, follow_redirects=False)
-        assert response.status_code == 303
-
-    def test_officer_is_403(self, client: TestClient, factory: sessionmaker[Session]) -> None:
-        assert client.get("/fleet/counter", headers={**headers_for(factory), **HTML}).status_code == 403
-
-    def test_issues_and_returns_a_camera(self, client: TestClient, factory: sessionmaker[Session]) -> None:
-        with transaction(factory) as db:
-            officer = make_officer(db, collar="3001")
-            make_pass(db, officer, "bwv_user", date(2026, 1, 1))
-            make_device(db, serial="CAM-P1")
-        headers = headers_for(factory, Role.EQUIPMENT_MANAGER)
-        issued = _post_counter(
-            client, headers, serial="cam-p1", collar_number="3001", kind="personal", action="issue"
-        )
-        assert "CAM-P1 issued to officer 3001 (personal)." in issued.text
-        returned = _post_counter(client, headers, serial="CAM-P1", action="return")
-        assert "CAM-P1 returned." in returned.text
-        with factory() as db:
-            device = devices.get_device(db, "CAM-P1")
-            assert device is not None and device.state == "in_stock"
-
-    def test_a_refusal_shows_the_reason(self, client: TestClient, factory: sessionmaker[Session]) -> None:
-        with transaction(factory) as db:
-            make_officer(db, collar="3002")
-            make_device(db, serial="CAM-P2")
-        headers = headers_for(factory, Role.EQUIPMENT_MANAGER)
-        response = _post_counter(client, headers, serial="CAM-P2", collar_number="3002", action="issue")
-        assert response.status_code == 409
-        assert "has not passed the body-worn video user course" in response.text
-
-    def test_missing_serial_is_422(self, client: TestClient, factory: sessionmaker[Session]) -> None:
-        headers = headers_for(factory, Role.EQUIPMENT_MANAGER)
-        assert _post_counter(client, headers, collar_number="1").status_code == 422
 
 
 class TestFleetPages:
@@ -209,4 +163,128 @@ class TestDeviceCredentialPage:
         sign_in(client, factory, Role.SUPERVISOR, username="sarge")
         token = csrf(client, "/fleet/devices/CAM-W4")
         response = client.post("/fleet/devices/CAM-W4/credential", data={"csrf_token": token}, headers=HTML)
+        assert response.status_code == 403
+
+
+def _post_form(client: TestClient, headers: dict[str, str], path: str, **form: str) -> httpx2.Response:
+    client.cookies.set("openbwv_csrf", CSRF)
+    return client.post(
+        path, data={"csrf_token": CSRF, **form}, headers={**headers, **HTML}, follow_redirects=True
+    )
+
+
+class TestAddDevicesPage:
+    def test_anonymous_is_sent_to_sign_in(self, client: TestClient) -> None:
+        assert client.get("/fleet/devices/new", headers=HTML, follow_redirects=False).status_code == 303
+
+    def test_a_supervisor_is_403(self, client: TestClient, factory: sessionmaker[Session]) -> None:
+        headers = {**headers_for(factory, Role.SUPERVISOR), **HTML}
+        assert client.get("/fleet/devices/new", headers=headers).status_code == 403
+        assert "Add devices" not in client.get("/fleet/devices", headers=headers).text
+
+    def test_each_scan_adds_one_and_keeps_the_kind_model_and_station(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        headers = headers_for(factory, Role.EQUIPMENT_MANAGER)
+        fixed = {"kind": "taser", "model": "x2", "station": "Dudley"}
+        first = _post_form(client, headers, "/fleet/devices/new", serial="tx-001", **fixed)
+        second = _post_form(client, headers, "/fleet/devices/new", serial="TX-002", **fixed)
+        assert "TX-001 added." in first.text and "TX-002 added." in second.text
+        assert 'value="Dudley"' in second.text and '<option value="taser" selected>' in second.text
+        assert 'data-testid="received-count">2 devices<' in second.text
+        with factory() as db:
+            added = devices.get_device(db, "TX-002")
+            assert added is not None and (added.kind, added.model, added.station) == ("taser", "X2", "Dudley")
+
+    def test_a_serial_already_registered_keeps_what_was_typed(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_device(db, serial="CAM-D1")
+        response = _post_form(
+            client,
+            headers_for(factory, Role.EQUIPMENT_MANAGER),
+            "/fleet/devices/new",
+            serial="cam-d1",
+            model="Axon Body 3",
+        )
+        assert response.status_code == 409
+        assert "A device with serial CAM-D1 is already registered." in response.text
+        assert 'value="cam-d1"' in response.text and 'value="Axon Body 3"' in response.text
+
+    def test_a_missing_model_puts_the_cursor_on_the_model(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        response = _post_form(
+            client, headers_for(factory, Role.EQUIPMENT_MANAGER), "/fleet/devices/new", serial="CAM-D2"
+        )
+        assert response.status_code == 422
+        assert "Choose or type the device&#39;s model." in response.text and "model:" not in response.text
+        assert re.search(r'id="model"[^>]*autofocus', response.text)
+
+
+class TestDeviceStatePage:
+    def test_lost_needs_a_note_then_is_recorded_and_audited(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_device(db, serial="CAM-Z1")
+        headers = headers_for(factory, Role.EQUIPMENT_MANAGER)
+        refused = _post_form(client, headers, "/fleet/devices/CAM-Z1/state", state="lost")
+        assert refused.status_code == 422
+        assert "Say where and when it was lost." in refused.text and "note:" not in refused.text
+        done = _post_form(
+            client, headers, "/fleet/devices/CAM-Z1/state", state="lost", note="Left at the scene"
+        )
+        assert "Camera CAM-Z1 is now lost." in done.text
+        assert "Reported lost on 2026-11-26 08:00 UTC" in done.text and "Left at the scene" in done.text
+        listed = client.get("/fleet/devices?state=lost", headers={**headers, **HTML})
+        assert "CAM-Z1" in listed.text
+        with factory() as db:
+            event = db.scalars(
+                select(AuditEvent).where(AuditEvent.action == AuditAction.FLEET_DEVICE_STATE_CHANGED)
+            ).one()
+            assert (event.target_id, event.reason, event.details) == (
+                "CAM-Z1",
+                "Left at the scene",
+                {"from": "in_stock", "to": "lost"},
+            )
+
+    def test_repair_then_retire_and_a_retired_device_offers_nothing(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_device(db, serial="CAM-Z2")
+        headers = headers_for(factory, Role.EQUIPMENT_MANAGER)
+        repair = _post_form(
+            client, headers, "/fleet/devices/CAM-Z2/state", state="in_repair", note="Cracked lens"
+        )
+        assert "Camera CAM-Z2 is now in repair." in repair.text
+        retired = _post_form(client, headers, "/fleet/devices/CAM-Z2/state", state="retired")
+        assert "Camera CAM-Z2 is now retired." in retired.text
+        assert "Change state" not in retired.text
+
+    def test_an_issued_device_offers_only_lost_or_stolen(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            officer = make_officer(db, collar="3201")
+            make_pass(db, officer, "bwv_user", date(2026, 1, 1))
+            make_device(db, serial="CAM-Z3")
+            issues.issue_device(db, SYSTEM, device_serial="CAM-Z3", collar_number="3201", kind="personal")
+        headers = headers_for(factory, Role.EQUIPMENT_MANAGER)
+        page = client.get("/fleet/devices/CAM-Z3", headers={**headers, **HTML}).text
+        assert re.findall(r'<option value="([a-z_]+)"', page) == ["lost", "stolen"]
+        refused = _post_form(client, headers, "/fleet/devices/CAM-Z3/state", state="in_repair")
+        assert refused.status_code == 409
+        assert "is issued; return it before changing its state" in refused.text
+
+    def test_a_supervisor_may_not_change_the_state(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_device(db, serial="CAM-Z4")
+        response = _post_form(
+            client, headers_for(factory, Role.SUPERVISOR), "/fleet/devices/CAM-Z4/state", state="retired"
+        )
         assert response.status_code == 403

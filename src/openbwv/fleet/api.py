@@ -158,7 +158,8 @@ def device_history(
 def change_state(
     serial: str, body: StateIn, db: Db, actor: Actor = Require(Permission.FLEET_DEVICE_WRITE)
 ) -> Device:
-    """Send a device to repair, retire it, or put it back into stock or its station's pool."""
+    """Send a device to repair, report it lost or stolen (with a note), retire it, or put it back into
+    stock or its station's pool."""
     return devices.change_state(db, actor, serial=serial, state=body.state, note=body.note)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -13,11 +13,21 @@ from openbwv import audit, auth, clock, people
 from openbwv.audit import AuditAction, Target
 from openbwv.db import in_values, refusing_duplicates
 from openbwv.errors import Conflict, InvalidInput, NotFound
-from openbwv.fleet.models import DEVICE_KINDS, Cartridge, Device, Movement, TaserModel
+from openbwv.fleet.models import DEVICE_KINDS, MISSING_STATES, Cartridge, Device, Issue, Movement, TaserModel
 from openbwv.policy import Actor
 
 # States an equipment manager may set by hand; issue and return set "issued" themselves.
-SETTABLE_STATES = ("in_stock", "pooled", "in_repair", "retired")
+SETTABLE_STATES = ("in_stock", "pooled", "in_repair", "lost", "stolen", "retired")
+# What each hand-set state is called on a device's page, as the thing done.
+STATE_ACTIONS = {
+    "in_stock": "Back in stock (found or repaired)",
+    "pooled": "Into the station's pool",
+    "in_repair": "Send to repair",
+    "lost": "Report lost",
+    "stolen": "Report stolen",
+    "retired": "Retire",
+}
+RECEIVED_LIMIT = 200
 
 
 def add_movement(
@@ -114,6 +124,55 @@ def create_device(
     received.from_state = None
     audit.record(db, actor=actor, action=AuditAction.FLEET_DEVICE_CREATED, target=Target("device", serial))
     return device
+
+
+def receive_device(
+    db: Session,
+    actor: Actor,
+    *,
+    kind: str,
+    serial: str,
+    model: str,
+    station: str = "",
+    firmware: str = "",
+    now: datetime | None = None,
+) -> Device:
+    """Register one device scanned on the add-devices page, where a field left blank is one not
+    known (station, firmware) or one that is missing (serial, model)."""
+    if not serial.strip():
+        raise InvalidInput("serial", "scan or type the device's serial")
+    if not model.strip():
+        raise InvalidInput("model", "choose or type the device's model")
+    return create_device(
+        db,
+        actor,
+        kind=kind,
+        serial=serial,
+        model=model,
+        station=station.strip() or None,
+        firmware=firmware.strip() or None,
+        now=now,
+    )
+
+
+def received_today(db: Session, actor: Actor, *, now: datetime | None = None) -> list[Device]:
+    """The devices ``actor`` registered today, newest first: the add-devices page's running list."""
+    now = now or clock.now()
+    start = datetime.combine(now.date(), time(0), tzinfo=now.tzinfo)
+    return list(
+        db.scalars(
+            select(Device)
+            .join(Movement, Movement.device_id == Device.id)
+            .where(
+                Movement.actor_username == actor.username,
+                Movement.action == "received",
+                Movement.occurred_at >= start,
+                Movement.occurred_at < start + timedelta(days=1),
+            )
+            .order_by(Movement.occurred_at.desc(), Movement.id.desc())
+            .limit(RECEIVED_LIMIT)
+        )
+    )
 
 
 def get_device(db: Session, serial: str, *, lock: bool = False) -> Device | None:
@@ -219,35 +278,90 @@ def change_state(
     note: str | None = None,
     now: datetime | None = None,
 ) -> Device:
-    """Send a device to repair, retire it, or put it back in stock or a pool; never while it is issued.
-    A retired device's credential is revoked with it."""
-    device = get_device(db, serial)
+    """Send a device to repair, report it lost or stolen, retire it, or put it back in stock or a
+    pool. Only a loss or theft may happen while the device is issued: that ends the issue, since
+    nobody holds it any more. A retired device's credential is revoked with it."""
+    device = get_device(db, serial, lock=True)
     if device is None:
         raise NotFound("device")
     if state not in SETTABLE_STATES:
         raise InvalidInput("state", f"must be one of {', '.join(SETTABLE_STATES)}")
-    if device.current_issue_id is not None:
+    note = (note or "").strip() or None
+    if state in MISSING_STATES and note is None:
+        said = "say where and when it was lost" if state == "lost" else "say where and when it was stolen"
+        raise InvalidInput("note", said + ("" if state == "lost" else ", and the crime reference"))
+    if device.current_issue_id is not None and state not in MISSING_STATES:
         raise Conflict(
             f"{device.kind.capitalize()} {device.serial} is issued; return it before changing its state.",
             rule="device_issued",
         )
     if device.state == "retired":
         raise Conflict(f"{device.kind.capitalize()} {device.serial} is retired.", rule="device_retired")
+    if device.state == state:
+        raise Conflict(
+            f"{device.kind.capitalize()} {device.serial} is already {state.replace('_', ' ')}.",
+            rule="state_unchanged",
+        )
     if state == "pooled" and (device.kind != "camera" or not device.station):
         raise InvalidInput("state", "only a camera with a station can join that station's pool")
+    at = now or clock.now()
     previous = device.state
-    add_movement(db, actor, device, action="state_changed", to_state=state, at=now or clock.now(), note=note)
+    details: dict[str, object] = {"from": previous, "to": state}
+    issue = db.get(Issue, device.current_issue_id) if device.current_issue_id is not None else None
+    if issue is not None:
+        issue.returned_at = at
+        issue.returned_by = actor.username
+        device.current_issue_id = None
+        details["issue"] = issue.id
+    add_movement(
+        db,
+        actor,
+        device,
+        action=f"reported_{state}" if state in MISSING_STATES else "state_changed",
+        to_state=state,
+        at=at,
+        officer_id=issue.officer_id if issue is not None else None,
+        issue_id=issue.id if issue is not None else None,
+        note=note,
+    )
     audit.record(
         db,
         actor=actor,
         action=AuditAction.FLEET_DEVICE_STATE_CHANGED,
         target=Target("device", device.serial),
         reason=note,
-        details={"from": previous, "to": state},
+        details=details,
     )
     if state == "retired" and auth.live_device_credential(db, device.id) is not None:
         auth.revoke_device_credential(db, actor, device_id=device.id, serial=device.serial)
     return device
+
+
+def next_states(device: Device) -> list[tuple[str, str]]:
+    """The states a device's page offers to move it to, with what each is called: none once it is
+    retired, only lost or stolen while it is out."""
+    if device.state == "retired":
+        return []
+    offered = [
+        state
+        for state in SETTABLE_STATES
+        if state != device.state
+        and (device.current_issue_id is None or state in MISSING_STATES)
+        and (state != "pooled" or (device.kind == "camera" and device.station))
+    ]
+    return [(state, STATE_ACTIONS[state]) for state in offered]
+
+
+def missing_since(db: Session, device: Device) -> Movement | None:
+    """The movement that reported a lost or stolen device missing; None for a device that is not."""
+    if device.state not in MISSING_STATES:
+        return None
+    return db.scalar(
+        select(Movement)
+        .where(Movement.device_id == device.id, Movement.to_state == device.state)
+        .order_by(Movement.occurred_at.desc(), Movement.id.desc())
+        .limit(1)
+    )
 
 
 def load_cartridge(

@@ -18,8 +18,8 @@ from openbwv.audit import AuditAction, Target
 from openbwv.db import refusing_duplicates
 from openbwv.errors import Conflict, InvalidInput, NotFound
 from openbwv.fleet import training
-from openbwv.fleet.devices import add_movement, cartridges_of, get_device
-from openbwv.fleet.models import ISSUE_KINDS, Device, Issue
+from openbwv.fleet.devices import add_movement, cartridges_of, get_device, missing_since
+from openbwv.fleet.models import ISSUE_KINDS, MISSING_STATES, Device, Issue
 from openbwv.policy import Actor
 
 POOLED_LOAN = timedelta(hours=12)
@@ -124,6 +124,28 @@ def _check_taser(db: Session, device: Device, officer: Any, kind: str, today: da
         )
 
 
+def check_issuable(db: Session, device: Device) -> None:
+    """Refuse a device that cannot go out whoever asks: a dock, one already out, one in repair,
+    retired, or reported lost or stolen."""
+    if device.kind == "dock":
+        raise InvalidInput("device_serial", f"{device.serial} is a dock; docks are not issued")
+    if device.current_issue_id is not None:
+        raise _already_checked_out(db, device)
+    if device.state in MISSING_STATES:
+        reported = missing_since(db, device)
+        when = f" on {reported.occurred_at.strftime('%Y-%m-%d')}" if reported is not None else ""
+        raise Conflict(
+            f"{_label(device)} was reported {device.state}{when} and cannot be issued; if it has been "
+            "found, put it back in stock from its page first.",
+            rule=f"device_{device.state}",
+        )
+    if device.state not in ("in_stock", "pooled"):
+        raise Conflict(
+            f"{_label(device)} is {device.state.replace('_', ' ')} and cannot be issued.",
+            rule="device_not_available",
+        )
+
+
 def issue_device(
     db: Session,
     actor: Actor,
@@ -151,15 +173,7 @@ def issue_device(
         raise Conflict(
             f"Officer {officer.collar_number} left the force on {officer.left_on}.", rule="officer_left"
         )
-    if device.kind == "dock":
-        raise InvalidInput("device_serial", f"{device.serial} is a dock; docks are not issued")
-    if device.current_issue_id is not None:
-        raise _already_checked_out(db, device)
-    if device.state not in ("in_stock", "pooled"):
-        raise Conflict(
-            f"{_label(device)} is {device.state.replace('_', ' ')} and cannot be issued.",
-            rule="device_not_available",
-        )
+    check_issuable(db, device)
     if device.kind == "camera":
         _check_camera(db, device, officer.id, officer.collar_number, kind, today)
     else:

@@ -21,7 +21,9 @@ from openbwv import clock
 from openbwv.db import Base, partial_index
 
 DEVICE_KINDS = ("camera", "taser", "dock")
-DEVICE_STATES = ("in_stock", "issued", "pooled", "in_repair", "retired")
+DEVICE_STATES = ("in_stock", "issued", "pooled", "in_repair", "lost", "stolen", "retired")
+# States in which a device is missing: it cannot be issued until it is found and put back in stock.
+MISSING_STATES = ("lost", "stolen")
 ISSUE_KINDS = ("personal", "pooled", "tour")
 
 
@@ -113,6 +115,8 @@ class Movement(Base):
     __table_args__ = (
         Index("ix_device_movement_device", "device_id", "occurred_at"),
         Index("ix_device_movement_officer", "officer_id", "occurred_at"),
+        # The counter's and the add-devices page's "yours today" lists.
+        Index("ix_device_movement_actor", "actor_username", "occurred_at"),
     )
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -10,81 +10,16 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from openbwv import clock, notifications
 from openbwv.csrf import check_csrf
 from openbwv.db import Db
-from openbwv.errors import Conflict, InvalidInput, NotFound, OpenbwvError
+from openbwv.errors import Conflict, NotFound, OpenbwvError
 from openbwv.fleet import authority, credentials, devices, issues, rollout, training
 from openbwv.fleet.access import get_kit_owner_for
 from openbwv.fleet.models import DEVICE_KINDS, DEVICE_STATES
 from openbwv.paging import Paging
 from openbwv.policy import Actor, Permission, Require, can
-from openbwv.web.forms import redrawing_on_refusal
+from openbwv.web.forms import redrawing_on_refusal, said
 from openbwv.web.render import query_builder, render
 
 router = APIRouter(include_in_schema=False)
-
-
-def _counter(
-    request: Request,
-    db: Db,
-    actor: Actor,
-    *,
-    notice: str | None = None,
-    error: str | None = None,
-    form: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    overdue = issues.list_open_issues(db, overdue_only=True)[:50]
-    context = {
-        "title": "Issue and return",
-        "notice": notice,
-        "error": error,
-        "form": form or {"kind": "personal"},
-        "overdue": overdue,
-        "collars": devices.officer_collars(db, [o.issue.officer_id for o in overdue]),
-    }
-    return render(request, "fleet/counter.html", context, actor=actor, status_code=status_code)
-
-
-@router.get("/fleet/counter", response_class=HTMLResponse)
-def counter_page(
-    request: Request,
-    db: Db,
-    notice: Annotated[str | None, Query(max_length=300)] = None,
-    actor: Actor = Require(Permission.FLEET_ISSUE_WRITE),
-) -> HTMLResponse:
-    """The counter screen: scan a serial, type a collar number, done."""
-    return _counter(request, db, actor, notice=notice)
-
-
-@router.post("/fleet/counter", dependencies=[Depends(check_csrf)])
-def counter_submit(
-    request: Request,
-    db: Db,
-    serial: Annotated[str, Form(min_length=1, max_length=60)],
-    action: Annotated[str, Form(pattern="^(issue|return)$")] = "issue",
-    collar_number: Annotated[str, Form(max_length=20)] = "",
-    kind: Annotated[str, Form(max_length=10)] = "personal",
-    actor: Actor = Require(Permission.FLEET_ISSUE_WRITE),
-) -> Response:
-    """Issue the scanned device to the officer, or take it back."""
-    form = {"serial": serial, "collar_number": collar_number, "kind": kind}
-
-    def redraw(refusal: OpenbwvError) -> Response:
-        return _counter(request, db, actor, error=refusal.message, form=form, status_code=refusal.status_code)
-
-    with redrawing_on_refusal(db, redraw):
-        if action == "return":
-            issues.return_device(db, actor, device_serial=serial)
-            notice = f"{serial.strip().upper()} returned."
-        else:
-            if not collar_number.strip():
-                raise InvalidInput("collar_number", "type the officer's collar number")
-            issue = issues.issue_device(
-                db, actor, device_serial=serial, collar_number=collar_number, kind=kind
-            )
-            notice = (
-                f"{serial.strip().upper()} issued to officer {collar_number.strip().upper()} ({issue.kind})."
-            )
-    return RedirectResponse(f"/fleet/counter?notice={quote_plus(notice)}", status_code=303)
 
 
 @router.get("/fleet/devices", response_class=HTMLResponse)
@@ -124,6 +59,80 @@ def devices_page(
     return render(request, "fleet/devices.html", context, actor=actor)
 
 
+def _new_devices(
+    request: Request,
+    db: Db,
+    actor: Actor,
+    *,
+    form: dict[str, str],
+    added: str | None = None,
+    refusal: OpenbwvError | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    field = getattr(refusal, "field", "serial") if refusal is not None else "serial"
+    context = {
+        "title": "Add devices",
+        "form": form,
+        "added": added,
+        "error": said(refusal) if refusal is not None else None,
+        "focus": field if field in ("kind", "model", "station", "firmware") else "serial",
+        "kinds": DEVICE_KINDS,
+        "models": sorted({*devices.list_models(db), *(m.code for m in devices.list_taser_models(db))}),
+        "stations": devices.list_stations(db),
+        "received": devices.received_today(db, actor),
+    }
+    return render(request, "fleet/device_new.html", context, actor=actor, status_code=status_code)
+
+
+@router.get("/fleet/devices/new", response_class=HTMLResponse)
+def new_devices_page(
+    request: Request,
+    db: Db,
+    kind: Annotated[str, Query(max_length=10)] = "camera",
+    model: Annotated[str, Query(max_length=80)] = "",
+    station: Annotated[str, Query(max_length=120)] = "",
+    firmware: Annotated[str, Query(max_length=40)] = "",
+    added: Annotated[str | None, Query(max_length=60)] = None,
+    actor: Actor = Require(Permission.FLEET_DEVICE_WRITE),
+) -> HTMLResponse:
+    """Add devices received into stock: choose the kind and model once, then scan one serial after
+    another, each followed by Enter."""
+    form = {"kind": kind, "model": model, "station": station, "firmware": firmware}
+    return _new_devices(request, db, actor, form=form, added=added)
+
+
+@router.post("/fleet/devices/new", dependencies=[Depends(check_csrf)])
+def add_device(
+    request: Request,
+    db: Db,
+    kind: Annotated[str, Form(max_length=10)] = "camera",
+    model: Annotated[str, Form(max_length=80)] = "",
+    station: Annotated[str, Form(max_length=120)] = "",
+    firmware: Annotated[str, Form(max_length=40)] = "",
+    serial: Annotated[str, Form(max_length=60)] = "",
+    actor: Actor = Require(Permission.FLEET_DEVICE_WRITE),
+) -> Response:
+    """Register one scanned device, then come back to the form for the next serial."""
+    form = {"kind": kind, "model": model, "station": station, "firmware": firmware}
+
+    def redraw(refusal: OpenbwvError) -> Response:
+        return _new_devices(
+            request,
+            db,
+            actor,
+            form={**form, "serial": serial},
+            refusal=refusal,
+            status_code=refusal.status_code,
+        )
+
+    with redrawing_on_refusal(db, redraw):
+        device = devices.receive_device(
+            db, actor, kind=kind, serial=serial, model=model, station=station, firmware=firmware
+        )
+    query = urlencode({**{k: v for k, v in form.items() if v}, "added": device.serial})
+    return RedirectResponse(f"/fleet/devices/new?{query}", status_code=303)
+
+
 def _device_page(
     request: Request,
     db: Db,
@@ -133,6 +142,7 @@ def _device_page(
     notice: str | None = None,
     error: str | None = None,
     new_credential: str | None = None,
+    form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     device = devices.get_device(db, serial)
@@ -149,6 +159,9 @@ def _device_page(
         "can_sign_in": device.kind in credentials.SCOPES_BY_KIND,
         "may_manage": can(actor, Permission.FLEET_DEVICE_WRITE),
         "new_credential": new_credential,
+        "states": devices.next_states(device),
+        "missing": devices.missing_since(db, device),
+        "form": form or {},
         "notice": notice,
         "error": error,
     }
@@ -196,6 +209,36 @@ def revoke_credential(
     notice = f"The credential of {revoked.device_serial} is revoked."
     return RedirectResponse(
         f"/fleet/devices/{quote(revoked.device_serial, safe='')}?notice={quote_plus(notice)}", status_code=303
+    )
+
+
+@router.post("/fleet/devices/{serial}/state", dependencies=[Depends(check_csrf)])
+def change_device_state(
+    request: Request,
+    serial: str,
+    db: Db,
+    state: Annotated[str, Form(max_length=20)],
+    note: Annotated[str, Form(max_length=1000)] = "",
+    actor: Actor = Require(Permission.FLEET_DEVICE_WRITE),
+) -> Response:
+    """Send a device to repair, report it lost or stolen, retire it, or put it back in stock."""
+
+    def redraw(refusal: OpenbwvError) -> Response:
+        return _device_page(
+            request,
+            db,
+            actor,
+            serial,
+            error=said(refusal),
+            form={"state": state, "note": note},
+            status_code=refusal.status_code,
+        )
+
+    with redrawing_on_refusal(db, redraw):
+        device = devices.change_state(db, actor, serial=serial, state=state, note=note)
+    notice = f"{device.kind.capitalize()} {device.serial} is now {device.state.replace('_', ' ')}."
+    return RedirectResponse(
+        f"/fleet/devices/{quote(device.serial, safe='')}?notice={quote_plus(notice)}", status_code=303
     )
 
 

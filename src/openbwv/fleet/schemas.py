@@ -55,7 +55,7 @@ class DeviceDetailOut(DeviceOut):
 class StateIn(Input):
     free_text = frozenset({"note"})
 
-    state: Literal["in_stock", "pooled", "in_repair", "retired"]
+    state: Literal["in_stock", "pooled", "in_repair", "lost", "stolen", "retired"]
     note: str | None = Field(default=None, max_length=1000)
 
 

@@ -22,6 +22,15 @@ from openbwv.errors import Conflict, InvalidInput, NotFound, OpenbwvError
 REFUSALS = (Conflict, InvalidInput, NotFound)
 
 
+def said(refusal: OpenbwvError) -> str:
+    """A refusal as a sentence for a page, which shows it beside the field at fault: without the
+    field's internal name that the API's message starts with."""
+    if isinstance(refusal, InvalidInput):
+        reason = refusal.reason.strip()
+        return reason[:1].upper() + reason[1:] + ("" if reason.endswith((".", "?", "!")) else ".")
+    return refusal.message
+
+
 class RedrawForm(Exception):
     """The redrawn form of a refused write; the app answers with ``response``."""
 

@@ -1,0 +1,49 @@
+"""Every page the header links to, at a phone's width: nothing scrolls sideways (a table scrolls in
+its own box) and axe-core finds no serious or critical accessibility violation."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import ViewportSize, expect, sync_playwright
+from sqlalchemy.orm import Session, sessionmaker
+
+from openbwv.config import Settings
+from openbwv.db import transaction
+from openbwv.policy import Role
+from tests.axe import serious_violations
+from tests.builders import DEFAULT_PASSWORD, make_device, make_user
+from tests.live_server import CHROMIUM, CHROMIUM_ARGS, serve
+
+PHONE = ViewportSize(width=390, height=844)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_every_linked_page_fits_a_phone_and_passes_axe(
+    settings: Settings, factory: sessionmaker[Session]
+) -> None:
+    with transaction(factory) as db:
+        make_user(db, username="every.role", roles=list(Role))
+        make_device(db, serial="CAM-PHONE-1")
+    with serve(settings, factory) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport=PHONE)
+        page.goto(f"{base}/login")
+        page.get_by_label("Username").fill("every.role")
+        page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("button", name="Menu")).to_be_visible()
+        links = page.eval_on_selector_all(
+            "nav[aria-label=Main] a", "links => links.map(link => link.getAttribute('href'))"
+        )
+        assert "/fleet/counter" in links and "/footage" in links
+        found = {}
+        for path in [*links, "/fleet/devices/new", "/fleet/devices/CAM-PHONE-1"]:
+            page.goto(f"{base}{path}")
+            expect(page.get_by_role("heading", level=1)).to_be_visible()
+            width = page.evaluate("document.documentElement.scrollWidth")
+            problems = serious_violations(page)
+            if width > PHONE["width"] or problems:
+                found[path] = (width, problems)
+        assert found == {}
+        browser.close()
