@@ -2,7 +2,7 @@
 
 A device's new "lost" and "stolen" states need no change here: ``device.state`` is a plain string.
 
-Revision ID: 0030
+Revision ID: 0029
 Revises: 0028
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0030"
+revision: str = "0029"
 down_revision: str | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
