@@ -81,12 +81,14 @@ def _plain(url: str) -> str:
 # -- building the database -------------------------------------------------------------------------
 
 
-def _built_clips() -> int | None:
-    """The clips the cached database says it holds, or None when there is none (or it is unfinished)."""
+def _built_clips(url: str = URL) -> int | None:
+    """The clips the cached database at ``url`` says it holds, or None when there is none (or it is
+    unfinished)."""
     with psycopg.connect(_admin_url(), autocommit=True) as admin:
-        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone() is None:
+        found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (_name(url),)).fetchone()
+        if found is None:
             return None
-    with psycopg.connect(_plain(URL)) as connection:
+    with psycopg.connect(_plain(url)) as connection:
         exists = connection.execute("SELECT to_regclass('bench_marker')").fetchone()  # complete if present
         if exists is None or exists[0] is None:
             return None
@@ -94,23 +96,27 @@ def _built_clips() -> int | None:
         return int(row[0]) if row is not None else None
 
 
-def _drop_database() -> None:
+def _name(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
+def _drop_database(url: str = URL) -> None:
     with psycopg.connect(_admin_url(), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        admin.execute(f'DROP DATABASE IF EXISTS "{_name(url)}" WITH (FORCE)')
 
 
-def _seed_people(factory: sessionmaker[Session]) -> float:
+def _seed_people(factory: sessionmaker[Session], officers: int = OFFICERS) -> float:
     """Units and officers through the services (the HR import), as a force would; seconds taken."""
     rng = random.Random(12)
     codes = [f"U{n:03d}" for n in range(UNITS)]
     lines = ["collar_number,name,rank,unit"]
-    lines += [f"{200000 + n},Officer {n},{rng.choice(RANKS)},{rng.choice(codes)}" for n in range(OFFICERS)]
+    lines += [f"{200000 + n},Officer {n},{rng.choice(RANKS)},{rng.choice(codes)}" for n in range(officers)]
     start = time.perf_counter()
     with transaction(factory) as db:
         for code in codes:
             people.create_unit(db, SYSTEM, code=code, name=f"Unit {code}")
     with transaction(factory) as db:
-        assert imports.import_officers(db, SYSTEM, text="\n".join(lines) + "\n").imported == OFFICERS
+        assert imports.import_officers(db, SYSTEM, text="\n".join(lines) + "\n").imported == officers
     return time.perf_counter() - start
 
 
@@ -277,18 +283,18 @@ def build() -> dict[str, float]:
     return figures
 
 
-def mark_built(figures: dict[str, float], load: str) -> None:
+def mark_built(figures: dict[str, float], load: str, url: str = URL, clips: int = CLIPS) -> None:
     """The marker row saying the database is complete, with what building it took, for later runs."""
-    with psycopg.connect(_plain(URL), autocommit=True) as connection:
+    with psycopg.connect(_plain(url), autocommit=True) as connection:
         connection.execute("CREATE TABLE bench_marker (clips bigint NOT NULL, built jsonb NOT NULL)")
         connection.execute(
-            "INSERT INTO bench_marker VALUES (%s, %s)", (CLIPS, Json({**figures, "load": load}))
+            "INSERT INTO bench_marker VALUES (%s, %s)", (clips, Json({**figures, "load": load}))
         )
 
 
-def built_figures() -> tuple[dict[str, float], str] | None:
+def built_figures(url: str = URL) -> tuple[dict[str, float], str] | None:
     """What building the cached database took, as its marker row recorded it."""
-    with psycopg.connect(_plain(URL)) as connection:
+    with psycopg.connect(_plain(url)) as connection:
         row = connection.execute("SELECT built FROM bench_marker").fetchone()
     if row is None or not row[0]:
         return None
@@ -356,13 +362,19 @@ def _indexes(plan: dict[str, Any]) -> set[str]:
     return found
 
 
-def explain(engine: Engine, statements: list[tuple[str, Any]]) -> tuple[float, set[str]]:
-    """The bare ``EXPLAIN (ANALYZE, BUFFERS)`` execution time (ms) of the statements that read clips,
-    and the indexes their plans used."""
+def reads_clips(statement: str) -> bool:
+    return statement.lstrip().upper().startswith("SELECT") and "FROM clip" in statement
+
+
+def explain(
+    engine: Engine, statements: list[tuple[str, Any]], reads: Callable[[str], bool] = reads_clips
+) -> tuple[float, set[str]]:
+    """The bare ``EXPLAIN (ANALYZE, BUFFERS)`` execution time (ms) of the statements that ``reads``
+    picks (by default those that read clips), and the indexes their plans used."""
     total, used = 0.0, set()
     with engine.connect() as connection:
         for statement, parameters in statements:
-            if not statement.lstrip().upper().startswith("SELECT") or "FROM clip" not in statement:
+            if not reads(statement):
                 continue
             result = connection.exec_driver_sql(
                 "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, parameters

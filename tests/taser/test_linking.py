@@ -163,6 +163,26 @@ class TestLateFootage:
             assert db.get(Clip, docked).evidence_flag  # type: ignore[union-attr]
             assert not db.get(Clip, elsewhere).evidence_flag  # type: ignore[union-attr]
 
+    def test_a_late_clip_is_linked_by_telemetry_only_when_its_own_camera_was_near(
+        self, factory: sessionmaker[Session]
+    ) -> None:
+        at = _use_at()
+        with transaction(factory) as db:
+            make_taser_holder(db, collar="6232")
+            deployment = _file(db, "6232")
+            make_position(db, camera="CAM-NEAR", at=at, lat=LAT + NORTH_100_M / 2, lon=LON)
+            make_position(db, camera="CAM-AWAY", at=at, lat=LAT + NORTH_1_KM, lon=LON)
+            near, away = (
+                make_clip(
+                    db, camera=camera, start=at + timedelta(minutes=1), minutes=5, probed_at=clock.now()
+                )
+                for camera in ("CAM-NEAR", "CAM-AWAY")
+            )
+        with transaction(factory) as db:
+            assert linking.link_new_footage(db) == 1
+            assert _links(db, deployment.id) == {near: "nearby_telemetry"}
+            assert not db.get(Clip, away).evidence_flag  # type: ignore[union-attr]
+
 
 class TestNoFootage:
     def test_a_use_without_footage_becomes_an_exception_after_the_grace_period(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
@@ -661,22 +661,29 @@ METRES_PER_DEGREE = EARTH_RADIUS_M * math.pi / 180
 
 
 def cameras_near(
-    db: Session, latitude: float, longitude: float, radius_m: float, start: datetime, end: datetime
+    db: Session,
+    latitude: float,
+    longitude: float,
+    radius_m: float,
+    start: datetime,
+    end: datetime,
+    *,
+    serials: Collection[str] | None = None,
 ) -> set[str]:
-    """The cameras whose position history puts them within ``radius_m`` of the point at some time
-    in ``[start, end]``: read by time, kept by a bounding box, then by distance."""
+    """The cameras (of ``serials`` only, when given) whose position history puts them within
+    ``radius_m`` of the point at some time in ``[start, end]``: read by time (by camera and time,
+    given ``serials``), kept by a bounding box, then by distance."""
     reach = radius_m / METRES_PER_DEGREE
     wide = reach / max(math.cos(math.radians(latitude)), 1e-6)
-    rows = db.execute(
-        select(PositionRecord.serial, PositionRecord.lat, PositionRecord.lon)
-        .where(
-            PositionRecord.ts >= start,
-            PositionRecord.ts <= end,
-            PositionRecord.lat.between(latitude - reach, latitude + reach),
-            PositionRecord.lon.between(longitude - wide, longitude + wide),
-        )
-        .distinct()
+    query = select(PositionRecord.serial, PositionRecord.lat, PositionRecord.lon).where(
+        PositionRecord.ts >= start,
+        PositionRecord.ts <= end,
+        PositionRecord.lat.between(latitude - reach, latitude + reach),
+        PositionRecord.lon.between(longitude - wide, longitude + wide),
     )
+    if serials is not None:
+        query = query.where(PositionRecord.serial.in_(sorted(serials)))
+    rows = db.execute(query.distinct())
     return {serial for serial, lat, lon in rows if _metres((latitude, longitude), (lat, lon)) <= radius_m}
 
 

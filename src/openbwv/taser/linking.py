@@ -88,15 +88,19 @@ def link_footage(db: Session, deployment: Deployment, *, now: datetime | None = 
     return _store_links(db, deployment, found, now=now or clock.now())
 
 
-def _why_linked(db: Session, span: footage.ClipSpan, deployment: Deployment, radius: float) -> str | None:
+def _why_linked(
+    db: Session, span: footage.ClipSpan, deployment: Deployment, radius: float, reach: timedelta
+) -> str | None:
     if span.officer_id == deployment.officer_id:
         return "own_camera"
     if footage.passed_near(db, span.id, deployment.lat, deployment.lon, radius):
         return "nearby_track"
-    start, end = _window(db, deployment.occurred_at)
-    if span.camera_serial in live.cameras_near(db, deployment.lat, deployment.lon, radius, start, end):
-        return "nearby_telemetry"
-    return None
+    start, end = deployment.occurred_at - reach, deployment.occurred_at + reach
+    # Only the clip's camera: read by camera and time, not every camera's positions in the window.
+    near = live.cameras_near(
+        db, deployment.lat, deployment.lon, radius, start, end, serials=[span.camera_serial]
+    )
+    return "nearby_telemetry" if near else None
 
 
 def link_clips(db: Session, spans: Iterable[footage.ClipSpan], *, now: datetime | None = None) -> int:
@@ -107,15 +111,16 @@ def link_clips(db: Session, spans: Iterable[footage.ClipSpan], *, now: datetime 
     reach = timedelta(minutes=setting(db, "link_window_minutes"))
     made = 0
     for span in spans:
+        linked = set(db.scalars(select(ClipLink.deployment_id).where(ClipLink.clip_id == span.id)))
         candidates = db.scalars(
             select(Deployment)
             .where(Deployment.occurred_at >= span.start - reach, Deployment.occurred_at <= span.end + reach)
             .order_by(Deployment.id)
         )
         for deployment in candidates:
-            if span.id in _linked(db, deployment.id):
+            if deployment.id in linked:
                 continue
-            reason = _why_linked(db, span, deployment, radius)
+            reason = _why_linked(db, span, deployment, radius, reach)
             if reason is not None:
                 made += len(_store_links(db, deployment, {span.id: reason}, now=now))
     return made
