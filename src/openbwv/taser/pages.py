@@ -3,6 +3,7 @@ its linked clips, its history and the supervisor's sign-off."""
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Annotated, Any
 from urllib.parse import quote_plus
 
@@ -19,6 +20,7 @@ from openbwv.inputs import Input, RecordId
 from openbwv.paging import Paging
 from openbwv.policy import Actor, Permission, Require
 from openbwv.taser import linking, review, service, vocabulary
+from openbwv.taser.models import Deployment
 from openbwv.taser.schemas import DeploymentIn
 from openbwv.web.forms import redrawing_on_refusal
 from openbwv.web.render import render
@@ -119,12 +121,14 @@ def _form_page(
     actor: Actor,
     form: DeploymentForm,
     *,
+    editing: Deployment | None = None,
     error: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     settings = request.app.state.settings
     context = {
-        "title": "Taser deployment report",
+        "title": f"Edit Taser deployment report {editing.id}" if editing else "Taser deployment report",
+        "editing": editing,
         "form": form,
         "error": error,
         "vocabulary": vocabulary,
@@ -179,6 +183,85 @@ def file_deployment_from_form(
     notice = f"Report {deployment.id} filed with {len(_links(db, deployment.id))} linked clip(s)."
     return RedirectResponse(
         f"/taser/deployments/{deployment.id}?notice={quote_plus(notice)}", status_code=303
+    )
+
+
+def _form_of(deployment: Deployment, collar: str) -> DeploymentForm:
+    """The form filled in with what the report says now."""
+    flags = [name for name, _ in FLAGS if getattr(deployment, name)]
+    return DeploymentForm(
+        collar_number=collar,
+        taser_serial=deployment.taser_serial,
+        occurred_at=deployment.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        lat=f"{deployment.lat:.6f}",
+        lon=f"{deployment.lon:.6f}",
+        location_type=deployment.location_type,
+        incident_number=deployment.incident_number,
+        levels=list(deployment.levels),
+        cartridge_bays=[str(bay) for bay in deployment.cartridge_bays],
+        reasons=list(deployment.reasons),
+        impact_factors=list(deployment.impact_factors),
+        subject_age_band=deployment.subject_age_band or "",
+        subject_gender=deployment.subject_gender or "",
+        subject_ethnicity=deployment.subject_ethnicity or "",
+        subject_self_defined_ethnicity=deployment.subject_self_defined_ethnicity or "",
+        flags=flags,
+        outcome=deployment.outcome,
+    )
+
+
+def _editable(db: Session, actor: Actor, deployment_id: int) -> Deployment:
+    deployment = service.get_deployment(db, actor, deployment_id)
+    if deployment is None:
+        raise NotFound("deployment report")
+    return deployment
+
+
+@router.get("/taser/deployments/{deployment_id}/edit", response_class=HTMLResponse)
+def edit_deployment_page(
+    request: Request,
+    deployment_id: RecordId,
+    db: Db,
+    actor: Actor = Require(Permission.TASER_DEPLOYMENT_FILE),
+) -> HTMLResponse:
+    """The report's form filled in, to put right what a supervisor returned, or to correct a
+    signed-off report (a new version, the old one kept)."""
+    deployment = _editable(db, actor, deployment_id)
+    collar = service.collar_numbers(db, [deployment]).get(deployment.officer_id, "")
+    return _form_page(request, db, actor, _form_of(deployment, collar), editing=deployment)
+
+
+@router.post("/taser/deployments/{deployment_id}/edit", dependencies=[Depends(check_csrf)])
+def edit_deployment_from_form(
+    request: Request,
+    deployment_id: RecordId,
+    db: Db,
+    form: Annotated[DeploymentForm, Form()],
+    actor: Actor = Require(Permission.TASER_DEPLOYMENT_FILE),
+) -> Response:
+    """Save the edit; a refusal redraws the form with the rule's message and what was entered."""
+    deployment = _editable(db, actor, deployment_id)
+    try:
+        body = _request_of(form)
+    except ValidationError as error:
+        return _form_page(request, db, actor, form, editing=deployment, error=_said(error), status_code=422)
+
+    def redraw(refusal: OpenbwvError) -> Response:
+        return _form_page(
+            request,
+            db,
+            actor,
+            form,
+            editing=deployment,
+            error=refusal.message,
+            status_code=refusal.status_code,
+        )
+
+    with redrawing_on_refusal(db, redraw, also=(service.DeploymentRefused, Forbidden)):
+        review.edit_deployment(db, actor, deployment_id, body)
+    notice = f"Report {deployment_id} saved as version {deployment.version}, submitted for sign-off."
+    return RedirectResponse(
+        f"/taser/deployments/{deployment_id}?notice={quote_plus(notice)}", status_code=303
     )
 
 
