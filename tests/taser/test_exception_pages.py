@@ -46,7 +46,8 @@ def test_professional_standards_explain_an_exception_on_the_page(
         headers=HTML,
     )
     assert refused.status_code == 422
-    assert "say what happened" in refused.text
+    assert "Say what happened when the explanation is &#39;other&#39;." in refused.text
+    assert "text:" not in refused.text
     answer = client.post(
         "/taser/exceptions/1/explanation",
         data={"explanation": "not_switched_on", "text": "Camera was off", "csrf_token": token},

@@ -20,7 +20,7 @@ from openbwv.policy import Actor, Permission, Require
 from openbwv.taser import exceptions
 from openbwv.taser.models import CODE_LENGTH, COMMENT_LENGTH, EXCEPTION_KINDS
 from openbwv.taser.settings import SETTINGS, all_settings, set_setting
-from openbwv.web.forms import redrawing_on_refusal
+from openbwv.web.forms import redrawing_on_refusal, said
 from openbwv.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -100,7 +100,7 @@ def explain_from_form(
     """Record why an exception happened, which closes it."""
 
     def redraw(refusal: OpenbwvError) -> Response:
-        return _page(request, db, actor, error=refusal.message, status_code=refusal.status_code)
+        return _page(request, db, actor, error=said(refusal), status_code=refusal.status_code)
 
     with redrawing_on_refusal(db, redraw):
         if exceptions.explain_exception(db, actor, exception_id, explanation=explanation, text=text) is None:
@@ -120,7 +120,7 @@ def set_setting_from_form(
     """Change one of the Taser rules' numbers within its bounds (audited with the old value)."""
 
     def redraw(refusal: OpenbwvError) -> Response:
-        return _page(request, db, actor, error=refusal.message, status_code=refusal.status_code)
+        return _page(request, db, actor, error=said(refusal), status_code=refusal.status_code)
 
     with redrawing_on_refusal(db, redraw):
         set_setting(db, actor, name, value)

@@ -22,7 +22,7 @@ from openbwv.policy import Actor, Permission, Require
 from openbwv.taser import linking, review, service, vocabulary
 from openbwv.taser.models import Deployment
 from openbwv.taser.schemas import DeploymentIn
-from openbwv.web.forms import redrawing_on_refusal
+from openbwv.web.forms import redrawing_on_refusal, said
 from openbwv.web.render import render
 from openbwv.web.vendor import library_served
 
@@ -106,7 +106,7 @@ def _request_of(form: DeploymentForm) -> DeploymentIn:
     return DeploymentIn.model_validate(body)
 
 
-def _said(error: ValidationError) -> str:
+def _in_the_forms_words(error: ValidationError) -> str:
     """Pydantic's complaints in the form's own words."""
     parts = []
     for problem in error.errors():
@@ -173,10 +173,10 @@ def file_deployment_from_form(
     try:
         body = _request_of(form)
     except ValidationError as error:
-        return _form_page(request, db, actor, form, error=_said(error), status_code=422)
+        return _form_page(request, db, actor, form, error=_in_the_forms_words(error), status_code=422)
 
     def redraw(refusal: OpenbwvError) -> Response:
-        return _form_page(request, db, actor, form, error=refusal.message, status_code=refusal.status_code)
+        return _form_page(request, db, actor, form, error=said(refusal), status_code=refusal.status_code)
 
     with redrawing_on_refusal(db, redraw, also=(service.DeploymentRefused, Forbidden)):
         deployment = service.file_deployment(db, actor, body)
@@ -244,7 +244,9 @@ def edit_deployment_from_form(
     try:
         body = _request_of(form)
     except ValidationError as error:
-        return _form_page(request, db, actor, form, editing=deployment, error=_said(error), status_code=422)
+        return _form_page(
+            request, db, actor, form, editing=deployment, error=_in_the_forms_words(error), status_code=422
+        )
 
     def redraw(refusal: OpenbwvError) -> Response:
         return _form_page(
@@ -253,7 +255,7 @@ def edit_deployment_from_form(
             actor,
             form,
             editing=deployment,
-            error=refusal.message,
+            error=said(refusal),
             status_code=refusal.status_code,
         )
 
@@ -336,7 +338,7 @@ def _reviewed(
 ) -> Response:
     def redraw(refusal: OpenbwvError) -> Response:
         return _report_page(
-            request, db, actor, deployment_id, error=refusal.message, status_code=refusal.status_code
+            request, db, actor, deployment_id, error=said(refusal), status_code=refusal.status_code
         )
 
     with redrawing_on_refusal(db, redraw, also=(Forbidden,)):

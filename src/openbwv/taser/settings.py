@@ -112,7 +112,9 @@ def set_setting(db: Session, actor: Actor, name: str, value: float, *, now: date
         )
     if not known.low <= value <= known.high:
         raise InvalidInput(
-            "value", f"{known.label} must be from {known.low:g} to {known.high:g} {known.unit}, not {value:g}"
+            "value",
+            f"\u201c{known.label} \u2026\u201d must be from {known.low:g} to {known.high:g} {known.unit}, "
+            f"not {value:g}",
         )
     old = setting(db, name)
     row = db.get(TaserSetting, name)
