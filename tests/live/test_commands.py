@@ -28,26 +28,10 @@ from openbwv.live.commands import (
     command_topic,
 )
 from openbwv.policy import SYSTEM, Role
+from tests.broker import BROKER, NEEDS_MOSQUITTO, require_broker
 from tests.builders import headers_for, make_device, make_officer, make_pass
-from tests.conftest import IN_CI, TEST_NOW
+from tests.conftest import TEST_NOW
 from tests.live.conftest import FakeRecordingState
-
-BROKER_HOST, BROKER_PORT = "127.0.0.1", 1883
-
-
-def _broker_problem() -> str | None:
-    try:
-        with socket.create_connection((BROKER_HOST, BROKER_PORT), timeout=1):
-            return None
-    except OSError as exc:
-        return str(exc)
-
-
-BROKER_PROBLEM = _broker_problem()
-# Outside CI a missing broker skips these tests; under CI it fails them.
-NEEDS_BROKER = pytest.mark.skipif(
-    bool(BROKER_PROBLEM) and not IN_CI, reason=f"MQTT broker not reachable: {BROKER_PROBLEM}"
-)
 
 
 class TestParseBrokerUrl:
@@ -88,15 +72,14 @@ class TestUnreachableBroker:
 @pytest.fixture
 def subscriber() -> Iterator[tuple[str, queue.Queue[mqtt.MQTTMessage]]]:
     """A client subscribed to a fresh camera's command topic: its serial, and what arrives."""
-    if BROKER_PROBLEM:
-        pytest.fail(f"the MQTT broker at {BROKER_HOST}:{BROKER_PORT} is required under CI: {BROKER_PROBLEM}")
+    require_broker()
     serial = f"BWV-MQTT-{uuid.uuid4().hex[:8].upper()}"
     received: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
     subscribed: queue.Queue[bool] = queue.Queue()
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
     client.on_message = lambda _c, _u, message: received.put(message)
     client.on_subscribe = lambda *_: subscribed.put(True)
-    client.connect(BROKER_HOST, BROKER_PORT)
+    client.connect(BROKER.host, BROKER.port)
     client.loop_start()
     client.subscribe(command_topic(serial), qos=1)
     subscribed.get(timeout=5)
@@ -105,7 +88,7 @@ def subscriber() -> Iterator[tuple[str, queue.Queue[mqtt.MQTTMessage]]]:
     client.disconnect()
 
 
-@NEEDS_BROKER
+@NEEDS_MOSQUITTO
 class TestThroughTheBroker:
     def test_opening_a_view_tells_the_camera_over_mqtt(
         self,
@@ -124,7 +107,7 @@ class TestThroughTheBroker:
             )
         recording.cameras[serial] = True
         configured = settings.model_copy(
-            update={"mqtt_url": f"mqtt://{BROKER_HOST}:{BROKER_PORT}", "live_notify_camera": True}
+            update={"mqtt_url": f"mqtt://{BROKER.host}:{BROKER.port}", "live_notify_camera": True}
         )
         with TestClient(
             create_app(configured, factory, jobs=JobRegistry()), base_url="https://testserver"

@@ -32,9 +32,10 @@ from openbwv.live.models import CameraLiveState
 from openbwv.live.telemetry import CameraState, Reading, ReadingCheck, parse_reading
 from openbwv.observability import Metrics
 from openbwv.policy import Role
+from tests.broker import MQTT_URL, NEEDS_MOSQUITTO, require_broker
 from tests.builders import headers_for, make_device
 from tests.live.helpers import BIRMINGHAM, CAMERAS, MAX_AGE, encoded, issued_camera, payload
-from tests.live.test_mqtt import BROKER_PROBLEM, MQTT_URL, NEEDS_MOSQUITTO, publish, topic
+from tests.live.test_mqtt import publish, topic
 
 pytestmark = pytest.mark.xdist_group("mqtt-telemetry")
 
@@ -200,8 +201,7 @@ def map_only_client(
 ) -> Iterator[TestClient]:
     """A server process that keeps the map from its own subscription and stores nothing itself (its
     consumer is off, as in an API process when consumer processes run apart)."""
-    if BROKER_PROBLEM:
-        pytest.fail(f"the MQTT broker at {MQTT_URL} is required: {BROKER_PROBLEM}")
+    require_broker()
     settings = Settings(
         data_dir=tmp_path / "data",
         database_url=database_url,

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -32,38 +30,20 @@ from openbwv.jobs import JobRegistry
 from openbwv.live.broker import Broker, parse_broker_url
 from openbwv.live.mqtt import serial_from_topic
 from openbwv.policy import Role
+from tests.broker import BROKER, MQTT_URL, NEEDS_MOSQUITTO, require_broker
 from tests.builders import headers_for, make_device
-from tests.conftest import IN_CI
 from tests.live.helpers import CAMERAS, payload
 
-MQTT_URL = os.environ.get("OPENBWV_TEST_MQTT_URL", "mqtt://127.0.0.1:1883")
-BROKER = parse_broker_url(MQTT_URL)
 # Every consumer these tests start hears every camera's telemetry on the broker, and some count what
 # they refused: under `pytest -n`, one worker runs them all, so no other test's messages are counted.
 pytestmark = pytest.mark.xdist_group("mqtt-telemetry")
-
-
-def _broker_problem() -> str | None:
-    try:
-        socket.create_connection((BROKER.host, BROKER.port), timeout=3).close()
-    except OSError as exc:
-        return str(exc)
-    return None
-
-
-BROKER_PROBLEM = _broker_problem()
-# Outside CI a missing broker skips these tests; under CI it fails them (``mqtt_url``).
-NEEDS_MOSQUITTO = pytest.mark.skipif(
-    bool(BROKER_PROBLEM) and not IN_CI, reason=f"MQTT broker at {MQTT_URL} not reachable: {BROKER_PROBLEM}"
-)
 
 
 @pytest.fixture
 def live_client(database_url: str, tmp_path: Path, factory: sessionmaker[Session]) -> Iterator[TestClient]:
     """The app with its MQTT consumer running, in a subscription group of the test's own (so that
     other consumers of the same broker take none of its messages)."""
-    if BROKER_PROBLEM:
-        pytest.fail(f"the MQTT broker at {MQTT_URL} is required under CI: {BROKER_PROBLEM}")
+    require_broker()
     settings = Settings(
         data_dir=tmp_path / "data",
         database_url=database_url,

@@ -32,7 +32,7 @@ from openbwv.config import Settings
 from openbwv.db import transaction
 from openbwv.domains import JobContext
 from openbwv.live import command_topic, get_camera_state, receive_readings
-from openbwv.live.broker import Broker, parse_broker_url
+from openbwv.live.broker import Broker
 from openbwv.live.commands import MqttCameraCommands
 from openbwv.policy import SYSTEM, Role
 from openbwv.taser import recording
@@ -40,34 +40,18 @@ from openbwv.taser.device_logs.service import import_device_log
 from openbwv.taser.domain import DOMAIN
 from openbwv.taser.models import RecordCommand
 from openbwv.taser.settings import set_setting
+from tests.broker import BROKER, MQTT_URL, NEEDS_MOSQUITTO, require_broker
 from tests.builders import device_headers_for, headers_for, make_device, make_pass
-from tests.conftest import IN_CI
 from tests.live.helpers import MAX_AGE, TELEMETRY, encoded
-from tests.live.test_mqtt import MQTT_URL
 from tests.taser.builders import make_taser_holder
 from tests.taser.device_log_builders import as_json, event
 
-BROKER = parse_broker_url(MQTT_URL)
 # Birmingham city centre, and points due north of it: a degree of latitude is about 111.2 km.
 HERE = (52.4862, -1.8904)
 METRES_PER_DEGREE = 111_195.0
 RECORD_COMMANDS = "/api/v1/taser/record-commands"
 # The consumers of these tests hear every camera's telemetry on the broker (as in tests/live/test_mqtt).
 pytestmark = pytest.mark.xdist_group("mqtt-telemetry")
-
-
-def _broker_problem() -> str | None:
-    try:
-        socket.create_connection((BROKER.host, BROKER.port), timeout=3).close()
-    except OSError as exc:
-        return str(exc)
-    return None
-
-
-BROKER_PROBLEM = _broker_problem()
-NEEDS_MOSQUITTO = pytest.mark.skipif(
-    bool(BROKER_PROBLEM) and not IN_CI, reason=f"MQTT broker at {MQTT_URL} not reachable: {BROKER_PROBLEM}"
-)
 
 
 def north(metres: float) -> tuple[float, float]:
@@ -182,8 +166,7 @@ def wait_until(condition: Callable[[], bool], *, within: float = 10.0, what: str
 def recording_app(database_url: str, tmp_path: Path, factory: sessionmaker[Session]) -> Iterator[TestClient]:
     """The app consuming telemetry from the broker in a group of the test's own, and running the taser
     domain's jobs itself (on either database) so that armings are acted on."""
-    if BROKER_PROBLEM:
-        pytest.fail(f"the MQTT broker at {MQTT_URL} is required under CI: {BROKER_PROBLEM}")
+    require_broker()
     settings = Settings(
         data_dir=tmp_path / "data",
         database_url=database_url,
