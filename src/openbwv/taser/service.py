@@ -187,30 +187,36 @@ def check_report(db: Session, actor: Actor, request: DeploymentIn, *, now: datet
     return CheckedReport(officer.id, collar, serial, at)
 
 
+_COPIED_AS_GIVEN = (
+    "lat",
+    "lon",
+    "location_type",
+    "cartridges_discharged",
+    "subject_age_band",
+    "subject_gender",
+    "subject_ethnicity",
+    "subject_self_defined_ethnicity",
+    "subject_injured",
+    "subject_medical_attention",
+    "officer_injured",
+    "officer_medical_attention",
+    "officer_assaulted",
+    "outcome",
+)
+_LISTS = ("levels", "cartridge_bays", "reasons", "impact_factors")
+
+
 def write_report(deployment: Deployment, request: DeploymentIn, checked: CheckedReport) -> None:
+    """Put a checked report's fields on the row (a new one, or one being edited)."""
     deployment.officer_id = checked.officer_id
     deployment.taser_serial = checked.serial
     deployment.occurred_at = checked.at
-    deployment.lat = request.lat
-    deployment.lon = request.lon
-    deployment.location_type = request.location_type
     deployment.incident_number = request.incident_number.strip()
-    deployment.levels = list(request.levels)
     deployment.highest_level = highest_level(request.levels)
-    deployment.cartridges_discharged = request.cartridges_discharged
-    deployment.cartridge_bays = list(request.cartridge_bays)
-    deployment.reasons = list(request.reasons)
-    deployment.impact_factors = list(request.impact_factors)
-    deployment.subject_age_band = request.subject_age_band
-    deployment.subject_gender = request.subject_gender
-    deployment.subject_ethnicity = request.subject_ethnicity
-    deployment.subject_self_defined_ethnicity = request.subject_self_defined_ethnicity
-    deployment.subject_injured = request.subject_injured
-    deployment.subject_medical_attention = request.subject_medical_attention
-    deployment.officer_injured = request.officer_injured
-    deployment.officer_medical_attention = request.officer_medical_attention
-    deployment.officer_assaulted = request.officer_assaulted
-    deployment.outcome = request.outcome
+    for name in _COPIED_AS_GIVEN:
+        setattr(deployment, name, getattr(request, name))
+    for name in _LISTS:
+        setattr(deployment, name, list(getattr(request, name)))
 
 
 def file_deployment(
