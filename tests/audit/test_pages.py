@@ -89,6 +89,20 @@ class TestEventPage:
         assert "&#34;format&#34;:&#34;openbwv-audit-event/1&#34;" in page
         assert "Download the proof file" in page
 
+    def test_an_events_details_read_as_a_labelled_table(
+        self, client: TestClient, factory: sessionmaker[Session], auditor: dict[str, str]
+    ) -> None:
+        (event_id,) = record_events(
+            factory, 1, details={"collar_number": "6101", "changed": {"unit": {"old": "A", "new": "B"}}}
+        )
+        page = client.get(f"/audit/events/{event_id}", headers=auditor).text
+        details = page.split('data-testid="event-details"', 1)[1].split("</table>", 1)[0]
+        assert '<th scope="row">Collar number</th><td>6101</td>' in details
+        assert '<th scope="row">Changed</th>' in details
+        assert '<code>{"unit": {"new": "B", "old": "A"}}</code>' in details
+        folded = page.split("<details>", 1)[1].split("</details>", 1)[0]
+        assert 'data-testid="leaf"' in folded
+
     def test_a_queued_event_says_so(
         self, client: TestClient, factory: sessionmaker[Session], auditor: dict[str, str]
     ) -> None:
