@@ -154,6 +154,7 @@ def downgrade() -> None:
     op.drop_table("taser_clip_link")
     op.drop_index("ix_taser_deployment_review_deployment", table_name="taser_deployment_review")
     op.drop_table("taser_deployment_review")
+    op.drop_table("taser_deployment_version")
     with op.batch_alter_table("taser_deployment", schema=None) as batch_op:
         batch_op.drop_constraint("status", type_="check")
         batch_op.create_check_constraint("status", "status IN ('submitted')")
