@@ -17,32 +17,15 @@ from openbwv.policy import Actor
 from openbwv.taser import linking, reconcile
 from openbwv.taser.models import COMMENT_LENGTH, Deployment, DeploymentReview, DeploymentVersion
 from openbwv.taser.schemas import DeploymentIn
-from openbwv.taser.service import DeploymentRefused, check_report, get_deployment, write_report
-
-CONTENT_FIELDS = (
-    "taser_serial",
-    "occurred_at",
-    "lat",
-    "lon",
-    "location_type",
-    "incident_number",
-    "levels",
-    "highest_level",
-    "cartridges_discharged",
-    "cartridge_bays",
-    "reasons",
-    "impact_factors",
-    "subject_age_band",
-    "subject_gender",
-    "subject_ethnicity",
-    "subject_self_defined_ethnicity",
-    "subject_injured",
-    "subject_medical_attention",
-    "officer_injured",
-    "officer_medical_attention",
-    "officer_assaulted",
-    "outcome",
+from openbwv.taser.service import (
+    REPORT_FIELDS,
+    DeploymentRefused,
+    check_report,
+    get_deployment,
+    write_report,
 )
+
+CONTENT_FIELDS = REPORT_FIELDS
 """What a report says, as a version keeps it (who filed it and its state are kept beside)."""
 
 

@@ -204,6 +204,15 @@ _COPIED_AS_GIVEN = (
     "outcome",
 )
 _LISTS = ("levels", "cartridge_bays", "reasons", "impact_factors")
+REPORT_FIELDS = (
+    "taser_serial",
+    "occurred_at",
+    "incident_number",
+    "highest_level",
+    *_LISTS,
+    *_COPIED_AS_GIVEN,
+)
+"""What a report says (``write_report`` sets each), beside who it is about (the officer)."""
 
 
 def write_report(deployment: Deployment, request: DeploymentIn, checked: CheckedReport) -> None:
