@@ -33,12 +33,14 @@ from openbwv.config import Settings
 from openbwv.db import Base, make_engine, make_session_factory
 from openbwv.jobs import JobRegistry
 from openbwv.migrate import upgrade
+from tests import route_state
 from tests.s3 import BUCKET
 
 POSTGRES_URL = os.environ.get(
     "OPENBWV_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI", "").lower() == "true"
+route_state.install()
 # Rows that migrations seed; they stay between tests.
 SEEDED_TABLES = {
     "rank",
