@@ -70,6 +70,39 @@ class TestEventsPage:
         page = client.get("/audit", params={"actor": "asmith", **params}, headers=auditor).text
         assert f"{expected} event{'' if expected == 1 else 's'}" in page
 
+    def test_the_actor_field_finds_every_name_starting_with_what_is_typed(
+        self, client: TestClient, factory: sessionmaker[Session], auditor: dict[str, str]
+    ) -> None:
+        record_events(factory, 2, actor=Actor(username="j.smith"))
+        record_events(factory, 1, actor=Actor(username="j.smithers"))
+        record_events(factory, 1, actor=Actor(username="a.jones"))
+        # A wildcard typed into the field is a character of the name, not a pattern.
+        counts = {
+            typed: client.get("/audit", params={"actor": typed}, headers=auditor).text
+            for typed in ("j.smi", "j.smith", "j.smithe", "%smith", "j_smith")
+        }
+        assert "3 events" in counts["j.smi"]
+        assert "3 events" in counts["j.smith"]
+        assert "1 event " in counts["j.smithe"]
+        assert "0 events" in counts["%smith"]
+        assert "0 events" in counts["j_smith"]
+
+    def test_words_in_the_action_field_find_the_actions_whose_names_hold_them(
+        self, client: TestClient, factory: sessionmaker[Session], auditor: dict[str, str]
+    ) -> None:
+        record_events(factory, 2, action=audit.AuditAction.AUTH_LOGIN_FAILED)
+        record_events(factory, 1, action=audit.AuditAction.AUTH_LOGIN_SUCCEEDED)
+        record_events(factory, 1, action=audit.AuditAction.PEOPLE_OFFICER_UPDATED)
+        page = client.get("/audit", params={"action": "Login FAIL"}, headers=auditor).text
+        assert "2 events" in page
+        assert "<code>auth:login:failed</code>." in page
+        both = client.get("/audit", params={"action": "login"}, headers=auditor).text
+        assert "3 events" in both
+        assert "<code>auth:login:locked_out</code>" in both
+        nothing = client.get("/audit", params={"action": "teleport"}, headers=auditor).text
+        assert "0 events" in nothing
+        assert "No action's name holds the words “teleport”." in nothing
+
     def test_a_malformed_time_is_422(self, client: TestClient, auditor: dict[str, str]) -> None:
         response = client.get("/audit", params={"since": "yesterday"}, headers=auditor)
         assert response.status_code == 422

@@ -34,7 +34,13 @@ class AuditEvent(Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
-        Index("ix_audit_event_actor_occurred", "actor_username", "occurred_at"),
+        # Pattern operators, so that PostgreSQL serves a search by the start of a username from it.
+        Index(
+            "ix_audit_event_actor_occurred",
+            "actor_username",
+            "occurred_at",
+            postgresql_ops={"actor_username": "varchar_pattern_ops"},
+        ),
         Index("ix_audit_event_action_occurred", "action", "occurred_at"),
         Index("ix_audit_event_target", "target_type", "target_id"),
     )

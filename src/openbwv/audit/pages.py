@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from openbwv.audit import alerts, evidence, log, misuse, proofs, thresholds, verification
 from openbwv.audit.api import AlertState, b64, running_rules
-from openbwv.audit.service import EventFilter, list_events
+from openbwv.audit.service import EventFilter, actions_described_by, list_events
 from openbwv.config import Settings
 from openbwv.csrf import check_csrf
 from openbwv.db import Db, SessionFactory
@@ -60,9 +60,13 @@ def events_page(
     actor: Actor = Require(Permission.AUDIT_EVENT_READ),
 ) -> HTMLResponse:
     """Search the audit trail by actor, action, target, reason and time."""
+    # Words ("login failed") search the actions' names; a name ("auth:login:failed") or a family
+    # ("auth:*") is found as itself.
+    named = action is not None and (":" in action or action.endswith("*"))
     where = EventFilter(
-        actor=actor_name or None,
-        action=action or None,
+        actor_prefix=actor_name or None,
+        action=action if named else None,
+        action_words=None if named else action or None,
         target_type=target_type or None,
         target_id=target_id or None,
         reason=reason or None,
@@ -75,6 +79,7 @@ def events_page(
         "events": events,
         "leaves": proofs.leaf_indexes(db, [e.id for e in events]),
         "total": total,
+        "actions_found": actions_described_by(where.action_words) if where.action_words else None,
         "limit": paging.limit,
         "offset": paging.offset,
         "form": {

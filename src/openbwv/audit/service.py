@@ -77,7 +77,13 @@ def record_now(
 @dataclass(frozen=True)
 class EventFilter:
     actor: str | None = None
+    """One username, exactly."""
+    actor_prefix: str | None = None
+    """The start of a username: ``j.smi`` finds ``j.smith`` and ``j.smithers``."""
     action: str | None = None
+    """One action, or a family of them (``footage:*``)."""
+    action_words: str | None = None
+    """Words every matching action's name holds: ``login failed`` finds ``auth:login:failed``."""
     target_type: str | None = None
     target_id: str | None = None
     reason: str | None = None
@@ -86,11 +92,30 @@ class EventFilter:
     until: datetime | None = None
 
 
+def _words(text: str) -> list[str]:
+    return text.lower().replace("_", " ").replace(":", " ").split()
+
+
+def actions_described_by(words: str) -> list[str]:
+    """The actions with a word starting with each of ``words``, in any case: ``fail log`` finds
+    ``auth:login:failed``; ``_`` and ``:`` separate words as spaces do."""
+    wanted = _words(words)
+    return sorted(
+        action.value
+        for action in AuditAction
+        if wanted and all(any(name.startswith(w) for name in _words(action.value)) for w in wanted)
+    )
+
+
 def list_events(db: Session, *, where: EventFilter, limit: int, offset: int) -> tuple[list[AuditEvent], int]:
     """Events matching ``where``, newest first, with the total count."""
     query = select(AuditEvent)
     if where.actor:
         query = query.where(AuditEvent.actor_username == where.actor)
+    if where.actor_prefix:
+        query = query.where(AuditEvent.actor_username.startswith(where.actor_prefix, autoescape=True))
+    if where.action_words:
+        query = query.where(AuditEvent.action.in_(actions_described_by(where.action_words)))
     if where.action:
         # ``footage:*`` finds a family of actions; anything else is one action.
         if where.action.endswith("*"):
