@@ -11,9 +11,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from openbwv import people
 from openbwv.audit import AuditAction, AuditEvent
 from openbwv.db import transaction
-from openbwv.fleet import credentials, devices, issues
+from openbwv.fleet import credentials, devices, issues, rollout
 from openbwv.policy import SYSTEM, Role
-from tests.builders import headers_for, make_device, make_ineligible_taser_holder, make_officer, make_pass
+from tests.builders import (
+    headers_for,
+    make_device,
+    make_ineligible_taser_holder,
+    make_officer,
+    make_pass,
+    make_unit,
+)
 from tests.web.helpers import csrf, sign_in
 
 HTML = {"Accept": "text/html"}
@@ -49,6 +56,73 @@ class TestFleetPages:
         assert response.status_code == 404
 
 
+class TestRecordsLinkToEachOther:
+    def test_the_fleet_list_names_each_holder_and_exports_only_what_it_shows(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            officer = make_officer(db, collar="3301")
+            make_pass(db, officer, "bwv_user", date(2026, 1, 1))
+            make_device(db, serial="CAM-H1")
+            make_device(db, serial="CAM-H2")
+            make_device(db, kind="taser", serial="TAS-H1")
+            issues.issue_device(db, SYSTEM, device_serial="CAM-H1", collar_number="3301", kind="personal")
+        headers = {**headers_for(factory, Role.EQUIPMENT_MANAGER), **HTML}
+        page = client.get("/fleet/devices", params={"kind": "camera"}, headers=headers).text
+        rows = dict(re.findall(r'data-testid="holder-([^"]+)">(.*?)</td>', page))
+        assert rows == {"CAM-H1": '<a href="/officers/3301/kit">3301</a>', "CAM-H2": ""}
+        export = re.search(r'href="([^"]+)" data-testid="export"', page)
+        assert export is not None and export.group(1) == "/api/v1/exports/devices.csv?kind=camera"
+        exported = client.get(export.group(1), headers=headers).text.splitlines()
+        assert [line.split(",")[1] for line in exported[1:]] == ["CAM-H1", "CAM-H2"]
+
+    def test_officer_rows_and_expiry_serials_link_to_their_records(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_ineligible_taser_holder(db, collar="3302", name="Ann Lee", serial="TP-2")
+        officers = client.get("/officers", headers={**headers_for(factory, Role.SUPERVISOR), **HTML}).text
+        assert '<a href="/officers/3302/kit">3302</a>' in officers
+        expiry = client.get(
+            "/training/expiry", headers={**headers_for(factory, Role.TRAINING_MANAGER), **HTML}
+        )
+        assert '<a href="/fleet/devices/TP-2">TP-2</a>' in expiry.text
+
+    def test_the_rollout_flags_a_phase_ended_short_and_a_target_above_headcount(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            unit = make_unit(db, code="NPT", name="North Patrol")
+            for collar in ("3401", "3402"):
+                make_officer(db, collar=collar, unit=unit)
+            ended = rollout.create_phase(
+                db,
+                SYSTEM,
+                name="Pilot",
+                unit="NPT",
+                target_cameras=1,
+                starts_on=date(2026, 10, 1),
+                ends_on=date(2026, 11, 25),
+            )
+            running = rollout.create_phase(
+                db,
+                SYSTEM,
+                name="Wave 2",
+                unit="NPT",
+                target_cameras=3,
+                starts_on=date(2026, 11, 1),
+                ends_on=date(2026, 11, 26),
+            )
+        page = client.get("/fleet/rollout", headers={**headers_for(factory, Role.SUPERVISOR), **HTML}).text
+        flags = dict(re.findall(r'data-testid="flags-(\d+)">(.*?)</td>', page))
+        # The clock stands on 26 November: the pilot ended the day before, Wave 2 ends today.
+        assert flags[str(ended.id)] == '<strong class="error">Ended 2026-11-25 below target.</strong> '
+        assert (
+            flags[str(running.id)] == '<strong class="error">Target is above the unit\'s 2 officers.</strong>'
+        )
+        assert "Pilot · North Patrol" in page
+
+
 class TestIneligibleWithTaserShown:
     def test_the_expiry_page_and_the_exceptions_api_list_the_sergeant(
         self, client: TestClient, factory: sessionmaker[Session]
@@ -73,7 +147,10 @@ class TestIneligibleWithTaserShown:
         assert earlier.json()["ineligible_with_taser"] == []
         page = client.get("/training/expiry", params={"on": "2026-11-26"}, headers={**headers, **HTML})
         assert "Not eligible under the policy, with a Taser still issued (1)" in page.text
-        assert "Sergeants not funded for the refresher</td><td>TP-1</td>" in page.text
+        assert (
+            'Sergeants not funded for the refresher</td><td><a href="/fleet/devices/TP-1">TP-1</a></td>'
+            in page.text
+        )
 
 
 def officer_unit(factory: sessionmaker[Session], collar: str) -> str:

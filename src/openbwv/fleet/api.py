@@ -330,9 +330,21 @@ def export_officers(db: Db, actor: Actor = Require(Permission.PEOPLE_OFFICER_REA
 
 
 @router.get("/exports/devices.csv", response_class=Response)
-def export_devices(db: Db, actor: Actor = Require(Permission.FLEET_DEVICE_READ)) -> Response:
-    """Every device as CSV, in the import's columns plus its state."""
-    return Response(imports.export_devices(db, actor), media_type="text/csv")
+def export_devices(
+    db: Db,
+    q: Annotated[str | None, Query(max_length=60)] = None,
+    kind: Annotated[str | None, Query(max_length=10)] = None,
+    state: Annotated[str | None, Query(max_length=20)] = None,
+    model: Annotated[str | None, Query(max_length=80)] = None,
+    station: Annotated[str | None, Query(max_length=120)] = None,
+    actor: Actor = Require(Permission.FLEET_DEVICE_READ),
+) -> Response:
+    """Devices as CSV, in the import's columns plus their state: every device, or those the fleet
+    list's filters (the same parameters) find."""
+    where = devices.DeviceFilter(
+        kind=kind or None, state=state or None, model=model or None, station=station or None, search=q or None
+    )
+    return Response(imports.export_devices(db, actor, where=where), media_type="text/csv")
 
 
 @router.post("/rollout/phases", response_model=PhaseProgressOut, status_code=201)

@@ -356,6 +356,16 @@ def list_issue_periods(
     return [IssuePeriod(*row) for row in rows]
 
 
+def holders_of(db: Session, device_ids: list[int]) -> dict[int, int]:
+    """The officer each of ``device_ids`` is out to now, by device id; devices in stock are left out."""
+    rows = db.execute(
+        select(Issue.device_id, Issue.officer_id).where(
+            Issue.device_id.in_(device_ids), Issue.returned_at.is_(None)
+        )
+    ).all()
+    return {device_id: officer_id for device_id, officer_id in rows}
+
+
 def officers_holding(db: Session, device_kind: str) -> dict[int, list[str]]:
     """Serials of devices of a kind out now, by officer id."""
     rows = db.execute(

@@ -39,9 +39,14 @@ def devices_page(
         kind=kind or None, state=state or None, model=model or None, station=station or None, search=q or None
     )
     rows, total = devices.list_devices(db, where=where, limit=paging.limit, offset=paging.offset)
+    holders = issues.holders_of(db, [d.id for d in rows])
+    collars = devices.officer_collars(db, list(set(holders.values())))
+    filters = {"q": q, "kind": kind, "state": state, "model": model, "station": station}
     context = {
         "title": "Fleet",
         "devices": rows,
+        "holders": {device_id: collars[officer_id] for device_id, officer_id in holders.items()},
+        "export_query": urlencode({name: value for name, value in filters.items() if value}),
         "total": total,
         "limit": paging.limit,
         "offset": paging.offset,
@@ -296,5 +301,10 @@ def rollout_page(
 ) -> HTMLResponse:
     """Roll-out progress by phase and unit, with a bar chart."""
     phases = rollout.rollout_progress(db)
-    context = {"title": "Roll-out", "phases": phases, "chart_height": 30 * len(phases) + 30}
+    context = {
+        "title": "Roll-out",
+        "phases": phases,
+        "today": clock.today(),
+        "chart_height": 30 * len(phases) + 30,
+    }
     return render(request, "fleet/rollout.html", context, actor=actor)

@@ -66,6 +66,15 @@ class PhaseProgress:
     officers_trained: int
 
     @property
+    def target_above_headcount(self) -> bool:
+        """A target no unit of this size can meet with personal issue: one camera each at most."""
+        return self.target_cameras > self.officers
+
+    def behind_at_end(self, today: date) -> bool:
+        """Whether the phase has ended short of its target."""
+        return self.ends_on < today and self.cameras_issued < self.target_cameras
+
+    @property
     def percent(self) -> int:
         return (
             min(100, round(100 * self.cameras_issued / self.target_cameras)) if self.target_cameras else 100
