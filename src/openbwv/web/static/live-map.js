@@ -231,7 +231,7 @@
         fitted = true;
       }
     }
-    status.textContent = shown.length + " of " + all.length + " cameras shown; updated " + new Date().toISOString().slice(11, 19) + " UTC.";
+    status.textContent = shown.length + " of " + all.length + " cameras shown; updated " + clockTime(new Date(), "seconds") + ".";
   }
 
   function keep(feature) {
