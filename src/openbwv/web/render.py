@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse
 
 from openbwv.csrf import CSRF_FIELD, csrf_token_for, set_csrf_cookie
 from openbwv.policy import Actor, Permission, can
-from openbwv.web.times import DISPLAY_FORMAT, input_value, local_text, utc_iso
+from openbwv.web.times import DISPLAY_FORMAT, local_text, utc_iso
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 _TEMPLATE_DIRS = [_PACKAGE_ROOT / "web" / "templates", *sorted(_PACKAGE_ROOT.glob("**/templates"))]
@@ -39,12 +39,6 @@ def _local_time(context: Context, at: datetime | None, pattern: str = DISPLAY_FO
     return "" if at is None else local_text(at, _zone(context), pattern)
 
 
-@pass_context
-def _local_input(context: Context, at: datetime | None, seconds: bool = False) -> str:
-    """``{{ at|local_input }}``: a ``datetime-local`` field's value in the force's zone."""
-    return input_value(at, _zone(context), seconds=seconds)
-
-
 def _utc_iso(at: datetime | None) -> str:
     """``{{ at|utc_iso }}``: the machine-readable time, in UTC, for ``<time datetime=...>``."""
     return "" if at is None else utc_iso(at)
@@ -55,7 +49,7 @@ def _environment() -> Environment:
         loader=ChoiceLoader([FileSystemLoader(str(d)) for d in dict.fromkeys(_TEMPLATE_DIRS)]),
         autoescape=select_autoescape(default=True),
     )
-    env.filters.update(local_time=_local_time, local_input=_local_input, utc_iso=_utc_iso)
+    env.filters.update(local_time=_local_time, utc_iso=_utc_iso)
     return env
 
 
