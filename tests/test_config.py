@@ -169,3 +169,20 @@ class TestMediaMTXApiUrl:
         with pytest.raises(ConfigError, match="OPENBWV_MEDIAMTX_API_URL is invalid") as refused:
             load_settings()
         assert saying in str(refused.value)
+
+
+class TestTimeZone:
+    def test_the_force_is_in_london_unless_told_otherwise(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.delenv("OPENBWV_TIME_ZONE", raising=False)
+        assert load_settings().zone.key == "Europe/London"
+        monkeypatch.setenv("OPENBWV_TIME_ZONE", "Europe/Dublin")
+        assert load_settings().zone.key == "Europe/Dublin"
+
+    @pytest.mark.parametrize("value", ["Mars/Olympus_Mons", "", "../etc/passwd"])
+    def test_an_unknown_zone_stops_start_up_naming_it(
+        self, monkeypatch: pytest.MonkeyPatch, value: str
+    ) -> None:
+        monkeypatch.setenv("OPENBWV_TIME_ZONE", value)
+        with pytest.raises(ConfigError, match="OPENBWV_TIME_ZONE is invalid") as refused:
+            load_settings()
+        assert f"{value!r} is not a known time zone" in str(refused.value)

@@ -14,6 +14,7 @@ import secrets
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -105,6 +106,8 @@ class Settings(BaseSettings):
     max_body_mib: int = Field(default=65, ge=1)
     log_level: str = "INFO"
     force_name: str = "West Midlands Police"
+    # The zone (IANA name) the pages show times in and read typed times in; stored and API times are UTC.
+    time_zone: str = "Europe/London"
     # The region the Home Office tables of police figures place the force in.
     force_region: str = "West Midlands"
     # With PostgreSQL, `openbwv worker` processes run the jobs unless this puts one in the web app.
@@ -238,6 +241,17 @@ class Settings(BaseSettings):
         parse_networks(value)
         return value
 
+    @field_validator("time_zone")
+    @classmethod
+    def _check_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not a known time zone; give an IANA name such as Europe/London"
+            ) from None
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _check_log_level(cls, value: str) -> str:
@@ -260,6 +274,11 @@ class Settings(BaseSettings):
     def resolved_storage_url(self) -> str:
         """The storage URL, defaulting to a folder in the data directory."""
         return self.storage_url or (self.data_dir / "storage").resolve().as_uri()
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        """The force's time zone, for pages."""
+        return ZoneInfo(self.time_zone)
 
     @cached_property
     def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:

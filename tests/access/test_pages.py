@@ -96,7 +96,7 @@ class TestGrantsPage:
             note="Emergency button pressed",
         )
         assert page.status_code == 200
-        assert "Granted live view of camera BWV-0001 until 2026-11-26 16:00 UTC." in page.text
+        assert "Granted live view of camera BWV-0001 until 2026-11-26 16:00 GMT." in page.text
         match = re.search(r'<tr data-grant="(\d+)">', page.text)
         assert match is not None
         row = _row(page.text, f'data-grant="{match.group(1)}"')

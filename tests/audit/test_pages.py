@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -107,6 +107,30 @@ class TestEventsPage:
         response = client.get("/audit", params={"since": "yesterday"}, headers=auditor)
         assert response.status_code == 422
         assert "give a date" in response.text
+
+    def test_times_are_shown_and_searched_on_the_forces_clocks(
+        self, client: TestClient, factory: sessionmaker[Session], auditor: dict[str, str], clock: FixedClock
+    ) -> None:
+        clock.set(datetime(2026, 7, 1, 8, 30, tzinfo=UTC))
+        record_events(factory, 1)
+        page = client.get(
+            "/audit", params={"actor": "asmith", "since": "2026-07-01T09:30"}, headers=auditor
+        ).text
+        assert "1 event" in page and "<td>2026-07-01 09:30:00 BST</td>" in page
+        assert '<th scope="col">When (Europe/London)</th>' in page
+        assert (
+            "0 events"
+            in client.get(
+                "/audit", params={"actor": "asmith", "since": "2026-07-01T09:31"}, headers=auditor
+            ).text
+        )
+
+    def test_a_time_the_clocks_skipped_is_422_in_a_sentence(
+        self, client: TestClient, auditor: dict[str, str]
+    ) -> None:
+        response = client.get("/audit", params={"until": "2026-03-29T01:30"}, headers=auditor)
+        assert response.status_code == 422
+        assert "2026-03-29 01:30 did not happen in Europe/London" in response.text
 
 
 class TestEventPage:

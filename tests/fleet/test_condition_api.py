@@ -179,7 +179,7 @@ class TestDischargeEndpoint:
             ("stores", "2025-11-20T21:15", "bay 1: TAS-D3-C1; incident 4411")
         ]
         page = client.get("/fleet/devices/TAS-D3", headers={**headers, **HTML})
-        assert "yes, 2025-11-20 21:15 UTC" in page.text
+        assert "yes, 2025-11-20 21:15 GMT" in page.text
 
     def test_a_camera_is_409(self, client: TestClient, factory: sessionmaker[Session]) -> None:
         with transaction(factory) as db:

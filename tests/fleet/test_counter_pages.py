@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx2
 from fastapi.testclient import TestClient
@@ -201,3 +201,23 @@ class TestUndoPage:
         late = _post(client, headers, "/fleet/counter/undo", movement_id=movement.group(1))
         assert late.status_code == 409
         assert "is more than a minute old and can no longer be undone" in _result(late)
+
+
+class TestTodayOnTheForcesClocks:
+    def test_the_counters_day_starts_at_local_midnight_and_shows_local_times(
+        self, client: TestClient, factory: sessionmaker[Session], clock: FixedClock
+    ) -> None:
+        clock.set(datetime(2026, 7, 1, 22, 50, tzinfo=UTC))  # 23:50 BST on 1 July
+        _officer(factory, "3201", "Ada Bell")
+        _officer(factory, "3202", "Ben Cole")
+        with transaction(factory) as db:
+            make_device(db, serial="CAM-T1")
+            make_device(db, serial="CAM-T2")
+        headers = headers_for(factory, Role.EQUIPMENT_MANAGER)
+        _post(client, headers, serial="CAM-T1", collar_number="3201")
+        clock.set(datetime(2026, 7, 1, 23, 10, tzinfo=UTC))  # 00:10 BST on 2 July, the same UTC day
+        page = _post(client, headers, serial="CAM-T2", collar_number="3202").text
+        today = page[page.index('data-testid="today"') : page.index("Overdue returns")]
+        assert '<th scope="col">Time (Europe/London)</th>' in today
+        assert "<td>00:10:00 BST</td>" in today and "CAM-T2" in today
+        assert "CAM-T1" not in today

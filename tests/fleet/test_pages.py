@@ -178,13 +178,13 @@ class TestDeviceCredentialPage:
         assert "may live_ingest, telemetry, upload" in issued.text
         again = client.get("/fleet/devices/CAM-W1", headers=HTML).text
         assert shown.group(1) not in again
-        assert "Issued 2026-11-26 08:00 UTC by stores" in again and "not used yet" in again
+        assert "Issued 2026-11-26 08:00 GMT by stores" in again and "not used yet" in again
         device = {"Authorization": f"Bearer {shown.group(1)}"}
         assert (
             client.post("/api/v1/device/telemetry", json={"storage_health": 88}, headers=device).status_code
             == 200
         )
-        assert "last used 2026-11-26 08:00 UTC" in client.get("/fleet/devices/CAM-W1", headers=HTML).text
+        assert "last used 2026-11-26 08:00 GMT" in client.get("/fleet/devices/CAM-W1", headers=HTML).text
         revoked = client.post(
             "/fleet/devices/CAM-W1/credential/revoke", data={"csrf_token": token}, headers=HTML
         )
@@ -314,7 +314,7 @@ class TestDeviceStatePage:
             client, headers, "/fleet/devices/CAM-Z1/state", state="lost", note="Left at the scene"
         )
         assert "Camera CAM-Z1 is now lost." in done.text
-        assert "Reported lost on 2026-11-26 08:00 UTC" in done.text and "Left at the scene" in done.text
+        assert "Reported lost on 2026-11-26 08:00 GMT" in done.text and "Left at the scene" in done.text
         listed = client.get("/fleet/devices?state=lost", headers={**headers, **HTML})
         assert "CAM-Z1" in listed.text
         with factory() as db:

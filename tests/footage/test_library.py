@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import anyio
 import pytest
@@ -28,12 +29,16 @@ from tests.builders import DEFAULT_PASSWORD, make_officer, make_user
 from tests.footage.helpers import events
 from tests.web.helpers import HTML, csrf, sign_in
 
+LONDON = ZoneInfo("Europe/London")
 POSTER = b"\xff\xd8 a poster, as far as this test cares \xff\xd9"
 
 
 class TestFiltersFromForm:
     def test_empty_fields_ask_nothing(self) -> None:
-        assert library.filters_from_form({"collar": " ", "evidence": "", "order": "oldest"}) == ClipFilters()
+        assert (
+            library.filters_from_form({"collar": " ", "evidence": "", "order": "oldest"}, zone=LONDON)
+            == ClipFilters()
+        )
 
     def test_every_field(self) -> None:
         form = {
@@ -52,7 +57,7 @@ class TestFiltersFromForm:
             "evidence": "yes",
             "hold": "no",
         }
-        assert library.filters_from_form(form) == ClipFilters(
+        assert library.filters_from_form(form, zone=LONDON) == ClipFilters(
             collar_number="7001",
             unit="resp",
             camera_serial="CAM-1",
@@ -78,8 +83,19 @@ class TestFiltersFromForm:
     )
     def test_a_field_that_is_no_filter_is_refused(self, form: dict[str, str], field: str) -> None:
         with pytest.raises(InvalidInput) as refused:
-            library.filters_from_form(form)
+            library.filters_from_form(form, zone=LONDON)
         assert refused.value.field == field
+
+    def test_times_are_read_on_the_forces_clocks(self) -> None:
+        form = {"from": "2026-07-01T09:30", "to": "2026-07-01T10:30+01:00"}
+        filters = library.filters_from_form(form, zone=LONDON)
+        assert filters.recorded_from == datetime(2026, 7, 1, 8, 30, tzinfo=UTC)
+        assert filters.recorded_to == datetime(2026, 7, 1, 9, 30, tzinfo=UTC)
+
+    def test_a_time_the_clocks_skipped_is_refused_in_a_sentence(self) -> None:
+        with pytest.raises(InvalidInput, match="did not happen in Europe/London") as refused:
+            library.filters_from_form({"from": "2026-03-29T01:30"}, zone=LONDON)
+        assert refused.value.field == "from"
 
 
 class TestMapPoints:

@@ -66,6 +66,8 @@ def test_the_map_shows_a_recording_camera_and_follows_its_messages(
         page.wait_for_selector(f"{ROW}[data-state=recording]", timeout=5000)
         assert "6101 Sam Patel" in page.inner_text(ROW)
         assert "Recording" in page.inner_text(ROW)
+        # Last seen on the force's clocks (the fixed clock stands at 08:00 UTC in November, GMT).
+        assert "08:00:00 GMT" in page.inner_text(ROW)
         marker = page.locator(MARKER)
         assert "cam-recording" in (marker.get_attribute("class") or "")
         assert marker.get_attribute("title") == "CAM-B1: Recording"
@@ -90,7 +92,9 @@ def test_the_map_shows_a_recording_camera_and_follows_its_messages(
         page.fill("#live-view-incident", "INC-2026-0042")
         page.click("#live-view-form button[type=submit]")
         page.wait_for_selector("[data-testid=live-view-result].ok", timeout=5000)
-        assert page.inner_text("[data-testid=live-view-result]").startswith("Live view open until")
+        assert page.inner_text("[data-testid=live-view-result]").startswith(
+            "Live view open until 08:10 GMT; it is audited."
+        )
         watch = page.get_attribute("[data-testid=live-view-result] a", "href")
         assert watch is not None and watch.startswith("/live/views/")
 

@@ -13,6 +13,7 @@ from openbwv import clock
 from openbwv.config import Settings
 from openbwv.db import transaction
 from openbwv.policy import Role
+from openbwv.web.times import input_value
 from tests.builders import DEFAULT_PASSWORD, make_user
 from tests.live_server import CHROMIUM, CHROMIUM_ARGS, serve
 from tests.taser.builders import make_clip, make_taser_holder
@@ -47,7 +48,7 @@ def test_an_officer_files_on_the_form_and_a_supervisor_signs_it_off(
         page.get_by_role("link", name="File a report").click()
         expect(page.get_by_label("Collar number")).to_have_value("6401")
         expect(page.get_by_label("Taser serial")).to_have_value("TS-6401")
-        page.get_by_label("When (UTC)").fill(at.strftime("%Y-%m-%dT%H:%M"))
+        page.get_by_label("When (Europe/London)").fill(input_value(at, settings.zone))
         page.get_by_label("Incident number").fill("INC-6401")
         page.get_by_test_id("taser-map").click()
         expect(page.get_by_label("Latitude")).not_to_have_value("")

@@ -23,6 +23,7 @@ from openbwv.paging import Paging
 from openbwv.policy import Actor, Permission, Require
 from openbwv.web.forms import redrawing_on_refusal
 from openbwv.web.render import query_builder, render
+from openbwv.web.times import local_text
 
 router = APIRouter(include_in_schema=False)
 
@@ -212,7 +213,7 @@ def grant_access_from_form(
         )
     notice = (
         f"Granted {KIND_LABELS[AccessKind(grant.kind)]} of {grant.record_kind} {grant.record_id} "
-        f"until {grant.expires_at:%Y-%m-%d %H:%M} UTC."
+        f"until {local_text(grant.expires_at, request.app.state.settings.zone)}."
     )
     return RedirectResponse(f"/access/grants?notice={quote_plus(notice)}", status_code=303)
 
@@ -240,7 +241,8 @@ def renew_grant_from_form(
 
     with redrawing_on_refusal(db, redraw):
         grant = grants.renew_grant(db, actor, grant_id=grant_id, durations=durations)
-    notice = f"Renewed grant {grant.id} until {grant.expires_at:%Y-%m-%d %H:%M} UTC."
+    until = local_text(grant.expires_at, request.app.state.settings.zone)
+    notice = f"Renewed grant {grant.id} until {until}."
     return RedirectResponse(f"/access/grants?notice={quote_plus(notice)}", status_code=303)
 
 

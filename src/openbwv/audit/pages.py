@@ -3,9 +3,10 @@ and professional standards' alerts."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote_plus
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from sqlalchemy.orm import Session
@@ -23,20 +24,25 @@ from openbwv.paging import Paging
 from openbwv.policy import Actor, Permission, Require
 from openbwv.web.forms import redrawing_on_refusal
 from openbwv.web.render import query_builder, render
+from openbwv.web.times import MissingLocalTime, from_local
 
 router = APIRouter(include_in_schema=False)
 TIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%d")
 
 
-def _moment(field: str, value: str | None) -> datetime | None:
-    """A form's ``datetime-local`` or date value, read as UTC."""
+def _moment(field: str, value: str | None, zone: ZoneInfo) -> datetime | None:
+    """A form's ``datetime-local`` or date value, read in the force's zone, as UTC."""
     if not value:
         return None
     for pattern in TIME_FORMATS:
         try:
-            return datetime.strptime(value, pattern).replace(tzinfo=UTC)
+            local = datetime.strptime(value, pattern)
         except ValueError:
             continue
+        try:
+            return from_local(local, zone)
+        except MissingLocalTime as missing:
+            raise InvalidInput(field, f"{missing}.") from None
     raise InvalidInput(field, "give a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:MM)")
 
 
@@ -70,8 +76,8 @@ def events_page(
         target_type=target_type or None,
         target_id=target_id or None,
         reason=reason or None,
-        since=_moment("since", since),
-        until=_moment("until", until),
+        since=_moment("since", since, _settings(request).zone),
+        until=_moment("until", until, _settings(request).zone),
     )
     events, total = list_events(db, where=where, limit=paging.limit, offset=paging.offset)
     context = {

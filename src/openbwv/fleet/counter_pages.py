@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from openbwv import clock
 from openbwv.csrf import check_csrf
 from openbwv.db import Db
 from openbwv.errors import OpenbwvError
@@ -52,7 +53,10 @@ def _counter(
         "focus": focus,
         "form": form or {"kind": ""},
         "kinds": KINDS,
-        "today": counter.todays_transactions(db, actor),
+        # "Today" is the force's day, not UTC's: the counter's midnight is local midnight.
+        "today": counter.todays_transactions(
+            db, actor, now=clock.now().astimezone(request.app.state.settings.zone)
+        ),
         "overdue": overdue,
         "collars": devices.officer_collars(db, [o.issue.officer_id for o in overdue]),
     }

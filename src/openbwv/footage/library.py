@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,7 @@ from openbwv.footage import playback
 from openbwv.footage.search import Circle, ClipFilters, clip_position
 from openbwv.footage.service import ClipView
 from openbwv.policy import Actor
+from openbwv.web.times import MissingLocalTime, local_text, parse_local
 
 THUMBNAIL_HOURS = 1
 MAP_WIDTH, MAP_HEIGHT, MAP_MARGIN = 480, 320, 16
@@ -39,14 +41,15 @@ TEXT_FIELDS = {
 FORM_FIELDS = (*TEXT_FIELDS, "from", "to", "lat", "lon", "radius", "evidence", "hold", "order")
 
 
-def _when(field: str, value: str) -> datetime | None:
+def _when(field: str, value: str, zone: ZoneInfo) -> datetime | None:
     if not value:
         return None
     try:
-        at = datetime.fromisoformat(value)
+        return parse_local(value, zone)
+    except MissingLocalTime as missing:
+        raise InvalidInput(field, f"{missing}.") from None
     except ValueError:
         raise InvalidInput(field, "A date and time, such as 2026-11-26T08:00.") from None
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _number(field: str, value: str) -> float:
@@ -64,9 +67,10 @@ def _yes_no(field: str, value: str) -> bool | None:
     raise InvalidInput(field, "yes, no or any.")
 
 
-def filters_from_form(form: Mapping[str, str]) -> ClipFilters:
-    """The search the library's filter form asks for (empty fields ask nothing); ``InvalidInput`` for
-    a field that is no filter. The search checks the rest (category, unit, hash, radius)."""
+def filters_from_form(form: Mapping[str, str], *, zone: ZoneInfo) -> ClipFilters:
+    """The search the library's filter form asks for (empty fields ask nothing; times without a zone
+    are in ``zone``, the force's); ``InvalidInput`` for a field that is no filter. The search checks
+    the rest (category, unit, hash, radius)."""
     given = {k: (form.get(k) or "").strip() for k in FORM_FIELDS}
     place = [given["lat"], given["lon"], given["radius"]]
     near = None
@@ -78,8 +82,8 @@ def filters_from_form(form: Mapping[str, str]) -> ClipFilters:
         )
     return ClipFilters(
         **{name: given[key] or None for key, name in TEXT_FIELDS.items()},
-        recorded_from=_when("from", given["from"]),
-        recorded_to=_when("to", given["to"]),
+        recorded_from=_when("from", given["from"], zone),
+        recorded_to=_when("to", given["to"], zone),
         near=near,
         evidence=_yes_no("evidence", given["evidence"]),
         hold=_yes_no("hold", given["hold"]),
@@ -127,13 +131,14 @@ def map_points(
     ]
 
 
-def result_points(views: list[ClipView]) -> list[MapPoint]:
-    """The search results on the map, each at its first fix or its camera's station."""
+def result_points(views: list[ClipView], *, zone: ZoneInfo) -> list[MapPoint]:
+    """The search results on the map, each at its first fix or its camera's station, labelled with
+    the time in ``zone`` (the force's)."""
     return map_points(
         [
             (
                 view.clip.id,
-                f"Clip {view.clip.id}, {view.clip.recorded_at:%Y-%m-%d %H:%M} UTC, "
+                f"Clip {view.clip.id}, {local_text(view.clip.recorded_at, zone)}, "
                 f"{view.collar_number or 'not attributed'}",
                 clip_position(view.clip),
             )

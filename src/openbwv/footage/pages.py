@@ -246,7 +246,11 @@ def _library(
     if error is None:
         oldest_first = form.get("order") == "oldest"
         found = search_clips(
-            db, actor, library.filters_from_form(form), cursor=cursor, oldest_first=oldest_first
+            db,
+            actor,
+            library.filters_from_form(form, zone=request.app.state.settings.zone),
+            cursor=cursor,
+            oldest_first=oldest_first,
         )
     next_query = None
     if found is not None and found.next_cursor:
@@ -255,7 +259,7 @@ def _library(
         "title": "Footage library",
         "form": form,
         "found": found,
-        "points": library.result_points(found.items) if found else [],
+        "points": library.result_points(found.items, zone=request.app.state.settings.zone) if found else [],
         "next_query": next_query,
         "categories": tagging.list_categories(db),
         "states": CLIP_STATES,

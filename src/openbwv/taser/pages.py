@@ -3,12 +3,13 @@ its linked clips, its history and the supervisor's sign-off."""
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Annotated, Any
 from urllib.parse import quote_plus
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from pydantic import ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -24,6 +25,7 @@ from openbwv.taser.models import Deployment
 from openbwv.taser.schemas import DeploymentIn
 from openbwv.web.forms import redrawing_on_refusal, said
 from openbwv.web.render import render
+from openbwv.web.times import MissingLocalTime, input_value, parse_local
 from openbwv.web.vendor import library_served
 
 router = APIRouter(include_in_schema=False)
@@ -38,7 +40,7 @@ FLAGS = (
 LABELS = {
     "collar_number": "Collar number",
     "taser_serial": "Taser serial",
-    "occurred_at": "When (UTC)",
+    "occurred_at": "When",
     "lat": "Latitude",
     "lon": "Longitude",
     "location_type": "Location type",
@@ -77,12 +79,26 @@ class DeploymentForm(Input):
     outcome: str = ""
 
 
-def _request_of(form: DeploymentForm) -> DeploymentIn:
-    """The API's request from the form: a time without a zone is UTC, blank choices are none, and the
-    cartridges discharged are the bays ticked."""
-    when = form.occurred_at.strip()
-    if when and not (when.endswith("Z") or "+" in when[10:]):
-        when += "Z"
+def _utc_of(when: str, zone: ZoneInfo) -> str:
+    """The form's time, typed in the force's zone, as the API's UTC; what cannot be read is passed on
+    for the API's own check to name, and a time the clocks skipped is refused here."""
+    if not when:
+        return when
+    try:
+        return parse_local(when, zone).isoformat()
+    except MissingLocalTime as missing:
+        error = InitErrorDetails(
+            type=PydanticCustomError("missing_local_time", str(missing)), loc=("occurred_at",), input=when
+        )
+        raise ValidationError.from_exception_data("DeploymentForm", [error]) from None
+    except ValueError:
+        return when
+
+
+def _request_of(form: DeploymentForm, zone: ZoneInfo) -> DeploymentIn:
+    """The API's request from the form: a time without a zone is in the force's zone, blank choices
+    are none, and the cartridges discharged are the bays ticked."""
+    when = _utc_of(form.occurred_at.strip(), zone)
     body: dict[str, Any] = {
         "collar_number": form.collar_number.strip(),
         "taser_serial": form.taser_serial.strip(),
@@ -171,7 +187,7 @@ def file_deployment_from_form(
 ) -> Response:
     """File the report; a refusal redraws the form with the rule's message and what was entered."""
     try:
-        body = _request_of(form)
+        body = _request_of(form, request.app.state.settings.zone)
     except ValidationError as error:
         return _form_page(request, db, actor, form, error=_in_the_forms_words(error), status_code=422)
 
@@ -186,13 +202,13 @@ def file_deployment_from_form(
     )
 
 
-def _form_of(deployment: Deployment, collar: str) -> DeploymentForm:
-    """The form filled in with what the report says now."""
+def _form_of(deployment: Deployment, collar: str, zone: ZoneInfo) -> DeploymentForm:
+    """The form filled in with what the report says now (its time in the force's zone)."""
     flags = [name for name, _ in FLAGS if getattr(deployment, name)]
     return DeploymentForm(
         collar_number=collar,
         taser_serial=deployment.taser_serial,
-        occurred_at=deployment.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        occurred_at=input_value(deployment.occurred_at, zone, seconds=True),
         lat=f"{deployment.lat:.6f}",
         lon=f"{deployment.lon:.6f}",
         location_type=deployment.location_type,
@@ -228,7 +244,9 @@ def edit_deployment_page(
     signed-off report (a new version, the old one kept)."""
     deployment = _editable(db, actor, deployment_id)
     collar = service.collar_numbers(db, [deployment]).get(deployment.officer_id, "")
-    return _form_page(request, db, actor, _form_of(deployment, collar), editing=deployment)
+    return _form_page(
+        request, db, actor, _form_of(deployment, collar, request.app.state.settings.zone), editing=deployment
+    )
 
 
 @router.post("/taser/deployments/{deployment_id}/edit", dependencies=[Depends(check_csrf)])
@@ -242,7 +260,7 @@ def edit_deployment_from_form(
     """Save the edit; a refusal redraws the form with the rule's message and what was entered."""
     deployment = _editable(db, actor, deployment_id)
     try:
-        body = _request_of(form)
+        body = _request_of(form, request.app.state.settings.zone)
     except ValidationError as error:
         return _form_page(
             request, db, actor, form, editing=deployment, error=_in_the_forms_words(error), status_code=422

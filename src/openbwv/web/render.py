@@ -4,27 +4,56 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 from starlette.responses import HTMLResponse
 
 from openbwv.csrf import CSRF_FIELD, csrf_token_for, set_csrf_cookie
 from openbwv.policy import Actor, Permission, can
+from openbwv.web.times import DISPLAY_FORMAT, local_text, utc_iso
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 _TEMPLATE_DIRS = [_PACKAGE_ROOT / "web" / "templates", *sorted(_PACKAGE_ROOT.glob("**/templates"))]
 
-templates = Jinja2Templates(
-    env=Environment(
+
+def _zone(context: Context) -> ZoneInfo:
+    zone = context.get("time_zone")
+    if not isinstance(zone, ZoneInfo):
+        # A macro imported without context cannot see the page's zone: import it "with context".
+        raise RuntimeError(f"{context.name} shows a time without the force's time zone in its context")
+    return zone
+
+
+@pass_context
+def _local_time(context: Context, at: datetime | None, pattern: str = DISPLAY_FORMAT) -> str:
+    """``{{ at|local_time }}``: a stored time in the force's zone, with the zone's abbreviation;
+    ``pattern`` is strftime's (``"%Y-%m-%d %H:%M:%S"`` for seconds)."""
+    return "" if at is None else local_text(at, _zone(context), pattern)
+
+
+def _utc_iso(at: datetime | None) -> str:
+    """``{{ at|utc_iso }}``: the machine-readable time, in UTC, for ``<time datetime=...>``."""
+    return "" if at is None else utc_iso(at)
+
+
+def _environment() -> Environment:
+    env = Environment(
         loader=ChoiceLoader([FileSystemLoader(str(d)) for d in dict.fromkeys(_TEMPLATE_DIRS)]),
         autoescape=select_autoescape(default=True),
     )
-)
+    env.filters.update(local_time=_local_time, utc_iso=_utc_iso)
+    return env
+
+
+templates = Jinja2Templates(env=_environment())
 
 
 @dataclass(frozen=True)
@@ -79,6 +108,8 @@ def render(
         "csrf_field": CSRF_FIELD,
         "csrf_token": csrf_token_for(request),
         "force_name": settings.force_name,
+        "time_zone": settings.zone,
+        "time_zone_name": settings.time_zone,
         "path": request.url.path,
         "notifications_unread": _unread_notifications(request, actor),
         **context,

@@ -22,6 +22,16 @@
   const status = document.getElementById("live-status");
   const viewPanel = document.getElementById("live-view");
   let serverOffsetMs = 0;
+  // Times are sent in UTC and shown on the force's clocks, with the zone (GMT or BST in London).
+  const zone = root.dataset.timeZone || "UTC";
+  const clockFormats = {
+    seconds: new Intl.DateTimeFormat("en-GB", {
+      timeZone: zone, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZoneName: "short",
+    }),
+    minutes: new Intl.DateTimeFormat("en-GB", {
+      timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short",
+    }),
+  };
   let map = null;
   let fitted = false;
 
@@ -76,8 +86,12 @@
     return Math.floor(seconds / 3600) + " h ago";
   }
 
+  function clockTime(at, precision) {
+    return clockFormats[precision].format(at);
+  }
+
   function lastSeen(p) {
-    return p.last_seen.slice(11, 19) + " (" + ago(p) + ")";
+    return clockTime(new Date(p.last_seen), "seconds") + " (" + ago(p) + ")";
   }
 
   function liveViewButton(p) {
@@ -217,7 +231,7 @@
         fitted = true;
       }
     }
-    status.textContent = shown.length + " of " + all.length + " cameras shown; updated " + new Date().toISOString().slice(11, 19) + " UTC.";
+    status.textContent = shown.length + " of " + all.length + " cameras shown; updated " + clockTime(new Date(), "seconds") + ".";
   }
 
   function keep(feature) {
@@ -350,7 +364,7 @@
           return;
         }
         result.className = "ok";
-        result.textContent = "Live view open until " + body.expires_at.slice(11, 16) + " UTC; it is audited. ";
+        result.textContent = "Live view open until " + clockTime(new Date(body.expires_at), "minutes") + "; it is audited. ";
         // The live view's own page plays the stream, with the banner and the renew and end forms.
         const link = element("a", "Watch");
         link.href = "/live/views/" + body.id;
