@@ -54,7 +54,9 @@ class TestTemporaryPasswordOnTheApi:
         # The sessions and tokens the user held end with the reset.
         assert client.get("/api/v1/me", headers=old).status_code == 401
 
-        headers = _bearer(client, "forgot", TEMPORARY)
+        signed_in = client.post("/api/v1/auth/token", data={"username": "forgot", "password": TEMPORARY})
+        assert signed_in.json()["must_change_password"] is True
+        headers = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
         me = client.get("/api/v1/me", headers=headers)
         assert (me.status_code, me.json()["must_change_password"]) == (200, True)
         refused = client.get("/api/v1/officers", headers=headers)
