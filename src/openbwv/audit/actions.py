@@ -93,4 +93,5 @@ class AuditAction(StrEnum):
     TRAINING_COURSE_CREATED = "training:course:created"
     TRAINING_PASS_RECORDED = "training:pass:recorded"
     TRAINING_POLICY_CHANGED = "training:policy:changed"
+    TRAINING_POLICY_WITHDRAWN = "training:policy:withdrawn"
     TRAINING_VOLUNTEER_CHANGED = "training:volunteer:changed"

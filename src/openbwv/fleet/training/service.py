@@ -6,7 +6,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from openbwv import audit, clock, people
@@ -267,6 +267,192 @@ def set_eligibility(
     return rule
 
 
+def get_eligibility_rule(db: Session, rule_id: int) -> EligibilityRule | None:
+    return db.get(EligibilityRule, rule_id)
+
+
+def _unit_code(db: Session, unit_id: int | None) -> str | None:
+    if unit_id is None:
+        return None
+    return next((u.code for u in people.list_units(db) if u.id == unit_id), None)
+
+
+def _standing_rule(db: Session, rule_id: int, reason: str) -> EligibilityRule:
+    if not reason.strip():
+        raise InvalidInput("reason", "say why the rule is withdrawn")
+    rule = get_eligibility_rule(db, rule_id)
+    if rule is None:
+        raise NotFound("eligibility rule")
+    if rule.ends_on is not None:
+        raise Conflict(
+            f"This rule was already withdrawn by {rule.withdrawn_by}; it applied until {rule.ends_on}.",
+            rule="rule_already_withdrawn",
+        )
+    return rule
+
+
+def _end_rule(
+    db: Session, actor: Actor, rule: EligibilityRule, *, ends_on: date, reason: str, superseded_by: int | None
+) -> None:
+    rule.ends_on = ends_on
+    rule.withdrawn_at = clock.now()
+    rule.withdrawn_by = actor.username
+    rule.withdrawal_reason = reason.strip()
+    rule.superseded_by_id = superseded_by
+    db.flush()
+    audit.record(
+        db,
+        actor=actor,
+        action=AuditAction.TRAINING_POLICY_WITHDRAWN,
+        target=Target("eligibility_rule", str(rule.id)),
+        reason=reason.strip(),
+        details={
+            "authority": rule.authority,
+            "rank": rule.rank_code,
+            "unit": _unit_code(db, rule.unit_id),
+            "eligible": rule.eligible,
+            "effective_from": rule.effective_from.isoformat(),
+            "ends_on": ends_on.isoformat(),
+            "superseded_by": superseded_by,
+        },
+    )
+
+
+def withdraw_eligibility(
+    db: Session, actor: Actor, *, rule_id: int, reason: str, today: date | None = None
+) -> EligibilityRule:
+    """Withdraw a STRA decision: from today it no longer applies (what it decided before stands in
+    the record); who withdrew it and why are kept on the rule and in the audit log."""
+    rule = _standing_rule(db, rule_id, reason)
+    _end_rule(db, actor, rule, ends_on=today or clock.today(), reason=reason, superseded_by=None)
+    return rule
+
+
+def supersede_eligibility(
+    db: Session,
+    actor: Actor,
+    *,
+    rule_id: int,
+    eligible: bool,
+    effective_from: date,
+    reason: str,
+) -> EligibilityRule:
+    """Replace a STRA decision with a new one for the same authority, rank and unit from
+    ``effective_from``, the day the old one stops applying; returns the new rule."""
+    old = _standing_rule(db, rule_id, reason)
+    if effective_from < old.effective_from:
+        raise InvalidInput(
+            "effective_from",
+            f"the new rule must start on or after {old.effective_from}, when the rule it replaces started",
+        )
+    new = set_eligibility(
+        db,
+        actor,
+        authority=old.authority,
+        rank=old.rank_code,
+        unit=_unit_code(db, old.unit_id),
+        eligible=eligible,
+        effective_from=effective_from,
+        reason=reason,
+    )
+    _end_rule(db, actor, old, ends_on=effective_from, reason=reason, superseded_by=new.id)
+    return new
+
+
+@dataclass(frozen=True)
+class RuleLine:
+    """An eligibility rule as the policy table shows it: whom it covers, by name, and where it stands."""
+
+    rule: EligibilityRule
+    rank_name: str | None
+    unit_code: str | None
+    unit_name: str | None
+    status: str
+    standing: bool
+
+
+def _status(rule: EligibilityRule, today: date) -> str:
+    if rule.superseded_by_id is not None:
+        return f"superseded by rule {rule.superseded_by_id} from {rule.ends_on}"
+    if rule.ends_on is not None:
+        return f"withdrawn from {rule.ends_on}"
+    if rule.effective_from > today:
+        return f"applies from {rule.effective_from}"
+    return "in force"
+
+
+def describe_eligibility_rules(db: Session, *, today: date, limit: int | None = None) -> list[RuleLine]:
+    """The eligibility policy, newest first, with rank and unit names and where each rule stands."""
+    ranks = {r.code: r.name for r in people.list_ranks(db)}
+    units = {u.id: u for u in people.list_units(db)}
+    rules = list_eligibility_rules(db)
+    return [
+        RuleLine(
+            rule=r,
+            rank_name=ranks.get(r.rank_code) if r.rank_code else None,
+            unit_code=units[r.unit_id].code if r.unit_id in units else None,
+            unit_name=units[r.unit_id].name if r.unit_id in units else None,
+            status=_status(r, today),
+            standing=r.ends_on is None,
+        )
+        for r in rules[:limit]
+    ]
+
+
+@dataclass(frozen=True)
+class PassWarning:
+    """Something to confirm before a pass is recorded: its rule for machines and a sentence."""
+
+    rule: str
+    message: str
+
+
+def pass_warnings(
+    db: Session, *, collar_number: str, course: str, passed_on: date, today: date
+) -> list[PassWarning]:
+    """What to warn about before recording a pass: an officer the eligibility policy rules out of
+    the authority the course grants, or a pass of the same course on the same day already recorded."""
+    officer = people.get_officer(db, collar_number)
+    if officer is None:
+        raise NotFound("officer")
+    course_row = get_course(db, course)
+    if course_row is None:
+        valid = ", ".join(c.code for c in list_courses(db))
+        raise InvalidInput("course", f"unknown course {course!r}; courses are {valid}")
+    warnings = []
+    if course_row.authority is not None:
+        refusal = refusing_rule(
+            db,
+            authority=course_row.authority,
+            rank_code=officer.rank_code,
+            unit_id=officer.unit_id,
+            today=today,
+        )
+        if refusal is not None:
+            warnings.append(
+                PassWarning(
+                    "officer_ineligible",
+                    f"The eligibility policy rules {officer.collar_number} out of holding "
+                    f"{course_row.authority} authority from {refusal.effective_from}: {refusal.reason}",
+                )
+            )
+    already = db.scalar(
+        select(TrainingPass.id).where(
+            TrainingPass.officer_id == officer.id,
+            TrainingPass.course_code == course_row.code,
+            TrainingPass.passed_on == passed_on,
+        )
+    )
+    if already is not None:
+        warnings.append(
+            PassWarning(
+                "pass_already_recorded",
+                f"A pass of {course_row.name} by {officer.collar_number} on {passed_on} is already recorded.",
+            )
+        )
+    return warnings
+
+
 def refusing_rule(
     db: Session, *, authority: str, rank_code: str, unit_id: int, today: date
 ) -> EligibilityRule | None:
@@ -288,7 +474,9 @@ def _rules_in_force(db: Session, authority: str, today: date) -> list[Eligibilit
     return list(
         db.scalars(
             select(EligibilityRule).where(
-                EligibilityRule.authority == authority, EligibilityRule.effective_from <= today
+                EligibilityRule.authority == authority,
+                EligibilityRule.effective_from <= today,
+                or_(EligibilityRule.ends_on.is_(None), EligibilityRule.ends_on > today),
             )
         ).all()
     )
