@@ -5,12 +5,15 @@ Every change is audited and no audit event holds a password."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
+import httpx2
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.audit.models import AuditEvent
+from openbwv.clock import FixedClock
 from openbwv.db import transaction
 from openbwv.policy import Role
 from tests.builders import DEFAULT_PASSWORD, headers_for, make_user
@@ -122,6 +125,28 @@ class TestTemporaryPasswordOnTheApi:
             headers=headers_for(factory, Role.AUDITOR),
         )
         assert answer.status_code == 403
+
+
+class TestGuessingTheCurrentPassword:
+    def test_wrong_current_passwords_lock_the_account_like_failed_sign_ins(
+        self, client: TestClient, factory: sessionmaker[Session], clock: FixedClock
+    ) -> None:
+        with transaction(factory) as db:
+            make_user(db, username="stolen", roles=[Role.AUDITOR])
+        headers = _bearer(client, "stolen", DEFAULT_PASSWORD)
+
+        def change(current: str) -> httpx2.Response:
+            body = {"current_password": current, "new_password": CHOSEN}
+            return client.post("/api/v1/me/password", json=body, headers=headers)
+
+        assert [change(f"guess number {n}").status_code for n in range(5)] == [409] * 5
+        locked = change(DEFAULT_PASSWORD)
+        assert (locked.status_code, locked.headers["Retry-After"]) == (429, "900")
+        sign_in = client.post("/api/v1/auth/token", data={"username": "stolen", "password": DEFAULT_PASSWORD})
+        assert sign_in.status_code == 429
+        assert len(_events(factory, "auth:password:change_refused")) == 5
+        clock.advance(timedelta(minutes=15, seconds=1))
+        assert change(DEFAULT_PASSWORD).status_code == 204
 
 
 class TestPasswordPages:

@@ -111,7 +111,17 @@ def change_password_from_form(
             request, actor, error="The two new passwords differ; type the same one twice.", status_code=422
         )
     try:
-        change_password(factory, actor, current_password=current_password, new_password=new_password)
-    except (Conflict, InvalidInput, NotFound) as refusal:
-        return _password_form(request, actor, error=said(refusal), status_code=refusal.status_code)
+        change_password(
+            factory,
+            actor,
+            current_password=current_password,
+            new_password=new_password,
+            address=client_address(request),
+            policy=request.app.state.login_policy,
+        )
+    except (Conflict, InvalidInput, NotFound, TooManyRequests) as refusal:
+        page = _password_form(request, actor, error=said(refusal), status_code=refusal.status_code)
+        if isinstance(refusal, TooManyRequests):
+            page.headers["Retry-After"] = str(refusal.retry_after)
+        return page
     return RedirectResponse("/account/password?done=true", status_code=303)

@@ -256,26 +256,40 @@ def set_temporary_password(db: Session, actor: Actor, *, username: str, password
 
 
 def change_password(
-    factory: sessionmaker[Session], actor: Actor, *, current_password: str, new_password: str
+    factory: sessionmaker[Session],
+    actor: Actor,
+    *,
+    current_password: str,
+    new_password: str,
+    address: str,
+    policy: LoginPolicy,
 ) -> None:
     """The caller changes their own password, giving the current one; a temporary password stops
     being one. As in ``sign_in``, argon2 works outside any transaction; the audit event keeps no
-    password, and a wrong current password is recorded even though the change is refused."""
+    password. A wrong current password counts as a failed sign-in of the account (so a stolen
+    session cannot guess it faster than the sign-in form) and is recorded though the change is
+    refused."""
     check_password_strength(new_password, field="new_password")
+    key = typed_username_key(policy, actor.username)
     with reading(factory) as db:
         user = db.get(UserAccount, actor.user_id) if actor.user_id is not None else None
         if user is None or not user.is_active:
             raise NotFound("user")
         old_hash = user.password_hash
+        refusal = _refusal(db, key=key, address=address, policy=policy)
+    if refusal:
+        raise TooManyRequests(refusal.message, retry_after=refusal.retry_after)
     target = Target("user", actor.username)
     if not verify_password(old_hash, current_password):
-        audit.record_now(
-            factory,
-            actor=actor,
-            action=AuditAction.AUTH_PASSWORD_CHANGE_REFUSED,
-            target=target,
-            details={"refused": "current_password_wrong"},
-        )
+        with transaction(factory) as db:
+            db.add(LoginFailure(username=key, client_address=address))
+            audit.record(
+                db,
+                actor=actor,
+                action=AuditAction.AUTH_PASSWORD_CHANGE_REFUSED,
+                target=target,
+                details={"refused": "current_password_wrong"},
+            )
         raise Conflict("Your current password is not the one you typed.", rule="current_password_wrong")
     if verify_password(old_hash, new_password):
         raise Conflict("The new password must differ from the current one.", rule="password_unchanged")
@@ -290,6 +304,7 @@ def change_password(
         was_temporary = user.must_change_password
         user.password_hash = new_hash
         user.must_change_password = False
+        db.execute(delete(LoginFailure).where(LoginFailure.username == key))
         audit.record(
             db,
             actor=actor,

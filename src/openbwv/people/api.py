@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from openbwv import auth
 from openbwv.auth import UserAccount
 from openbwv.db import Db, SessionFactory
-from openbwv.errors import API_ERRORS, NotFound
+from openbwv.errors import API_ERRORS, NotFound, error_responses
+from openbwv.observability import client_address
 from openbwv.paging import Page, Paging
 from openbwv.people import service
 from openbwv.people.models import Officer
@@ -70,8 +71,9 @@ def get_me(db: Db, actor: Actor = Require(Permission.SELF_READ, before_password_
     )
 
 
-@router.post("/me/password", status_code=204)
+@router.post("/me/password", status_code=204, responses=error_responses(429))
 def change_my_password(
+    request: Request,
     body: PasswordChangeIn,
     factory: SessionFactory,
     actor: Actor = Require(Permission.SELF_PASSWORD_WRITE, before_password_change=True),
@@ -79,7 +81,12 @@ def change_my_password(
     """Change the caller's own password, giving the current one; a temporary password must be changed
     this way before any other route answers."""
     auth.change_password(
-        factory, actor, current_password=body.current_password, new_password=body.new_password
+        factory,
+        actor,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        address=client_address(request),
+        policy=request.app.state.login_policy,
     )
 
 
