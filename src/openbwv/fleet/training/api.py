@@ -8,7 +8,7 @@ from openbwv import clock
 from openbwv.db import Db
 from openbwv.errors import API_ERRORS, NotFound
 from openbwv.fleet import authority, devices
-from openbwv.fleet.training import service
+from openbwv.fleet.training import eligibility, service
 from openbwv.fleet.training.models import EligibilityRule
 from openbwv.fleet.training.schemas import (
     AuthorityExceptionsOut,
@@ -83,7 +83,7 @@ def officer_training(
     return [CourseStatusOut.model_validate(r) for r in rows]
 
 
-def _rule_out(line: service.RuleLine) -> EligibilityOut:
+def _rule_out(line: eligibility.RuleLine) -> EligibilityOut:
     rule = line.rule
     return EligibilityOut(
         id=rule.id,
@@ -107,7 +107,7 @@ def _rule_out(line: service.RuleLine) -> EligibilityOut:
 
 def _one_rule_out(db: Db, rule: EligibilityRule) -> EligibilityOut:
     [line] = [
-        line for line in service.describe_eligibility_rules(db, today=clock.today()) if line.rule is rule
+        line for line in eligibility.describe_eligibility_rules(db, today=clock.today()) if line.rule is rule
     ]
     return _rule_out(line)
 
@@ -117,7 +117,7 @@ def list_eligibility_rules(
     db: Db, actor: Actor = Require(Permission.TRAINING_RECORD_READ)
 ) -> list[EligibilityOut]:
     """The STRA eligibility policy, newest first, withdrawn rules included with who withdrew them."""
-    return [_rule_out(line) for line in service.describe_eligibility_rules(db, today=clock.today())]
+    return [_rule_out(line) for line in eligibility.describe_eligibility_rules(db, today=clock.today())]
 
 
 @router.post("/eligibility-rules", response_model=EligibilityOut, status_code=201)
@@ -125,7 +125,7 @@ def set_eligibility(
     body: EligibilityIn, db: Db, actor: Actor = Require(Permission.TRAINING_POLICY_WRITE)
 ) -> EligibilityOut:
     """Record a STRA decision: whether a rank and/or unit may hold an authority, from a date."""
-    return _one_rule_out(db, service.set_eligibility(db, actor, **body.model_dump()))
+    return _one_rule_out(db, eligibility.set_eligibility(db, actor, **body.model_dump()))
 
 
 @router.post("/eligibility-rules/{rule_id}/withdraw", response_model=EligibilityOut)
@@ -136,7 +136,7 @@ def withdraw_eligibility(
     actor: Actor = Require(Permission.TRAINING_POLICY_WRITE),
 ) -> EligibilityOut:
     """Withdraw a STRA decision with a reason: from today it no longer applies."""
-    return _one_rule_out(db, service.withdraw_eligibility(db, actor, rule_id=rule_id, reason=body.reason))
+    return _one_rule_out(db, eligibility.withdraw_eligibility(db, actor, rule_id=rule_id, reason=body.reason))
 
 
 @router.post("/eligibility-rules/{rule_id}/supersede", response_model=EligibilityOut, status_code=201)
@@ -147,7 +147,7 @@ def supersede_eligibility(
     actor: Actor = Require(Permission.TRAINING_POLICY_WRITE),
 ) -> EligibilityOut:
     """Replace a STRA decision with a new one for the same rank and unit from a date; answers the new rule."""
-    new = service.supersede_eligibility(
+    new = eligibility.supersede_eligibility(
         db,
         actor,
         rule_id=rule_id,

@@ -14,7 +14,7 @@ from openbwv import clock, people
 from openbwv.csrf import check_csrf
 from openbwv.db import Db
 from openbwv.errors import OpenbwvError
-from openbwv.fleet.training import service
+from openbwv.fleet.training import eligibility, service
 from openbwv.fleet.training.models import AUTHORITIES
 from openbwv.policy import Actor, Permission, Require, can
 from openbwv.web.forms import redrawing_on_refusal, said
@@ -50,7 +50,7 @@ def _records_page(
         "authorities": AUTHORITIES,
         "ranks": people.list_ranks(db),
         "units": people.list_units(db),
-        "rules": service.describe_eligibility_rules(db, today=today),
+        "rules": eligibility.describe_eligibility_rules(db, today=today),
         "rule_actions": can(actor, Permission.TRAINING_POLICY_WRITE),
         "volunteers": [(v, officers[v.officer_id]) for v in volunteers],
     }
@@ -147,7 +147,7 @@ def set_eligibility_from_form(
         "reason": reason,
     }
     with redrawing_on_refusal(db, _redraw(request, db, actor, "rule", entered)):
-        service.set_eligibility(
+        eligibility.set_eligibility(
             db,
             actor,
             authority=authority,
@@ -194,7 +194,7 @@ def withdraw_eligibility_from_form(
 ) -> Response:
     """Withdraw an eligibility rule: from today it no longer applies."""
     with redrawing_on_refusal(db, _redraw(request, db, actor, "withdraw", {"reason": reason})):
-        rule = service.withdraw_eligibility(db, actor, rule_id=rule_id, reason=reason)
+        rule = eligibility.withdraw_eligibility(db, actor, rule_id=rule_id, reason=reason)
     return _done(f"Eligibility rule {rule.id} withdrawn: it no longer applies from {rule.ends_on}.")
 
 
@@ -211,7 +211,7 @@ def supersede_eligibility_from_form(
     """Replace an eligibility rule with a new decision for the same rank and unit from a date."""
     entered = {"eligible": eligible, "effective_from": effective_from.isoformat(), "reason": reason}
     with redrawing_on_refusal(db, _redraw(request, db, actor, "supersede", entered)):
-        new = service.supersede_eligibility(
+        new = eligibility.supersede_eligibility(
             db,
             actor,
             rule_id=rule_id,
