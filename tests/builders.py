@@ -51,13 +51,16 @@ def make_user(
     password: str = DEFAULT_PASSWORD,
     officer: Officer | None = None,
 ) -> auth.UserAccount:
-    return people.create_account(
+    # The account primitive, not ``people.create_account``: tests give roles to accounts without the
+    # officer record or organisation a real account needs, where that is beside the point.
+    return auth.create_user(
         db,
         SYSTEM,
         username=username or f"user{next(_sequence)}",
         password=password,
         roles=[str(r) for r in (roles or [Role.OFFICER])],
-        collar_number=officer.collar_number if officer else None,
+        display_name=officer.name if officer else None,
+        officer_id=officer.id if officer else None,
     )
 
 

@@ -82,7 +82,7 @@ class TestUsersCreate:
     @pytest.mark.parametrize(
         ("args", "stdin", "message"),
         [
-            (["--role", "officer"], "\n", "the password must not be empty"),
+            (["--role", "auditor"], "\n", "the password must not be empty"),
             (["--role", "wizard"], "long enough\n", "unknown role 'wizard'"),
         ],
     )
@@ -112,7 +112,7 @@ class TestUsersCreate:
                 "create",
                 "dup",
                 "-r",
-                "officer",
+                "auditor",
                 "--password-stdin",
                 stdin="first pass\n",
             )
@@ -124,7 +124,7 @@ class TestUsersCreate:
         assert code == 1
         assert "The username 'dup' is already taken." in capsys.readouterr().err
         assert run_cli(monkeypatch, "users", "list") == 0
-        assert "dup                            officer" in capsys.readouterr().out
+        assert "dup                            auditor" in capsys.readouterr().out
 
 
 class TestConfiguration:

@@ -37,6 +37,7 @@ from openbwv.errors import (
     DatabaseBusy,
     Forbidden,
     OpenbwvError,
+    PasswordChangeRequired,
     TooManyRequests,
     Unauthenticated,
     error_responses,
@@ -86,6 +87,8 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
         if isinstance(exc, Unauthenticated):
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        if isinstance(exc, PasswordChangeRequired):
+            return RedirectResponse("/account/password", status_code=303)
         return _error_page(request, exc.status_code, exc.message)
 
     @app.exception_handler(RedrawForm)

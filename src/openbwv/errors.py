@@ -32,6 +32,15 @@ class Forbidden(OpenbwvError):
         self.rule = rule
 
 
+class PasswordChangeRequired(Forbidden):
+    """The caller signed in with a temporary password and must change it before anything else."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Change your temporary password before doing anything else.", rule="password_change_required"
+        )
+
+
 class NotFound(OpenbwvError):
     status_code = 404
 

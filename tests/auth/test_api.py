@@ -181,7 +181,9 @@ class TestUsersApi:
         assert response.status_code == 201
         assert response.json()["collar_number"] == "777"
         assert response.json()["display_name"] == "Femi Ade"
-        assert "password" not in response.text
+        # Neither the password nor its hash is answered; only whether it must be changed.
+        assert "long enough pw" not in response.text and "argon2" not in response.text
+        assert response.json()["must_change_password"] is False
 
     def test_duplicate_username_is_409_and_changes_nothing(
         self, client: TestClient, factory: sessionmaker[Session]
@@ -207,15 +209,15 @@ class TestUsersApi:
         self, client: TestClient, factory: sessionmaker[Session]
     ) -> None:
         with transaction(factory) as db:
-            make_user(db, username="ilaw", roles=[Role.OFFICER])
+            make_user(db, username="ilaw", roles=[Role.AUDITOR])
         response = client.put(
             "/api/v1/users/ilaw/roles",
-            json={"roles": ["supervisor"]},
+            json={"roles": ["evidence_manager"]},
             headers=headers_for(factory, Role.ADMIN),
         )
         assert response.status_code == 200
         (event,) = _events(factory, "auth:user:roles_changed")
-        assert event.details == {"before": ["officer"], "after": ["supervisor"]}
+        assert event.details == {"before": ["auditor"], "after": ["evidence_manager"]}
 
     def test_a_disabled_users_token_stops_working(
         self, client: TestClient, factory: sessionmaker[Session]

@@ -133,6 +133,8 @@ class TestUsersApi:
         assert created.status_code == 201
         assert created.json()["roles"] == ["auditor"]
         changed = client.put(
-            "/api/v1/users/jbloggs/roles", json={"roles": ["officer", "auditor", "officer"]}, headers=headers
+            "/api/v1/users/jbloggs/roles",
+            json={"roles": ["pcc_office", "auditor", "pcc_office"]},
+            headers=headers,
         )
-        assert changed.json()["roles"] == ["auditor", "officer"]
+        assert changed.json()["roles"] == ["auditor", "pcc_office"]

@@ -87,7 +87,10 @@ class TestRefusedPageWrites:
             unit="NOPE",
         )
         assert response.status_code == 422
-        assert "no unit has the code &#39;NOPE&#39;" in response.text
+        # The sentence alone, without the field's internal name.
+        assert (
+            "No unit has the code &#39;NOPE&#39;." in response.text and "unit: no unit" not in response.text
+        )
         assert 'value="Firearms support only"' in response.text
         assert 'value="2026-12-01"' in response.text
         assert '<option value="yes" selected>' in response.text

@@ -38,7 +38,7 @@ def test_every_linked_page_fits_a_phone_and_passes_axe(
         )
         assert "/fleet/counter" in links and "/footage" in links
         found = {}
-        for path in [*links, "/fleet/devices/new", "/fleet/devices/CAM-PHONE-1"]:
+        for path in [*links, "/fleet/devices/new", "/fleet/devices/CAM-PHONE-1", "/account/password"]:
             page.goto(f"{base}{path}")
             expect(page.get_by_role("heading", level=1)).to_be_visible()
             width = page.evaluate("document.documentElement.scrollWidth")

@@ -116,7 +116,7 @@ class TestUserAdminPages:
         token = csrf(client, "/users/new")
         response = client.post(
             "/users/new",
-            data={"username": "shorty", "password": "short", "roles": ["officer"], "csrf_token": token},
+            data={"username": "shorty", "password": "short", "roles": ["auditor"], "csrf_token": token},
             headers=HTML,
         )
         assert response.status_code == 422
@@ -225,7 +225,7 @@ class TestCsrf:
         self, client: TestClient, factory: sessionmaker[Session]
     ) -> None:
         sign_in(client, factory, Role.ADMIN, username="cookieadmin")
-        body = {"username": "made", "password": "long enough pw", "roles": ["officer"]}
+        body = {"username": "made", "password": "long enough pw", "roles": ["auditor"]}
         refused = client.post("/api/v1/users", json=body)
         assert refused.status_code == 403
         assert "X-CSRF-Token" in refused.json()["detail"]

@@ -13,9 +13,12 @@ from openbwv.auth.models import DeviceCredential, UserAccount
 from openbwv.auth.service import (
     LoginPolicy,
     actor_for,
+    change_password,
+    check_account_shape,
     check_password_strength,
     create_user,
     disable_user,
+    enable_user,
     end_session,
     get_user,
     issue_token,
@@ -23,6 +26,7 @@ from openbwv.auth.service import (
     parse_roles,
     revoke_token,
     set_roles,
+    set_temporary_password,
     sign_in,
 )
 
@@ -31,9 +35,12 @@ __all__ = [
     "LoginPolicy",
     "UserAccount",
     "actor_for",
+    "change_password",
+    "check_account_shape",
     "check_password_strength",
     "create_user",
     "disable_user",
+    "enable_user",
     "end_session",
     "get_user",
     "identify_caller",
@@ -48,5 +55,6 @@ __all__ = [
     "revoke_device_credential",
     "revoke_token",
     "set_roles",
+    "set_temporary_password",
     "sign_in",
 ]

@@ -25,7 +25,7 @@ def create_token(
 ) -> TokenOut:
     """Exchange a username and password for a bearer token (OAuth2 password flow)."""
     policy = request.app.state.login_policy
-    token, _ = sign_in(
+    token, actor = sign_in(
         factory,
         username=username,
         password=password,
@@ -33,4 +33,8 @@ def create_token(
         kind="api",
         policy=policy,
     )
-    return TokenOut(access_token=token, expires_in=int(policy.token_ttl.total_seconds()))
+    return TokenOut(
+        access_token=token,
+        expires_in=int(policy.token_ttl.total_seconds()),
+        must_change_password=actor.must_change_password,
+    )

@@ -21,6 +21,9 @@ class UserAccount(Base):
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("officer.id"), index=True)
     organisation: Mapped[str | None] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set when an admin sets a temporary password: the account may sign in, then must change it
+    # before anything else.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     roles: Mapped[list[UserRole]] = relationship(

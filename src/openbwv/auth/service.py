@@ -11,14 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import audit, clock
 from openbwv.audit import AuditAction, Target
 from openbwv.auth.models import AuthToken, LoginFailure, UserAccount, UserRole
 from openbwv.auth.passwords import hash_password, needs_rehash, verify_password
-from openbwv.db import refusing_duplicates, transaction
+from openbwv.db import reading, refusing_duplicates, transaction
 from openbwv.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from openbwv.policy import Actor, Role
 
@@ -46,6 +46,7 @@ def actor_for(user: UserAccount) -> Actor:
         roles=frozenset(Role(r.role) for r in user.roles),
         user_id=user.id,
         officer_id=user.officer_id,
+        must_change_password=user.must_change_password,
     )
 
 
@@ -63,11 +64,44 @@ def parse_roles(names: Iterable[str]) -> frozenset[Role]:
     return frozenset(roles)
 
 
-def check_password_strength(password: str) -> None:
+def check_password_strength(password: str, *, field: str = "password") -> None:
     if not password.strip():
-        raise InvalidInput("password", "the password must not be empty")
+        raise InvalidInput(field, "the password must not be empty")
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput("password", f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
+        raise InvalidInput(field, f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
+
+
+# Roles that act on an officer's own records (their footage, their team): the account must be an
+# officer's. Roles of people outside the force, who must say which organisation they are from.
+ROLES_NEEDING_OFFICER = frozenset({Role.OFFICER, Role.SUPERVISOR})
+ROLES_NEEDING_ORGANISATION = frozenset({Role.PROSECUTOR})
+
+
+def check_account_shape(roles: frozenset[Role], *, has_officer: bool, organisation: str | None) -> None:
+    """Refuse an account that contradicts itself: a force member's (an officer record) and an
+    outside organisation's at once, an officer's role without an officer record, or an outside
+    role without its organisation."""
+    if has_officer and organisation:
+        raise Conflict(
+            "An account belongs either to a force member (a collar number) or to someone from an "
+            "outside organisation, not both: leave one of them empty.",
+            rule="officer_and_organisation",
+        )
+    needing_officer = sorted(roles & ROLES_NEEDING_OFFICER)
+    if needing_officer and not has_officer:
+        named = " and ".join(needing_officer)
+        raise Conflict(
+            f"The {named} role{'s need' if len(needing_officer) > 1 else ' needs'} an officer record: "
+            "give the officer's collar number.",
+            rule="role_needs_officer",
+        )
+    needing_organisation = sorted(roles & ROLES_NEEDING_ORGANISATION)
+    if needing_organisation and not organisation:
+        named = " and ".join(needing_organisation)
+        raise Conflict(
+            f"A {named} works for an outside organisation: say which one.",
+            rule="role_needs_organisation",
+        )
 
 
 def create_user(
@@ -176,6 +210,108 @@ def disable_user(db: Session, actor: Actor, *, username: str) -> UserAccount:
             db, actor=actor, action=AuditAction.AUTH_USER_DISABLED, target=Target("user", user.username)
         )
     return user
+
+
+def enable_user(db: Session, actor: Actor, *, username: str) -> UserAccount:
+    """Let a disabled account sign in again, with the roles it had."""
+    user = get_user(db, username)
+    if user is None:
+        raise NotFound("user")
+    if not user.is_active:
+        user.is_active = True
+        audit.record(
+            db, actor=actor, action=AuditAction.AUTH_USER_ENABLED, target=Target("user", user.username)
+        )
+    return user
+
+
+def _revoke_tokens_of(db: Session, user_id: int) -> None:
+    db.execute(
+        update(AuthToken)
+        .where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
+
+
+def set_temporary_password(db: Session, actor: Actor, *, username: str, password: str) -> UserAccount:
+    """Set a temporary password the user must change at their next sign-in; their sessions and
+    tokens end. The audit event names the account, never the password."""
+    check_password_strength(password)
+    # Hashed before the first query: on SQLite the transaction holds the write lock from then on.
+    password_hash = hash_password(password)
+    user = get_user(db, username)
+    if user is None:
+        raise NotFound("user")
+    if user.id == actor.user_id:
+        raise Conflict(
+            "Change your own password with Change password, not as a temporary one.", rule="own_password"
+        )
+    user.password_hash = password_hash
+    user.must_change_password = True
+    _revoke_tokens_of(db, user.id)
+    audit.record(
+        db, actor=actor, action=AuditAction.AUTH_PASSWORD_RESET, target=Target("user", user.username)
+    )
+    return user
+
+
+def change_password(
+    factory: sessionmaker[Session],
+    actor: Actor,
+    *,
+    current_password: str,
+    new_password: str,
+    address: str,
+    policy: LoginPolicy,
+) -> None:
+    """The caller changes their own password, giving the current one; a temporary password stops
+    being one. As in ``sign_in``, argon2 works outside any transaction; the audit event keeps no
+    password. A wrong current password counts as a failed sign-in of the account (so a stolen
+    session cannot guess it faster than the sign-in form) and is recorded though the change is
+    refused."""
+    check_password_strength(new_password, field="new_password")
+    key = typed_username_key(policy, actor.username)
+    with reading(factory) as db:
+        user = db.get(UserAccount, actor.user_id) if actor.user_id is not None else None
+        if user is None or not user.is_active:
+            raise NotFound("user")
+        old_hash = user.password_hash
+        refusal = _refusal(db, key=key, address=address, policy=policy)
+    if refusal:
+        raise TooManyRequests(refusal.message, retry_after=refusal.retry_after)
+    target = Target("user", actor.username)
+    if not verify_password(old_hash, current_password):
+        with transaction(factory) as db:
+            db.add(LoginFailure(username=key, client_address=address))
+            audit.record(
+                db,
+                actor=actor,
+                action=AuditAction.AUTH_PASSWORD_CHANGE_REFUSED,
+                target=target,
+                details={"refused": "current_password_wrong"},
+            )
+        raise Conflict("Your current password is not the one you typed.", rule="current_password_wrong")
+    if verify_password(old_hash, new_password):
+        raise Conflict("The new password must differ from the current one.", rule="password_unchanged")
+    new_hash = hash_password(new_password)
+    with transaction(factory) as db:
+        user = db.get(UserAccount, actor.user_id)
+        if user is None or user.password_hash != old_hash:
+            raise Conflict(
+                "Your password was changed meanwhile; sign in again and retry.",
+                rule="password_changed_meanwhile",
+            )
+        was_temporary = user.must_change_password
+        user.password_hash = new_hash
+        user.must_change_password = False
+        db.execute(delete(LoginFailure).where(LoginFailure.username == key))
+        audit.record(
+            db,
+            actor=actor,
+            action=AuditAction.AUTH_PASSWORD_CHANGED,
+            target=target,
+            details={"was_temporary": was_temporary},
+        )
 
 
 def _token_digest(raw_token: str) -> str:

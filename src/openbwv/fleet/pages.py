@@ -289,7 +289,7 @@ def expiry_dashboard(
     context = {
         "title": "Authority expiry",
         "found": found,
-        "rules": training.list_eligibility_rules(db)[:20],
+        "rules": training.describe_eligibility_rules(db, today=on or clock.today(), limit=20),
         "volunteers": len(training.list_volunteers(db)),
     }
     return render(request, "fleet/expiry.html", context, actor=actor)

@@ -21,7 +21,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from openbwv.db import get_session_factory, reading, transaction
-from openbwv.errors import API_ERRORS, Conflict, NotFound, OpenbwvError, Unauthenticated
+from openbwv.errors import (
+    API_ERRORS,
+    Conflict,
+    NotFound,
+    OpenbwvError,
+    PasswordChangeRequired,
+    Unauthenticated,
+)
 from openbwv.inputs import Input
 from openbwv.live import mediamtx, relay, views
 from openbwv.live.views_api import Options, Recording
@@ -122,6 +129,8 @@ def _viewer(websocket: WebSocket) -> tuple[Actor | None, str | None]:
     actor = websocket_actor(websocket)
     if actor is None:
         return None, "Sign in to continue."
+    if actor.must_change_password:
+        return None, PasswordChangeRequired().message
     if not can(actor, Permission.LIVE_VIEW_OPEN):
         refuse_websocket(websocket, actor, {"permission": str(Permission.LIVE_VIEW_OPEN)})
         return None, "Your role may not watch live video."

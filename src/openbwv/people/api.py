@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
+from openbwv import auth
 from openbwv.auth import UserAccount
-from openbwv.db import Db
-from openbwv.errors import API_ERRORS, NotFound
+from openbwv.db import Db, SessionFactory
+from openbwv.errors import API_ERRORS, NotFound, error_responses
+from openbwv.observability import client_address
 from openbwv.paging import Page, Paging
 from openbwv.people import service
 from openbwv.people.models import Officer
@@ -15,8 +17,10 @@ from openbwv.people.schemas import (
     MeOut,
     OfficerIn,
     OfficerOut,
+    PasswordChangeIn,
     RankOut,
     RolesIn,
+    TemporaryPasswordIn,
     UnitIn,
     UnitOut,
     UserCreateIn,
@@ -48,11 +52,12 @@ def user_out(user: UserAccount, collars: dict[int, str]) -> UserOut:
         collar_number=collars.get(user.officer_id) if user.officer_id else None,
         organisation=user.organisation,
         is_active=user.is_active,
+        must_change_password=user.must_change_password,
     )
 
 
 @router.get("/me", response_model=MeOut)
-def get_me(db: Db, actor: Actor = Require(Permission.SELF_READ)) -> MeOut:
+def get_me(db: Db, actor: Actor = Require(Permission.SELF_READ, before_password_change=True)) -> MeOut:
     """The caller's username, roles, permissions and linked officer."""
     officer = service.get_officer_by_id(db, actor.officer_id) if actor.officer_id else None
     account = service.get_account(db, actor.username)
@@ -62,6 +67,26 @@ def get_me(db: Db, actor: Actor = Require(Permission.SELF_READ)) -> MeOut:
         roles=sorted(actor.roles),
         permissions=sorted(actor.permissions),
         officer=officer_out(officer) if officer else None,
+        must_change_password=actor.must_change_password,
+    )
+
+
+@router.post("/me/password", status_code=204, responses=error_responses(429))
+def change_my_password(
+    request: Request,
+    body: PasswordChangeIn,
+    factory: SessionFactory,
+    actor: Actor = Require(Permission.SELF_PASSWORD_WRITE, before_password_change=True),
+) -> None:
+    """Change the caller's own password, giving the current one; a temporary password must be changed
+    this way before any other route answers."""
+    auth.change_password(
+        factory,
+        actor,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        address=client_address(request),
+        policy=request.app.state.login_policy,
     )
 
 
@@ -178,4 +203,20 @@ def set_user_roles(
 def disable_user(username: str, db: Db, actor: Actor = Require(Permission.USERS_ACCOUNT_WRITE)) -> UserOut:
     """Disable an account: it can no longer sign in and its tokens stop working."""
     user = service.disable_account(db, actor, username=username)
+    return user_out(user, service.collar_numbers_for(db, [user.officer_id]))
+
+
+@router.post("/users/{username}/enable", response_model=UserOut)
+def enable_user(username: str, db: Db, actor: Actor = Require(Permission.USERS_ACCOUNT_WRITE)) -> UserOut:
+    """Re-enable a disabled account: it can sign in again with the roles it had."""
+    user = service.enable_account(db, actor, username=username)
+    return user_out(user, service.collar_numbers_for(db, [user.officer_id]))
+
+
+@router.post("/users/{username}/temporary-password", response_model=UserOut)
+def set_temporary_password(
+    username: str, body: TemporaryPasswordIn, db: Db, actor: Actor = Require(Permission.USERS_ACCOUNT_WRITE)
+) -> UserOut:
+    """Set a temporary password the user must change at their next sign-in; their sessions end."""
+    user = service.set_temporary_password(db, actor, username=username, password=body.password)
     return user_out(user, service.collar_numbers_for(db, [user.officer_id]))

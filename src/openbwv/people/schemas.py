@@ -80,6 +80,17 @@ class RolesIn(Input):
     roles: Roles
 
 
+class TemporaryPasswordIn(Input):
+    password: str = Field(
+        min_length=8, max_length=1024, description="A temporary password the user must change at sign-in."
+    )
+
+
+class PasswordChangeIn(Input):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=8, max_length=1024)
+
+
 class UserOut(BaseModel):
     username: str
     display_name: str
@@ -87,6 +98,7 @@ class UserOut(BaseModel):
     collar_number: str | None
     organisation: str | None
     is_active: bool
+    must_change_password: bool
 
 
 class MeOut(BaseModel):
@@ -95,3 +107,6 @@ class MeOut(BaseModel):
     roles: list[str]
     permissions: list[str]
     officer: OfficerOut | None
+    must_change_password: bool = Field(
+        description="Signed in with a temporary password: change it (POST /api/v1/me/password) first."
+    )

@@ -191,7 +191,14 @@ def create_account(
     collar_number: str | None = None,
     organisation: str | None = None,
 ) -> UserAccount:
-    """Create a user account, linked to an officer when a collar number is given."""
+    """Create a user account, linked to an officer when a collar number is given; refused when it
+    contradicts itself (``auth.check_account_shape``)."""
+    organisation = (organisation or "").strip() or None
+    auth.check_account_shape(
+        auth.parse_roles(roles),
+        has_officer=bool(collar_number and collar_number.strip()),
+        organisation=organisation,
+    )
     officer = None
     if collar_number:
         officer = get_officer(db, collar_number)
@@ -231,11 +238,39 @@ def get_account(db: Session, username: str) -> UserAccount | None:
 
 
 def set_account_roles(db: Session, actor: Actor, *, username: str, roles: Iterable[str]) -> UserAccount:
-    return auth.set_roles(db, actor, username=username, roles=roles)
+    """Replace an account's roles; refused when they contradict the account (an officer's role on
+    an account with no officer record, an outside role without its organisation)."""
+    user = auth.get_user(db, username)
+    if user is None:
+        raise NotFound("user")
+    role_set = auth.parse_roles(roles)
+    auth.check_account_shape(
+        role_set, has_officer=user.officer_id is not None, organisation=user.organisation
+    )
+    return auth.set_roles(db, actor, username=username, roles=role_set)
 
 
 def disable_account(db: Session, actor: Actor, *, username: str) -> UserAccount:
     return auth.disable_user(db, actor, username=username)
+
+
+def enable_account(db: Session, actor: Actor, *, username: str) -> UserAccount:
+    """Let a disabled account sign in again; not the account of an officer who has left the force."""
+    user = auth.get_user(db, username)
+    if user is None:
+        raise NotFound("user")
+    officer = db.get(Officer, user.officer_id) if user.officer_id is not None else None
+    if officer is not None and not officer.is_active and not user.is_active:
+        raise Conflict(
+            f"Officer {officer.collar_number} left the force on {officer.left_on}; "
+            "their account stays disabled.",
+            rule="officer_has_left",
+        )
+    return auth.enable_user(db, actor, username=username)
+
+
+def set_temporary_password(db: Session, actor: Actor, *, username: str, password: str) -> UserAccount:
+    return auth.set_temporary_password(db, actor, username=username, password=password)
 
 
 def officers_by_ids(db: Session, officer_ids: Iterable[int]) -> dict[int, Officer]:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from openbwv.config import Settings
 from openbwv.csrf import SESSION_COOKIE, check_api_csrf
 from openbwv.db import get_session_factory
-from openbwv.errors import Forbidden, Unauthenticated
+from openbwv.errors import Forbidden, PasswordChangeRequired, Unauthenticated
 from openbwv.policy.rules import Actor, DeviceScope, Permission, can, device_may
 
 IdentifyCaller = Callable[[sessionmaker[Session], str], "Actor | None"]
@@ -112,12 +112,18 @@ def _refuse(request: Request, actor: Actor, details: dict[str, object]) -> None:
 
 
 class RequirePermission:
-    """A route's declared permission; the permission-matrix test reads ``permission`` off each route."""
+    """A route's declared permission; the permission-matrix test reads ``permission`` off each route.
 
-    def __init__(self, permission: Permission) -> None:
+    A caller who must change a temporary password is refused every route not declared
+    ``before_password_change`` (changing the password, signing out, who am I)."""
+
+    def __init__(self, permission: Permission, *, before_password_change: bool = False) -> None:
         self.permission = permission
+        self.before_password_change = before_password_change
 
     def __call__(self, request: Request, actor: Actor = Depends(current_actor)) -> Actor:
+        if actor.must_change_password and not self.before_password_change:
+            raise PasswordChangeRequired()
         if not can(actor, self.permission):
             _refuse(request, actor, {"permission": str(self.permission)})
             raise Forbidden()
@@ -173,9 +179,10 @@ class RequireDeviceScope:
         return actor
 
 
-def Require(permission: Permission) -> Any:  # noqa: N802 - reads as a declaration in signatures
-    """Declare that a route needs ``permission``; the route receives the calling ``Actor``."""
-    return Depends(RequirePermission(permission))
+def Require(permission: Permission, *, before_password_change: bool = False) -> Any:  # noqa: N802
+    """Declare that a route needs ``permission``; the route receives the calling ``Actor``. With
+    ``before_password_change``, a caller who must change a temporary password may call it too."""
+    return Depends(RequirePermission(permission, before_password_change=before_password_change))
 
 
 def RequireUnlessPublic(permission: Permission, setting: str) -> Any:  # noqa: N802 - a declaration

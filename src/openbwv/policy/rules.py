@@ -60,6 +60,7 @@ class Permission(StrEnum):
     PEOPLE_OFFICER_WRITE = "people:officer:write"
     PEOPLE_UNIT_READ = "people:unit:read"
     PEOPLE_UNIT_WRITE = "people:unit:write"
+    SELF_PASSWORD_WRITE = "self:password:write"
     SELF_READ = "self:profile:read"
     TASER_DEPLOYMENT_FILE = "taser:deployment:file"
     TASER_DEPLOYMENT_FILE_ANY = "taser:deployment:file_any"
@@ -90,7 +91,9 @@ class DeviceScope(StrEnum):
     UPLOAD = "upload"
 
 
-_EVERYONE = frozenset({Permission.NOTIFICATIONS_OWN_READ, Permission.SELF_READ})
+_EVERYONE = frozenset(
+    {Permission.NOTIFICATIONS_OWN_READ, Permission.SELF_PASSWORD_WRITE, Permission.SELF_READ}
+)
 _FORCE_STAFF = _EVERYONE | {Permission.PEOPLE_OFFICER_READ, Permission.PEOPLE_UNIT_READ}
 _FLEET_READERS = _FORCE_STAFF | {Permission.FLEET_DEVICE_READ, Permission.TRAINING_RECORD_READ}
 # Whoever will view footage or live video states a reason for access first, and reads the reasons.
@@ -236,6 +239,9 @@ class Actor:
     supervised_unit_ids: frozenset[int] = field(default_factory=frozenset)
     """The units a supervisor supervises, for the record rules that read them; the caller that needs
     them (the footage library) adds them to the actor, since policy reads no database."""
+    must_change_password: bool = False
+    """Signed in with a temporary password an admin set: only the routes declared usable before a
+    password change (changing it, signing out, who am I) answer until it is changed."""
 
     @property
     def is_device(self) -> bool:

@@ -1,5 +1,15 @@
 """Training: courses, passes, the authority they grant and when it lapses, STRA eligibility, volunteers."""
 
+from openbwv.fleet.training.eligibility import (
+    RuleLine,
+    describe_eligibility_rules,
+    list_eligibility_rules,
+    refusing_rule,
+    refusing_rules,
+    set_eligibility,
+    supersede_eligibility,
+    withdraw_eligibility,
+)
 from openbwv.fleet.training.service import (
     AuthorityStatus,
     CourseStatus,
@@ -13,25 +23,24 @@ from openbwv.fleet.training.service import (
     is_volunteer,
     latest_expiries,
     list_courses,
-    list_eligibility_rules,
     list_volunteers,
     officer_training,
     officers_with_authority,
+    pass_warnings,
     record_pass,
-    refusing_rule,
-    refusing_rules,
-    set_eligibility,
     withdraw_volunteer,
 )
 
 __all__ = [
     "AuthorityStatus",
     "CourseStatus",
+    "RuleLine",
     "add_months",
     "add_volunteer",
     "authority_of",
     "authority_on",
     "create_course",
+    "describe_eligibility_rules",
     "get_course",
     "get_training_record_for",
     "is_volunteer",
@@ -41,9 +50,12 @@ __all__ = [
     "list_volunteers",
     "officer_training",
     "officers_with_authority",
+    "pass_warnings",
     "record_pass",
     "refusing_rule",
     "refusing_rules",
     "set_eligibility",
+    "supersede_eligibility",
+    "withdraw_eligibility",
     "withdraw_volunteer",
 ]

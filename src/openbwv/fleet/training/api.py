@@ -8,7 +8,7 @@ from openbwv import clock
 from openbwv.db import Db
 from openbwv.errors import API_ERRORS, NotFound
 from openbwv.fleet import authority, devices
-from openbwv.fleet.training import service
+from openbwv.fleet.training import eligibility, service
 from openbwv.fleet.training.models import EligibilityRule
 from openbwv.fleet.training.schemas import (
     AuthorityExceptionsOut,
@@ -19,8 +19,11 @@ from openbwv.fleet.training.schemas import (
     EligibilityOut,
     PassIn,
     PassOut,
+    PassWarningOut,
+    SupersedeEligibilityIn,
     VolunteerIn,
     VolunteerOut,
+    WithdrawEligibilityIn,
 )
 from openbwv.policy import Actor, Permission, Require
 
@@ -45,7 +48,11 @@ def create_course(
 def record_pass(
     collar_number: str, body: PassIn, db: Db, actor: Actor = Require(Permission.TRAINING_RECORD_WRITE)
 ) -> PassOut:
-    """Record that an officer passed a course (bwv_user, taser_initial, taser_refresher or the force's own)."""
+    """Record that an officer passed a course (bwv_user, taser_initial, taser_refresher or the force's own);
+    the answer warns when the policy rules the officer out or the same pass was already recorded."""
+    warnings = service.pass_warnings(
+        db, collar_number=collar_number, course=body.course, passed_on=body.passed_on, today=clock.today()
+    )
     row = service.record_pass(
         db,
         actor,
@@ -60,6 +67,7 @@ def record_pass(
         passed_on=row.passed_on,
         expires_on=row.expires_on,
         trainer=row.trainer,
+        warnings=[PassWarningOut.model_validate(w) for w in warnings],
     )
 
 
@@ -75,25 +83,41 @@ def officer_training(
     return [CourseStatusOut.model_validate(r) for r in rows]
 
 
-def _rule_out(rule: EligibilityRule) -> EligibilityOut:
+def _rule_out(line: eligibility.RuleLine) -> EligibilityOut:
+    rule = line.rule
     return EligibilityOut(
         id=rule.id,
         authority=rule.authority,
         rank=rule.rank_code,
         unit_id=rule.unit_id,
+        unit=line.unit_code,
         eligible=rule.eligible,
         effective_from=rule.effective_from,
+        ends_on=rule.ends_on,
         reason=rule.reason,
         set_by=rule.set_by,
+        set_at=rule.created_at,
+        status=line.status,
+        withdrawn_at=rule.withdrawn_at,
+        withdrawn_by=rule.withdrawn_by,
+        withdrawal_reason=rule.withdrawal_reason,
+        superseded_by=rule.superseded_by_id,
     )
+
+
+def _one_rule_out(db: Db, rule: EligibilityRule) -> EligibilityOut:
+    [line] = [
+        line for line in eligibility.describe_eligibility_rules(db, today=clock.today()) if line.rule is rule
+    ]
+    return _rule_out(line)
 
 
 @router.get("/eligibility-rules", response_model=list[EligibilityOut])
 def list_eligibility_rules(
     db: Db, actor: Actor = Require(Permission.TRAINING_RECORD_READ)
 ) -> list[EligibilityOut]:
-    """The STRA eligibility policy, newest first."""
-    return [_rule_out(r) for r in service.list_eligibility_rules(db)]
+    """The STRA eligibility policy, newest first, withdrawn rules included with who withdrew them."""
+    return [_rule_out(line) for line in eligibility.describe_eligibility_rules(db, today=clock.today())]
 
 
 @router.post("/eligibility-rules", response_model=EligibilityOut, status_code=201)
@@ -101,7 +125,37 @@ def set_eligibility(
     body: EligibilityIn, db: Db, actor: Actor = Require(Permission.TRAINING_POLICY_WRITE)
 ) -> EligibilityOut:
     """Record a STRA decision: whether a rank and/or unit may hold an authority, from a date."""
-    return _rule_out(service.set_eligibility(db, actor, **body.model_dump()))
+    return _one_rule_out(db, eligibility.set_eligibility(db, actor, **body.model_dump()))
+
+
+@router.post("/eligibility-rules/{rule_id}/withdraw", response_model=EligibilityOut)
+def withdraw_eligibility(
+    rule_id: int,
+    body: WithdrawEligibilityIn,
+    db: Db,
+    actor: Actor = Require(Permission.TRAINING_POLICY_WRITE),
+) -> EligibilityOut:
+    """Withdraw a STRA decision with a reason: from today it no longer applies."""
+    return _one_rule_out(db, eligibility.withdraw_eligibility(db, actor, rule_id=rule_id, reason=body.reason))
+
+
+@router.post("/eligibility-rules/{rule_id}/supersede", response_model=EligibilityOut, status_code=201)
+def supersede_eligibility(
+    rule_id: int,
+    body: SupersedeEligibilityIn,
+    db: Db,
+    actor: Actor = Require(Permission.TRAINING_POLICY_WRITE),
+) -> EligibilityOut:
+    """Replace a STRA decision with a new one for the same rank and unit from a date; answers the new rule."""
+    new = eligibility.supersede_eligibility(
+        db,
+        actor,
+        rule_id=rule_id,
+        eligible=body.eligible,
+        effective_from=body.effective_from,
+        reason=body.reason,
+    )
+    return _one_rule_out(db, new)
 
 
 @router.get("/taser-volunteers", response_model=list[VolunteerOut])

@@ -46,7 +46,9 @@ class TrainingPass(Base):
 
 
 class EligibilityRule(Base):
-    """The STRA policy as data: whether a rank and/or unit may hold an authority, from a date."""
+    """The STRA policy as data: whether a rank and/or unit may hold an authority, from a date until
+    the day it ends (``ends_on``, when it is withdrawn or superseded). A withdrawn rule is kept, with
+    who withdrew it, when and why, and the rule that superseded it if one did."""
 
     __tablename__ = "eligibility_rule"
 
@@ -59,6 +61,12 @@ class EligibilityRule(Base):
     reason: Mapped[str] = mapped_column(Text)
     set_by: Mapped[str] = mapped_column(String(150))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # The first day the rule no longer applies; None while it stands.
+    ends_on: Mapped[date | None]
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by: Mapped[str | None] = mapped_column(String(150))
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("eligibility_rule.id"))
 
 
 class TaserVolunteer(Base):

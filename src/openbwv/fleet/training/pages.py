@@ -14,10 +14,10 @@ from openbwv import clock, people
 from openbwv.csrf import check_csrf
 from openbwv.db import Db
 from openbwv.errors import OpenbwvError
-from openbwv.fleet.training import service
+from openbwv.fleet.training import eligibility, service
 from openbwv.fleet.training.models import AUTHORITIES
-from openbwv.policy import Actor, Permission, Require
-from openbwv.web.forms import redrawing_on_refusal
+from openbwv.policy import Actor, Permission, Require, can
+from openbwv.web.forms import redrawing_on_refusal, said
 from openbwv.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -31,8 +31,10 @@ def _records_page(
     notice: str | None = None,
     error: str | None = None,
     entered: dict[str, dict[str, str]] | None = None,
+    warnings: list[service.PassWarning] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    today = clock.today()
     volunteers = service.list_volunteers(db)
     officers = people.officers_by_ids(db, (v.officer_id for v in volunteers))
     context = {
@@ -41,12 +43,15 @@ def _records_page(
         "error": error,
         # The values of a refused form, by form ("pass", "rule", "volunteer"), to draw it again.
         "entered": entered or {},
-        "today": clock.today(),
+        # What to confirm before the pass entered is recorded (an ineligible officer, a repeat).
+        "warnings": warnings or [],
+        "today": today,
         "courses": service.list_courses(db),
         "authorities": AUTHORITIES,
         "ranks": people.list_ranks(db),
         "units": people.list_units(db),
-        "rules": service.list_eligibility_rules(db),
+        "rules": eligibility.describe_eligibility_rules(db, today=today),
+        "rule_actions": can(actor, Permission.TRAINING_POLICY_WRITE),
         "volunteers": [(v, officers[v.officer_id]) for v in volunteers],
     }
     return render(request, "training/records.html", context, actor=actor, status_code=status_code)
@@ -59,7 +64,7 @@ def _redraw(
 
     def redraw(refusal: OpenbwvError) -> Response:
         return _records_page(
-            request, db, actor, error=refusal.message, entered={name: values}, status_code=refusal.status_code
+            request, db, actor, error=said(refusal), entered={name: values}, status_code=refusal.status_code
         )
 
     return redraw
@@ -88,9 +93,11 @@ def record_pass_from_form(
     course: Annotated[str, Form(max_length=40)],
     passed_on: Annotated[date, Form()],
     trainer: Annotated[str, Form(max_length=200)] = "",
+    confirmed: Annotated[str, Form(pattern="^(|yes)$")] = "",
     actor: Actor = Require(Permission.TRAINING_RECORD_WRITE),
 ) -> Response:
-    """Record that an officer passed a course."""
+    """Record that an officer passed a course; first warn, and ask again, when the policy rules the
+    officer out of the authority the course grants or the same pass is already recorded."""
     entered = {
         "collar_number": collar_number,
         "course": course,
@@ -98,6 +105,12 @@ def record_pass_from_form(
         "trainer": trainer,
     }
     with redrawing_on_refusal(db, _redraw(request, db, actor, "pass", entered)):
+        if confirmed != "yes":
+            warnings = service.pass_warnings(
+                db, collar_number=collar_number, course=course, passed_on=passed_on, today=clock.today()
+            )
+            if warnings:
+                return _records_page(request, db, actor, entered={"pass": entered}, warnings=warnings)
         row = service.record_pass(
             db,
             actor,
@@ -134,7 +147,7 @@ def set_eligibility_from_form(
         "reason": reason,
     }
     with redrawing_on_refusal(db, _redraw(request, db, actor, "rule", entered)):
-        service.set_eligibility(
+        eligibility.set_eligibility(
             db,
             actor,
             authority=authority,
@@ -169,3 +182,41 @@ def withdraw_volunteer_from_form(
     """Take an officer off the Taser volunteers register."""
     service.withdraw_volunteer(db, actor, collar_number=collar_number)
     return _done(f"{collar_number.strip().upper()} is off the Taser volunteers register.")
+
+
+@router.post("/training/eligibility/{rule_id}/withdraw", dependencies=[Depends(check_csrf)])
+def withdraw_eligibility_from_form(
+    request: Request,
+    rule_id: int,
+    db: Db,
+    reason: Annotated[str, Form(max_length=500)],
+    actor: Actor = Require(Permission.TRAINING_POLICY_WRITE),
+) -> Response:
+    """Withdraw an eligibility rule: from today it no longer applies."""
+    with redrawing_on_refusal(db, _redraw(request, db, actor, "withdraw", {"reason": reason})):
+        rule = eligibility.withdraw_eligibility(db, actor, rule_id=rule_id, reason=reason)
+    return _done(f"Eligibility rule {rule.id} withdrawn: it no longer applies from {rule.ends_on}.")
+
+
+@router.post("/training/eligibility/{rule_id}/supersede", dependencies=[Depends(check_csrf)])
+def supersede_eligibility_from_form(
+    request: Request,
+    rule_id: int,
+    db: Db,
+    eligible: Annotated[str, Form(pattern="^(yes|no)$")],
+    effective_from: Annotated[date, Form()],
+    reason: Annotated[str, Form(max_length=500)],
+    actor: Actor = Require(Permission.TRAINING_POLICY_WRITE),
+) -> Response:
+    """Replace an eligibility rule with a new decision for the same rank and unit from a date."""
+    entered = {"eligible": eligible, "effective_from": effective_from.isoformat(), "reason": reason}
+    with redrawing_on_refusal(db, _redraw(request, db, actor, "supersede", entered)):
+        new = eligibility.supersede_eligibility(
+            db,
+            actor,
+            rule_id=rule_id,
+            eligible=eligible == "yes",
+            effective_from=effective_from,
+            reason=reason,
+        )
+    return _done(f"Eligibility rule {rule_id} replaced by rule {new.id} from {new.effective_from}.")

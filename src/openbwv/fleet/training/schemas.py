@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,12 +29,24 @@ class PassIn(Input):
     trainer: str | None = Field(default=None, max_length=200)
 
 
+class PassWarningOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    rule: str
+    message: str
+
+
 class PassOut(BaseModel):
     collar_number: str
     course: str
     passed_on: date
     expires_on: date | None
     trainer: str | None
+    warnings: list[PassWarningOut] = Field(
+        default=[],
+        description="What was true before it was recorded: the policy rules the officer out "
+        "(officer_ineligible), or the same pass was already recorded (pass_already_recorded).",
+    )
 
 
 class CourseStatusOut(BaseModel):
@@ -65,10 +77,32 @@ class EligibilityOut(BaseModel):
     authority: str
     rank: str | None
     unit_id: int | None
+    unit: str | None = Field(description="The unit's code; none for a rule over every unit.")
     eligible: bool
     effective_from: date
+    ends_on: date | None = Field(description="The first day the rule no longer applies, once withdrawn.")
     reason: str
     set_by: str
+    set_at: datetime
+    status: str
+    withdrawn_at: datetime | None
+    withdrawn_by: str | None
+    withdrawal_reason: str | None
+    superseded_by: int | None
+
+
+class WithdrawEligibilityIn(Input):
+    free_text = frozenset({"reason"})
+
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class SupersedeEligibilityIn(Input):
+    free_text = frozenset({"reason"})
+
+    eligible: bool
+    effective_from: date
+    reason: str = Field(min_length=1, max_length=1000)
 
 
 class VolunteerIn(Input):

@@ -1,4 +1,5 @@
-"""Courses, passes, authority and its expiry, the STRA eligibility policy and the volunteers register."""
+"""Courses, passes, authority and its expiry, and the volunteers register (the STRA eligibility
+policy is in ``eligibility``)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,8 @@ from openbwv import audit, clock, people
 from openbwv.audit import AuditAction, Target
 from openbwv.db import refusing_duplicates
 from openbwv.errors import Conflict, InvalidInput, NotFound
-from openbwv.fleet.training.models import (
-    AUTHORITIES,
-    Course,
-    EligibilityRule,
-    TaserVolunteer,
-    TrainingPass,
-)
+from openbwv.fleet.training.eligibility import refusing_rule
+from openbwv.fleet.training.models import AUTHORITIES, Course, TaserVolunteer, TrainingPass
 from openbwv.policy import Actor, Permission, RecordKind
 
 
@@ -211,100 +207,58 @@ def latest_expiries(db: Session, authority: str, officer_ids: list[int] | None =
     return {officer_id: expires for officer_id, expires in db.execute(query).all() if expires is not None}
 
 
-def list_eligibility_rules(db: Session) -> list[EligibilityRule]:
-    return list(
-        db.scalars(
-            select(EligibilityRule).order_by(EligibilityRule.effective_from.desc(), EligibilityRule.id.desc())
-        ).all()
-    )
+@dataclass(frozen=True)
+class PassWarning:
+    """Something to confirm before a pass is recorded: its rule for machines and a sentence."""
+
+    rule: str
+    message: str
 
 
-def set_eligibility(
-    db: Session,
-    actor: Actor,
-    *,
-    authority: str,
-    rank: str | None,
-    unit: str | None,
-    eligible: bool,
-    effective_from: date,
-    reason: str,
-) -> EligibilityRule:
-    """Add a STRA decision: whether officers of a rank and/or unit may hold an authority from a date."""
-    if authority not in AUTHORITIES:
-        raise InvalidInput("authority", f"must be one of {', '.join(AUTHORITIES)}")
-    rank_code = rank.strip().lower() if rank else None
-    if rank_code and rank_code not in {r.code for r in people.list_ranks(db)}:
-        raise InvalidInput("rank", f"unknown rank {rank!r}")
-    unit_row = people.get_unit(db, unit) if unit else None
-    if unit and unit_row is None:
-        raise InvalidInput("unit", f"no unit has the code {unit.strip().upper()!r}")
-    rule = EligibilityRule(
-        authority=authority,
-        rank_code=rank_code,
-        unit_id=unit_row.id if unit_row else None,
-        eligible=eligible,
-        effective_from=effective_from,
-        reason=reason.strip(),
-        set_by=actor.username,
-    )
-    db.add(rule)
-    db.flush()
-    audit.record(
-        db,
-        actor=actor,
-        action=AuditAction.TRAINING_POLICY_CHANGED,
-        target=Target("eligibility_rule", str(rule.id)),
-        reason=reason,
-        details={
-            "authority": authority,
-            "rank": rank_code,
-            "unit": unit_row.code if unit_row else None,
-            "eligible": eligible,
-            "effective_from": effective_from.isoformat(),
-        },
-    )
-    return rule
-
-
-def refusing_rule(
-    db: Session, *, authority: str, rank_code: str, unit_id: int, today: date
-) -> EligibilityRule | None:
-    """The rule that makes an officer ineligible today, or None when they are eligible."""
-    return _pick_refusal(_rules_in_force(db, authority, today), rank_code, unit_id)
-
-
-def refusing_rules(
-    db: Session, *, authority: str, officers: list[tuple[int, str, int]], today: date
-) -> dict[int, EligibilityRule]:
-    """For many officers at once, given as (officer id, rank code, unit id): the rule that makes each
-    ineligible today; eligible officers are left out. One query, whatever the number of officers."""
-    rules = _rules_in_force(db, authority, today)
-    found = {officer_id: _pick_refusal(rules, rank, unit) for officer_id, rank, unit in officers}
-    return {officer_id: rule for officer_id, rule in found.items() if rule is not None}
-
-
-def _rules_in_force(db: Session, authority: str, today: date) -> list[EligibilityRule]:
-    return list(
-        db.scalars(
-            select(EligibilityRule).where(
-                EligibilityRule.authority == authority, EligibilityRule.effective_from <= today
+def pass_warnings(
+    db: Session, *, collar_number: str, course: str, passed_on: date, today: date
+) -> list[PassWarning]:
+    """What to warn about before recording a pass: an officer the eligibility policy rules out of
+    the authority the course grants, or a pass of the same course on the same day already recorded."""
+    officer = people.get_officer(db, collar_number)
+    if officer is None:
+        raise NotFound("officer")
+    course_row = get_course(db, course)
+    if course_row is None:
+        valid = ", ".join(c.code for c in list_courses(db))
+        raise InvalidInput("course", f"unknown course {course!r}; courses are {valid}")
+    warnings = []
+    if course_row.authority is not None:
+        refusal = refusing_rule(
+            db,
+            authority=course_row.authority,
+            rank_code=officer.rank_code,
+            unit_id=officer.unit_id,
+            today=today,
+        )
+        if refusal is not None:
+            warnings.append(
+                PassWarning(
+                    "officer_ineligible",
+                    f"The eligibility policy rules {officer.collar_number} out of holding "
+                    f"{course_row.authority} authority from {refusal.effective_from}: {refusal.reason}",
+                )
             )
-        ).all()
+    already = db.scalar(
+        select(TrainingPass.id).where(
+            TrainingPass.officer_id == officer.id,
+            TrainingPass.course_code == course_row.code,
+            TrainingPass.passed_on == passed_on,
+        )
     )
-
-
-def _pick_refusal(rules: list[EligibilityRule], rank_code: str, unit_id: int) -> EligibilityRule | None:
-    """The most specific rule in force wins (rank and unit, then unit, then rank, then force-wide);
-    among equals, the latest effective date. None when that rule makes the officer eligible."""
-    applying = [r for r in rules if r.rank_code in (None, rank_code) and r.unit_id in (None, unit_id)]
-    if not applying:
-        return None
-    best = max(
-        applying,
-        key=lambda r: (r.unit_id is not None, r.rank_code is not None, r.effective_from, r.id),
-    )
-    return None if best.eligible else best
+    if already is not None:
+        warnings.append(
+            PassWarning(
+                "pass_already_recorded",
+                f"A pass of {course_row.name} by {officer.collar_number} on {passed_on} is already recorded.",
+            )
+        )
+    return warnings
 
 
 def is_volunteer(db: Session, officer_id: int) -> bool:

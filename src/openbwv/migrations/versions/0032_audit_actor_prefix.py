@@ -5,7 +5,7 @@ an index under the database's own collation does not; ``varchar_pattern_ops`` do
 the exact match the index was made for. SQLite's index is unchanged.
 
 Revision ID: 0032
-Revises: 0029
+Revises: 0031
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0032"
-down_revision: str | None = "0029"
+down_revision: str | None = "0031"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
