@@ -25,6 +25,7 @@ from openbwv.fleet.training.schemas import (
     VolunteerOut,
     WithdrawEligibilityIn,
 )
+from openbwv.inputs import RecordId
 from openbwv.policy import Actor, Permission, Require
 
 router = APIRouter(prefix="/api/v1", tags=["training"], responses=API_ERRORS)
@@ -130,7 +131,7 @@ def set_eligibility(
 
 @router.post("/eligibility-rules/{rule_id}/withdraw", response_model=EligibilityOut)
 def withdraw_eligibility(
-    rule_id: int,
+    rule_id: RecordId,
     body: WithdrawEligibilityIn,
     db: Db,
     actor: Actor = Require(Permission.TRAINING_POLICY_WRITE),
@@ -141,7 +142,7 @@ def withdraw_eligibility(
 
 @router.post("/eligibility-rules/{rule_id}/supersede", response_model=EligibilityOut, status_code=201)
 def supersede_eligibility(
-    rule_id: int,
+    rule_id: RecordId,
     body: SupersedeEligibilityIn,
     db: Db,
     actor: Actor = Require(Permission.TRAINING_POLICY_WRITE),

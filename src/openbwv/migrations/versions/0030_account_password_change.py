@@ -22,8 +22,6 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("must_change_password", sa.Boolean(), nullable=False, server_default=sa.false())
         )
-    with op.batch_alter_table("user_account", schema=None) as batch_op:
-        batch_op.alter_column("must_change_password", server_default=None)
 
 
 def downgrade() -> None:
