@@ -139,3 +139,24 @@ class TestOutsideRolesHome:
             "/", headers={**headers_for(factory, Role.PANEL_MEMBER, username="panel1"), **HTML}
         ).text
         assert "sessions of redacted footage you are invited to review" in page
+
+
+class TestSeveralRoles:
+    def test_an_officer_who_is_also_an_auditor_sees_both_sections(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            officer = make_officer(db, collar="5201", name="Ali Brooks")
+        headers = headers_for(factory, Role.OFFICER, Role.AUDITOR, username="pc5201", officer=officer)
+        page = client.get("/", headers={**headers, **HTML}).text
+        assert "Your kit, training and authority" in page and "No kit issued." in page
+        assert "The log has not been verified yet." in page
+        assert 'data-testid="what-will-appear"' not in page
+
+    def test_an_officer_role_without_an_officer_record_is_told_what_will_appear(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        page = client.get(
+            "/", headers={**headers_for(factory, Role.OFFICER, username="unlinked"), **HTML}
+        ).text
+        assert "once your account is linked to your officer record" in page
