@@ -3,15 +3,18 @@ its own box) and axe-core finds no serious or critical accessibility violation."
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from playwright.sync_api import ViewportSize, expect, sync_playwright
 from sqlalchemy.orm import Session, sessionmaker
 
+from openbwv import fleet
 from openbwv.config import Settings
 from openbwv.db import transaction
-from openbwv.policy import Role
+from openbwv.policy import SYSTEM, Role
 from tests.axe import serious_violations
-from tests.builders import DEFAULT_PASSWORD, make_device, make_user
+from tests.builders import DEFAULT_PASSWORD, make_device, make_officer, make_pass, make_user
 from tests.live_server import CHROMIUM, CHROMIUM_ARGS, serve
 
 PHONE = ViewportSize(width=390, height=844)
@@ -23,8 +26,15 @@ def test_every_linked_page_fits_a_phone_and_passes_axe(
     settings: Settings, factory: sessionmaker[Session]
 ) -> None:
     with transaction(factory) as db:
-        make_user(db, username="every.role", roles=list(Role))
+        # Linked to an officer whose Taser authority lapses within 30 days and who holds a camera, so
+        # the home page shows every role's section, the lapse warning among them.
+        officer = make_officer(db, collar="6100", name="Every Role")
+        make_pass(db, officer, "bwv_user", date(2026, 1, 10))
+        make_pass(db, officer, "taser_initial", date(2025, 12, 16))
+        make_user(db, username="every.role", roles=list(Role), officer=officer)
         make_device(db, serial="CAM-PHONE-1")
+        make_device(db, serial="CAM-PHONE-2")
+        fleet.issue_device(db, SYSTEM, device_serial="CAM-PHONE-2", collar_number="6100", kind="personal")
     with serve(settings, factory) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport=PHONE)
@@ -33,6 +43,8 @@ def test_every_linked_page_fits_a_phone_and_passes_axe(
         page.get_by_label("Password").fill(DEFAULT_PASSWORD)
         page.get_by_role("button", name="Sign in").click()
         expect(page.get_by_role("button", name="Menu")).to_be_visible()
+        expect(page.get_by_test_id("authority-warning")).to_contain_text("Taser authority")
+        expect(page.get_by_test_id("rollout-figures")).to_be_visible()
         links = page.eval_on_selector_all(
             "nav[aria-label=Main] a", "links => links.map(link => link.getAttribute('href'))"
         )

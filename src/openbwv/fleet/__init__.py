@@ -23,6 +23,8 @@ from openbwv.fleet.issues import (
     officers_holding,
     return_issue,
 )
+from openbwv.fleet.overview import FleetFigures, OwnAuthority, OwnRecord, fleet_figures, own_record
+from openbwv.fleet.rollout import PhaseProgress, rollout_progress
 from openbwv.fleet.stations import (
     camera_station_position,
     list_station_positions,
@@ -34,13 +36,18 @@ __all__ = [
     "SCOPES_BY_KIND",
     "AuthorityExceptions",
     "DeviceFilter",
+    "FleetFigures",
     "HolderAtTime",
     "IssuePeriod",
+    "OwnAuthority",
+    "OwnRecord",
+    "PhaseProgress",
     "camera_station_position",
     "create_device",
     "devices_by_serial",
     "discharge_cartridge",
     "find_authority_exceptions",
+    "fleet_figures",
     "get_device",
     "holder_at",
     "issue_credential",
@@ -51,7 +58,9 @@ __all__ = [
     "list_station_positions",
     "officer_kit",
     "officers_holding",
+    "own_record",
     "return_issue",
+    "rollout_progress",
     "run_daily_authority_check",
     "serials_of_kind",
     "set_station_position",
