@@ -123,6 +123,46 @@ class TestRecordsLinkToEachOther:
         assert "Pilot · North Patrol" in page
 
 
+class TestRolloutPhasesPage:
+    def test_an_equipment_manager_adds_a_phase_and_a_refusal_redraws_the_form(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_unit(db, code="SPT", name="South Patrol")
+        headers = headers_for(factory, Role.EQUIPMENT_MANAGER)
+        phase = {"name": "Wave 3", "unit": "SPT", "target_cameras": "12", "starts_on": "2026-12-01"}
+        added = _post_form(client, headers, "/fleet/rollout/phases", **phase, ends_on="2027-01-31")
+        assert added.status_code == 200
+        assert "Phase Wave 3 added: 12 cameras by 2027-01-31." in added.text
+        assert "<td>Wave 3</td><td>South Patrol</td>" in added.text
+        refused = _post_form(client, headers, "/fleet/rollout/phases", **phase, ends_on="2026-11-30")
+        assert refused.status_code == 422
+        assert "The phase must end on or after the day it starts." in refused.text
+        assert 'value="2026-11-30"' in refused.text and 'value="Wave 3"' in refused.text
+        again = _post_form(client, headers, "/fleet/rollout/phases", **phase, ends_on="2027-02-28")
+        assert again.status_code == 409
+        assert "Phase Wave 3 already covers unit SPT." in again.text
+        with factory() as db:
+            assert [p.ends_on for p in rollout.rollout_progress(db)] == [date(2027, 1, 31)]
+
+    def test_a_supervisor_reads_the_rollout_without_the_form_and_cannot_post(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        headers = headers_for(factory, Role.SUPERVISOR)
+        assert "Add a phase" not in client.get("/fleet/rollout", headers={**headers, **HTML}).text
+        refused = _post_form(
+            client,
+            headers,
+            "/fleet/rollout/phases",
+            name="X",
+            unit="RESP",
+            target_cameras="1",
+            starts_on="2026-12-01",
+            ends_on="2026-12-02",
+        )
+        assert refused.status_code == 403
+
+
 class TestIneligibleWithTaserShown:
     def test_the_expiry_page_and_the_exceptions_api_list_the_sergeant(
         self, client: TestClient, factory: sessionmaker[Session]

@@ -7,7 +7,7 @@ from urllib.parse import quote, quote_plus, urlencode
 from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from openbwv import clock, notifications
+from openbwv import clock, notifications, people
 from openbwv.csrf import check_csrf
 from openbwv.db import Db
 from openbwv.errors import Conflict, NotFound, OpenbwvError
@@ -295,16 +295,69 @@ def expiry_dashboard(
     return render(request, "fleet/expiry.html", context, actor=actor)
 
 
-@router.get("/fleet/rollout", response_class=HTMLResponse)
-def rollout_page(
-    request: Request, db: Db, actor: Actor = Require(Permission.FLEET_DEVICE_READ)
+def _rollout_page(
+    request: Request,
+    db: Db,
+    actor: Actor,
+    *,
+    notice: str | None = None,
+    form: dict[str, str] | None = None,
+    error: str | None = None,
+    status_code: int = 200,
 ) -> HTMLResponse:
-    """Roll-out progress by phase and unit, with a bar chart."""
     phases = rollout.rollout_progress(db)
     context = {
         "title": "Roll-out",
         "phases": phases,
         "today": clock.today(),
         "chart_height": 30 * len(phases) + 30,
+        "units": people.list_units(db),
+        "notice": notice,
+        "form": form or {},
+        "error": error,
     }
-    return render(request, "fleet/rollout.html", context, actor=actor)
+    return render(request, "fleet/rollout.html", context, actor=actor, status_code=status_code)
+
+
+@router.get("/fleet/rollout", response_class=HTMLResponse)
+def rollout_page(
+    request: Request,
+    db: Db,
+    notice: Annotated[str | None, Query(max_length=200)] = None,
+    actor: Actor = Require(Permission.FLEET_DEVICE_READ),
+) -> HTMLResponse:
+    """Roll-out progress by phase and unit, with a bar chart; equipment managers add phases here."""
+    return _rollout_page(request, db, actor, notice=notice)
+
+
+@router.post("/fleet/rollout/phases", dependencies=[Depends(check_csrf)])
+def add_phase(
+    request: Request,
+    db: Db,
+    name: Annotated[str, Form(min_length=1, max_length=120)],
+    unit: Annotated[str, Form(min_length=1, max_length=40)],
+    target_cameras: Annotated[int, Form(ge=0, le=100_000)],
+    starts_on: Annotated[date, Form()],
+    ends_on: Annotated[date, Form()],
+    actor: Actor = Require(Permission.FLEET_DEVICE_WRITE),
+) -> Response:
+    """Add a roll-out phase: a unit, its camera target and its dates."""
+    entered = {
+        "name": name,
+        "unit": unit,
+        "target_cameras": str(target_cameras),
+        "starts_on": starts_on.isoformat(),
+        "ends_on": ends_on.isoformat(),
+    }
+
+    def redraw(refusal: OpenbwvError) -> Response:
+        return _rollout_page(
+            request, db, actor, form=entered, error=said(refusal), status_code=refusal.status_code
+        )
+
+    with redrawing_on_refusal(db, redraw):
+        phase = rollout.create_phase(
+            db, actor, name=name, unit=unit, target_cameras=target_cameras, starts_on=starts_on, ends_on=ends_on
+        )
+    notice = f"Phase {phase.name} added: {phase.target_cameras} cameras by {phase.ends_on.isoformat()}."
+    return RedirectResponse(f"/fleet/rollout?notice={quote_plus(notice)}", status_code=303)
