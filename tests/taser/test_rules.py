@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from openbwv import clock
+from openbwv.audit import AuditAction
 from openbwv.errors import Forbidden, InvalidInput
 from openbwv.policy import Actor, Role
 from openbwv.taser import DeploymentRefused, file_deployment
@@ -78,6 +79,9 @@ class TestTime:
             "cartridges_discharged": 1,
             "incident_number": "INC-0001",
         }
+        # The Taser's own record names the report that discharged its cartridge.
+        [discharged] = events(db, AuditAction.FLEET_CARTRIDGE_DISCHARGED, target_id="TS-5107")
+        assert discharged.reason == f"deployment report {deployment.id}"
         refusal = _refused(db, "5107", occurred_at=(now + timedelta(seconds=1)).isoformat())
         assert refusal.rule == "occurred_in_future"
 
