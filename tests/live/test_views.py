@@ -540,11 +540,13 @@ class TestViewRules:
     def test_refusals_say_why(self, db: Session, recording: FakeRecordingState, collar: str) -> None:
         viewer = make_actor(db, Role.CONTROL_ROOM)
         with pytest.raises(InvalidInput) as no_statement:
-            self._open(db, viewer, recording, incident_number=" ", details=None)
+            self._open(db, viewer, recording, incident_number=None, details=" ")
         assert no_statement.value.field == "incident_number"
         assert no_statement.value.message == (
             "incident_number: give an incident number, or details saying why you need live view"
         )
+        with pytest.raises(NotFound, match=r"^No such camera\.$"):
+            self._open(db, viewer, recording, camera_serial="BWV-NOWHERE")
         for state, known in [(None, "has not reported that it is recording"), (False, "is not recording")]:
             if state is not None:
                 recording.cameras[SERIAL] = state
@@ -597,6 +599,8 @@ class TestViewRules:
         safety = reasons["officer-safety"]
         assert (safety.label, safety.description) == (stored.label, stored.description)
         assert (safety.permits_live_view, safety.forbids_live_view) == (True, False)
+        access.set_reason_active(db, make_actor(db, Role.ADMIN), code="officer-safety", active=False)
+        assert "officer-safety" not in {r.code for r in views.list_live_reasons(db)}
 
     def test_a_view_is_its_viewers_own_and_only_a_camera_grant_is_one(
         self, db: Session, camera: FakeRecordingState
@@ -607,7 +611,7 @@ class TestViewRules:
         assert views.get_view(db, viewer, opened.id, options=self.OPTIONS) is not None
         # Professional standards may end anyone's view, but not read or renew it as their own.
         assert views.get_view(db, standards, opened.id, options=self.OPTIONS) is None
-        with pytest.raises(NotFound):
+        with pytest.raises(NotFound, match=r"^No such live view\.$"):
             views.renew_view(db, standards, opened.id, recording=camera, options=self.OPTIONS)
         other = access.grant_access(
             db,
@@ -618,5 +622,7 @@ class TestViewRules:
             note="Not a camera",
         )
         assert views.get_view(db, viewer, other.id, options=self.OPTIONS) is None
+        with pytest.raises(NotFound, match=r"^No such live view\.$"):
+            views.view_to_stream(db, viewer, other.id, options=self.OPTIONS)
         ended = views.end_view(db, standards, opened.id, options=self.OPTIONS)
         assert (ended.state, ended.ended_at, ended.stream_url) == ("ended", TEST_NOW, None)
