@@ -13,11 +13,11 @@ from openbwv import clock
 from openbwv.audit import AuditAction
 from openbwv.errors import Forbidden, InvalidInput
 from openbwv.policy import Actor, Role
-from openbwv.taser import DeploymentRefused, file_deployment
+from openbwv.taser import DeploymentRefused, file_deployment, linking
 from openbwv.taser.vocabulary import AGE_BANDS, ETHNICITIES, IMPACT_FACTORS, LOCATION_TYPES, OUTCOMES, REASONS
 from tests.access.helpers import events
 from tests.builders import make_device, make_officer
-from tests.taser.builders import make_taser_holder, report_in
+from tests.taser.builders import make_clip, make_taser_holder, report_in
 
 SERGEANT = Actor(username="sergeant", roles=frozenset({Role.SUPERVISOR}), user_id=None)
 
@@ -84,6 +84,18 @@ class TestTime:
         assert discharged.reason == f"deployment report {deployment.id}"
         refusal = _refused(db, "5107", occurred_at=(now + timedelta(seconds=1)).isoformat())
         assert refusal.rule == "occurred_in_future"
+
+    def test_a_report_filed_as_of_an_earlier_moment_links_its_footage_as_of_then(self, db: Session) -> None:
+        officer = make_taser_holder(db, collar="5108")
+        at, filed_at = clock.now() - timedelta(hours=1), clock.now() - timedelta(minutes=30)
+        clip_id = make_clip(
+            db, camera="CAM-5108", officer_id=officer.id, start=at - timedelta(minutes=1), minutes=3
+        )
+        deployment = file_deployment(
+            db, SERGEANT, report_in("5108", occurred_at=at.isoformat()), now=filed_at
+        )
+        [link] = linking.linked_clips(db, [deployment.id])[deployment.id]
+        assert (link.clip_id, link.linked_at, deployment.created_at) == (clip_id, filed_at, filed_at)
 
     def test_a_time_without_its_zone_is_refused(self, db: Session) -> None:
         make_taser_holder(db, collar="5104")
