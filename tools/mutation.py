@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tomllib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +40,11 @@ GROUPS: dict[str, list[str]] = {
     "fleet/training/service.py": ["src/openbwv/fleet/training/service.py"],
     "auth/service.py": ["src/openbwv/auth/service.py"],
     "audit/merkle.py + audit/verify.py": ["src/openbwv/audit/merkle.py", "src/openbwv/audit/verify.py"],
+    "access/grants.py": ["src/openbwv/access/grants.py"],
+    "footage/playback.py": ["src/openbwv/footage/playback.py"],
+    "footage/retention.py": ["src/openbwv/footage/retention.py"],
+    "live/views.py": ["src/openbwv/live/views.py"],
+    "taser/service.py": ["src/openbwv/taser/service.py"],
 }
 
 # Survivors that change no behaviour a user, a caller or the audit log could notice, with why.
@@ -142,6 +148,33 @@ EQUIVALENT: dict[str, str] = {
     "openbwv.policy.records.x__redacted_shared_with__mutmut_3": _NO_USER,
     "openbwv.auth.service.x_list_users__mutmut_10": _SQLITE_LIKE,
     "openbwv.auth.service.x_list_users__mutmut_13": _SQLITE_LIKE,
+    **{
+        f"openbwv.taser.service.x__check_cartridges__mutmut_{n}": "a Taser's model is checked against the "
+        "fleet's models when it is registered, and models are never removed: the one-bay fallback is never reached"
+        for n in (38, 40)
+    },
+    **{
+        f"openbwv.taser.service.x_file_deployment__mutmut_{n}": "the discharge is given its time (the report's, "
+        "never after now), so its own now only checks that time against the clock, which is no earlier"
+        for n in (37, 44)
+    },
+    **{
+        f"openbwv.taser.service.x_collar_numbers__mutmut_{n}": "a report's officer always exists (a foreign key): "
+        "the fallback is never reached"
+        for n in (9, 11)
+    },
+    "openbwv.live.views.x_end_view__mutmut_25": "an ended view has no stream URL, so the options are never read",
+    "openbwv.live.views.x_list_live_reasons__mutmut_3": "list_reasons tests include_inactive for truth, and None "
+    "is false as False is",
+    **{
+        f"openbwv.taser.service.x_file_deployment__mutmut_{n}": "the column's default is 1, the version a filing sets"
+        for n in (16, 20)
+    },
+    **{
+        f"openbwv.taser.service.x_list_deployments__mutmut_{n}": "SQLite returns reports of the same moment newest "
+        "id first anyway; PostgreSQL does not, and test_filters_by_officer_time_and_highest_level fails there"
+        for n in (41, 43)
+    },
 }
 
 # A failing test, a timeout (mutmut's CPU limit: SIGXCPU, then SIGKILL, which it reports as a
@@ -160,6 +193,10 @@ class Row:
     no_tests: int = 0
     equivalent: int = 0
     other: int = 0
+    measured: str = ""
+    """The day (UTC) of the run the figures come from."""
+    ran: bool = True
+    """Whether any of its mutants has run."""
 
     @property
     def score(self) -> float:
@@ -172,12 +209,38 @@ def _configured_files() -> list[str]:
     return list(config["only_mutate"])
 
 
+def _meta_path(path: str) -> Path:
+    return ROOT / "mutants" / (path + ".meta")
+
+
 def _meta(path: str) -> dict[str, int | None]:
-    meta_path = ROOT / "mutants" / (path + ".meta")
+    meta_path = _meta_path(path)
     if not meta_path.exists():
         return {}
     exit_codes: dict[str, int | None] = json.loads(meta_path.read_text())["exit_code_by_key"]
     return exit_codes
+
+
+def _measured(paths: list[str]) -> str:
+    """The day mutmut last wrote the group's results."""
+    times = [_meta_path(p).stat().st_mtime for p in paths if _meta_path(p).exists()]
+    return datetime.fromtimestamp(max(times), UTC).date().isoformat() if times else ""
+
+
+def _rows_in_doc() -> dict[str, Row]:
+    """The rows of the table as the doc has it: what a group none of whose mutants ran keeps."""
+    doc = DOC.read_text() if DOC.exists() else ""
+    _, _, rest = doc.partition(BEGIN)
+    rows: dict[str, Row] = {}
+    for line in rest.partition(END)[0].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 9 or not cells[1].isdigit():
+            continue
+        mutants, killed, survived, no_tests, equivalent, other = (int(c) for c in cells[1:7])
+        if killed + survived + no_tests == 0:
+            continue
+        rows[cells[0]] = Row(cells[0], mutants, killed, survived, no_tests, equivalent, other, cells[8])
+    return rows
 
 
 def collect() -> tuple[list[Row], dict[str, list[str]]]:
@@ -188,10 +251,13 @@ def collect() -> tuple[list[Row], dict[str, list[str]]]:
         raise SystemExit(f"add {sorted(missing)} to GROUPS in tools/mutation.py")
     rows: list[Row] = []
     left: dict[str, list[str]] = {}
+    earlier = _rows_in_doc()
     for name, paths in GROUPS.items():
-        row = Row(name)
+        row = Row(name, measured=_measured(paths))
+        ran = False
         for path in paths:
             for mutant, code in _meta(path).items():
+                ran = ran or code is not None
                 row.mutants += 1
                 if mutant in EQUIVALENT and code not in KILLED:
                     row.equivalent += 1
@@ -205,19 +271,24 @@ def collect() -> tuple[list[Row], dict[str, list[str]]]:
                     left.setdefault(name, []).append(mutant)
                 else:
                     row.other += 1
+        if not ran and name in earlier:
+            # Not run since the stored results were reset (or none here): the last measured figures.
+            row = earlier[name]
+        elif not ran:
+            row.ran, row.measured = False, "-"
         rows.append(row)
     return rows, left
 
 
 def table(rows: list[Row]) -> str:
     lines = [
-        "| module | mutants | killed | survived | no test reaches | equivalent | not run | score |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| module | mutants | killed | survived | no test reaches | equivalent | not run | score | measured |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in rows:
         lines.append(
             f"| {r.name} | {r.mutants} | {r.killed} | {r.survived} | {r.no_tests} | {r.equivalent} "
-            f"| {r.other} | {r.score:.1%} |"
+            f"| {r.other} | {f'{r.score:.1%}' if r.ran else '-'} | {r.measured} |"
         )
     return "\n".join(lines)
 
@@ -269,7 +340,7 @@ def main() -> None:
         print(f"\n{name}: {len(mutants)} not killed (`mutmut show NAME` shows one)")
         print("  " + "\n  ".join(sorted(mutants)))
     write_doc(f"{text}\n\nEquivalent survivors:\n\n{equivalents()}")
-    below = [r.name for r in rows if r.mutants and r.score < TARGET]
+    below = [r.name for r in rows if r.ran and r.mutants and r.score < TARGET]
     if below:
         print(f"\nbelow {TARGET:.0%}: {', '.join(below)}")
 

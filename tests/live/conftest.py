@@ -24,6 +24,7 @@ class FakeRecordingState:
         self.cameras: dict[str, bool] = {}
 
     def is_recording(self, db: Session, serial: str) -> bool | None:
+        assert isinstance(db, Session), "the port reads the caller's session"
         return self.cameras.get(serial)
 
 

@@ -10,17 +10,19 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from openbwv import access, people
 from openbwv.access import AccessGrant
 from openbwv.app import create_app
 from openbwv.audit.models import AuditEvent
 from openbwv.clock import FixedClock
 from openbwv.config import Settings
 from openbwv.db import transaction
+from openbwv.errors import Conflict, InvalidInput, NotFound
 from openbwv.jobs import JobRegistry
-from openbwv.live import telemetry, views_api
+from openbwv.live import telemetry, views, views_api
 from openbwv.live.views import BANNER
-from openbwv.policy import Role
-from tests.access.helpers import events
+from openbwv.policy import Actor, Role
+from tests.access.helpers import events, make_actor
 from tests.builders import headers_for, make_device
 from tests.conftest import TEST_NOW
 from tests.live.conftest import SERIAL, FakeRecordingState
@@ -492,3 +494,135 @@ class TestRecordingFromTelemetry:
         clock.set(TEST_NOW + timedelta(seconds=1))
         answer = client.post("/api/v1/live/views", json=VIEW, headers=control_room(factory))
         assert answer.status_code == 409
+
+
+class TestViewRules:
+    """The rules of ``views`` called directly, without the API in between: the refusals' messages, what
+    a view says of itself, and the audit event of reading its stream."""
+
+    OPTIONS = views.ViewOptions(stream_url="/watch/{serial}/{view_id}")
+
+    def _open(
+        self, db: Session, viewer: Actor, recording: FakeRecordingState, **changes: object
+    ) -> views.LiveView:
+        request = views.ViewRequest(**{**VIEW, **changes})  # type: ignore[arg-type]
+        return views.open_view(db, viewer, request=request, recording=recording, options=self.OPTIONS)
+
+    def test_a_view_says_who_watches_which_camera_why_and_until_when(
+        self, db: Session, camera: FakeRecordingState, collar: str
+    ) -> None:
+        viewer = make_actor(db, Role.CONTROL_ROOM, username="cr.view")
+        view = self._open(db, viewer, camera, details="Emergency button pressed")
+        assert (view.camera_serial, view.viewer, view.reason_code) == (SERIAL, "cr.view", "officer-safety")
+        assert (view.incident_number, view.details) == ("20261126-0042", "Emergency button pressed")
+        assert (view.started_at, view.expires_at, view.ended_at) == (TEST_NOW, TEST_NOW + VIEW_LENGTH, None)
+        assert (view.state, view.renewed_count) == ("live", 0)
+        assert view.stream_url == f"/watch/{SERIAL}/{view.id}"
+        [event] = events(db, "access:grant:granted", target_id=SERIAL)
+        officer = people.get_officer(db, collar)
+        assert officer is not None
+        assert event.details is not None
+        assert (event.details["subject_officer_id"], event.details["subject_collar_number"]) == (
+            officer.id,
+            collar,
+        )
+
+    def test_a_camera_held_by_nobody_is_watched_with_no_subject(
+        self, db: Session, recording: FakeRecordingState
+    ) -> None:
+        make_device(db, serial="BWV-LIVE-0002")
+        recording.cameras["BWV-LIVE-0002"] = True
+        self._open(db, make_actor(db, Role.CONTROL_ROOM), recording, camera_serial="BWV-LIVE-0002")
+        [event] = events(db, "access:grant:granted", target_id="BWV-LIVE-0002")
+        assert event.details is not None
+        assert (event.details["subject_officer_id"], event.details["subject_collar_number"]) == (None, None)
+
+    def test_refusals_say_why(self, db: Session, recording: FakeRecordingState, collar: str) -> None:
+        viewer = make_actor(db, Role.CONTROL_ROOM)
+        with pytest.raises(InvalidInput) as no_statement:
+            self._open(db, viewer, recording, incident_number=None, details=" ")
+        assert no_statement.value.field == "incident_number"
+        assert no_statement.value.message == (
+            "incident_number: give an incident number, or details saying why you need live view"
+        )
+        with pytest.raises(NotFound, match=r"^No such camera\.$"):
+            self._open(db, viewer, recording, camera_serial="BWV-NOWHERE")
+        for state, known in [(None, "has not reported that it is recording"), (False, "is not recording")]:
+            if state is not None:
+                recording.cameras[SERIAL] = state
+            with pytest.raises(Conflict) as refused:
+                views.check_recording(db, SERIAL, recording)
+            assert refused.value.rule == "camera_not_recording"
+            assert (
+                refused.value.message == f"Camera {SERIAL} {known}: live view is only of a recording camera."
+            )
+
+    def test_only_a_live_view_is_streamed_and_reading_it_is_audited(
+        self, db: Session, camera: FakeRecordingState, collar: str, clock: FixedClock
+    ) -> None:
+        viewer = make_actor(db, Role.CONTROL_ROOM, username="cr.stream")
+        opened = self._open(db, viewer, camera)
+        view = views.view_to_stream(db, viewer, opened.id, options=self.OPTIONS)
+        views.record_stream_read(db, viewer, view, transport="hls", details={"client": "player"})
+        [event] = events(db, "live:stream:read", target_id=SERIAL)
+        officer = people.get_officer(db, collar)
+        assert officer is not None
+        assert (event.actor_username, event.target_type, event.reason) == (
+            "cr.stream",
+            "camera",
+            "officer-safety",
+        )
+        assert event.details == {
+            "view_id": opened.id,
+            "reason_code": "officer-safety",
+            "incident_number": "20261126-0042",
+            "transport": "hls",
+            "camera_serial": SERIAL,
+            "subject_officer_id": officer.id,
+            "subject_collar_number": collar,
+            "client": "player",
+        }
+        with pytest.raises(NotFound):
+            views.view_to_stream(db, make_actor(db, Role.CONTROL_ROOM), opened.id, options=self.OPTIONS)
+        clock.advance(VIEW_LENGTH)
+        with pytest.raises(Conflict) as expired:
+            views.view_to_stream(db, viewer, opened.id, options=self.OPTIONS)
+        assert (expired.value.rule, expired.value.message) == (
+            "view_not_live",
+            "The live view has expired: open a new one to watch.",
+        )
+
+    def test_reasons_carry_their_label_and_description(self, db: Session) -> None:
+        reasons = {r.code: r for r in views.list_live_reasons(db)}
+        stored = access.get_reason(db, "officer-safety")
+        assert stored is not None
+        safety = reasons["officer-safety"]
+        assert (safety.label, safety.description) == (stored.label, stored.description)
+        assert (safety.permits_live_view, safety.forbids_live_view) == (True, False)
+        access.set_reason_active(db, make_actor(db, Role.ADMIN), code="officer-safety", active=False)
+        assert "officer-safety" not in {r.code for r in views.list_live_reasons(db)}
+
+    def test_a_view_is_its_viewers_own_and_only_a_camera_grant_is_one(
+        self, db: Session, camera: FakeRecordingState
+    ) -> None:
+        viewer = make_actor(db, Role.CONTROL_ROOM)
+        standards = make_actor(db, Role.PROFESSIONAL_STANDARDS)
+        opened = self._open(db, viewer, camera)
+        assert views.get_view(db, viewer, opened.id, options=self.OPTIONS) is not None
+        # Professional standards may end anyone's view, but not read or renew it as their own.
+        assert views.get_view(db, standards, opened.id, options=self.OPTIONS) is None
+        with pytest.raises(NotFound, match=r"^No such live view\.$"):
+            views.renew_view(db, standards, opened.id, recording=camera, options=self.OPTIONS)
+        other = access.grant_access(
+            db,
+            viewer,
+            record=access.AccessRecord("footage", "1"),
+            kind="live_view",
+            reason_code="officer-safety",
+            note="Not a camera",
+        )
+        assert views.get_view(db, viewer, other.id, options=self.OPTIONS) is None
+        with pytest.raises(NotFound, match=r"^No such live view\.$"):
+            views.view_to_stream(db, viewer, other.id, options=self.OPTIONS)
+        ended = views.end_view(db, standards, opened.id, options=self.OPTIONS)
+        assert (ended.state, ended.ended_at, ended.stream_url) == ("ended", TEST_NOW, None)

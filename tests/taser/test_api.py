@@ -173,16 +173,17 @@ class TestListDeployments:
         _holder(factory, "6301")
         _holder(factory, "6302")
         now = clock.now()
-        fired = _filed(client, factory, "6301", occurred_at=(now - timedelta(days=3)).isoformat())
+        # Filed out of order, and two at the same moment (an hour ago): newest use first, then newest filed.
         drawn = _filed(
             client,
             factory,
             "6301",
-            occurred_at=(now - timedelta(hours=2)).isoformat(),
+            occurred_at=(now - timedelta(hours=1)).isoformat(),
             levels=["drawn"],
             cartridges_discharged=0,
             cartridge_bays=[],
         )
+        fired = _filed(client, factory, "6301", occurred_at=(now - timedelta(days=3)).isoformat())
         other = _filed(client, factory, "6302", cartridge_bays=[2])
         headers = headers_for(factory, Role.SUPERVISOR)
 
@@ -194,8 +195,16 @@ class TestListDeployments:
         assert ids() == [other, drawn, fired]
         assert ids(collar_number="6301") == [drawn, fired]
         assert ids(collar_number="9999") == []
+        unknown = client.get(URL, params={"collar_number": "9999"}, headers=headers).json()
+        assert (unknown["items"], unknown["total"]) == ([], 0)
         assert ids(since=(now - timedelta(days=1)).isoformat()) == [other, drawn]
         assert ids(until=(now - timedelta(days=1)).isoformat()) == [fired]
+        # ``since`` takes in a use at that moment, ``until`` leaves it out.
+        assert ids(since=(now - timedelta(days=3)).isoformat()) == [other, drawn, fired]
+        assert ids(until=(now - timedelta(days=3)).isoformat()) == []
+        bogus = client.get(URL, params={"level": "tased"}, headers=headers)
+        assert bogus.status_code == 422
+        assert bogus.json()["detail"][0]["loc"] == ["body", "level"]
         assert ids(level="fired") == [other, fired]
         assert ids(level="drawn", collar_number="6301") == [drawn]
         assert ids(limit="1", offset="1") == [drawn]
