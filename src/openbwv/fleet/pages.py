@@ -357,7 +357,13 @@ def add_phase(
 
     with redrawing_on_refusal(db, redraw):
         phase = rollout.create_phase(
-            db, actor, name=name, unit=unit, target_cameras=target_cameras, starts_on=starts_on, ends_on=ends_on
+            db,
+            actor,
+            name=name,
+            unit=unit,
+            target_cameras=target_cameras,
+            starts_on=starts_on,
+            ends_on=ends_on,
         )
     notice = f"Phase {phase.name} added: {phase.target_cameras} cameras by {phase.ends_on.isoformat()}."
     return RedirectResponse(f"/fleet/rollout?notice={quote_plus(notice)}", status_code=303)
