@@ -4,7 +4,7 @@ device's within the tolerance."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -187,6 +187,21 @@ class TestTimeMismatch:
         [raised] = _exceptions(db, "time_mismatch")
         assert (raised.deployment_id, raised.details["difference_s"]) == (deployment.id, 1800)
         assert reconcile.reconcile_report(db, deployment) is None
+
+    def test_a_report_filed_as_of_an_earlier_moment_raises_its_mismatch_as_of_then(self, db: Session) -> None:
+        make_taser_holder(db, collar="7227")
+        device = _second(clock.now() - timedelta(hours=2))
+        _import(db, fired("TS-7227", device))
+        filed_at = _second(clock.now() - timedelta(hours=1))
+        file_deployment(
+            db,
+            SERGEANT,
+            report_in("7227", occurred_at=(device + timedelta(minutes=30)).isoformat()),
+            now=filed_at,
+        )
+        [raised] = _exceptions(db, "time_mismatch")
+        raised_at = raised.raised_at if raised.raised_at.tzinfo else raised.raised_at.replace(tzinfo=UTC)
+        assert raised_at == filed_at
 
     def test_a_use_the_handle_does_not_log_is_not_compared(self, db: Session) -> None:
         make_taser_holder(db, collar="7225")
