@@ -163,6 +163,8 @@ EQUIVALENT: dict[str, str] = {
         "the fallback is never reached"
         for n in (9, 11)
     },
+    "openbwv.footage.playback.x_may_see__mutmut_3": "looking up the officer of a clip nobody held finds none, "
+    "the answer the shortcut gives (one query more)",
     "openbwv.live.views.x_end_view__mutmut_25": "an ended view has no stream URL, so the options are never read",
     "openbwv.live.views.x_list_live_reasons__mutmut_3": "list_reasons tests include_inactive for truth, and None "
     "is false as False is",

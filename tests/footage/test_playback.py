@@ -464,6 +464,31 @@ class TestWhoMayPlay:
             decided = [playback.may_see(db, c.actor, clip) for c in callers]
         assert seen == decided == [True, False, True, False, False, True]
 
+    def test_for_a_clip_nobody_held_the_two_agree_too(
+        self, settings: Settings, factory: sessionmaker[Session], team: tuple[Officer, ...]
+    ) -> None:
+        """A camera's clip from a time it was issued to no one (pooled, in the armoury) has no
+        officer, so no unit: no officer or supervisor sees it by team, nor an evidence manager while
+        it is neither held nor granted; a grant opens it."""
+        from openbwv.footage import playback
+
+        clip_id = make_stored_clip(factory, settings, officer=None)
+        with transaction(factory) as db:
+            sergeant = make_officer(db, collar="7006", rank="sergeant", unit=people.get_unit(db, "NPT1"))
+        callers = [
+            caller(factory, Role.OFFICER, officer=team[0]),
+            caller(factory, Role.SUPERVISOR, officer=sergeant),
+            caller(factory, Role.EVIDENCE_MANAGER),
+            caller(factory, Role.PROFESSIONAL_STANDARDS),
+        ]
+        grant(factory, callers[3], clip_id, "complaint-investigation")
+        with transaction(factory) as db:
+            clip = db.get(Clip, clip_id)
+            assert clip is not None
+            seen = [playback.get_clip(db, c.actor, clip_id) is not None for c in callers]
+            decided = [playback.may_see(db, c.actor, clip) for c in callers]
+        assert seen == decided == [False, False, False, True]
+
 
 class TestClipPictures:
     def test_the_poster_is_shown_only_within_a_grant_and_only_to_who_may_see_the_clip(
