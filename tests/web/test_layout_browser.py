@@ -1,5 +1,6 @@
-"""Every page the header links to, at a phone's width: nothing scrolls sideways (a table scrolls in
-its own box) and axe-core finds no serious or critical accessibility violation."""
+"""Every page the header links to, and the records they link to, at a phone's width: nothing scrolls
+sideways (a table scrolls in its own box) and axe-core finds no serious or critical accessibility
+violation."""
 
 from __future__ import annotations
 
@@ -49,8 +50,21 @@ def test_every_linked_page_fits_a_phone_and_passes_axe(
             "nav[aria-label=Main] a", "links => links.map(link => link.getAttribute('href'))"
         )
         assert "/fleet/counter" in links and "/footage" in links
+        page.goto(f"{base}/audit")
+        event = page.eval_on_selector("a[href^='/audit/events/']", "link => link.getAttribute('href')")
+        # Besides the menu, the records those pages link to: a device in stock and one issued, an
+        # officer's page, an account, an audit event.
+        records = [
+            "/fleet/devices/new",
+            "/fleet/devices/CAM-PHONE-1",
+            "/fleet/devices/CAM-PHONE-2",
+            "/officers/6100/kit",
+            "/users/every.role",
+            event,
+            "/account/password",
+        ]
         found = {}
-        for path in [*links, "/fleet/devices/new", "/fleet/devices/CAM-PHONE-1", "/account/password"]:
+        for path in [*links, *records]:
             page.goto(f"{base}{path}")
             expect(page.get_by_role("heading", level=1)).to_be_visible()
             width = page.evaluate("document.documentElement.scrollWidth")
