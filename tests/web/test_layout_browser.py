@@ -13,12 +13,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from openbwv import fleet
 from openbwv.config import Settings
 from openbwv.db import transaction
-from openbwv.policy import SYSTEM, Role
+from openbwv.policy import SYSTEM, Actor, Role
+from openbwv.taser import file_deployment
 from tests.axe import serious_violations
 from tests.builders import DEFAULT_PASSWORD, make_device, make_officer, make_pass, make_user
 from tests.live_server import CHROMIUM, CHROMIUM_ARGS, serve
+from tests.taser.builders import make_taser_holder, report_in
 
 PHONE = ViewportSize(width=390, height=844)
+SERGEANT = Actor(username="sergeant", roles=frozenset({Role.SUPERVISOR}))
 
 
 @pytest.mark.browser
@@ -36,6 +39,8 @@ def test_every_linked_page_fits_a_phone_and_passes_axe(
         make_device(db, serial="CAM-PHONE-1")
         make_device(db, serial="CAM-PHONE-2")
         fleet.issue_device(db, SYSTEM, device_serial="CAM-PHONE-2", collar_number="6100", kind="personal")
+        make_taser_holder(db, collar="6101")
+        report = file_deployment(db, SERGEANT, report_in("6101"))
     with serve(settings, factory) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport=PHONE)
@@ -60,6 +65,7 @@ def test_every_linked_page_fits_a_phone_and_passes_axe(
             "/fleet/devices/CAM-PHONE-2",
             "/officers/6100/kit",
             "/users/every.role",
+            f"/taser/deployments/{report.id}",
             event,
             "/account/password",
         ]
