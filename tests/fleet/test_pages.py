@@ -405,3 +405,122 @@ class TestDeviceStatePage:
             client, headers_for(factory, Role.SUPERVISOR), "/fleet/devices/CAM-Z4/state", state="retired"
         )
         assert response.status_code == 403
+
+
+class TestCartridgePage:
+    def test_load_mark_discharged_and_replace_show_in_the_bays_and_history(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_device(db, kind="taser", serial="TX-C1")
+        headers = headers_for(factory, Role.EQUIPMENT_MANAGER)
+        page = client.get("/fleet/devices/TX-C1", headers={**headers, **HTML}).text
+        assert re.findall(r'<option value="(\d+)"', page) == ["1", "2"]
+        loaded = _post_form(
+            client,
+            headers,
+            "/fleet/devices/TX-C1/cartridges",
+            bay="2",
+            cartridge="c-77",
+            lot="L9",
+            expires_on="2027-06-30",
+        )
+        assert "Cartridge C-77 is loaded in bay 2." in loaded.text
+        assert re.findall(r'<option value="(\d+)"', loaded.text) == ["1"]
+        spent = _post_form(
+            client, headers, "/fleet/devices/TX-C1/cartridges/2/discharge", note="Spent in training"
+        )
+        assert "Cartridge C-77 in bay 2 is marked discharged." in spent.text
+        assert re.findall(r'<option value="(\d+)"', spent.text) == ["1", "2"]
+        replaced = _post_form(
+            client,
+            headers,
+            "/fleet/devices/TX-C1/cartridges",
+            bay="2",
+            cartridge="C-78",
+            lot="L9",
+            expires_on="2027-06-30",
+        )
+        assert "Cartridge C-78 is loaded in bay 2." in replaced.text
+        assert "bay 2: C-78, replacing discharged C-77" in replaced.text
+        with factory() as db:
+            taser = devices.get_device(db, "TX-C1")
+            assert taser is not None
+            assert [(bay, c.serial if c else None) for bay, c in devices.bays_of(db, taser)] == [
+                (1, None),
+                (2, "C-78"),
+            ]
+            actions = db.scalars(
+                select(AuditEvent.action).where(AuditEvent.target_id == "TX-C1").order_by(AuditEvent.id)
+            ).all()
+            assert actions == [
+                AuditAction.FLEET_DEVICE_CREATED,
+                AuditAction.FLEET_CARTRIDGE_LOADED,
+                AuditAction.FLEET_CARTRIDGE_DISCHARGED,
+                AuditAction.FLEET_CARTRIDGE_LOADED,
+            ]
+
+    def test_refusals_redraw_the_form_with_what_was_typed_and_a_sentence(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_device(db, kind="taser", serial="TX-C2")
+        headers = headers_for(factory, Role.EQUIPMENT_MANAGER)
+        expired = _post_form(
+            client,
+            headers,
+            "/fleet/devices/TX-C2/cartridges",
+            bay="1",
+            cartridge="C-90",
+            lot="L1",
+            expires_on="2026-01-01",
+        )
+        assert expired.status_code == 409
+        assert "Cartridge C-90 expired on 2026-01-01; load one in date." in expired.text
+        assert 'value="C-90"' in expired.text and 'value="L1"' in expired.text
+        no_date = _post_form(
+            client,
+            headers,
+            "/fleet/devices/TX-C2/cartridges",
+            bay="1",
+            cartridge="C-90",
+            lot="L1",
+            expires_on="30/06/2027",
+        )
+        assert no_date.status_code == 422
+        assert "Give the cartridge&#39;s expiry date as a date, e.g. 2027-06-30." in no_date.text
+        assert "expires_on" not in no_date.text.split('id="device-error"')[1].split("</p>")[0]
+        bad_bay = _post_form(
+            client,
+            headers,
+            "/fleet/devices/TX-C2/cartridges",
+            bay="²",
+            cartridge="C-90",
+            lot="L1",
+            expires_on="2027-06-30",
+        )
+        assert bad_bay.status_code == 422 and "Choose one of the Taser&#39;s bays." in bad_bay.text
+        empty = _post_form(client, headers, "/fleet/devices/TX-C2/cartridges/1/discharge")
+        assert empty.status_code == 409 and "Bay 1 of Taser TX-C2 holds no cartridge." in empty.text
+        with factory() as db:
+            taser = devices.get_device(db, "TX-C2")
+            assert taser is not None and devices.cartridges_of(db, taser.id) == []
+
+    def test_a_supervisor_sees_the_bays_but_no_forms_and_may_not_load(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_device(db, kind="taser", serial="TX-C3")
+        headers = headers_for(factory, Role.SUPERVISOR)
+        page = client.get("/fleet/devices/TX-C3", headers={**headers, **HTML}).text
+        assert 'data-testid="bay-2"' in page and "Load cartridge" not in page
+        refused = _post_form(
+            client,
+            headers,
+            "/fleet/devices/TX-C3/cartridges",
+            bay="1",
+            cartridge="C-91",
+            lot="L1",
+            expires_on="2027-06-30",
+        )
+        assert refused.status_code == 403

@@ -1,6 +1,7 @@
 """A live view plays in Chromium: a recording camera streams to the served app, the viewer's page
 reads it over the view's WebSocket into Media Source Extensions, and the video's time advances; the
-page says the view is audited, and ending it stops the stream."""
+page says the view is audited, and ending it stops the stream. axe-core finds no serious or critical
+problem on the page while it plays or once it has ended."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from openbwv.fleet import credentials
 from openbwv.live import relay, views
 from openbwv.policy import SYSTEM, Role
 from tests.access.helpers import events
+from tests.axe import serious_violations
 from tests.builders import DEFAULT_PASSWORD, make_user
 from tests.live.conftest import SERIAL, FakeRecordingState
 from tests.live.helpers import stream_in_real_time
@@ -59,8 +61,10 @@ def test_a_live_view_plays_in_the_browser_until_it_is_ended(
             expect(page.get_by_test_id("stream-status")).to_have_text("Live.", timeout=15_000)
             page.wait_for_function("() => document.querySelector('video').currentTime > 1", timeout=15_000)
             assert page.get_by_test_id("player").evaluate("video => video.error") is None
+            assert serious_violations(page) == []
             page.get_by_role("button", name="End the live view").click()
             expect(page.get_by_test_id("not-live")).to_contain_text("This live view has ended.")
+            assert serious_violations(page) == []
             browser.close()
             stop.set()
             camera_thread.join(30)

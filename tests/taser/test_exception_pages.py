@@ -3,13 +3,14 @@ it with the reason), settings changed in place; supervisors read it, officers ar
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import clock
+from openbwv.clock import FixedClock
 from openbwv.db import transaction
 from openbwv.policy import Actor, Role
 from openbwv.taser import file_deployment, linking
@@ -94,3 +95,23 @@ def test_supervisors_read_the_page_without_forms_and_officers_are_refused(
     client.cookies.clear()
     sign_in(client, factory, Role.OFFICER, username="pc")
     assert client.get("/taser/exceptions", headers=HTML).status_code == 403
+
+
+def test_a_refusal_names_its_time_on_the_forces_clocks_and_the_api_in_utc(
+    client: TestClient, factory: sessionmaker[Session], exception_id: int, clock: FixedClock
+) -> None:
+    clock.set(datetime(2027, 7, 1, 8, 0, tzinfo=UTC))
+    sign_in(client, factory, Role.PROFESSIONAL_STANDARDS)
+    token = csrf(client, "/taser/exceptions")
+    form = {"explanation": "not_switched_on", "text": "Camera was off", "csrf_token": token}
+    client.post("/taser/exceptions/1/explanation", data=form, headers=HTML)
+    again = client.post("/taser/exceptions/1/explanation", data=form, headers=HTML)
+    assert again.status_code == 409
+    assert "on 2027-07-01 09:00 BST (not_switched_on)." in again.text
+    api = client.post(
+        "/api/v1/taser/exceptions/1/explanation",
+        json={"explanation": "not_switched_on", "text": "Camera was off"},
+        headers={"X-CSRF-Token": token},
+    )
+    assert api.status_code == 409
+    assert api.json()["detail"]["message"].endswith("on 2027-07-01 08:00 UTC (not_switched_on).")

@@ -4,21 +4,25 @@ violation."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from playwright.sync_api import ViewportSize, expect, sync_playwright
 from sqlalchemy.orm import Session, sessionmaker
 
-from openbwv import fleet
+from openbwv import audit, fleet
+from openbwv.audit import misuse
+from openbwv.audit.misuse import FailedSignIns
+from openbwv.clock import FixedClock
 from openbwv.config import Settings
 from openbwv.db import transaction
+from openbwv.fleet import devices
 from openbwv.policy import SYSTEM, Actor, Role
 from openbwv.taser import file_deployment
 from tests.axe import serious_violations
 from tests.builders import DEFAULT_PASSWORD, make_device, make_officer, make_pass, make_user
 from tests.live_server import CHROMIUM, CHROMIUM_ARGS, serve
-from tests.taser.builders import make_taser_holder, report_in
+from tests.taser.builders import make_clip, make_taser_holder, report_in
 
 PHONE = ViewportSize(width=390, height=844)
 SERGEANT = Actor(username="sergeant", roles=frozenset({Role.SUPERVISOR}))
@@ -27,7 +31,7 @@ SERGEANT = Actor(username="sergeant", roles=frozenset({Role.SUPERVISOR}))
 @pytest.mark.browser
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_every_linked_page_fits_a_phone_and_passes_axe(
-    settings: Settings, factory: sessionmaker[Session]
+    settings: Settings, factory: sessionmaker[Session], clock: FixedClock
 ) -> None:
     with transaction(factory) as db:
         # Linked to an officer whose Taser authority lapses within 30 days and who holds a camera, so
@@ -41,6 +45,35 @@ def test_every_linked_page_fits_a_phone_and_passes_axe(
         fleet.issue_device(db, SYSTEM, device_serial="CAM-PHONE-2", collar_number="6100", kind="personal")
         make_taser_holder(db, collar="6101")
         report = file_deployment(db, SERGEANT, report_in("6101"))
+        # A Taser with one bay loaded and one free (the cartridge forms), a dock holding a camera.
+        make_device(db, kind="taser", serial="TX-PHONE-1")
+        devices.load_cartridge(
+            db,
+            SYSTEM,
+            taser_serial="TX-PHONE-1",
+            serial="C-PHONE-1",
+            lot="L1",
+            expires_on=date(2027, 6, 30),
+            bay=1,
+        )
+        make_device(db, kind="dock", serial="DOCK-PHONE-1")
+        fleet.record_docking(db, dock_serial="DOCK-PHONE-1", camera_serial="CAM-PHONE-1", at=clock.now())
+        clip = make_clip(
+            db,
+            camera="CAM-PHONE-2",
+            start=datetime(2026, 11, 25, 21, 0, tzinfo=UTC),
+            minutes=3,
+            officer_id=officer.id,
+        )
+        for _ in range(10):
+            audit.record(
+                db,
+                actor=Actor(username="j.bloggs"),
+                action=audit.AuditAction.AUTH_LOGIN_FAILED,
+                target=audit.Target("user", "j.bloggs"),
+            )
+    clock.advance(timedelta(seconds=1))
+    (alert,) = misuse.run_misuse_rules(factory, now=clock.now(), rules=[FailedSignIns()])
     with serve(settings, factory) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport=PHONE)
@@ -55,14 +88,25 @@ def test_every_linked_page_fits_a_phone_and_passes_axe(
             "nav[aria-label=Main] a", "links => links.map(link => link.getAttribute('href'))"
         )
         assert "/fleet/counter" in links and "/footage" in links
+        # The checkpoint page after a verification run.
+        page.goto(f"{base}/audit/checkpoint")
+        page.get_by_role("button", name="Verify now").click()
+        expect(page.get_by_role("status")).to_be_visible()
+        assert serious_violations(page) == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         page.goto(f"{base}/audit")
         event = page.eval_on_selector("a[href^='/audit/events/']", "link => link.getAttribute('href')")
-        # Besides the menu, the records those pages link to: a device in stock and one issued, an
-        # officer's page, an account, an audit event.
+        # Besides the menu, the records those pages link to: a device in stock and one issued, a
+        # Taser's cartridges, a dock's cameras, an officer's page, an account, an audit event, an alert,
+        # a clip.
         records = [
             "/fleet/devices/new",
             "/fleet/devices/CAM-PHONE-1",
             "/fleet/devices/CAM-PHONE-2",
+            "/fleet/devices/TX-PHONE-1",
+            "/fleet/devices/DOCK-PHONE-1",
+            f"/footage/clips/{clip}",
+            f"/audit/alerts/{alert.id}",
             "/officers/6100/kit",
             "/users/every.role",
             f"/taser/deployments/{report.id}",

@@ -10,7 +10,7 @@ import pytest
 
 from openbwv.clock import FixedClock
 from openbwv.web.render import templates
-from openbwv.web.times import MissingLocalTime, from_local, input_value, parse_local
+from openbwv.web.times import MissingLocalTime, from_local, input_value, local_in_sentence, parse_local
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -87,3 +87,15 @@ class TestTypedTimes:
     def test_what_is_no_time_is_refused(self) -> None:
         with pytest.raises(ValueError, match="give a date and time"):
             parse_local("last tuesday", LONDON)
+
+
+class TestRefusalsOnPages:
+    def test_a_sentences_utc_times_go_on_the_forces_clocks(self) -> None:
+        said = "Grant 4 expired at 2026-07-01 08:30 UTC; ended at 2026-11-26 08:00 UTC."
+        assert local_in_sentence(said, LONDON) == (
+            "Grant 4 expired at 2026-07-01 09:30 BST; ended at 2026-11-26 08:00 GMT."
+        )
+
+    def test_what_is_no_time_stays_as_it_was(self) -> None:
+        said = "Recorded 2026-02-30 08:30 UTC, then 2026-07-01 08:30 UTCX and 2026-07-01 UTC."
+        assert local_in_sentence(said, LONDON) == said

@@ -12,6 +12,7 @@ from openbwv.fleet.devices import (
     serials_of_kind,
     taser_model,
 )
+from openbwv.fleet.docking import record_docking
 from openbwv.fleet.issues import (
     HolderAtTime,
     IssuePeriod,
@@ -59,6 +60,7 @@ __all__ = [
     "officer_kit",
     "officers_holding",
     "own_record",
+    "record_docking",
     "return_issue",
     "rollout_progress",
     "run_daily_authority_check",

@@ -16,6 +16,7 @@ from openbwv import audit, clock, people
 from openbwv.audit import AuditAction, Target
 from openbwv.db import refusing_duplicates
 from openbwv.errors import Conflict, InvalidInput, NotFound, OpenbwvError
+from openbwv.fleet import docking
 from openbwv.fleet.devices import add_movement, get_device
 from openbwv.fleet.issues import check_issuable, issue_device, return_issue
 from openbwv.fleet.models import Device, Issue, Movement
@@ -262,6 +263,7 @@ def undo(db: Session, actor: Actor, *, movement_id: int, now: datetime | None = 
         with refusing_duplicates(db, {"uq_device_issue_personal_camera": clash}):
             db.flush()
         device.current_issue_id = issue.id
+        docking.left_dock(device)
         action, to_state, audited = "return_undone", "issued", AuditAction.FLEET_DEVICE_RETURN_UNDONE
     undone = add_movement(
         db,

@@ -439,6 +439,13 @@ def cartridges_of(db: Session, taser_id: int) -> list[Cartridge]:
     )
 
 
+def bays_of(db: Session, taser: Device) -> list[tuple[int, Cartridge | None]]:
+    """Every bay of a Taser, by number, with the cartridge in it (None for an empty bay)."""
+    model = taser_model(db, taser.model)
+    in_bays = {c.bay: c for c in cartridges_of(db, taser.id)}
+    return [(bay, in_bays.get(bay)) for bay in range(1, (model.cartridge_bays if model else 1) + 1)]
+
+
 def officer_names(db: Session, officer_ids: list[int | None]) -> dict[int, str]:
     """'collar name' labels for showing movements."""
     found = people.officers_by_ids(db, [i for i in officer_ids if i is not None])

@@ -17,7 +17,7 @@ from openbwv import audit, clock, people
 from openbwv.audit import AuditAction, Target
 from openbwv.db import refusing_duplicates
 from openbwv.errors import Conflict, InvalidInput, NotFound
-from openbwv.fleet import training
+from openbwv.fleet import docking, training
 from openbwv.fleet.devices import add_movement, cartridges_of, get_device, missing_since
 from openbwv.fleet.models import ISSUE_KINDS, MISSING_STATES, Device, Issue
 from openbwv.policy import Actor
@@ -204,6 +204,7 @@ def issue_device(
         db, actor, device, action=action, to_state="issued", at=now, officer_id=officer.id, issue_id=issue.id
     )
     device.current_issue_id = issue.id
+    docking.left_dock(device)
     audit.record(
         db,
         actor=actor,

@@ -56,6 +56,10 @@ class Device(Base):
     online: Mapped[bool | None]
     current_issue_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    docked_in_id: Mapped[int | None] = mapped_column(ForeignKey("device.id"), index=True)
+    """A camera's dock, as its latest upload through a dock said; cleared when the camera is issued."""
+    docked_at: Mapped[datetime | None]
+    """When that upload began."""
 
     __table_args__ = (
         Index("ix_device_kind_state", "kind", "state"),

@@ -10,10 +10,11 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from openbwv import clock, notifications, people
 from openbwv.csrf import check_csrf
 from openbwv.db import Db
-from openbwv.errors import Conflict, NotFound, OpenbwvError
-from openbwv.fleet import authority, credentials, devices, issues, rollout, training
+from openbwv.errors import Conflict, InvalidInput, NotFound, OpenbwvError
+from openbwv.fleet import authority, condition, credentials, devices, docking, issues, rollout, training
 from openbwv.fleet.access import get_kit_owner_for
 from openbwv.fleet.models import DEVICE_KINDS, DEVICE_STATES
+from openbwv.fleet.schemas import MAX_BAYS
 from openbwv.paging import Paging
 from openbwv.policy import Actor, Permission, Require, can
 from openbwv.web.forms import redrawing_on_refusal, said
@@ -154,12 +155,16 @@ def _device_page(
     if device is None:
         raise NotFound("device")
     history = devices.device_history(db, device)
+    bays = devices.bays_of(db, device) if device.kind == "taser" else []
     context = {
         "title": f"Device {device.serial}",
         "device": device,
         "history": history,
         "names": devices.officer_names(db, [m.officer_id for m in history]),
-        "cartridges": devices.cartridges_of(db, device.id) if device.kind == "taser" else [],
+        "bays": bays,
+        "docked_cameras": docking.cameras_in(db, device) if device.kind == "dock" else [],
+        "dock": docking.dock_of(db, device) if device.kind == "camera" else None,
+        "free_bays": [bay for bay, cartridge in bays if cartridge is None or cartridge.discharged],
         "credential": credentials.credential_of(db, device),
         "can_sign_in": device.kind in credentials.SCOPES_BY_KIND,
         "may_manage": can(actor, Permission.FLEET_DEVICE_WRITE),
@@ -244,6 +249,87 @@ def change_device_state(
     notice = f"{device.kind.capitalize()} {device.serial} is now {device.state.replace('_', ' ')}."
     return RedirectResponse(
         f"/fleet/devices/{quote(device.serial, safe='')}?notice={quote_plus(notice)}", status_code=303
+    )
+
+
+@router.post("/fleet/devices/{serial}/cartridges", dependencies=[Depends(check_csrf)])
+def load_cartridge(
+    request: Request,
+    serial: str,
+    db: Db,
+    bay: Annotated[str, Form(max_length=3)],
+    cartridge: Annotated[str, Form(max_length=60)] = "",
+    lot: Annotated[str, Form(max_length=60)] = "",
+    expires_on: Annotated[str, Form(max_length=10)] = "",
+    actor: Actor = Require(Permission.FLEET_DEVICE_WRITE),
+) -> Response:
+    """Load a cartridge into an empty bay of a Taser, or in place of a discharged one."""
+    form = {"bay": bay, "cartridge": cartridge, "lot": lot, "expires_on": expires_on}
+
+    def redraw(refusal: OpenbwvError) -> Response:
+        return _device_page(
+            request, db, actor, serial, error=said(refusal), form=form, status_code=refusal.status_code
+        )
+
+    with redrawing_on_refusal(db, redraw):
+        loaded = devices.load_cartridge(
+            db,
+            actor,
+            taser_serial=serial,
+            serial=_required(cartridge, "cartridge", "the cartridge's serial is required"),
+            lot=_required(lot, "lot", "the cartridge's lot is required"),
+            expires_on=_form_date(expires_on, "expires_on", "the cartridge's expiry date"),
+            bay=_form_bay(bay),
+        )
+    notice = f"Cartridge {loaded.serial} is loaded in bay {loaded.bay}."
+    return _back_to_device(serial, notice)
+
+
+@router.post("/fleet/devices/{serial}/cartridges/{bay}/discharge", dependencies=[Depends(check_csrf)])
+def discharge_cartridge(
+    request: Request,
+    serial: str,
+    bay: str,
+    db: Db,
+    note: Annotated[str, Form(max_length=1000)] = "",
+    actor: Actor = Require(Permission.FLEET_DEVICE_WRITE),
+) -> Response:
+    """Mark the cartridge in a bay discharged (found spent, fired in training): the Taser is not
+    issued again until it is replaced."""
+
+    def redraw(refusal: OpenbwvError) -> Response:
+        return _device_page(request, db, actor, serial, error=said(refusal), status_code=refusal.status_code)
+
+    with redrawing_on_refusal(db, redraw):
+        spent = condition.discharge_cartridge(
+            db, actor, taser_serial=serial, bay=_form_bay(bay), note=note.strip() or None
+        )
+    return _back_to_device(serial, f"Cartridge {spent.serial} in bay {bay} is marked discharged.")
+
+
+def _required(value: str, field: str, reason: str) -> str:
+    if not value.strip():
+        raise InvalidInput(field, reason)
+    return value.strip()
+
+
+def _form_bay(value: str) -> int:
+    value = value.strip()
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_BAYS:
+        raise InvalidInput("bay", "choose one of the Taser's bays")
+    return int(value)
+
+
+def _form_date(value: str, field: str, what: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput(field, f"give {what} as a date, e.g. 2027-06-30") from None
+
+
+def _back_to_device(serial: str, notice: str) -> Response:
+    return RedirectResponse(
+        f"/fleet/devices/{quote(serial.strip(), safe='')}?notice={quote_plus(notice)}", status_code=303
     )
 
 

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
+from openbwv import fleet
 from openbwv.db import refusing_duplicates
 from openbwv.errors import Conflict, NotFound, TooLarge
 from openbwv.jobs import enqueue
@@ -83,7 +84,7 @@ def create_upload(
         raise BadRequest("Only a device uploads footage.")
     if length <= 0:
         raise BadRequest("Upload-Length must be at least 1: an empty file holds no footage.")
-    describe_file(metadata)
+    described = describe_file(metadata)
     upload = Upload(
         id=secrets.token_urlsafe(18),
         device_serial=actor.device_serial,
@@ -96,6 +97,7 @@ def create_upload(
     )
     db.add(upload)
     db.flush()
+    fleet.record_docking(db, dock_serial=actor.device_serial, camera_serial=described.camera_serial, at=now)
     return upload
 
 

@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse
 
 from openbwv.csrf import CSRF_FIELD, csrf_token_for, set_csrf_cookie
 from openbwv.policy import Actor, Permission, can
-from openbwv.web.times import DISPLAY_FORMAT, local_text, utc_iso
+from openbwv.web.times import DISPLAY_FORMAT, local_in_sentence, local_text, utc_iso
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 _TEMPLATE_DIRS = [_PACKAGE_ROOT / "web" / "templates", *sorted(_PACKAGE_ROOT.glob("**/templates"))]
@@ -95,6 +95,10 @@ def _unread_notifications(request: Request, actor: Actor | None) -> int | None:
     return None if count is None else count(request, actor)
 
 
+SENTENCES = ("error", "message", "notice")
+"""The context's sentences, refusals among them, whose UTC times a page shows on the force's clocks."""
+
+
 def render(
     request: Request, name: str, context: dict[str, Any], *, actor: Actor | None, status_code: int = 200
 ) -> HTMLResponse:
@@ -114,6 +118,9 @@ def render(
         "notifications_unread": _unread_notifications(request, actor),
         **context,
     }
+    for key in SENTENCES:
+        if isinstance(full.get(key), str):
+            full[key] = local_in_sentence(full[key], settings.zone)
     response = templates.TemplateResponse(request, name, full, status_code=status_code)
     set_csrf_cookie(request, response, secure=settings.cookie_secure)
     return response

@@ -9,6 +9,7 @@ is read as the first of them.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -31,6 +32,23 @@ def local_text(at: datetime, zone: ZoneInfo, pattern: str = DISPLAY_FORMAT) -> s
     """A stored time in the force's zone with the zone's abbreviation: ``2026-07-01 09:30 BST``."""
     local = to_local(at, zone)
     return f"{local.strftime(pattern)} {local.tzname()}"
+
+
+_UTC_IN_A_SENTENCE = re.compile(r"\b(\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC\b")
+
+
+def local_in_sentence(sentence: str, zone: ZoneInfo) -> str:
+    """A sentence shared with the API (a refusal, say), its UTC times (``2026-07-01 08:30 UTC``) put
+    on the force's clocks (``2026-07-01 09:30 BST``) for a page."""
+
+    def local(match: re.Match[str]) -> str:
+        try:
+            at = datetime.strptime(match.group(1), DISPLAY_FORMAT).replace(tzinfo=UTC)
+        except ValueError:
+            return match.group(0)
+        return local_text(at, zone)
+
+    return _UTC_IN_A_SENTENCE.sub(local, sentence)
 
 
 def utc_iso(at: datetime) -> str:
