@@ -61,6 +61,7 @@ def test_every_linked_page_fits_a_phone_and_passes_axe(
         # officer's page, an account, an audit event.
         records = [
             "/fleet/devices/new",
+            "/fleet/imports",
             "/fleet/devices/CAM-PHONE-1",
             "/fleet/devices/CAM-PHONE-2",
             "/officers/6100/kit",
