@@ -101,6 +101,7 @@ def test_every_linked_page_fits_a_phone_and_passes_axe(
         # a clip.
         records = [
             "/fleet/devices/new",
+            "/fleet/imports",
             "/fleet/devices/CAM-PHONE-1",
             "/fleet/devices/CAM-PHONE-2",
             "/fleet/devices/TX-PHONE-1",

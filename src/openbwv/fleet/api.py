@@ -40,7 +40,6 @@ from openbwv.paging import Page, Paging
 from openbwv.policy import Actor, DeviceScope, Permission, Require, RequireDevice
 
 router = APIRouter(prefix="/api/v1", tags=["fleet"], responses=API_ERRORS)
-MAX_CSV_BYTES = 64 * 1024 * 1024
 
 
 def issue_out(db: Db, issue: Issue, device: Device, collars: dict[int, str] | None = None) -> IssueOut:
@@ -91,7 +90,7 @@ async def csv_text(request: Request) -> str:
         raw = await upload.read()
     else:
         raw = await request.body()
-    if len(raw) > MAX_CSV_BYTES:
+    if len(raw) > imports.MAX_CSV_BYTES:
         raise InvalidInput("file", "the file is larger than 64 MiB; split it")
     try:
         return raw.decode("utf-8-sig")

@@ -6,6 +6,7 @@ from openbwv.fleet import jobs
 from openbwv.fleet.api import router as api
 from openbwv.fleet.cli import devices_app, import_app, training_app
 from openbwv.fleet.counter_pages import router as counter_pages
+from openbwv.fleet.import_pages import router as import_pages
 from openbwv.fleet.pages import router as pages
 from openbwv.fleet.training.api import router as training_api
 from openbwv.fleet.training.pages import router as training_pages
@@ -14,7 +15,7 @@ from openbwv.web.render import NavItem
 
 DOMAIN = Domain(
     name="fleet",
-    routers=(api, training_api, pages, counter_pages, training_pages),
+    routers=(api, training_api, pages, counter_pages, import_pages, training_pages),
     navigation=(
         NavItem("My kit", "/kit", Permission.SELF_READ, order=40, officers_only=True),
         NavItem("Fleet", "/fleet/devices", Permission.FLEET_DEVICE_READ, order=50),

@@ -32,6 +32,8 @@ _COLLAR = re.compile(r"^[A-Za-z0-9]{1,20}$")
 _SERIAL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,59}$")
 DEVICE_LENGTHS = {name: column_length(getattr(Device, name)) for name in ("model", "firmware", "station")}
 BATCH = 5000
+# The largest file an import reads, through the API or the pages.
+MAX_CSV_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,11 @@ class ImportReport:
     imported: int = 0
     skipped: int = 0
     errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def good(self) -> int:
+        """Rows without a problem: what skipping the bad rows imports (none from an unreadable file)."""
+        return max(self.rows - len({e.line for e in self.errors}), 0)
 
 
 class CsvRejected(OpenbwvError):
