@@ -165,6 +165,9 @@ EQUIVALENT: dict[str, str] = {
     },
     "openbwv.footage.playback.x_may_see__mutmut_3": "looking up the officer of a clip nobody held finds none, "
     "the answer the shortcut gives (one query more)",
+    "openbwv.footage.retention.x_due_by_clause__mutmut_6": "NULL OR x selects what x selects in a WHERE clause",
+    "openbwv.footage.retention.x_due_by_clause__mutmut_7": "the default category must delete (a CHECK constraint), so "
+    "there is always a bucket and the OR is never empty",
     "openbwv.live.views.x_end_view__mutmut_25": "an ended view has no stream URL, so the options are never read",
     "openbwv.live.views.x_list_live_reasons__mutmut_3": "list_reasons tests include_inactive for truth, and None "
     "is false as False is",

@@ -249,3 +249,35 @@ class TestListGrants:
         rows, total = access.list_grants(db, where=access.GrantFilter(record_kind="camera"))
         assert total == 2
         assert {g.username for g in rows} == {first.username, second.username}
+
+
+class TestLiveGrantees:
+    def test_only_live_grants_of_the_kind_to_the_record_itself_count(
+        self, db: Session, clock: FixedClock
+    ) -> None:
+        holder, other_clip, ended, lapsing, live_kind, camera = (
+            make_actor(db, Role.CONTROL_ROOM) for _ in range(6)
+        )
+        _live_view(db, holder, record=CLIP, kind=FOOTAGE)
+        _live_view(db, other_clip, record=AccessRecord("footage", "124"), kind=FOOTAGE)
+        finished = _live_view(db, ended, record=CLIP, kind=FOOTAGE)
+        access.end_grant(db, ended, grant_id=finished.id)
+        _live_view(db, lapsing, record=CLIP, kind=FOOTAGE, duration=timedelta(hours=1))
+        access.grant_access(
+            db,
+            make_actor(db, Role.PANEL_MEMBER),
+            record=CLIP,
+            kind=REDACTED,
+            reason_code="uof-scrutiny",
+            note="Panel",
+        )
+        _live_view(db, live_kind, record=CLIP, kind=LIVE)
+        _live_view(db, camera, record=AccessRecord("camera", "123"), kind=FOOTAGE)
+        clock.advance(timedelta(minutes=30))
+        assert access.live_grantees(db, record=CLIP, kind=FOOTAGE) == {
+            holder.user_id: "incident-response",
+            lapsing.user_id: "incident-response",
+        }
+        # A grant is over at the second it expires.
+        clock.advance(timedelta(minutes=30))
+        assert access.live_grantees(db, record=CLIP, kind=FOOTAGE) == {holder.user_id: "incident-response"}
