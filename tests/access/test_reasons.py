@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from openbwv import access
 from openbwv.access import AccessKind, AccessRecord
+from openbwv.audit import AuditAction
 from openbwv.errors import Conflict, InvalidInput, NotFound
 from openbwv.policy import Role
 from tests.access.helpers import events, make_actor
@@ -170,3 +171,12 @@ class TestDeactivateReason:
             access.set_reason_active(db, admin, code="investigation", active=False)
         assert refused.value.rule == "reason_already_inactive"
         assert access.set_reason_active(db, admin, code="investigation", active=True).active
+        [activated] = events(db, AuditAction.ACCESS_REASON_ACTIVATED)
+        assert (
+            activated.actor_username,
+            activated.actor_user_id,
+            activated.target_type,
+            activated.target_id,
+            activated.reason,
+            activated.details,
+        ) == (admin.username, admin.user_id, "access_reason", "investigation", None, {})

@@ -7,11 +7,14 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.app import create_app
 from openbwv.audit import note, verify
+from openbwv.audit.models import AuditTreeNode
 from openbwv.config import Settings
+from openbwv.db import transaction
 from openbwv.jobs import JobRegistry
 from openbwv.policy import Permission, RequirePermissionUnlessPublic, Role
 from tests.audit.helpers import publish, record_events
@@ -192,6 +195,28 @@ class TestInclusionProof:
         assert (
             private_client.get("/api/v1/audit/proof/inclusion", params={"leaf_index": 0}).status_code == 401
         )
+
+
+class TestIncompleteTree:
+    def test_a_proof_needing_a_node_no_longer_stored_is_409_naming_the_node(
+        self, client: TestClient, factory: sessionmaker[Session], log_of_nine: list[int]
+    ) -> None:
+        assert log_of_nine == [4, 9]
+        with transaction(factory) as db:
+            db.execute(delete(AuditTreeNode).where(AuditTreeNode.level == 2, AuditTreeNode.idx == 1))
+        refusal = {
+            "rule": "audit_log_incomplete",
+            "message": "The stored log tree is incomplete (node (2, 1) (level, index) is not stored); "
+            "run `openbwv audit verify`.",
+        }
+        inclusion = client.get("/api/v1/audit/proof/inclusion", params={"leaf_index": 0, "tree_size": 9})
+        assert (inclusion.status_code, inclusion.json()["detail"]) == (409, refusal)
+        consistency = client.get("/api/v1/audit/proof/consistency", params={"first": 4, "second": 9})
+        assert (consistency.status_code, consistency.json()["detail"]) == (409, refusal)
+        # Only what needs the missing node is refused: the signed checkpoint and other proofs stand.
+        assert client.get("/api/v1/audit/checkpoint").json()["tree_size"] == 9
+        other = client.get("/api/v1/audit/proof/inclusion", params={"leaf_index": 8, "tree_size": 9})
+        assert (other.status_code, len(other.json()["audit_path"])) == (200, 1)
 
 
 class TestConsistencyProof:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from openbwv.audit import log, note, verification
+from openbwv.audit import AuditAction, log, note, verification
 from openbwv.audit.models import AuditCheckpoint, AuditEvent, AuditLeaf, AuditTreeNode, AuditVerification
 from openbwv.cli import main
 from openbwv.config import Settings
@@ -62,6 +62,16 @@ def verify_output(cli: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *
     return code, capsys.readouterr().out
 
 
+def _verified_events(db: Session) -> list[tuple[object, ...]]:
+    """Each ``audit:log:verified`` event: actor, actor id, target type and id, reason, details."""
+    found = db.scalars(
+        select(AuditEvent).where(AuditEvent.action == AuditAction.AUDIT_LOG_VERIFIED).order_by(AuditEvent.id)
+    )
+    return [
+        (e.actor_username, e.actor_user_id, e.target_type, e.target_id, e.reason, e.details) for e in found
+    ]
+
+
 class TestVerify:
     def test_an_untouched_log_passes_and_the_outcome_is_stored(
         self,
@@ -76,6 +86,9 @@ class TestVerify:
         with factory() as db:
             run = db.scalars(select(AuditVerification)).one()
             assert run.ok and run.leaves_checked == 12 and run.run_by == "system"
+            assert _verified_events(db) == [
+                ("system", None, None, None, None, {"ok": True, "leaves": 12, "first_bad_leaf": None})
+            ]
 
     def test_editing_an_event_row_names_its_leaf(
         self,
@@ -93,6 +106,10 @@ class TestVerify:
         with factory() as db:
             run = db.scalars(select(AuditVerification)).one()
             assert not run.ok and run.first_bad_leaf == 6
+            # "leaves": those that still match, counted from the start (0 to 5).
+            assert _verified_events(db) == [
+                ("system", None, None, None, None, {"ok": False, "leaves": 6, "first_bad_leaf": 6})
+            ]
 
     def test_editing_an_event_and_its_stored_hash_fails_on_the_signed_root(
         self,

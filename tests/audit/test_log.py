@@ -7,7 +7,7 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import audit
@@ -186,8 +186,34 @@ class TestPublishCheckpoint:
                 .values(hash=b"\x00" * 32)
             )
         record_events(factory, 1)
-        with pytest.raises(Conflict, match="no longer extends checkpoint 4"):
+        with pytest.raises(Conflict) as refused:
             log.sequence_and_checkpoint(factory, settings)
+        assert (refused.value.status_code, refused.value.rule, refused.value.message) == (
+            409,
+            "audit_log_inconsistent",
+            "The stored log no longer extends checkpoint 4; no new checkpoint is signed. "
+            "Run `openbwv audit verify`.",
+        )
+        with factory() as db:
+            assert db.scalars(select(AuditCheckpoint.tree_size)).all() == [4]
+            assert log.current_size(db) == 5, "the new event is in the log, waiting for a checkpoint"
+
+    def test_refuses_to_sign_a_tree_missing_a_stored_node_and_names_the_node(
+        self, factory: sessionmaker[Session], settings: Settings
+    ) -> None:
+        record_events(factory, 5)
+        assert log.sequence(factory) == 5
+        with transaction(factory) as db:
+            db.execute(delete(AuditTreeNode).where(AuditTreeNode.level == 2, AuditTreeNode.idx == 0))
+        with pytest.raises(Conflict) as refused:
+            log.publish_checkpoint(factory, settings)
+        assert (refused.value.status_code, refused.value.rule, refused.value.message) == (
+            409,
+            "audit_log_incomplete",
+            "The stored log tree is incomplete: node (2, 0) (level, index) is not stored.",
+        )
+        with factory() as db:
+            assert db.scalars(select(AuditCheckpoint)).all() == []
 
     def test_the_key_is_made_once_private_and_reused(self, settings: Settings) -> None:
         first = log.verifier_key(settings)

@@ -8,14 +8,16 @@ import json
 from datetime import timedelta
 
 import httpx2
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.audit.models import AuditEvent
+from openbwv.auth import service as auth_service
 from openbwv.clock import FixedClock
 from openbwv.db import transaction
-from openbwv.policy import Role
+from openbwv.policy import Actor, Role
 from tests.builders import DEFAULT_PASSWORD, headers_for, make_user
 from tests.web.helpers import HTML, csrf, sign_in
 
@@ -250,3 +252,42 @@ class TestPasswordPages:
             client.post("/api/v1/auth/token", data={"username": "pc.own", "password": CHOSEN}).status_code
             == 200
         )
+
+
+class TestChangedMeanwhile:
+    def test_a_password_set_while_the_new_one_was_hashed_wins_and_the_change_is_refused(
+        self, client: TestClient, factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The helpdesk sets a temporary password after the user's current one was checked and before
+        their new one is stored: the change must not overwrite it."""
+        with transaction(factory) as db:
+            make_user(db, username="racer", roles=[Role.AUDITOR])
+            admin = make_user(db, username="helpdesk", roles=[Role.ADMIN])
+            helpdesk = Actor(username=admin.username, roles=frozenset({Role.ADMIN}), user_id=admin.id)
+        headers = _bearer(client, "racer", DEFAULT_PASSWORD)
+        hashing = auth_service.hash_password
+
+        def reset_while_hashing(password: str) -> str:
+            monkeypatch.setattr(auth_service, "hash_password", hashing)
+            digest = hashing(password)
+            with transaction(factory) as db:
+                auth_service.set_temporary_password(db, helpdesk, username="racer", password=TEMPORARY)
+            return digest
+
+        monkeypatch.setattr(auth_service, "hash_password", reset_while_hashing)
+        answer = client.post(
+            "/api/v1/me/password",
+            json={"current_password": DEFAULT_PASSWORD, "new_password": CHOSEN},
+            headers=headers,
+        )
+        assert answer.status_code == 409
+        assert answer.json()["detail"] == {
+            "rule": "password_changed_meanwhile",
+            "message": "Your password was changed meanwhile; sign in again and retry.",
+        }
+        assert _events(factory, "auth:password:changed") == []
+        assert [e.target_id for e in _events(factory, "auth:password:reset")] == ["racer"]
+        for password, status in ((CHOSEN, 401), (DEFAULT_PASSWORD, 401), (TEMPORARY, 200)):
+            signed_in = client.post("/api/v1/auth/token", data={"username": "racer", "password": password})
+            assert signed_in.status_code == status, password
+        assert signed_in.json()["must_change_password"] is True

@@ -10,8 +10,11 @@ from datetime import timedelta
 import anyio
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from openbwv.audit import AuditAction
+from openbwv.audit.models import AuditEvent
 from openbwv.clock import FixedClock
 from openbwv.db import transaction
 from openbwv.fleet import credentials as fleet_credentials
@@ -112,22 +115,42 @@ def _expected_payload(clip: str, body: bytes, recorded_at: str, stopped_at: str)
     }
 
 
+def _events(factory: sessionmaker[Session], action: str) -> list[tuple[object, ...]]:
+    """Each event of ``action``: actor, actor id, target type and id, reason, details."""
+    with factory() as db:
+        found = db.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id))
+        return [
+            (e.actor_username, e.actor_user_id, e.target_type, e.target_id, e.reason, e.details)
+            for e in found
+        ]
+
+
 class TestSignIn:
-    def test_gives_a_token_and_the_storage_url_of_the_systems_account(self, axis: AxisSystem) -> None:
+    def test_gives_a_token_and_the_storage_url_of_the_systems_account(
+        self, axis: AxisSystem, factory: sessionmaker[Session]
+    ) -> None:
         response = axis.sign_in()
         assert response.status_code == 200
         assert response.headers["X-Storage-Url"] == f"https://testserver/api/axis/v1/{SYSTEM_SERIAL}"
         assert response.headers["X-Auth-Token"].startswith("obwvx_")
         assert int(response.headers["X-Auth-Token-Expires"]) == 3600
         assert axis.call("HEAD").status_code == 204
+        # One event for the fixture's sign-in and one for this; neither holds the token.
+        issued: tuple[object, ...] = ("device:AXIS-BWS-1", None, "device", SYSTEM_SERIAL, None, {})
+        assert _events(factory, AuditAction.AXIS_TOKEN_ISSUED) == [issued, issued]
+        assert _events(factory, AuditAction.AXIS_SIGN_IN_FAILED) == []
 
     @pytest.mark.parametrize("key", ["obwvd_wrong", "", "not-a-credential"])
-    def test_a_wrong_key_is_refused(self, axis: AxisSystem, key: str) -> None:
+    def test_a_wrong_key_is_refused(self, axis: AxisSystem, factory: sessionmaker[Session], key: str) -> None:
         response = axis.http.get(
-            "/api/axis/auth/v1.0", headers={"X-Auth-User": SYSTEM_SERIAL, "X-Auth-Key": key}
+            "/api/axis/auth/v1.0", headers={"X-Auth-User": SYSTEM_SERIAL.lower(), "X-Auth-Key": key}
         )
         assert response.status_code == 401
         assert "X-Auth-Token" not in response.headers
+        assert _events(factory, AuditAction.AXIS_SIGN_IN_FAILED) == [
+            ("axis:AXIS-BWS-1", None, "device", SYSTEM_SERIAL, None, {})
+        ]
+        assert len(_events(factory, AuditAction.AXIS_TOKEN_ISSUED)) == 1, "the fixture's sign-in only"
 
     def test_another_devices_credential_does_not_sign_in_as_the_system(
         self, axis: AxisSystem, factory: sessionmaker[Session]
@@ -137,6 +160,9 @@ class TestSignIn:
             "/api/axis/auth/v1.0", headers={"X-Auth-User": SYSTEM_SERIAL, "X-Auth-Key": other}
         )
         assert response.status_code == 401
+        assert _events(factory, AuditAction.AXIS_SIGN_IN_FAILED) == [
+            ("axis:AXIS-BWS-1", None, "device", SYSTEM_SERIAL, None, {})
+        ]
 
     def test_an_expired_token_is_refused(self, axis: AxisSystem, clock: FixedClock) -> None:
         clock.advance(timedelta(minutes=59))
@@ -206,12 +232,23 @@ class TestCapabilityFile:
 
 class TestRecording:
     def test_complete_hands_each_clip_to_ingest_with_the_recordings_facts(
-        self, axis: AxisSystem, ingested: Ingested
+        self, axis: AxisSystem, ingested: Ingested, factory: sessionmaker[Session]
     ) -> None:
         _register_people_and_cameras(axis)
         _upload_recording(axis)
         assert ingested.wait_for(1, timeout=0.3) == []
+        assert _events(factory, AuditAction.AXIS_RECORDING_COMPLETED) == []
         assert axis.post_container(RECORDING, Status="Complete").status_code == 204
+        assert _events(factory, AuditAction.AXIS_RECORDING_COMPLETED) == [
+            (
+                "device:AXIS-BWS-1",
+                None,
+                "axis_recording",
+                f"{SYSTEM_SERIAL}/{RECORDING}",
+                None,
+                {"clips": 2, "camera_serial": CAMERA, "officer_user_id": "4711", "gnss_track": True},
+            )
+        ]
         payloads = ingested.wait_for(2)
         assert payloads == [
             _expected_payload(CLIP_1, CLIP_1_BYTES, "2026-11-26T07:30:00+00:00", "2026-11-26T07:32:00+00:00"),
@@ -224,7 +261,9 @@ class TestRecording:
         for payload, body in zip(payloads, (CLIP_1_BYTES, CLIP_2_BYTES), strict=True):
             assert anyio.run(stored, payload["parts"][0]) == body
 
-    def test_a_second_complete_hands_nothing_over_again(self, axis: AxisSystem, ingested: Ingested) -> None:
+    def test_a_second_complete_hands_nothing_over_again(
+        self, axis: AxisSystem, ingested: Ingested, factory: sessionmaker[Session]
+    ) -> None:
         _upload_recording(axis)
         assert axis.post_container(RECORDING, Status="Complete").status_code == 204
         assert len(ingested.wait_for(2)) == 2
@@ -232,9 +271,10 @@ class TestRecording:
         assert axis.put_container(RECORDING, Status="Complete").status_code == 202
         time.sleep(1.0)
         assert len(ingested.payloads) == 2
+        assert len(_events(factory, AuditAction.AXIS_RECORDING_COMPLETED)) == 1
 
     def test_without_a_users_object_the_user_in_the_name_is_passed_on(
-        self, axis: AxisSystem, ingested: Ingested
+        self, axis: AxisSystem, ingested: Ingested, factory: sessionmaker[Session]
     ) -> None:
         assert axis.put_container(RECORDING).status_code == 201
         body = b"clip"
@@ -246,6 +286,13 @@ class TestRecording:
         assert payload["metadata"]["recorded_at"] == "2026-11-26T07:30:00+00:00"
         assert payload["metadata"]["stopped_at"] is None
         assert payload["metadata"]["gnss_track_key"] is None
+        [(*_, completed)] = _events(factory, AuditAction.AXIS_RECORDING_COMPLETED)
+        assert completed == {
+            "clips": 1,
+            "camera_serial": CAMERA,
+            "officer_user_id": USER_UUID,
+            "gnss_track": False,
+        }
 
     def test_a_complete_recording_takes_no_more_objects(self, axis: AxisSystem, ingested: Ingested) -> None:
         _upload_recording(axis)

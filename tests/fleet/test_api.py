@@ -10,14 +10,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import auth
 from openbwv.app import create_app
+from openbwv.audit import AuditAction
 from openbwv.audit.models import AuditEvent
 from openbwv.clock import FixedClock
 from openbwv.config import Settings
 from openbwv.db import transaction
-from openbwv.fleet import training
+from openbwv.fleet import devices, issues, training
 from openbwv.jobs import JobRegistry
 from openbwv.policy import SYSTEM, Role
-from tests.builders import headers_for, make_device, make_officer, make_pass, make_user
+from tests.builders import headers_for, make_device, make_officer, make_pass, make_unit, make_user
 
 
 def _manager(factory: sessionmaker[Session]) -> dict[str, str]:
@@ -334,3 +335,109 @@ class TestReportMissingOverTheApi:
             headers=headers,
         )
         assert stolen.status_code == 200 and stolen.json()["state"] == "stolen"
+
+
+def _as_stored(client: TestClient, serial: str, headers: dict[str, str]) -> tuple[object, ...]:
+    """A device's state, its open issue and every movement it has made: what a refusal must keep."""
+    device = client.get(f"/api/v1/devices/{serial}", headers=headers).json()
+    history = client.get(f"/api/v1/devices/{serial}/history", headers=headers).json()
+    return device["state"], device["current_issue_id"], [(h["action"], h["note"]) for h in history]
+
+
+class TestStateEndpointRefusals:
+    def test_an_issued_camera_is_not_sent_to_repair_until_returned(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            officer = make_officer(db, collar="6401")
+            make_pass(db, officer, "bwv_user", date(2026, 1, 1))
+            make_device(db, serial="CAM-API-I1")
+            issues.issue_device(db, SYSTEM, device_serial="CAM-API-I1", collar_number="6401", kind="personal")
+        headers = _manager(factory)
+        before = _as_stored(client, "CAM-API-I1", headers)
+        response = client.post(
+            "/api/v1/devices/CAM-API-I1/state",
+            json={"state": "in_repair", "note": "Cracked"},
+            headers=headers,
+        )
+        assert response.status_code == 409
+        assert response.json()["detail"] == {
+            "rule": "device_issued",
+            "message": "Camera CAM-API-I1 is issued; return it before changing its state.",
+        }
+        assert before[0] == "issued" and before[1] is not None
+        assert _as_stored(client, "CAM-API-I1", headers) == before
+
+    def test_a_retired_taser_stays_retired(self, client: TestClient, factory: sessionmaker[Session]) -> None:
+        with transaction(factory) as db:
+            make_device(db, kind="taser", serial="TAS-API-R1")
+            devices.change_state(db, SYSTEM, serial="TAS-API-R1", state="retired", note="Broken housing")
+        headers = _manager(factory)
+        before = _as_stored(client, "TAS-API-R1", headers)
+        response = client.post(
+            "/api/v1/devices/TAS-API-R1/state", json={"state": "in_stock"}, headers=headers
+        )
+        assert response.status_code == 409
+        assert response.json()["detail"] == {
+            "rule": "device_retired",
+            "message": "Taser TAS-API-R1 is retired.",
+        }
+        assert before[0] == "retired"
+        assert _as_stored(client, "TAS-API-R1", headers) == before
+
+    def test_the_state_a_device_already_has_is_refused_and_no_movement_added(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_device(db, serial="CAM-API-U1")
+            devices.change_state(db, SYSTEM, serial="CAM-API-U1", state="in_repair", note="Cracked lens")
+        headers = _manager(factory)
+        before = _as_stored(client, "CAM-API-U1", headers)
+        response = client.post(
+            "/api/v1/devices/CAM-API-U1/state", json={"state": "in_repair", "note": "Again"}, headers=headers
+        )
+        assert response.status_code == 409
+        assert response.json()["detail"] == {
+            "rule": "state_unchanged",
+            "message": "Camera CAM-API-U1 is already in repair.",
+        }
+        assert before[0] == "in_repair"
+        assert _as_stored(client, "CAM-API-U1", headers) == before
+        with factory() as db:
+            changed = db.scalars(
+                select(AuditEvent.reason).where(AuditEvent.action == AuditAction.FLEET_DEVICE_STATE_CHANGED)
+            ).all()
+        assert changed == ["Cracked lens"]
+
+
+class TestRolloutPhaseEndpoint:
+    def test_a_second_phase_of_the_same_name_for_the_unit_is_409_and_the_first_is_kept(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_unit(db, code="SPT", name="South Patrol")
+        headers = _manager(factory)
+        phase = {"name": "Wave 3", "unit": "SPT", "target_cameras": 12, "starts_on": "2026-12-01"}
+        added = client.post(
+            "/api/v1/rollout/phases", json={**phase, "ends_on": "2027-01-31"}, headers=headers
+        )
+        assert added.status_code == 201, added.text
+        again = client.post(
+            "/api/v1/rollout/phases",
+            json={**phase, "unit": "spt", "target_cameras": 40, "ends_on": "2027-03-31"},
+            headers=headers,
+        )
+        assert again.status_code == 409
+        assert again.json()["detail"] == {
+            "rule": "phase_exists",
+            "message": "Phase Wave 3 already covers unit SPT.",
+        }
+        progress = client.get("/api/v1/rollout/progress", headers=headers).json()
+        assert [(p["name"], p["unit"], p["target_cameras"], p["ends_on"]) for p in progress] == [
+            ("Wave 3", "SPT", 12, "2027-01-31")
+        ]
+        with factory() as db:
+            changes = db.scalars(
+                select(AuditEvent).where(AuditEvent.action == AuditAction.FLEET_ROLLOUT_CHANGED)
+            ).all()
+        assert len(changes) == 1

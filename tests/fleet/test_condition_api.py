@@ -23,6 +23,21 @@ def _history(client: TestClient, serial: str, headers: dict[str, str]) -> list[t
     return [(r["action"], r["actor"], r["note"]) for r in rows if r["action"] != "received"]
 
 
+def _loaded_taser(factory: sessionmaker[Session], serial: str) -> None:
+    """A Taser with cartridge ``<serial>-C1`` in bay 1 and bay 2 empty."""
+    with transaction(factory) as db:
+        make_device(db, kind="taser", serial=serial)
+        devices.load_cartridge(
+            db,
+            SYSTEM,
+            taser_serial=serial,
+            serial=f"{serial}-C1",
+            lot="L",
+            expires_on=date(2099, 1, 1),
+            bay=1,
+        )
+
+
 class TestHealthEndpoint:
     def test_anonymous_is_401(self, client: TestClient) -> None:
         assert client.post("/api/v1/devices/CAM-1/health", json={"battery_health": 5}).status_code == 401
@@ -121,19 +136,6 @@ class TestOnlineEndpoint:
 
 
 class TestDischargeEndpoint:
-    def _loaded_taser(self, factory: sessionmaker[Session], serial: str) -> None:
-        with transaction(factory) as db:
-            make_device(db, kind="taser", serial=serial)
-            devices.load_cartridge(
-                db,
-                SYSTEM,
-                taser_serial=serial,
-                serial=f"{serial}-C1",
-                lot="L",
-                expires_on=date(2099, 1, 1),
-                bay=1,
-            )
-
     def test_anonymous_is_401(self, client: TestClient) -> None:
         assert client.post("/api/v1/devices/T/cartridges/1/discharge").status_code == 401
 
@@ -144,7 +146,7 @@ class TestDischargeEndpoint:
     def test_bad_bay_or_time_without_zone_is_422(
         self, client: TestClient, factory: sessionmaker[Session]
     ) -> None:
-        self._loaded_taser(factory, "TAS-D1")
+        _loaded_taser(factory, "TAS-D1")
         headers = _manager(factory)
         assert (
             client.post("/api/v1/devices/TAS-D1/cartridges/x/discharge", headers=headers).status_code == 422
@@ -157,13 +159,13 @@ class TestDischargeEndpoint:
         assert response.status_code == 422
 
     def test_an_empty_bay_is_409(self, client: TestClient, factory: sessionmaker[Session]) -> None:
-        self._loaded_taser(factory, "TAS-D2")
+        _loaded_taser(factory, "TAS-D2")
         response = client.post("/api/v1/devices/TAS-D2/cartridges/2/discharge", headers=_manager(factory))
         assert response.status_code == 409
         assert response.json()["detail"]["rule"] == "bay_empty"
 
     def test_discharges_once_with_the_time(self, client: TestClient, factory: sessionmaker[Session]) -> None:
-        self._loaded_taser(factory, "TAS-D3")
+        _loaded_taser(factory, "TAS-D3")
         headers = _manager(factory)
         body = {"discharged_at": "2025-11-20T21:15:00+00:00", "note": "incident 4411"}
         response = client.post("/api/v1/devices/TAS-D3/cartridges/1/discharge", json=body, headers=headers)
@@ -187,3 +189,25 @@ class TestDischargeEndpoint:
         response = client.post("/api/v1/devices/CAM-D1/cartridges/1/discharge", headers=_manager(factory))
         assert response.status_code == 409
         assert response.json()["detail"]["rule"] == "not_a_taser"
+
+
+class TestLoadCartridgeEndpoint:
+    def test_an_occupied_bay_is_409_and_keeps_its_cartridge(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        _loaded_taser(factory, "TAS-L1")
+        headers = _manager(factory)
+        body = {"serial": "TAS-L1-C9", "lot": "L2", "expires_on": "2099-01-01", "bay": 1}
+        refused = client.post("/api/v1/devices/TAS-L1/cartridges", json=body, headers=headers)
+        assert refused.status_code == 409
+        assert refused.json()["detail"] == {
+            "rule": "bay_occupied",
+            "message": "Bay 1 of Taser TAS-L1 already holds a cartridge.",
+        }
+        loaded = client.get("/api/v1/devices/TAS-L1", headers=headers).json()["cartridges"]
+        assert [(c["serial"], c["bay"], c["discharged"]) for c in loaded] == [("TAS-L1-C1", 1, False)]
+        history = client.get("/api/v1/devices/TAS-L1/history", headers=headers).json()
+        assert [h["note"] for h in history if h["action"] == "cartridge_loaded"] == ["bay 1: TAS-L1-C1"]
+        # The refused cartridge was not registered: the free bay takes it.
+        free = client.post("/api/v1/devices/TAS-L1/cartridges", json={**body, "bay": 2}, headers=headers)
+        assert (free.status_code, free.json()["bay"]) == (201, 2)

@@ -10,14 +10,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from openbwv.audit import AuditAction
 from openbwv.audit.models import AuditEvent
 from openbwv.auth import DeviceCredential
+from openbwv.auth import devices as auth_devices
 from openbwv.clock import FixedClock
 from openbwv.db import transaction
 from openbwv.errors import Conflict, NotFound
 from openbwv.fleet import credentials, devices
-from openbwv.policy import SYSTEM, DeviceScope, Role
+from openbwv.policy import SYSTEM, Actor, DeviceScope, Role
 from tests.builders import device_headers_for, headers_for, make_device
+from tests.conftest import ON_POSTGRES_ONLY
 from tests.fleet.test_api import CountedBody
 
 TELEMETRY = "/api/v1/device/telemetry"
@@ -57,17 +60,71 @@ class TestIssueCredential:
         assert raw not in {stored.secret_hash, stored.scopes}
         assert stored.scopes == "live_ingest telemetry upload"
         assert (stored.issued_by, stored.revoked_at, stored.last_used_at) == ("system", None, None)
+        [issued] = _events(factory, AuditAction.AUTH_DEVICE_CREDENTIAL_ISSUED)
+        assert (
+            issued.actor_username,
+            issued.actor_user_id,
+            issued.target_type,
+            issued.target_id,
+            issued.reason,
+            issued.details,
+        ) == ("system", None, "device", "CAM-1", None, {"scopes": ["live_ingest", "telemetry", "upload"]})
+        assert raw not in repr(issued.details) and stored.secret_hash not in repr(issued.details)
 
     def test_a_dock_may_upload_and_report_but_not_stream(self, factory: sessionmaker[Session]) -> None:
         with transaction(factory) as db:
             make_device(db, kind="dock", serial="DOCK-1")
         _issue(factory, "DOCK-1")
         assert [c.scopes for c in _credentials(factory, "DOCK-1")] == ["telemetry upload"]
+        issued = _events(factory, AuditAction.AUTH_DEVICE_CREDENTIAL_ISSUED)
+        assert [(e.target_id, e.details) for e in issued] == [("DOCK-1", {"scopes": ["telemetry", "upload"]})]
 
     def test_a_taser_gets_none(self, db: Session) -> None:
         make_device(db, kind="taser", serial="TAS-1")
-        with pytest.raises(Conflict, match="only cameras and docks sign in"):
-            credentials.issue_credential(db, SYSTEM, serial="TAS-1")
+        with pytest.raises(Conflict) as refused:
+            credentials.issue_credential(db, SYSTEM, serial="tas-1")
+        assert (refused.value.status_code, refused.value.rule, refused.value.message) == (
+            409,
+            "device_cannot_sign_in",
+            "TAS-1 is a taser; only cameras and docks sign in with a credential.",
+        )
+        assert db.scalars(select(DeviceCredential)).all() == []
+        assert db.scalars(select(AuditEvent).where(AuditEvent.action.startswith("auth:"))).all() == []
+
+    @ON_POSTGRES_ONLY
+    def test_two_managers_issuing_at_the_same_moment_the_later_is_told_to_reload(
+        self, factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The other manager's credential commits after this request found none and before it writes
+        its own: the live-credential index refuses it. (SQLite runs one writer at a time, so there the
+        later request sees the first credential and replaces it.)"""
+        with transaction(factory) as db:
+            make_device(db, serial="CAM-RACE")
+        other = Actor(username="stores2", roles=frozenset({Role.EQUIPMENT_MANAGER}))
+        digest = auth_devices._digest
+        theirs: list[str] = []
+
+        def other_manager_commits_meanwhile(raw: str) -> str:
+            if not theirs:
+                theirs.append("")
+                with transaction(factory) as elsewhere:
+                    theirs[0] = credentials.issue_credential(elsewhere, other, serial="CAM-RACE")[1]
+            return digest(raw)
+
+        monkeypatch.setattr(auth_devices, "_digest", other_manager_commits_meanwhile)
+        with pytest.raises(Conflict) as refused, transaction(factory) as db:
+            credentials.issue_credential(db, SYSTEM, serial="CAM-RACE")
+        monkeypatch.undo()
+        assert (refused.value.status_code, refused.value.rule, refused.value.message) == (
+            409,
+            "device_credential_live",
+            "A credential for CAM-RACE was issued at the same moment; reload and try again.",
+        )
+        [kept] = _credentials(factory, "CAM-RACE")
+        assert (kept.issued_by, kept.revoked_at) == ("stores2", None)
+        assert kept.secret_hash == hashlib.sha256(theirs[0].encode()).hexdigest()
+        issued = _events(factory, AuditAction.AUTH_DEVICE_CREDENTIAL_ISSUED)
+        assert [(e.actor_username, e.target_id) for e in issued] == [("stores2", "CAM-RACE")]
 
     def test_an_unknown_serial_is_not_found(self, db: Session) -> None:
         with pytest.raises(NotFound):
@@ -228,8 +285,15 @@ class TestDeviceOnPersonRoutes:
 class TestRevokeCredential:
     def test_nothing_to_revoke_is_refused(self, db: Session) -> None:
         make_device(db, serial="CAM-R1")
-        with pytest.raises(Conflict, match="CAM-R1 has no credential to revoke"):
-            credentials.revoke_credential(db, SYSTEM, serial="CAM-R1")
+        with pytest.raises(Conflict) as refused:
+            credentials.revoke_credential(db, SYSTEM, serial="cam-r1")
+        assert (refused.value.status_code, refused.value.rule, refused.value.message) == (
+            409,
+            "no_device_credential",
+            "CAM-R1 has no credential to revoke.",
+        )
+        assert db.scalars(select(DeviceCredential)).all() == []
+        assert db.scalars(select(AuditEvent).where(AuditEvent.action.startswith("auth:"))).all() == []
 
     def test_revoking_keeps_the_row_with_who_and_when(
         self, factory: sessionmaker[Session], clock: FixedClock
@@ -254,5 +318,14 @@ class TestRetiringADevice:
         assert client.post(TELEMETRY, json={"battery_health": 50}, headers=headers).status_code == 401
         [credential] = _credentials(factory, "CAM-X1")
         assert credential.revoked_by == "system"
-        with transaction(factory) as db, pytest.raises(Conflict, match="retired"):
+        with transaction(factory) as db, pytest.raises(Conflict) as refused:
             credentials.issue_credential(db, SYSTEM, serial="CAM-X1")
+        assert (refused.value.status_code, refused.value.rule, refused.value.message) == (
+            409,
+            "device_retired",
+            "CAM-X1 is retired; it gets no credential.",
+        )
+        assert [(c.id, c.revoked_at is not None) for c in _credentials(factory, "CAM-X1")] == [
+            (credential.id, True)
+        ]
+        assert len(_events(factory, AuditAction.AUTH_DEVICE_CREDENTIAL_ISSUED)) == 1

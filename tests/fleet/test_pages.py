@@ -129,7 +129,7 @@ class TestRolloutPhasesPage:
     ) -> None:
         with transaction(factory) as db:
             make_unit(db, code="SPT", name="South Patrol")
-        headers = headers_for(factory, Role.EQUIPMENT_MANAGER)
+        headers = headers_for(factory, Role.EQUIPMENT_MANAGER, username="stores")
         phase = {"name": "Wave 3", "unit": "SPT", "target_cameras": "12", "starts_on": "2026-12-01"}
         added = _post_form(client, headers, "/fleet/rollout/phases", **phase, ends_on="2027-01-31")
         assert added.status_code == 200
@@ -143,7 +143,24 @@ class TestRolloutPhasesPage:
         assert again.status_code == 409
         assert "Phase Wave 3 already covers unit SPT." in again.text
         with factory() as db:
-            assert [p.ends_on for p in rollout.rollout_progress(db)] == [date(2027, 1, 31)]
+            [added_phase] = rollout.rollout_progress(db)
+            assert added_phase.ends_on == date(2027, 1, 31)
+            [event] = db.scalars(
+                select(AuditEvent).where(AuditEvent.action == AuditAction.FLEET_ROLLOUT_CHANGED)
+            )
+            assert (
+                event.actor_username,
+                event.target_type,
+                event.target_id,
+                event.reason,
+                event.details,
+            ) == (
+                "stores",
+                "rollout_phase",
+                str(added_phase.id),
+                None,
+                {"name": "Wave 3", "unit": "SPT", "target_cameras": 12},
+            )
 
     def test_a_supervisor_reads_the_rollout_without_the_form_and_cannot_post(
         self, client: TestClient, factory: sessionmaker[Session]

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import fleet
+from openbwv.audit import AuditAction
 from openbwv.config import Settings
 from openbwv.db import transaction
 from openbwv.footage import ingest
@@ -82,13 +83,29 @@ class TestIngest:
     ) -> None:
         _, serial = holder_of_camera(factory)
         run_ingest(settings, factory, upload(store, video, camera_serial=serial))
-        run_ingest(settings, factory, upload(store, video, camera_serial=serial, parts=2))
+        second = upload(store, video, camera_serial=serial, parts=2)
+        run_ingest(settings, factory, second)
         with factory() as db:
             [clip] = clips(db)
             assert [(s.outcome, s.clip_id) for s in sources(db)] == [
                 ("stored", clip.id),
                 ("duplicate", clip.id),
             ]
+            [deduplicated] = events(db, AuditAction.FOOTAGE_SOURCE_DEDUPLICATED)
+            assert (
+                deduplicated.actor_username,
+                deduplicated.target_type,
+                deduplicated.target_id,
+                deduplicated.reason,
+                deduplicated.details,
+            ) == (
+                "system",
+                "clip",
+                str(clip.id),
+                None,
+                {"sha256": hashlib.sha256(video).hexdigest(), "source": f"tus:{second['upload_id']}"},
+            )
+            assert len(events(db, "footage:clip:stored")) == 1
         assert sorted(keys(store, "clips/")) == [clip.storage_key] + [
             f"{clip.storage_key}.parts/{n:06d}" for n in range(3)
         ], "the second upload's parts are gone"
@@ -115,13 +132,21 @@ class TestIngest:
             return None if len(calls) <= 2 else looked_up(db, sha256)
 
         monkeypatch.setattr(ingest, "get_clip_by_sha256", not_yet_committed)
-        run_ingest(settings, factory, upload(store, video, camera_serial=serial))
+        loser = upload(store, video, camera_serial=serial)
+        run_ingest(settings, factory, loser)
         monkeypatch.undo()
         assert len(calls) == 3, "checked before joining, before inserting, and after losing"
         with factory() as db:
             [clip] = clips(db)
             assert [s.outcome for s in sources(db)] == ["stored", "duplicate"]
             assert {s.clip_id for s in sources(db)} == {clip.id}
+            [deduplicated] = events(db, AuditAction.FOOTAGE_SOURCE_DEDUPLICATED)
+            assert (deduplicated.actor_username, deduplicated.target_id, deduplicated.details) == (
+                "system",
+                str(clip.id),
+                {"sha256": clip.sha256, "source": f"tus:{loser['upload_id']}"},
+            )
+            assert len(events(db, "footage:clip:stored")) == 1
         assert sorted(keys(store, "clips/")) == sorted(anyio.run(store.constituents, clip.storage_key)), (
             "the loser composed its own object, and deleted it on losing"
         )

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from openbwv.audit import AuditAction
 from openbwv.config import Settings
 from openbwv.db import transaction
 from openbwv.footage.models import Clip
@@ -135,10 +136,17 @@ class TestTagClip:
             {"flagged": True},
             {"flagged": False},
             "evidence_flag",
-            "evidence_flagged",
-            "evidence_unflagged",
+            AuditAction.FOOTAGE_CLIP_EVIDENCE_FLAGGED,
+            AuditAction.FOOTAGE_CLIP_EVIDENCE_UNFLAGGED,
         ),
-        ("hold", {"held": True}, {"held": False}, "legal_hold", "hold_placed", "hold_released"),
+        (
+            "hold",
+            {"held": True},
+            {"held": False},
+            "legal_hold",
+            AuditAction.FOOTAGE_CLIP_HOLD_PLACED,
+            AuditAction.FOOTAGE_CLIP_HOLD_RELEASED,
+        ),
     ],
 )
 class TestKeepingSwitches:
@@ -155,7 +163,7 @@ class TestKeepingSwitches:
         owned: tuple[int, dict[str, str]],
     ) -> None:
         clip_id, _ = owned
-        headers = headers_for(factory, Role.EVIDENCE_MANAGER)
+        headers = headers_for(factory, Role.EVIDENCE_MANAGER, username="evidence.mgr")
         response = client.put(
             f"/api/v1/footage/{clip_id}/{path}", json={**on, "reason": "R v Smith"}, headers=headers
         )
@@ -166,10 +174,24 @@ class TestKeepingSwitches:
         )
         assert response.json()[field] is False
         with factory() as db:
-            [placed] = events(db, f"footage:clip:{action_on}")
-            [lifted] = events(db, f"footage:clip:{action_off}")
+            [placed] = events(db, action_on)
+            [lifted] = events(db, action_off)
+            clip = db.get(Clip, clip_id)
+            assert clip is not None and getattr(clip, field) is False
         assert (placed.reason, placed.details[field]) == ("R v Smith", {"old": False, "new": True})
-        assert (lifted.reason, lifted.details[field]) == ("Case closed", {"old": True, "new": False})
+        assert (
+            lifted.actor_username,
+            lifted.target_type,
+            lifted.target_id,
+            lifted.reason,
+            lifted.details,
+        ) == (
+            "evidence.mgr",
+            "clip",
+            str(clip_id),
+            "Case closed",
+            {"sha256": clip.sha256, field: {"old": True, "new": False}},
+        )
 
     def test_the_owner_may_not_and_a_reason_is_required(
         self,

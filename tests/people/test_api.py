@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from openbwv import auth
+from openbwv.audit import AuditAction
+from openbwv.audit.models import AuditEvent
 from openbwv.db import transaction
 from openbwv.policy import Role
 from tests.builders import headers_for, make_officer, make_unit
@@ -15,12 +19,26 @@ class TestUnitsApi:
         response = client.post(
             "/api/v1/units",
             json={"code": "tsg", "name": "Territorial Support Group"},
-            headers=headers_for(factory, Role.ADMIN),
+            headers=headers_for(factory, Role.ADMIN, username="people.admin"),
         )
         assert response.status_code == 201
         assert response.json()["code"] == "TSG"
         listed = client.get("/api/v1/units", headers=headers_for(factory, Role.SUPERVISOR)).json()
         assert [u["code"] for u in listed] == ["TSG"]
+        with factory() as db:
+            admin = auth.get_user(db, "people.admin")
+            [created] = db.scalars(
+                select(AuditEvent).where(AuditEvent.action == AuditAction.PEOPLE_UNIT_CREATED)
+            )
+        assert admin is not None
+        assert (
+            created.actor_username,
+            created.actor_user_id,
+            created.target_type,
+            created.target_id,
+            created.reason,
+            created.details,
+        ) == ("people.admin", admin.id, "unit", "TSG", None, {})
 
     def test_duplicate_code_is_409(self, client: TestClient, factory: sessionmaker[Session]) -> None:
         headers = headers_for(factory, Role.ADMIN)
@@ -31,6 +49,11 @@ class TestUnitsApi:
             "rule": "unit_code_taken",
             "message": "A unit with code TSG already exists.",
         }
+        with factory() as db:
+            created = db.scalars(
+                select(AuditEvent.target_id).where(AuditEvent.action == AuditAction.PEOPLE_UNIT_CREATED)
+            )
+            assert created.all() == ["TSG"]
 
     def test_malformed_body_is_422_listing_fields(
         self, client: TestClient, factory: sessionmaker[Session]

@@ -71,11 +71,20 @@ class TestListOfficers:
 
 class TestMarkLeaver:
     def test_leaving_twice_is_refused_and_keeps_the_first_date(self, db: Session) -> None:
-        officer = make_officer(db, collar="300")
+        make_officer(db, collar="300")
         people.mark_leaver(db, SYSTEM, collar_number="300", left_on=date(2026, 3, 1))
-        with pytest.raises(Conflict, match="already left on 2026-03-01"):
+        with pytest.raises(Conflict) as refused:
             people.mark_leaver(db, SYSTEM, collar_number="300", left_on=date(2026, 4, 1))
-        assert officer.left_on == date(2026, 3, 1)
+        assert (refused.value.status_code, refused.value.rule, refused.value.message) == (
+            409,
+            "already_left",
+            "Officer 300 already left on 2026-03-01.",
+        )
+        db.expire_all()
+        stored = people.get_officer(db, "300")
+        assert stored is not None and (stored.is_active, stored.left_on) == (False, date(2026, 3, 1))
+        updates = db.scalars(select(AuditEvent.details).where(AuditEvent.action == "people:officer:updated"))
+        assert updates.all() == [{"left_on": "2026-03-01"}]
 
     def test_unknown_officer_is_not_found(self, db: Session) -> None:
         with pytest.raises(NotFound):

@@ -12,6 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import audit, clock
+from openbwv.audit import AuditAction
+from openbwv.audit.models import AuditEvent
 from openbwv.db import transaction
 from openbwv.footage import Clip
 from openbwv.policy import SYSTEM, Actor, Role
@@ -236,7 +238,7 @@ class TestExceptionsApi:
     def test_professional_standards_explain_an_exception_once(
         self, client: TestClient, factory: sessionmaker[Session], raised: int
     ) -> None:
-        headers = headers_for(factory, Role.PROFESSIONAL_STANDARDS)
+        headers = headers_for(factory, Role.PROFESSIONAL_STANDARDS, username="psd.reviewer")
         listed = client.get("/api/v1/taser/exceptions", headers=headers).json()
         assert listed["total"] == 1
         [row] = listed["items"]
@@ -252,10 +254,28 @@ class TestExceptionsApi:
             url, json={"explanation": "not_switched_on", "text": "Camera was off"}, headers=headers
         )
         assert answer.status_code == 200, answer.text
-        assert answer.json()["explained_by"]
+        assert answer.json()["explained_by"] == "psd.reviewer"
         again = client.post(url, json={"explanation": "camera_failed"}, headers=headers)
         assert again.status_code == 409
         assert again.json()["detail"]["rule"] == "already_explained"
+        with factory() as db:
+            deployment_id = db.scalars(select(Deployment.id)).one()
+            [explained] = db.scalars(
+                select(AuditEvent).where(AuditEvent.action == AuditAction.TASER_EXCEPTION_EXPLAINED)
+            ).all()
+        assert (
+            explained.actor_username,
+            explained.target_type,
+            explained.target_id,
+            explained.reason,
+            explained.details,
+        ) == (
+            "psd.reviewer",
+            "taser_exception",
+            str(row["id"]),
+            "Camera was off",
+            {"kind": "no_footage", "explanation": "not_switched_on", "deployment": deployment_id},
+        )
         assert client.get("/api/v1/taser/exceptions", headers=headers).json()["total"] == 0
         assert client.get("/api/v1/taser/exceptions?open=false", headers=headers).json()["total"] == 1
 

@@ -4,9 +4,12 @@ after sign-off is a new version, the old one kept and shown."""
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import audit
+from openbwv.audit import AuditAction
+from openbwv.audit.models import AuditEvent
 from openbwv.db import transaction
 from openbwv.people.models import Officer
 from openbwv.policy import Role
@@ -27,19 +30,29 @@ def _officer_files(
     return int(answer.json()["id"]), headers, officer
 
 
+def _events(factory: sessionmaker[Session], action: str) -> list[tuple[object, ...]]:
+    """Each event of ``action``: actor, target type and id, reason, details."""
+    with factory() as db:
+        found = db.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id))
+        return [(e.actor_username, e.target_type, e.target_id, e.reason, e.details) for e in found]
+
+
 def test_a_supervisor_signs_off_and_an_edit_after_makes_a_new_version(
     client: TestClient, factory: sessionmaker[Session]
 ) -> None:
     deployment_id, officer, _ = _officer_files(client, factory, "6301")
-    sergeant = headers_for(factory, Role.SUPERVISOR)
+    sergeant = headers_for(factory, Role.SUPERVISOR, username="sgt.review")
     assert client.post(f"{URL}/{deployment_id}/sign-off", headers=officer).status_code == 403
     signed = client.post(f"{URL}/{deployment_id}/sign-off", headers=sergeant)
     assert signed.status_code == 200, signed.text
     assert (signed.json()["status"], signed.json()["version"]) == ("signed_off", 1)
-    assert signed.json()["signed_off_by"]
+    assert signed.json()["signed_off_by"] == "sgt.review"
     again = client.post(f"{URL}/{deployment_id}/sign-off", headers=sergeant)
     assert again.status_code == 409
     assert again.json()["detail"]["rule"] == "not_submitted"
+    assert _events(factory, AuditAction.TASER_DEPLOYMENT_SIGNED_OFF) == [
+        ("sgt.review", "taser_deployment", str(deployment_id), None, {"version": 1})
+    ]
 
     edited = client.put(
         f"{URL}/{deployment_id}", json=report("6301", outcome="no_further_action"), headers=officer
@@ -72,7 +85,7 @@ def test_a_returned_report_is_edited_in_place_and_submitted_again(
     client: TestClient, factory: sessionmaker[Session]
 ) -> None:
     deployment_id, officer, _ = _officer_files(client, factory, "6311")
-    sergeant = headers_for(factory, Role.SUPERVISOR)
+    sergeant = headers_for(factory, Role.SUPERVISOR, username="sgt.return")
     blank = client.post(f"{URL}/{deployment_id}/return", json={"comment": "   "}, headers=sergeant)
     assert blank.status_code == 422
     returned = client.post(
@@ -80,6 +93,15 @@ def test_a_returned_report_is_edited_in_place_and_submitted_again(
     )
     assert returned.status_code == 200, returned.text
     assert returned.json()["status"] == "returned"
+    assert _events(factory, AuditAction.TASER_DEPLOYMENT_RETURNED) == [
+        (
+            "sgt.return",
+            "taser_deployment",
+            str(deployment_id),
+            "Add the impact factors you saw.",
+            {"version": 1},
+        )
+    ]
     assert client.post(f"{URL}/{deployment_id}/sign-off", headers=sergeant).status_code == 409
     edited = client.put(
         f"{URL}/{deployment_id}", json=report("6311", impact_factors=["alcohol", "crowd"]), headers=officer

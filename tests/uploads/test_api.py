@@ -439,11 +439,30 @@ class TestTermination:
         assert tus.delete(url, headers={**dock, **TUS}).status_code == 410
 
     def test_a_complete_upload_belongs_to_footage_ingest_and_is_not_terminated(
-        self, tus: TestClient, dock: dict[str, str]
+        self,
+        tus: TestClient,
+        dock: dict[str, str],
+        factory: sessionmaker[Session],
+        upload_settings: Settings,
     ) -> None:
         url = create(tus, dock, data=DATA[:10])
         tus.patch(url, headers=patch_headers(dock, 0), content=DATA[:10])
-        assert tus.delete(url, headers={**dock, **TUS}).status_code == 409
+        upload_id = url.rsplit("/", 1)[1]
+        parts = stored_keys(upload_settings, f"uploads/{upload_id}/")
+        answer = tus.delete(url, headers={**dock, **TUS})
+        assert answer.status_code == 409
+        assert answer.json()["detail"] == {
+            "rule": "upload_complete",
+            "message": "The upload is complete and handed to footage ingest; it cannot be terminated.",
+        }
+        kept = row(factory, url)
+        assert (kept.state, kept.terminated_at, kept.offset) == ("complete", None, 10)
+        with factory() as db:
+            assert [
+                p.key for p in db.scalars(select(UploadPart).where(UploadPart.upload_id == upload_id))
+            ] == parts
+        assert len(parts) == 1 and stored_keys(upload_settings, f"uploads/{upload_id}/") == parts
+        assert offset_of(tus, dock, url) == 10
 
 
 class TestExpiry:
