@@ -168,6 +168,15 @@ EQUIVALENT: dict[str, str] = {
     "openbwv.footage.retention.x_due_by_clause__mutmut_6": "NULL OR x selects what x selects in a WHERE clause",
     "openbwv.footage.retention.x_due_by_clause__mutmut_7": "the default category must delete (a CHECK constraint), so "
     "there is always a bucket and the OR is never empty",
+    "openbwv.footage.retention.xǁPeriodsǁdue__mutmut_21": "only read for a tagged clip, whose category id is "
+    "never None or 0, so the fallback id is never used",
+    **{
+        f"openbwv.footage.retention.xǁPeriodsǁdue__mutmut_{n}": "a clip always has a category: a tagged clip's by "
+        "its foreign key, an untagged clip the default, which cannot be taken off or retired"
+        for n in (34, 35, 36)
+    },
+    "openbwv.footage.retention.x_period_start__mutmut_3": "restored at the moment it was recorded, either start "
+    "is the same time",
     "openbwv.live.views.x_end_view__mutmut_25": "an ended view has no stream URL, so the options are never read",
     "openbwv.live.views.x_list_live_reasons__mutmut_3": "list_reasons tests include_inactive for truth, and None "
     "is false as False is",

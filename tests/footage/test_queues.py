@@ -75,6 +75,28 @@ class TestDue:
         due = retention.periods(db).due(clip)
         assert due.at is None and due.rule == "use_of_force: evidential, kept (MoPI group 2)"
 
+    def test_an_evidential_category_without_a_mopi_group_keeps_the_clip_naming_none(
+        self, db: Session
+    ) -> None:
+        kept = FootageCategory(code="public_inquiry", label="Public inquiry", retention_days=None)
+        db.add(kept)
+        db.flush()
+        clip = make_clip(db, days_ago=400, category_id=kept.id)
+        assert retention.periods(db).due(clip) == retention.Due(None, "public_inquiry: evidential, kept")
+
+    @pytest.mark.parametrize(
+        ("deletion_rule", "why"),
+        [
+            ("untagged after 31 days", "deleted: untagged after 31 days"),
+            (None, "deleted: by the retention job"),
+        ],
+    )
+    def test_a_deleted_clip_is_due_no_more_and_says_what_deleted_it(
+        self, db: Session, deletion_rule: str | None, why: str
+    ) -> None:
+        clip = make_clip(db, days_ago=40, deleted_at=clock.now(), deletion_rule=deletion_rule)
+        assert retention.periods(db).due(clip) == retention.Due(None, why)
+
     def test_a_restored_clip_is_due_from_its_restoration(self, db: Session) -> None:
         restored_at = clock.now() - timedelta(days=2)
         clip = make_clip(db, days_ago=60, restored_at=restored_at)

@@ -390,7 +390,13 @@ class TestRestore:
     ) -> None:
         clip_id = ingested.clip()
         response = _restore(client, headers_for(factory, Role.EVIDENCE_MANAGER), clip_id)
-        assert response.json()["detail"]["rule"] == "not_deleted"
+        assert response.status_code == 409
+        assert response.json()["detail"] == {"rule": "not_deleted", "message": "The clip is not deleted."}
+        blank = _restore(client, headers_for(factory, Role.EVIDENCE_MANAGER), clip_id, reason="   ")
+        assert blank.status_code == 422
+        assert blank.json()["detail"] == [
+            {"loc": ["body", "reason"], "msg": "Say why.", "type": "value_error"}
+        ]
         assert _restore(client, headers_for(factory, Role.OFFICER), clip_id).status_code == 403
         assert _restore(client, headers_for(factory, Role.EVIDENCE_MANAGER), 999_999).status_code == 404
 
