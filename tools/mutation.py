@@ -165,6 +165,14 @@ EQUIVALENT: dict[str, str] = {
     },
     "openbwv.footage.playback.x_may_see__mutmut_3": "looking up the officer of a clip nobody held finds none, "
     "the answer the shortcut gives (one query more)",
+    "openbwv.footage.playback.x_clip_page__mutmut_40": "the page shows the newest 50 of both queries together, "
+    "and audit ids are given in the order of the one clock (one writer at a time), so each query's newest 50 by "
+    "id hold them: reading more shows nothing more",
+    "openbwv.footage.playback.x_clip_page__mutmut_41": "offset(None) adds no OFFSET, the same as 0",
+    "openbwv.footage.playback.x_clip_page__mutmut_64": "list_reasons tests include_inactive for truth, and None "
+    "is false as False is",
+    "openbwv.access.grants.x_list_grants__mutmut_1": "its one caller, the oversight API, always passes its "
+    "page's limit",
     "openbwv.footage.retention.x_due_by_clause__mutmut_6": "NULL OR x selects what x selects in a WHERE clause",
     "openbwv.footage.retention.x_due_by_clause__mutmut_7": "the default category must delete (a CHECK constraint), so "
     "there is always a bucket and the OR is never empty",

@@ -154,6 +154,28 @@ class TestGrantsApi:
         ended = client.post(f"/api/v1/access/grants/{grant['id']}/end", headers=standards)
         assert ended.json()["ended_by"] != "op.one"
 
+    def test_oversight_pages_through_everyones_grants_newest_first(
+        self, client: TestClient, factory: sessionmaker[Session], clock: FixedClock
+    ) -> None:
+        ids = []
+        for camera in ("BWV-0001", "BWV-0002", "BWV-0003"):
+            operator = headers_for(factory, Role.CONTROL_ROOM)
+            answer = client.post(
+                "/api/v1/access/grants", json={**LIVE_VIEW, "record_id": camera}, headers=operator
+            )
+            assert answer.status_code == 201, answer.text
+            ids.append(answer.json()["id"])
+            clock.advance(timedelta(minutes=1))
+        auditor = headers_for(factory, Role.AUDITOR)
+        pages = [
+            client.get(
+                "/api/v1/access/grants/all", params={"limit": 2, "offset": offset}, headers=auditor
+            ).json()
+            for offset in (0, 2)
+        ]
+        assert [[g["id"] for g in page["items"]] for page in pages] == [[ids[2], ids[1]], [ids[0]]]
+        assert [(page["total"], page["limit"], page["offset"]) for page in pages] == [(3, 2, 0), (3, 2, 2)]
+
     def test_twenty_identical_grants_at_once_store_one_and_refuse_the_rest(
         self, client: TestClient, factory: sessionmaker[Session]
     ) -> None:

@@ -173,10 +173,37 @@ class TestRenewGrant:
         assert grant.expires_at == TEST_NOW + timedelta(hours=15)
         assert grant.renewed_count == 1
         [event] = events(db, "access:grant:renewed")
+        assert event.actor_username == operator.username
+        assert (event.target_type, event.target_id) == ("camera", "BWV-0001")
         assert event.reason == "incident-response; incident 20261126-0042"
-        assert event.details["previous_expires_at"] == "2026-11-26T16:00:00+00:00"
+        assert event.details == {
+            "grant": grant.id,
+            "holder": operator.username,
+            "kind": "live_view",
+            "incident_number": "20261126-0042",
+            "expires_at": "2026-11-26T23:00:00+00:00",
+            "previous_expires_at": "2026-11-26T16:00:00+00:00",
+            "renewed_count": 1,
+        }
         clock.advance(timedelta(hours=2))
         assert access.active_grant(db, operator, record=CAMERA, kind=LIVE) == grant
+
+    def test_each_renewal_is_counted_and_its_event_says_which_it_was(
+        self, db: Session, clock: FixedClock
+    ) -> None:
+        operator = make_actor(db, Role.CONTROL_ROOM)
+        grant = _live_view(db, operator)
+        for _ in range(3):
+            clock.advance(timedelta(hours=1))
+            access.renew_grant(db, operator, grant_id=grant.id)
+        assert grant.renewed_count == 3
+        renewals = events(db, "access:grant:renewed")
+        assert [e.details["renewed_count"] for e in renewals] == [1, 2, 3]
+        assert [e.details["previous_expires_at"] for e in renewals] == [
+            "2026-11-26T16:00:00+00:00",
+            "2026-11-26T17:00:00+00:00",
+            "2026-11-26T18:00:00+00:00",
+        ]
 
     def test_an_expired_grant_cannot_be_renewed(self, db: Session, clock: FixedClock) -> None:
         operator = make_actor(db, Role.CONTROL_ROOM)
@@ -197,8 +224,10 @@ class TestRenewGrant:
 
     def test_only_the_holder_renews(self, db: Session) -> None:
         grant = _live_view(db, make_actor(db, Role.CONTROL_ROOM))
-        with pytest.raises(Forbidden, match="Only the holder"):
+        with pytest.raises(Forbidden) as refused:
             access.renew_grant(db, make_actor(db, Role.PROFESSIONAL_STANDARDS), grant_id=grant.id)
+        assert refused.value.message == "Only the holder may renew a grant of access."
+        assert events(db, "access:grant:renewed") == []
         with pytest.raises(NotFound):
             access.renew_grant(db, make_actor(db, Role.CONTROL_ROOM), grant_id=grant.id)
 

@@ -214,6 +214,41 @@ class TestDownloadClip:
         assert b"footage:clip:exported" in checked.leaf
         assert str(event_id).encode() in checked.leaf
 
+    def test_each_download_is_an_export_event_of_its_own_with_the_reason_and_the_size(
+        self,
+        client: TestClient,
+        settings: Settings,
+        factory: sessionmaker[Session],
+        team: tuple[Officer, ...],
+    ) -> None:
+        clip_id = make_stored_clip(factory, settings, officer=team[0])
+        owner = caller(factory, Role.OFFICER, officer=team[0])
+        recorded = []
+        for _ in range(2):
+            answer = client.get(f"/api/v1/footage/{clip_id}/download", params=REASON, headers=owner.headers)
+            assert (answer.status_code, answer.content) == (200, BYTES)
+            recorded.append(int(answer.headers["x-audit-event"]))
+        with transaction(factory) as db:
+            exported = events(db, "footage:clip:exported")
+            [granted] = events(db, "access:grant:granted")
+            clip = db.get(Clip, clip_id)
+            assert clip is not None
+            sha256 = clip.sha256
+        assert [e.id for e in exported] == recorded
+        for event in exported:
+            assert event.actor_username == owner.actor.username
+            assert (event.target_type, event.target_id) == ("clip", str(clip_id))
+            assert event.reason == "evidential-review; incident 20261126-0042"
+            assert event.details == {
+                "clip_id": clip_id,
+                "sha256": sha256,
+                "grant": granted.details["grant"],
+                "reason_code": "evidential-review",
+                "incident_number": "20261126-0042",
+                "subject_officer_id": team[0].id,
+                "size": len(BYTES),
+            }
+
 
 # Refusals and record rules, on a clip whose bytes are a few stored bytes
 
@@ -511,4 +546,5 @@ class TestClipPictures:
         shown = client.get(poster, headers=owner.headers)
         assert (shown.status_code, shown.headers["content-type"], shown.content) == (200, "image/jpeg", BYTES)
         assert client.get(poster, headers=colleague.headers).status_code == 404
-        assert client.get(f"/api/v1/footage/{clip_id}/thumbnails", headers=owner.headers).status_code == 404
+        strip = client.get(f"/api/v1/footage/{clip_id}/thumbnails", headers=owner.headers)
+        assert (strip.status_code, strip.json()) == (404, {"detail": "No such thumbnails."})

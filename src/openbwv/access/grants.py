@@ -276,7 +276,9 @@ def _grant_to_change(db: Session, actor: Actor, grant_id: int) -> AccessGrant:
     grant = get_grant(db, actor, grant_id)
     if grant is None:
         raise NotFound("grant")
-    # Locked on PostgreSQL: a renewal and an ending of the same grant take turns.
+    # Locked on PostgreSQL: a renewal and an ending of the same grant take turns. The refresh would
+    # discard a change to it not yet flushed (an earlier renewal in the same transaction).
+    db.flush()
     db.refresh(grant, with_for_update=True)
     state = grant_state(grant)
     if state == "ended":

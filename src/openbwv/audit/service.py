@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv import clock
@@ -90,6 +90,8 @@ class EventFilter:
     """Words the reason contains, in any case."""
     since: datetime | None = None
     until: datetime | None = None
+    seen_by: Actor | None = None
+    """Only the events with no person behind them (the system's, a device's) and this actor's own."""
 
 
 def _words(text: str) -> list[str]:
@@ -132,6 +134,13 @@ def list_events(db: Session, *, where: EventFilter, limit: int, offset: int) -> 
         query = query.where(AuditEvent.occurred_at >= where.since)
     if where.until:
         query = query.where(AuditEvent.occurred_at < where.until)
+    if where.seen_by is not None:
+        mine = (
+            AuditEvent.actor_user_id == where.seen_by.user_id
+            if where.seen_by.user_id is not None
+            else false()
+        )
+        query = query.where(or_(AuditEvent.actor_user_id.is_(None), mine))
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.scalars(query.order_by(AuditEvent.id.desc()).limit(limit).offset(offset)).all()
     return list(rows), total
