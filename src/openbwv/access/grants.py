@@ -66,10 +66,6 @@ class GrantFilter:
     live_only: bool = False
 
 
-def record_of(grant: AccessGrant) -> AccessRecord:
-    return AccessRecord(grant.record_kind, grant.record_id)
-
-
 def grant_state(grant: AccessGrant, now: datetime | None = None) -> str:
     """``live``, ``expired`` or ``ended``."""
     if grant.ended_at is not None:
