@@ -65,6 +65,11 @@ _NO_LOCK = (
     "SQLite ignores FOR UPDATE (it serialises writers itself); the lock matters on PostgreSQL, which the "
     "mutation run does not use"
 )
+_OWN_VIEWING_NEWEST = (
+    "the viewing event of the caller's live grant is the newest of their viewings of the clip (one grant per "
+    "person and clip is live, and it is viewed once; ids follow the one clock), so it is the first row "
+    "whatever the limit, and earlier viewings only ever follow it"
+)
 _NO_USER = "condition_for never asks a rule about an actor without a user id"
 EQUIVALENT: dict[str, str] = {
     "openbwv.auth.service.x_issue_token__mutmut_4": "token_urlsafe(None) draws its default, the same 32 bytes",
@@ -171,6 +176,19 @@ EQUIVALENT: dict[str, str] = {
     "openbwv.footage.playback.x_clip_page__mutmut_41": "offset(None) adds no OFFSET, the same as 0",
     "openbwv.footage.playback.x_clip_page__mutmut_64": "list_reasons tests include_inactive for truth, and None "
     "is false as False is",
+    **{f"openbwv.access.grants.x__grant_to_change__mutmut_{n}": _NO_LOCK for n in (13, 15, 16)},
+    "openbwv.access.grants.x_may_see_all_grants__mutmut_7": "every role holding access:grant:oversee "
+    "(professional standards, admin) also holds access:grant:read, so the first test already decides",
+    **{
+        f"openbwv.footage.playback.x__viewed_under__mutmut_{n}": _OWN_VIEWING_NEWEST
+        for n in (4, 14, 19)  # no limit; no lower bound on the time
+    },
+    "openbwv.footage.playback.x__viewed_under__mutmut_5": "offset(None) adds no OFFSET, the same as 0",
+    **{
+        f"openbwv.footage.playback.x__viewed_under__mutmut_{n}": "footage:clip:viewed events are only ever "
+        "recorded against a clip (open_playback alone writes them), so the target type selects nothing more"
+        for n in (12, 17)
+    },
     "openbwv.access.grants.x_list_grants__mutmut_1": "its one caller, the oversight API, always passes its "
     "page's limit",
     "openbwv.footage.retention.x_due_by_clause__mutmut_6": "NULL OR x selects what x selects in a WHERE clause",

@@ -154,6 +154,34 @@ class TestGrantsApi:
         ended = client.post(f"/api/v1/access/grants/{grant['id']}/end", headers=standards)
         assert ended.json()["ended_by"] != "op.one"
 
+    def test_renewing_or_ending_a_missing_or_anothers_grant_is_404_no_such_grant(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        holder = headers_for(factory, Role.CONTROL_ROOM)
+        grant = client.post("/api/v1/access/grants", json=LIVE_VIEW, headers=holder).json()
+        colleague = headers_for(factory, Role.CONTROL_ROOM)
+        for grant_id, who in ((grant["id"], colleague), (grant["id"] + 1000, holder)):
+            for change in ("renew", "end"):
+                answer = client.post(f"/api/v1/access/grants/{grant_id}/{change}", headers=who)
+                assert (answer.status_code, answer.json()) == (404, {"detail": "No such grant."}), change
+        assert client.get(f"/api/v1/access/grants/{grant['id']}", headers=holder).json()["state"] == "live"
+
+    def test_an_ended_grant_is_neither_renewed_nor_ended_again_409_saying_when_it_ended(
+        self, client: TestClient, factory: sessionmaker[Session], clock: FixedClock
+    ) -> None:
+        operator = headers_for(factory, Role.CONTROL_ROOM)
+        grant = client.post("/api/v1/access/grants", json=LIVE_VIEW, headers=operator).json()
+        clock.advance(timedelta(minutes=25))
+        assert client.post(f"/api/v1/access/grants/{grant['id']}/end", headers=operator).status_code == 200
+        clock.advance(timedelta(minutes=5))
+        for change in ("renew", "end"):
+            answer = client.post(f"/api/v1/access/grants/{grant['id']}/{change}", headers=operator)
+            assert answer.status_code == 409, change
+            assert answer.json()["detail"] == {
+                "rule": "grant_ended",
+                "message": f"Grant {grant['id']} was ended at 2026-11-26 08:25 UTC.",
+            }
+
     def test_oversight_pages_through_everyones_grants_newest_first(
         self, client: TestClient, factory: sessionmaker[Session], clock: FixedClock
     ) -> None:

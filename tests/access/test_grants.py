@@ -240,6 +240,11 @@ class TestEndGrant:
         assert access.grant_state(grant) == "ended"
         assert access.active_grant(db, operator, record=CAMERA, kind=LIVE) is None
         [event] = events(db, "access:grant:ended")
+        assert (event.actor_username, event.target_type, event.target_id) == (
+            operator.username,
+            "camera",
+            "BWV-0001",
+        )
         assert event.reason == "incident-response; incident 20261126-0042"
         assert event.details["ended_by"] == operator.username
         with pytest.raises(Conflict) as refused:
@@ -258,8 +263,13 @@ class TestEndGrant:
 
     def test_an_auditor_sees_the_grant_but_may_not_end_it_and_others_do_not_see_it(self, db: Session) -> None:
         grant = _live_view(db, make_actor(db, Role.CONTROL_ROOM))
-        with pytest.raises(Forbidden, match="Only the holder, or professional standards"):
+        with pytest.raises(Forbidden) as refused:
             access.end_grant(db, make_actor(db, Role.AUDITOR), grant_id=grant.id)
+        assert (
+            refused.value.message == "Only the holder, or professional standards, may end a grant of access."
+        )
+        assert access.grant_state(grant) == "live"
+        assert events(db, "access:grant:ended") == []
         with pytest.raises(NotFound):
             access.end_grant(db, make_actor(db, Role.SUPERVISOR), grant_id=grant.id)
 

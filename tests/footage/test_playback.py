@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from openbwv import access, auth, people
+from openbwv import access, audit, auth, people
 from openbwv.app import create_app
 from openbwv.audit import log, proof_file
 from openbwv.config import Settings
@@ -248,6 +248,80 @@ class TestDownloadClip:
                 "subject_officer_id": team[0].id,
                 "size": len(BYTES),
             }
+
+
+class TestViewingSession:
+    def test_a_download_then_the_player_records_one_viewing_and_its_range_requests_none(
+        self,
+        client: TestClient,
+        settings: Settings,
+        factory: sessionmaker[Session],
+        team: tuple[Officer, ...],
+    ) -> None:
+        clip_id = make_stored_clip(factory, settings, officer=team[0])
+        owner = caller(factory, Role.OFFICER, officer=team[0])
+        download = client.get(f"/api/v1/footage/{clip_id}/download", params=REASON, headers=owner.headers)
+        assert download.status_code == 200
+        for first in (None, 0, 100):
+            ranged = {} if first is None else {"Range": f"bytes={first}-{first + 9}"}
+            answer = client.get(_content(clip_id), params=REASON, headers={**owner.headers, **ranged})
+            assert answer.status_code == (200 if first is None else 206)
+        with transaction(factory) as db:
+            [exported] = events(db, "footage:clip:exported")
+            [viewed] = events(db, "footage:clip:viewed")
+        assert viewed.id > exported.id
+        assert (viewed.actor_username, viewed.target_type, viewed.target_id) == (
+            owner.actor.username,
+            "clip",
+            str(clip_id),
+        )
+        assert viewed.details["grant"] == exported.details["grant"] == int(answer.headers["x-access-grant"])
+
+    def test_the_callers_session_is_found_however_many_viewings_by_others_or_of_other_clips_follow(
+        self, settings: Settings, factory: sessionmaker[Session], team: tuple[Officer, ...]
+    ) -> None:
+        """The player's Range requests find the session from the newest viewing events: those of
+        other people watching the same clip since, and of the caller watching other clips since,
+        must not hide the caller's own and make each request a new viewing."""
+        from openbwv.footage import playback
+
+        clip_id = make_stored_clip(factory, settings, officer=team[0])
+        owner = caller(factory, Role.OFFICER, officer=team[0])
+        reason = playback.Reason("evidential-review", "20261126-0042")
+        with transaction(factory) as db:
+            started = playback.open_playback(
+                db, owner.actor, clip_id=clip_id, reason=reason, durations=access.GrantDurations()
+            )
+            crowd = playback.HISTORY_SHOWN
+            for n in range(crowd):
+                # Another person's viewing of the clip, and the caller's of another clip, each
+                # under a grant of its own.
+                for who, target in (
+                    (Actor(username=f"viewer.{n}", roles=frozenset({Role.INVESTIGATOR})), clip_id),
+                    (owner.actor, clip_id + 1 + n),
+                ):
+                    audit.record(
+                        db,
+                        actor=who,
+                        action=audit.AuditAction.FOOTAGE_CLIP_VIEWED,
+                        target=audit.Target("clip", str(target)),
+                        reason="evidential-review; incident 20261126-0042",
+                        details={"clip_id": target, "grant": started.grant_id + 1 + n},
+                    )
+            db.flush()
+            assert playback.current_playback(db, owner.actor, clip_id=clip_id, reason=reason) == started
+            assert (
+                playback.open_playback(
+                    db, owner.actor, clip_id=clip_id, reason=reason, durations=access.GrantDurations()
+                )
+                == started
+            )
+            mine = [
+                e
+                for e in events(db, "footage:clip:viewed")
+                if e.actor_username == owner.actor.username and e.target_id == str(clip_id)
+            ]
+        assert [e.details["grant"] for e in mine] == [started.grant_id]
 
 
 # Refusals and record rules, on a clip whose bytes are a few stored bytes
