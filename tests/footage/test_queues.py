@@ -116,6 +116,13 @@ class TestDue:
         clip = make_clip(db, days_ago=400, **columns)
         assert retention.periods(db).due(clip) == retention.Due(None, why)
 
+    def test_with_no_default_category_an_untagged_clip_is_kept_and_says_so(self, db: Session) -> None:
+        category(db, "non_evidential").is_default = False
+        db.flush()
+        clip = make_clip(db, days_ago=400)
+        assert retention.periods(db).due(clip) == retention.Due(None, "no category: evidential, kept")
+        assert clip.id not in planned_deletions(db, timedelta(0))
+
     def test_the_job_deletes_a_clip_on_its_first_run_after_its_due_date(self, db: Session) -> None:
         untagged = make_clip(db, days_ago=30)
         restored = make_clip(db, days_ago=50, restored_at=clock.now() - timedelta(days=29))
@@ -224,6 +231,29 @@ class TestEvidenceQueue:
         [viewed] = events(db, "footage:queue:viewed")
         assert viewed.details["source_ids"] == [source.id]
         assert set(cast(list[int], viewed.details["clip_ids"])) == {held.id, due_soonest.id, due_later.id}
+
+    def test_the_due_section_merges_the_categories_soonest_due_first_and_counts_them_all(
+        self, db: Session
+    ) -> None:
+        training = FootageCategory(code="training_demo", label="Training", retention_days=90)
+        db.add(training)
+        db.flush()
+        # Untagged clips made newest first: their ids run against their due dates.
+        due_in_5_days, due_7_days_ago, due_9_days_ago, due_8_days_ago = (
+            make_clip(db, days_ago=days) for days in (26, 38, 40, 39)
+        )
+        due_5_days_ago = make_clip(db, days_ago=95, category_id=training.id)
+        tagged = make_clip(db, days_ago=35, category_id=category(db, "non_evidential").id)
+        make_clip(db, days_ago=20)
+
+        queue = queues.evidence_queue(db, actor_of(db, Role.EVIDENCE_MANAGER), limit=3)
+        assert [r.clip.id for r in queue.due] == [due_9_days_ago.id, due_8_days_ago.id, due_7_days_ago.id]
+        assert [r.due.at for r in queue.due] == [clock.now() - timedelta(days=d) for d in (9, 8, 7)]
+        assert queue.due_total == 6
+
+        everything = queues.evidence_queue(db, actor_of(db, Role.EVIDENCE_MANAGER), limit=10)
+        assert [r.clip.id for r in everything.due][3:5] == [due_5_days_ago.id, tagged.id]
+        assert [r.clip.id for r in everything.due][5:] == [due_in_5_days.id]
 
     def test_the_due_section_is_bounded_and_counts_the_rest(self, db: Session) -> None:
         for days in (40, 39, 38):
