@@ -116,13 +116,6 @@ class TestDue:
         clip = make_clip(db, days_ago=400, **columns)
         assert retention.periods(db).due(clip) == retention.Due(None, why)
 
-    def test_with_no_default_category_an_untagged_clip_is_kept_and_says_so(self, db: Session) -> None:
-        category(db, "non_evidential").is_default = False
-        db.flush()
-        clip = make_clip(db, days_ago=400)
-        assert retention.periods(db).due(clip) == retention.Due(None, "no category: evidential, kept")
-        assert clip.id not in planned_deletions(db, timedelta(0))
-
     def test_the_job_deletes_a_clip_on_its_first_run_after_its_due_date(self, db: Session) -> None:
         untagged = make_clip(db, days_ago=30)
         restored = make_clip(db, days_ago=50, restored_at=clock.now() - timedelta(days=29))
@@ -254,6 +247,11 @@ class TestEvidenceQueue:
         everything = queues.evidence_queue(db, actor_of(db, Role.EVIDENCE_MANAGER), limit=10)
         assert [r.clip.id for r in everything.due][3:5] == [due_5_days_ago.id, tagged.id]
         assert [r.clip.id for r in everything.due][5:] == [due_in_5_days.id]
+
+    def test_clips_due_at_the_same_moment_come_in_id_order(self, db: Session) -> None:
+        ids = [make_clip(db, days_ago=35).id for _ in range(5)]
+        queue = queues.evidence_queue(db, actor_of(db, Role.EVIDENCE_MANAGER), limit=2)
+        assert ([r.clip.id for r in queue.due], queue.due_total) == (ids[:2], 5)
 
     def test_the_due_section_is_bounded_and_counts_the_rest(self, db: Session) -> None:
         for days in (40, 39, 38):

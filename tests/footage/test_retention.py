@@ -690,6 +690,19 @@ class TestDeletedList:
         assert page(limit=2) == ([(earliest, UNTAGGED), (middle, UNTAGGED)], 3)
         assert page(limit=2, offset=2) == ([(latest, UNTAGGED)], 3)
 
+    def test_clips_deleted_by_one_run_are_paged_in_id_order_none_skipped_none_repeated(
+        self, factory: sessionmaker[Session], store: ObjectStore, client: TestClient
+    ) -> None:
+        ids = [expired_clip(factory, store, deleted_at=NOW - timedelta(days=1)) for _ in range(5)]
+        headers = headers_for(factory, Role.EVIDENCE_MANAGER)
+        pages = [
+            client.get(
+                "/api/v1/footage/deleted", params={"limit": 2, "offset": offset}, headers=headers
+            ).json()
+            for offset in (0, 2, 4)
+        ]
+        assert [i["id"] for page in pages for i in page["items"]] == ids
+
 
 class TestCli:
     def test_dry_run_lists_what_would_go_and_why_and_changes_nothing(
