@@ -226,7 +226,14 @@ EQUIVALENT: dict[str, str] = {
             "openbwv.footage.retention.x_due_by__mutmut_27",
             "openbwv.footage.retention.x_list_recoverable__mutmut_19",
             "openbwv.footage.retention.x_purge__mutmut_11",
+            "openbwv.footage.retention.x__due_query__mutmut_6",
+            "openbwv.footage.retention.x__expired_query__mutmut_4",
         )
+    },
+    **{
+        f"openbwv.footage.retention.x_planned_steps__mutmut_{n}": "read whole, the plan yields the same steps in "
+        "the same order and its next page is empty; the batch only bounds what is held at once"
+        for n in (22, 62)
     },
     "openbwv.live.views.x_end_view__mutmut_25": "an ended view has no stream URL, so the options are never read",
     "openbwv.live.views.x_list_live_reasons__mutmut_3": "list_reasons tests include_inactive for truth, and None "

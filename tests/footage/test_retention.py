@@ -8,6 +8,7 @@ import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import Any
 
 import anyio
@@ -23,7 +24,7 @@ from openbwv.cli import build_cli
 from openbwv.clock import FixedClock
 from openbwv.config import Settings
 from openbwv.db import transaction
-from openbwv.footage import retention
+from openbwv.footage import retention, tagging
 from openbwv.footage.jobs import RETENTION, RETENTION_CRON
 from openbwv.footage.models import Clip, FootageCategory
 from openbwv.policy import SYSTEM, Role
@@ -500,6 +501,62 @@ class TestBacklog:
         assert steps == [retention.Step("destroy", r.id, r.sha256, r.recorded_at, PASSED) for r in rows]
         assert [r.destroyed_at for r in rows] == [NOW, NOW]
         assert clip(factory, last).destroyed_at is None
+
+
+class TestPlannedSteps:
+    """What a run would do, as the dry run lists it: every destruction, then every deletion, read a
+    batch at a time with nothing skipped or repeated."""
+
+    def test_every_destruction_then_every_deletion_category_by_category_in_order(
+        self, factory: sessionmaker[Session], store: ObjectStore
+    ) -> None:
+        with transaction(factory) as db:
+            briefing = FootageCategory(code="briefing", label="Briefing", retention_days=60)
+            db.add(briefing)
+            db.flush()
+            briefing_id, non_evidential = briefing.id, category_id(db, "non_evidential")
+        expired = [
+            expired_clip(factory, store, deleted_at=NOW - WINDOW - timedelta(days=days))
+            for days in (10, 9, 8, 8, 8, 7, 6)
+        ]
+        untagged = [
+            row_clip(factory, store, recorded_at=NOW - timedelta(days=d)) for d in (50, 49, 48, 48, 47)
+        ]
+        briefed = row_clip(factory, store, recorded_at=NOW - timedelta(days=61), category_id=briefing_id)
+        tagged = row_clip(factory, store, recorded_at=NOW - timedelta(days=40), category_id=non_evidential)
+        rows = {n: clip(factory, n) for n in [*expired, *untagged, briefed, tagged]}
+
+        def step(action: str, n: int, rule: str) -> retention.Step:
+            return retention.Step(action, n, rows[n].sha256, rows[n].recorded_at, rule)
+
+        with factory() as db:
+            # Bounded: a plan that pages wrongly could run on for ever.
+            steps = list(islice(retention.planned_steps(db, now=NOW, window=WINDOW, batch_size=3), 50))
+        assert steps == [
+            *(step("destroy", n, PASSED) for n in expired),
+            step("delete", briefed, "briefing: deleted 60 days after recording"),
+            step("delete", tagged, TAGGED),
+            *(step("delete", n, UNTAGGED) for n in untagged),
+        ]
+
+    @pytest.mark.parametrize("keep", ["evidence", "hold", "case"])
+    def test_a_deleted_clip_flagged_held_or_linked_to_a_case_is_never_destroyed(
+        self, factory: sessionmaker[Session], store: ObjectStore, keep: str
+    ) -> None:
+        kept = expired_clip(factory, store, deleted_at=NOW - WINDOW - timedelta(days=1))
+        with transaction(factory) as db:
+            if keep == "evidence":
+                tagging.set_evidence_flag(db, SYSTEM, kept, flagged=True, reason="Complaint received")
+            elif keep == "hold":
+                tagging.set_legal_hold(db, SYSTEM, kept, held=True, reason="Preservation order")
+            else:
+                tagging.link_case(db, SYSTEM, kept, case_reference="20/123456/26", reason="Charged")
+        with factory() as db:
+            assert list(retention.planned_steps(db, now=NOW, window=WINDOW)) == []
+        result = retention.run_retention(factory, store, SYSTEM, now=NOW, window=WINDOW)
+        assert result == retention.RunResult(deleted=0, destroyed=0, purged=0)
+        assert clip(factory, kept).destroyed_at is None
+        assert read(store, clip(factory, kept).storage_key) == b"bytes"
 
 
 class TestRunCutShort:
