@@ -203,6 +203,56 @@ EQUIVALENT: dict[str, str] = {
     },
     "openbwv.footage.retention.x_period_start__mutmut_3": "restored at the moment it was recorded, either start "
     "is the same time",
+    "openbwv.footage.retention.x_periods__mutmut_8": "there is always a default category (it can only be "
+    "replaced by another), so next() never runs out and its default is never used",
+    **{f"openbwv.footage.retention.x__locked__mutmut_{n}": _NO_LOCK for n in (1, 3)},
+    **{
+        name: "SQLAlchemy takes synchronize_session=None as False: the session is not synchronised either way"
+        for name in (
+            "openbwv.footage.retention.x_delete_due_batch__mutmut_18",
+            "openbwv.footage.retention.x_destroy_expired_batch__mutmut_14",
+            "openbwv.footage.retention.x_purge__mutmut_31",
+        )
+    },
+    "openbwv.footage.retention.x_delete_due_batch__mutmut_69": "once the batch is full, each bucket after is asked "
+    "for LIMIT 0 rows and finds none",
+    "openbwv.footage.retention.x_due_by__mutmut_8": "a bucket's category always has retention_days, at least 1 "
+    "(schema and service), so the fallback is never read",
+    "openbwv.footage.retention.x_due_by__mutmut_21": "the merged list is cut at limit after sorting, and a "
+    "category's soonest due are its first limit clips by (recorded_at, id): reading more shows nothing more",
+    "openbwv.footage.retention.x_due_by__mutmut_25": "a bucket's clips share one category_id (NULL for the "
+    "untagged ones), so ordering by it first changes nothing",
+    **{
+        f"openbwv.footage.retention.x_due_by__mutmut_{n}": "(due, id) is unique, so sorting by it, by the whole "
+        "tuple or by its first three sorts alike (the clip itself is never compared)"
+        for n in (33, 35)
+    },
+    **{
+        name: "SQLite takes ORDER BY NULL as no key and reads ties off the partial index in id order; PostgreSQL "
+        "refuses ORDER BY NULL, and the retention and queue tests fail there"
+        for name in (
+            "openbwv.footage.retention.x_due_by__mutmut_22",
+            "openbwv.footage.retention.x_due_by__mutmut_24",
+            "openbwv.footage.retention.x_list_recoverable__mutmut_17",
+            "openbwv.footage.retention.x_purge__mutmut_9",
+        )
+    },
+    **{
+        name: "ties come off the partial index, whose last column is id, in id order anyway on both databases "
+        "(test_clips_due_at_the_same_moment_come_in_id_order and the deleted list's paging test pin the order)"
+        for name in (
+            "openbwv.footage.retention.x_due_by__mutmut_27",
+            "openbwv.footage.retention.x_list_recoverable__mutmut_19",
+            "openbwv.footage.retention.x_purge__mutmut_11",
+            "openbwv.footage.retention.x__due_query__mutmut_6",
+            "openbwv.footage.retention.x__expired_query__mutmut_4",
+        )
+    },
+    **{
+        f"openbwv.footage.retention.x_planned_steps__mutmut_{n}": "read whole, the plan yields the same steps in "
+        "the same order and its next page is empty; the batch only bounds what is held at once"
+        for n in (22, 62)
+    },
     "openbwv.live.views.x_end_view__mutmut_25": "an ended view has no stream URL, so the options are never read",
     "openbwv.live.views.x_list_live_reasons__mutmut_3": "list_reasons tests include_inactive for truth, and None "
     "is false as False is",

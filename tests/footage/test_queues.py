@@ -225,6 +225,34 @@ class TestEvidenceQueue:
         assert viewed.details["source_ids"] == [source.id]
         assert set(cast(list[int], viewed.details["clip_ids"])) == {held.id, due_soonest.id, due_later.id}
 
+    def test_the_due_section_merges_the_categories_soonest_due_first_and_counts_them_all(
+        self, db: Session
+    ) -> None:
+        training = FootageCategory(code="training_demo", label="Training", retention_days=90)
+        db.add(training)
+        db.flush()
+        # Untagged clips made newest first: their ids run against their due dates.
+        due_in_5_days, due_7_days_ago, due_9_days_ago, due_8_days_ago = (
+            make_clip(db, days_ago=days) for days in (26, 38, 40, 39)
+        )
+        due_5_days_ago = make_clip(db, days_ago=95, category_id=training.id)
+        tagged = make_clip(db, days_ago=35, category_id=category(db, "non_evidential").id)
+        make_clip(db, days_ago=20)
+
+        queue = queues.evidence_queue(db, actor_of(db, Role.EVIDENCE_MANAGER), limit=3)
+        assert [r.clip.id for r in queue.due] == [due_9_days_ago.id, due_8_days_ago.id, due_7_days_ago.id]
+        assert [r.due.at for r in queue.due] == [clock.now() - timedelta(days=d) for d in (9, 8, 7)]
+        assert queue.due_total == 6
+
+        everything = queues.evidence_queue(db, actor_of(db, Role.EVIDENCE_MANAGER), limit=10)
+        assert [r.clip.id for r in everything.due][3:5] == [due_5_days_ago.id, tagged.id]
+        assert [r.clip.id for r in everything.due][5:] == [due_in_5_days.id]
+
+    def test_clips_due_at_the_same_moment_come_in_id_order(self, db: Session) -> None:
+        ids = [make_clip(db, days_ago=35).id for _ in range(5)]
+        queue = queues.evidence_queue(db, actor_of(db, Role.EVIDENCE_MANAGER), limit=2)
+        assert ([r.clip.id for r in queue.due], queue.due_total) == (ids[:2], 5)
+
     def test_the_due_section_is_bounded_and_counts_the_rest(self, db: Session) -> None:
         for days in (40, 39, 38):
             make_clip(db, days_ago=days)

@@ -5,8 +5,10 @@ arrive through the real ingest (composed of their upload's parts) into the seale
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
+from itertools import islice
 from typing import Any
 
 import anyio
@@ -16,24 +18,29 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from openbwv import auth
+from openbwv import audit, auth
 from openbwv.app import all_jobs
 from openbwv.cli import build_cli
 from openbwv.clock import FixedClock
 from openbwv.config import Settings
 from openbwv.db import transaction
-from openbwv.footage import retention
+from openbwv.footage import retention, tagging
 from openbwv.footage.jobs import RETENTION, RETENTION_CRON
 from openbwv.footage.models import Clip, FootageCategory
 from openbwv.policy import SYSTEM, Role
 from openbwv.storage import ObjectStore, open_store
 from tests.builders import headers_for, make_user
+from tests.conftest import TEST_NOW
 from tests.footage.helpers import RECORDED_AT, events, holder_of_camera, keys, read, run_ingest, upload
 from tests.uploads.helpers import source_bytes
 
 WINDOW = timedelta(days=7)
 # The moment an untagged clip recorded at ``RECORDED_AT`` is due (31 days on).
 DUE = RECORDED_AT + timedelta(days=31, minutes=1)
+NOW = TEST_NOW
+UNTAGGED = "untagged, kept as non_evidential: deleted 31 days after recording"
+TAGGED = "non_evidential: deleted 31 days after recording"
+PASSED = "recoverable window of 7 days passed"
 
 
 @pytest.fixture
@@ -109,6 +116,98 @@ def planned(factory: sessionmaker[Session], clock: FixedClock) -> list[tuple[str
             (s.action, s.clip_id, s.rule)
             for s in retention.planned_steps(db, now=clock.now(), window=WINDOW, batch_size=2)
         ]
+
+
+def row_clip(
+    factory: sessionmaker[Session], store: ObjectStore, *, recorded_at: datetime, **columns: object
+) -> int:
+    """A clip row with a clip and a poster object in the store, as the ingest leaves them (the run reads
+    rows and deletes keys: what the bytes are does not matter to it), and ``columns`` set; its id."""
+    sha = uuid.uuid4().hex * 2
+    storage_key, poster_key = f"clips/{sha}", f"posters/{sha}.jpg"
+    for key in (storage_key, poster_key):
+        anyio.run(store.put, key, _once(b"bytes"))
+    with transaction(factory) as db:
+        row = Clip(
+            sha256=sha,
+            size=5,
+            storage_key=storage_key,
+            poster_key=poster_key,
+            camera_serial="CAM-R",
+            ingest_state="ready",
+            recorded_at=recorded_at,
+            **columns,
+        )
+        db.add(row)
+        db.flush()
+        return row.id
+
+
+def expired_clip(factory: sessionmaker[Session], store: ObjectStore, *, deleted_at: datetime) -> int:
+    """A clip the job deleted at ``deleted_at``, its bytes kept."""
+    return row_clip(
+        factory, store, recorded_at=NOW - timedelta(days=90), deleted_at=deleted_at, deletion_rule=UNTAGGED
+    )
+
+
+def seen(event: Any) -> tuple[object, ...]:
+    """An audit event as an auditor reads it: who, what, which, why, and the details."""
+    return (
+        event.actor_username,
+        event.action,
+        event.target_type,
+        event.target_id,
+        event.reason,
+        event.details,
+    )
+
+
+def deleted_event(clip_row: Clip, rule: str) -> tuple[object, ...]:
+    return (
+        "system",
+        "footage:clip:deleted",
+        "clip",
+        str(clip_row.id),
+        rule,
+        {"sha256": clip_row.sha256, "recorded_at": clip_row.recorded_at.isoformat(), "rule": rule},
+    )
+
+
+def destroyed_event(clip_row: Clip) -> tuple[object, ...]:
+    return (
+        "system",
+        "footage:clip:destroyed",
+        "clip",
+        str(clip_row.id),
+        PASSED,
+        {"sha256": clip_row.sha256, "rule": PASSED},
+    )
+
+
+def store_failing_at(monkeypatch: pytest.MonkeyPatch, store: ObjectStore, bad_key: str) -> None:
+    """The store goes away when asked to delete ``bad_key``."""
+    delete = store.delete
+
+    async def failing(key: str) -> None:
+        if key == bad_key:
+            raise OSError("store unreachable")
+        await delete(key)
+
+    monkeypatch.setattr(store, "delete", failing)
+
+
+def failing_at_event(monkeypatch: pytest.MonkeyPatch, action: str, nth: int) -> None:
+    """The database fails while the ``nth`` audit event ``action`` is written."""
+    record, count = audit.record, [0]
+
+    def failing(db: Session, **kwargs: Any) -> Any:
+        if kwargs["action"] == action:
+            count[0] += 1
+            if count[0] == nth:
+                raise RuntimeError("database gone")
+        return record(db, **kwargs)
+
+    monkeypatch.setattr(audit, "record", failing)
 
 
 class TestSeededCategories:
@@ -310,6 +409,222 @@ class TestRetentionRun:
         assert all(clip(factory, n).deleted_at == DUE for n in ids)
 
 
+class TestBacklog:
+    """A run over more clips than one batch, read back as an evidence manager and an auditor see it."""
+
+    def test_every_clip_past_its_boundary_goes_in_order_audited_and_the_run_sums_it_up(
+        self, factory: sessionmaker[Session], store: ObjectStore
+    ) -> None:
+        with factory() as db:
+            non_evidential = category_id(db, "non_evidential")
+        # Deleted: created latest deletion first, destroyed oldest deletion first; the window has
+        # passed at exactly ``WINDOW`` and not a minute before.
+        on_the_dot = expired_clip(factory, store, deleted_at=NOW - WINDOW)
+        day_before = expired_clip(factory, store, deleted_at=NOW - WINDOW - timedelta(days=1))
+        two_days_before = expired_clip(factory, store, deleted_at=NOW - WINDOW - timedelta(days=2))
+        inside = expired_clip(factory, store, deleted_at=NOW - WINDOW + timedelta(minutes=1))
+        # Due: a period ends at exactly 31 days, and a clip is deleted only once it has.
+        newer = row_clip(factory, store, recorded_at=NOW - timedelta(days=31, minutes=1))
+        older = row_clip(factory, store, recorded_at=NOW - timedelta(days=40))
+        tagged = row_clip(
+            factory, store, recorded_at=NOW - timedelta(days=31, minutes=1), category_id=non_evidential
+        )
+        not_yet = row_clip(factory, store, recorded_at=NOW - timedelta(days=31))
+        flagged = row_clip(factory, store, recorded_at=NOW - timedelta(days=400), evidence_flag=True)
+
+        result = retention.run_retention(factory, store, SYSTEM, now=NOW, window=WINDOW, batch_size=2)
+
+        assert result == retention.RunResult(deleted=3, destroyed=3, purged=3)
+        gone = [clip(factory, n) for n in (two_days_before, day_before, on_the_dot)]
+        assert all((c.destroyed_at, c.purged_at) == (NOW, NOW) for c in gone)
+        deleted = [clip(factory, n) for n in (tagged, older, newer)]
+        assert [(c.deleted_at, c.deletion_rule) for c in deleted] == [
+            (NOW, TAGGED),
+            (NOW, UNTAGGED),
+            (NOW, UNTAGGED),
+        ]
+        kept = [clip(factory, n) for n in (inside, not_yet, flagged)]
+        assert [(c.deleted_at is None, c.destroyed_at) for c in kept] == [
+            (False, None),
+            (True, None),
+            (True, None),
+        ]
+        assert sorted(keys(store, "clips/")) == sorted(c.storage_key for c in [*deleted, *kept])
+        with factory() as db:
+            assert [seen(e) for e in events(db, "footage:clip:destroyed")] == [
+                destroyed_event(c) for c in gone
+            ]
+            assert [seen(e) for e in events(db, "footage:clip:deleted")] == [
+                deleted_event(deleted[0], TAGGED),
+                deleted_event(deleted[1], UNTAGGED),
+                deleted_event(deleted[2], UNTAGGED),
+            ]
+            assert [seen(e) for e in events(db, "footage:retention:ran")] == [
+                (
+                    "system",
+                    "footage:retention:ran",
+                    "footage_retention",
+                    "2026-11-26",
+                    None,
+                    {"deleted": 3, "destroyed": 3, "purged": 3, "window_days": 7},
+                )
+            ]
+
+    def test_a_deletion_batch_stops_at_its_size_across_categories(
+        self, factory: sessionmaker[Session], store: ObjectStore
+    ) -> None:
+        with factory() as db:
+            non_evidential = category_id(db, "non_evidential")
+        tagged = row_clip(factory, store, recorded_at=NOW - timedelta(days=35), category_id=non_evidential)
+        newest, middle, oldest = (
+            row_clip(factory, store, recorded_at=NOW - timedelta(days=days)) for days in (38, 39, 40)
+        )
+        with transaction(factory) as db:
+            steps = retention.delete_due_batch(db, SYSTEM, now=NOW, batch_size=3)
+        rows = {n: clip(factory, n) for n in (tagged, oldest, middle)}
+        assert steps == [
+            retention.Step("delete", n, rows[n].sha256, rows[n].recorded_at, rule)
+            for n, rule in ((tagged, TAGGED), (oldest, UNTAGGED), (middle, UNTAGGED))
+        ]
+        assert all(r.deleted_at == NOW for r in rows.values())
+        assert clip(factory, newest).deleted_at is None
+
+    def test_a_destruction_batch_stops_at_its_size(
+        self, factory: sessionmaker[Session], store: ObjectStore
+    ) -> None:
+        last, first, second = (
+            expired_clip(factory, store, deleted_at=NOW - WINDOW - timedelta(days=days)) for days in (1, 3, 2)
+        )
+        with transaction(factory) as db:
+            steps = retention.destroy_expired_batch(db, SYSTEM, now=NOW, window=WINDOW, batch_size=2)
+        rows = [clip(factory, n) for n in (first, second)]
+        assert steps == [retention.Step("destroy", r.id, r.sha256, r.recorded_at, PASSED) for r in rows]
+        assert [r.destroyed_at for r in rows] == [NOW, NOW]
+        assert clip(factory, last).destroyed_at is None
+
+
+class TestPlannedSteps:
+    """What a run would do, as the dry run lists it: every destruction, then every deletion, read a
+    batch at a time with nothing skipped or repeated."""
+
+    def test_every_destruction_then_every_deletion_category_by_category_in_order(
+        self, factory: sessionmaker[Session], store: ObjectStore
+    ) -> None:
+        with transaction(factory) as db:
+            briefing = FootageCategory(code="briefing", label="Briefing", retention_days=60)
+            db.add(briefing)
+            db.flush()
+            briefing_id, non_evidential = briefing.id, category_id(db, "non_evidential")
+        expired = [
+            expired_clip(factory, store, deleted_at=NOW - WINDOW - timedelta(days=days))
+            for days in (10, 9, 8, 8, 8, 7, 6)
+        ]
+        untagged = [
+            row_clip(factory, store, recorded_at=NOW - timedelta(days=d)) for d in (50, 49, 48, 48, 47)
+        ]
+        briefed = row_clip(factory, store, recorded_at=NOW - timedelta(days=61), category_id=briefing_id)
+        tagged = row_clip(factory, store, recorded_at=NOW - timedelta(days=40), category_id=non_evidential)
+        rows = {n: clip(factory, n) for n in [*expired, *untagged, briefed, tagged]}
+
+        def step(action: str, n: int, rule: str) -> retention.Step:
+            return retention.Step(action, n, rows[n].sha256, rows[n].recorded_at, rule)
+
+        with factory() as db:
+            # Bounded: a plan that pages wrongly could run on for ever.
+            steps = list(islice(retention.planned_steps(db, now=NOW, window=WINDOW, batch_size=3), 50))
+        assert steps == [
+            *(step("destroy", n, PASSED) for n in expired),
+            step("delete", briefed, "briefing: deleted 60 days after recording"),
+            step("delete", tagged, TAGGED),
+            *(step("delete", n, UNTAGGED) for n in untagged),
+        ]
+
+    @pytest.mark.parametrize("keep", ["evidence", "hold", "case"])
+    def test_a_deleted_clip_flagged_held_or_linked_to_a_case_is_never_destroyed(
+        self, factory: sessionmaker[Session], store: ObjectStore, keep: str
+    ) -> None:
+        kept = expired_clip(factory, store, deleted_at=NOW - WINDOW - timedelta(days=1))
+        with transaction(factory) as db:
+            if keep == "evidence":
+                tagging.set_evidence_flag(db, SYSTEM, kept, flagged=True, reason="Complaint received")
+            elif keep == "hold":
+                tagging.set_legal_hold(db, SYSTEM, kept, held=True, reason="Preservation order")
+            else:
+                tagging.link_case(db, SYSTEM, kept, case_reference="20/123456/26", reason="Charged")
+        with factory() as db:
+            assert list(retention.planned_steps(db, now=NOW, window=WINDOW)) == []
+        result = retention.run_retention(factory, store, SYSTEM, now=NOW, window=WINDOW)
+        assert result == retention.RunResult(deleted=0, destroyed=0, purged=0)
+        assert clip(factory, kept).destroyed_at is None
+        assert read(store, clip(factory, kept).storage_key) == b"bytes"
+
+
+class TestRunCutShort:
+    """Each batch commits on its own: a run that fails part-way keeps what its finished batches did,
+    and the next run carries on."""
+
+    def test_a_store_failure_keeps_the_earlier_purges_of_a_previous_runs_leftovers(
+        self, factory: sessionmaker[Session], store: ObjectStore, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Destroyed by runs cut short before their purge; purged oldest destruction first.
+        latest, middle, earliest = (
+            row_clip(
+                factory,
+                store,
+                recorded_at=NOW - timedelta(days=90),
+                deleted_at=NOW - timedelta(days=20),
+                destroyed_at=NOW - timedelta(hours=hours),
+            )
+            for hours in (1, 2, 3)
+        )
+        store_failing_at(monkeypatch, store, clip(factory, latest).storage_key)
+        with pytest.raises(OSError, match="store unreachable"):
+            retention.run_retention(factory, store, SYSTEM, now=NOW, window=WINDOW, batch_size=2)
+        assert [clip(factory, n).purged_at for n in (earliest, middle, latest)] == [NOW, NOW, None]
+        monkeypatch.undo()
+        result = retention.run_retention(factory, store, SYSTEM, now=NOW, window=WINDOW, batch_size=2)
+        assert result == retention.RunResult(deleted=0, destroyed=0, purged=0)
+        assert clip(factory, latest).purged_at == NOW and keys(store, "clips/") == []
+
+    def test_a_store_failure_keeps_the_destructions_and_the_earlier_purges(
+        self, factory: sessionmaker[Session], store: ObjectStore, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        ids = [expired_clip(factory, store, deleted_at=NOW - WINDOW - timedelta(days=1)) for _ in range(3)]
+        store_failing_at(monkeypatch, store, clip(factory, ids[-1]).storage_key)
+        with pytest.raises(OSError, match="store unreachable"):
+            retention.run_retention(factory, store, SYSTEM, now=NOW, window=WINDOW, batch_size=2)
+        assert [(clip(factory, n).destroyed_at, clip(factory, n).purged_at) for n in ids] == [
+            (NOW, NOW),
+            (NOW, NOW),
+            (NOW, None),
+        ]
+        with factory() as db:
+            assert (
+                len(events(db, "footage:clip:destroyed")) == 3 and events(db, "footage:retention:ran") == []
+            )
+
+    @pytest.mark.parametrize("action", ["footage:clip:destroyed", "footage:clip:deleted"])
+    def test_a_database_failure_keeps_the_batches_already_committed(
+        self, factory: sessionmaker[Session], store: ObjectStore, monkeypatch: pytest.MonkeyPatch, action: str
+    ) -> None:
+        if action == "footage:clip:destroyed":
+            ids = [
+                expired_clip(factory, store, deleted_at=NOW - WINDOW - timedelta(days=d)) for d in (3, 2, 1)
+            ]
+        else:
+            ids = [row_clip(factory, store, recorded_at=NOW - timedelta(days=d)) for d in (42, 41, 40)]
+        failing_at_event(monkeypatch, action, 3)
+        with pytest.raises(RuntimeError, match="database gone"):
+            retention.run_retention(factory, store, SYSTEM, now=NOW, window=WINDOW, batch_size=2)
+        changed = [
+            (c.destroyed_at if action == "footage:clip:destroyed" else c.deleted_at) == NOW
+            for c in (clip(factory, n) for n in ids)
+        ]
+        assert changed == [True, True, False]
+        with factory() as db:
+            assert [e.target_id for e in events(db, action)] == [str(n) for n in ids[:2]]
+
+
 def _restore(client: TestClient, headers: dict[str, str], clip_id: int, reason: str = "Tagged late") -> Any:
     return client.post(f"/api/v1/footage/{clip_id}/restore", json={"reason": reason}, headers=headers)
 
@@ -336,7 +651,7 @@ class TestRestore:
             f"/api/v1/footage/{clip_id}/restore", json={"reason": "Complaint received"}, headers=headers
         )
         assert response.status_code == 200, response.text
-        assert response.json()["deleted_at"] is None
+        assert (response.json()["deleted_at"], response.json()["deletion_rule"]) == (None, None)
         clock.set(DUE + WINDOW * 3)
         run_job(settings, factory)
         restored = clip(factory, clip_id)
@@ -345,9 +660,11 @@ class TestRestore:
         assert hashlib.sha256(read(store, restored.storage_key)).hexdigest() == restored.sha256
         with factory() as db:
             [event] = events(db, "footage:clip:restored")
-        assert (event.reason, event.details["deletion_rule"]) == (
+        assert (event.target_type, event.target_id, event.reason, event.details) == (
+            "clip",
+            str(clip_id),
             "Complaint received",
-            "untagged, kept as non_evidential: deleted 31 days after recording",
+            {"sha256": restored.sha256, "deleted_at": DUE.isoformat(), "deletion_rule": UNTAGGED},
         )
 
     def test_a_restored_clip_gets_its_period_again_from_the_restore(
@@ -380,7 +697,10 @@ class TestRestore:
         clock.set(DUE + WINDOW)
         response = _restore(client, headers_for(factory, Role.EVIDENCE_MANAGER), clip_id)
         assert response.status_code == 409
-        assert response.json()["detail"]["rule"] == "window_passed"
+        assert response.json()["detail"] == {
+            "rule": "window_passed",
+            "message": "The clip's recoverable window has passed: its bytes are destroyed or about to be.",
+        }
         run_job(settings, factory)
         response = _restore(client, headers_for(factory, Role.EVIDENCE_MANAGER), clip_id)
         assert response.status_code == 409
@@ -399,6 +719,46 @@ class TestRestore:
         ]
         assert _restore(client, headers_for(factory, Role.OFFICER), clip_id).status_code == 403
         assert _restore(client, headers_for(factory, Role.EVIDENCE_MANAGER), 999_999).status_code == 404
+
+
+class TestDeletedList:
+    def test_the_recoverable_clips_oldest_deletion_first_a_page_at_a_time_with_the_total(
+        self, factory: sessionmaker[Session], store: ObjectStore, client: TestClient
+    ) -> None:
+        headers = headers_for(factory, Role.EVIDENCE_MANAGER)
+        empty = client.get("/api/v1/footage/deleted", headers=headers).json()
+        assert (empty["items"], empty["total"]) == ([], 0)
+        latest, earliest, middle = (
+            expired_clip(factory, store, deleted_at=NOW - timedelta(days=days)) for days in (1, 3, 2)
+        )
+        row_clip(
+            factory,
+            store,
+            recorded_at=NOW - timedelta(days=90),
+            deleted_at=NOW - timedelta(days=30),
+            destroyed_at=NOW - timedelta(days=20),
+        )
+        row_clip(factory, store, recorded_at=NOW - timedelta(days=1))
+
+        def page(**params: int) -> tuple[list[tuple[int, str | None]], int]:
+            found = client.get("/api/v1/footage/deleted", params=params, headers=headers).json()
+            return [(i["id"], i["deletion_rule"]) for i in found["items"]], found["total"]
+
+        assert page(limit=2) == ([(earliest, UNTAGGED), (middle, UNTAGGED)], 3)
+        assert page(limit=2, offset=2) == ([(latest, UNTAGGED)], 3)
+
+    def test_clips_deleted_by_one_run_are_paged_in_id_order_none_skipped_none_repeated(
+        self, factory: sessionmaker[Session], store: ObjectStore, client: TestClient
+    ) -> None:
+        ids = [expired_clip(factory, store, deleted_at=NOW - timedelta(days=1)) for _ in range(5)]
+        headers = headers_for(factory, Role.EVIDENCE_MANAGER)
+        pages = [
+            client.get(
+                "/api/v1/footage/deleted", params={"limit": 2, "offset": offset}, headers=headers
+            ).json()
+            for offset in (0, 2, 4)
+        ]
+        assert [i["id"] for page in pages for i in page["items"]] == ids
 
 
 class TestCli:
