@@ -191,6 +191,9 @@ EQUIVALENT: dict[str, str] = {
     },
     "openbwv.access.grants.x_list_grants__mutmut_1": "its one caller, the oversight API, always passes its "
     "page's limit",
+    "openbwv.access.grants.x_list_own_grants__mutmut_2": "its callers, the own-grants API and page, always pass "
+    "their page's limit",
+    "openbwv.access.grants.x__check_duration__mutmut_13": "int(s // 60) == int(s / 60) for any non-negative s",
     "openbwv.footage.retention.x_due_by_clause__mutmut_6": "NULL OR x selects what x selects in a WHERE clause",
     "openbwv.footage.retention.x_due_by_clause__mutmut_7": "the default category must delete (a CHECK constraint), so "
     "there is always a bucket and the OR is never empty",

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
 from openbwv import access
@@ -18,6 +19,7 @@ FOOTAGE = AccessKind.FOOTAGE_VIEW
 REDACTED = AccessKind.FOOTAGE_VIEW_REDACTED
 CAMERA = AccessRecord("camera", "BWV-0001")
 CLIP = AccessRecord("footage", "123")
+NO_STATEMENT = "give an incident number, or a note saying why you need access"
 
 
 def _live_view(db: Session, actor: Actor, **overrides: object) -> access.AccessGrant:
@@ -72,8 +74,8 @@ class TestGrantAccess:
     @pytest.mark.parametrize(
         ("overrides", "field", "message"),
         [
-            ({"incident_number": None}, "incident_number", "give an incident number, or a note"),
-            ({"incident_number": "  "}, "incident_number", "give an incident number, or a note"),
+            ({"incident_number": None}, "incident_number", NO_STATEMENT),
+            ({"incident_number": "  "}, "incident_number", NO_STATEMENT),
             ({"incident_number": "log 42 of today"}, "incident_number", "letters and digits"),
             ({"incident_number": None, "note": "x" * 501}, "note", "at most 500 characters"),
             ({"reason_code": "whim"}, "reason_code", "no such reason code 'whim'"),
@@ -90,6 +92,23 @@ class TestGrantAccess:
             _live_view(db, make_actor(db, Role.CONTROL_ROOM), **overrides)
         assert refused.value.field == field
         assert message in refused.value.message
+
+    def test_without_an_incident_number_or_a_note_the_refusal_says_what_to_give(self, db: Session) -> None:
+        with pytest.raises(InvalidInput) as refused:
+            _live_view(db, make_actor(db, Role.CONTROL_ROOM), incident_number=" ", note=" ")
+        assert (refused.value.field, refused.value.reason) == ("incident_number", NO_STATEMENT)
+
+    def test_an_incident_number_of_thirty_characters_is_kept_and_one_more_refused(self, db: Session) -> None:
+        operator = make_actor(db, Role.CONTROL_ROOM)
+        longest = "WM/" + "4" * 27
+        assert _live_view(db, operator, incident_number=longest).incident_number == longest
+        with pytest.raises(InvalidInput) as refused:
+            _live_view(db, operator, record=CLIP, kind=FOOTAGE, incident_number=longest + "1")
+        assert refused.value.field == "incident_number"
+
+    def test_a_grant_may_last_exactly_the_most_allowed(self, db: Session) -> None:
+        grant = _live_view(db, make_actor(db, Role.CONTROL_ROOM), duration=timedelta(hours=24))
+        assert grant.expires_at == TEST_NOW + timedelta(hours=24)
 
     def test_the_incident_number_is_kept_in_capitals(self, db: Session) -> None:
         grant = _live_view(db, make_actor(db, Role.CONTROL_ROOM), incident_number=" wm/4521/26 ")
@@ -131,6 +150,39 @@ class TestOnlyOneLiveGrant:
         assert (old.ended_at, old.end_cause) == (old.expires_at, "expired")
         assert access.grant_state(old) == "expired"
         assert access.active_grant(db, operator, record=CAMERA, kind=LIVE) == new
+
+    def test_losing_a_race_for_the_same_access_is_refused_without_a_grant_to_name(self, db: Session) -> None:
+        operator = make_actor(db, Role.CONTROL_ROOM)
+        rivals: list[str] = []
+
+        # Another request of the same person's lands between this one's check and its insert.
+        def rival_first(session: Session, *_: object) -> None:
+            if not rivals and any(isinstance(row, access.AccessGrant) for row in session.new):
+                rivals.append("BWV-0001")
+                session.connection().execute(
+                    insert(access.AccessGrant).values(
+                        user_id=operator.user_id,
+                        username=operator.username,
+                        record_kind="camera",
+                        record_id="BWV-0001",
+                        kind=LIVE.value,
+                        reason_code="officer-safety",
+                        note="Rival request",
+                        granted_at=TEST_NOW,
+                        expires_at=TEST_NOW + timedelta(hours=8),
+                        renewed_count=0,
+                    )
+                )
+
+        event.listen(db, "before_flush", rival_first)
+        with pytest.raises(Conflict) as refused:
+            _live_view(db, operator)
+        event.remove(db, "before_flush", rival_first)
+        assert refused.value.message == (
+            "You already hold live view of camera BWV-0001; renew or end that grant instead."
+        )
+        assert refused.value.rule == "access_already_granted"
+        assert events(db, "access:grant:granted") == []
 
 
 class TestRequireGrant:
@@ -289,6 +341,32 @@ class TestListGrants:
         assert total == 2
         assert {g.username for g in rows} == {first.username, second.username}
 
+    def test_each_filter_keeps_only_its_matches(self, db: Session) -> None:
+        first, second = make_actor(db, Role.CONTROL_ROOM), make_actor(db, Role.CONTROL_ROOM)
+        camera_one = _live_view(db, first, reason_code="officer-safety")
+        camera_two = _live_view(db, second, record=AccessRecord("camera", "BWV-0002"))
+        clip = _live_view(db, second, record=CLIP, kind=FOOTAGE)
+
+        def listed(**where: object) -> tuple[set[int], int]:
+            rows, total = access.list_grants(db, where=access.GrantFilter(**where))  # type: ignore[arg-type]
+            return {g.id for g in rows}, total
+
+        assert listed() == ({camera_one.id, camera_two.id, clip.id}, 3)
+        assert listed(record_id="BWV-0002") == ({camera_two.id}, 1)
+        assert listed(kind=FOOTAGE) == ({clip.id}, 1)
+        assert listed(reason_code="officer-safety") == ({camera_one.id}, 1)
+        assert listed(reason_code="incident-response", record_kind="camera") == ({camera_two.id}, 1)
+        assert listed(username=first.username, kind=FOOTAGE) == (set(), 0)
+
+    def test_grants_of_the_same_moment_are_listed_latest_first(self, db: Session) -> None:
+        operator = make_actor(db, Role.CONTROL_ROOM)
+        first, second = (
+            _live_view(db, operator, record=AccessRecord("camera", camera))
+            for camera in ("BWV-0002", "BWV-0003")
+        )
+        _live_view(db, operator, record=CLIP, kind=FOOTAGE)
+        assert access.list_grants(db, where=access.GrantFilter(record_kind="camera")) == ([second, first], 2)
+
 
 class TestLiveGrantees:
     def test_only_live_grants_of_the_kind_to_the_record_itself_count(
@@ -320,3 +398,85 @@ class TestLiveGrantees:
         # A grant is over at the second it expires.
         clock.advance(timedelta(minutes=30))
         assert access.live_grantees(db, record=CLIP, kind=FOOTAGE) == {holder.user_id: "incident-response"}
+
+
+class TestCheckReasonFor:
+    def test_an_unknown_reason_is_refused_on_the_reason_field(self, db: Session) -> None:
+        with pytest.raises(InvalidInput) as refused:
+            access.check_reason_for(db, "whim", FOOTAGE)
+        assert (refused.value.field, refused.value.reason) == ("reason", "no such reason code 'whim'")
+
+    def test_a_caller_may_name_its_own_field(self, db: Session) -> None:
+        with pytest.raises(InvalidInput) as refused:
+            access.check_reason_for(db, "whim", LIVE, field="reason_code")
+        assert refused.value.field == "reason_code"
+
+    def test_a_reason_that_does_not_permit_the_kind_is_forbidden_naming_the_rule(self, db: Session) -> None:
+        with pytest.raises(Forbidden) as refused:
+            access.check_reason_for(db, "officer-safety", FOOTAGE)
+        assert refused.value.message == "Reason 'officer-safety' does not permit viewing footage."
+        assert refused.value.rule == "reason_does_not_permit_kind"
+        access.check_reason_for(db, "incident-response", FOOTAGE)
+
+
+class TestGrantedRecordIds:
+    def test_only_the_live_grants_of_the_people_of_the_kind_to_records_of_the_kind_count(
+        self, db: Session, clock: FixedClock
+    ) -> None:
+        holder, colleague = make_actor(db, Role.CONTROL_ROOM), make_actor(db, Role.CONTROL_ROOM)
+        for clip_id in ("1", "2"):
+            _live_view(db, holder, record=AccessRecord("footage", clip_id), kind=FOOTAGE)
+        _live_view(db, holder, record=AccessRecord("footage", "3"), kind=FOOTAGE, duration=timedelta(hours=1))
+        ended = _live_view(db, holder, record=AccessRecord("footage", "4"), kind=FOOTAGE)
+        access.end_grant(db, holder, grant_id=ended.id)
+        _live_view(db, holder, record=AccessRecord("footage", "5"), kind=LIVE)
+        _live_view(db, holder, record=AccessRecord("camera", "6"), kind=FOOTAGE)
+        _live_view(db, colleague, record=AccessRecord("footage", "7"), kind=FOOTAGE)
+
+        assert holder.user_id is not None
+        holder_only = {holder.user_id}
+
+        def opened(reason_codes: set[str] | None = None) -> list[str]:
+            query = access.granted_record_ids(
+                record_kind="footage", kind=FOOTAGE, user_ids=holder_only, reason_codes=reason_codes
+            )
+            return sorted(db.scalars(query))
+
+        clock.advance(timedelta(minutes=59))
+        assert opened() == ["1", "2", "3"]
+        # A grant is over at the second it expires.
+        clock.advance(timedelta(minutes=1))
+        assert opened() == ["1", "2"]
+        assert opened(reason_codes={"officer-safety"}) == []
+        assert opened(reason_codes={"incident-response"}) == ["1", "2"]
+
+
+class TestListOwnGrants:
+    def test_newest_first_then_latest_id_paged_with_the_total(self, db: Session, clock: FixedClock) -> None:
+        operator = make_actor(db, Role.CONTROL_ROOM)
+        # Two requests: the later clock reading can take the earlier id.
+        clock.advance(timedelta(minutes=5))
+        latest = _live_view(db, operator, record=AccessRecord("camera", "BWV-0001"))
+        clock.set(TEST_NOW)
+        earlier, same_moment = (
+            _live_view(db, operator, record=AccessRecord("camera", camera))
+            for camera in ("BWV-0002", "BWV-0003")
+        )
+        _live_view(db, make_actor(db, Role.CONTROL_ROOM))
+        assert access.list_own_grants(db, operator) == ([latest, same_moment, earlier], 3)
+        assert access.list_own_grants(db, operator, limit=2) == ([latest, same_moment], 3)
+        assert access.list_own_grants(db, operator, limit=2, offset=2) == ([earlier], 3)
+
+    def test_a_grant_is_live_until_the_second_it_expires(self, db: Session, clock: FixedClock) -> None:
+        operator = make_actor(db, Role.CONTROL_ROOM)
+        grant = _live_view(db, operator, duration=timedelta(minutes=30))
+        clock.advance(timedelta(minutes=29, seconds=59))
+        assert access.list_own_grants(db, operator, live_only=True) == ([grant], 1)
+        clock.advance(timedelta(seconds=1))
+        assert access.list_own_grants(db, operator, live_only=True) == ([], 0)
+        assert access.list_own_grants(db, operator) == ([grant], 1)
+
+    def test_none_is_none_in_total_too(self, db: Session) -> None:
+        _live_view(db, make_actor(db, Role.CONTROL_ROOM))
+        assert access.list_own_grants(db, make_actor(db, Role.CONTROL_ROOM)) == ([], 0)
+        assert access.list_own_grants(db, SYSTEM) == ([], 0)
