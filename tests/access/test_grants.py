@@ -10,6 +10,7 @@ from openbwv import access
 from openbwv.access import AccessKind, AccessRecord, GrantDurations
 from openbwv.clock import FixedClock
 from openbwv.errors import Conflict, Forbidden, InvalidInput, NotFound
+from openbwv.inputs import FREE_TEXT_CONTROL_MESSAGE
 from openbwv.policy import SYSTEM, Actor, Role
 from tests.access.helpers import events, make_actor
 from tests.conftest import TEST_NOW
@@ -480,3 +481,18 @@ class TestListOwnGrants:
         _live_view(db, make_actor(db, Role.CONTROL_ROOM))
         assert access.list_own_grants(db, make_actor(db, Role.CONTROL_ROOM)) == ([], 0)
         assert access.list_own_grants(db, SYSTEM) == ([], 0)
+
+
+class TestTheNote:
+    def test_a_note_of_the_longest_length_with_line_breaks_and_tabs_is_kept(self, db: Session) -> None:
+        note = "Complaint received:\n\tofficer's account " + "x" * (500 - 39)
+        assert len(note) == 500
+        grant = _live_view(db, make_actor(db, Role.CONTROL_ROOM), incident_number=None, note=note)
+        assert grant.note == note
+
+    def test_a_note_holding_another_control_character_is_refused_on_its_field(self, db: Session) -> None:
+        with pytest.raises(InvalidInput) as refused:
+            _live_view(db, make_actor(db, Role.CONTROL_ROOM), incident_number=None, note="Check\x00 this")
+        assert refused.value.field == "note"
+        assert refused.value.reason == FREE_TEXT_CONTROL_MESSAGE
+        assert events(db, "access:grant:granted") == []
