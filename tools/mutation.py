@@ -38,6 +38,7 @@ GROUPS: dict[str, list[str]] = {
     "fleet/issues.py": ["src/openbwv/fleet/issues.py"],
     "fleet/authority.py": ["src/openbwv/fleet/authority.py"],
     "fleet/training/service.py": ["src/openbwv/fleet/training/service.py"],
+    "fleet/training/eligibility.py": ["src/openbwv/fleet/training/eligibility.py"],
     "auth/service.py": ["src/openbwv/auth/service.py"],
     "audit/merkle.py + audit/verify.py": ["src/openbwv/audit/merkle.py", "src/openbwv/audit/verify.py"],
     "access/grants.py": ["src/openbwv/access/grants.py"],
