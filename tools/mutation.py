@@ -72,7 +72,27 @@ _OWN_VIEWING_NEWEST = (
     "whatever the limit, and earlier viewings only ever follow it"
 )
 _NO_USER = "condition_for never asks a rule about an actor without a user id"
+_SAME_DAY_PASSES = (
+    "both databases read an officer's few passes in the order stored, id order, and keep it for ties "
+    "(test_of_two_passes_on_one_day_the_one_recorded_last_stands passes either way); the tie-break guards a "
+    "sort free to reorder ties"
+)
 EQUIVALENT: dict[str, str] = {
+    **{
+        f"openbwv.auth.service.x_check_account_shape__mutmut_{n}": "only one role (prosecutor) needs an "
+        "organisation, so the names are never joined"
+        for n in (45, 46)
+    },
+    "openbwv.auth.service.x_change_password__mutmut_15": "Session.get with no key finds nothing, which the next "
+    "line refuses as the guard does",
+    "openbwv.auth.service.x__revoke_tokens_of__mutmut_6": "a token revoked already stays revoked: whether it is "
+    "revoked is read, never when",
+    **{f"openbwv.fleet.issues.x_list_issue_periods__mutmut_{n}": _INFERRED_JOIN for n in (14, 16)},
+    **{f"openbwv.fleet.training.service.x_officer_training__mutmut_{n}": _SAME_DAY_PASSES for n in (4, 6)},
+    **{f"openbwv.fleet.training.service.x_officer_training__mutmut_{n}": _INFERRED_JOIN for n in (9, 11)},
+    **{f"openbwv.fleet.training.service.x_create_course__mutmut_{n}": _RACE for n in (36, 39)},
+    "openbwv.fleet.training.eligibility.x__unit_code__mutmut_4": "a rule's unit is a foreign key to a unit, so it "
+    "is always found and next() never falls back to its default",
     "openbwv.auth.service.x_issue_token__mutmut_4": "token_urlsafe(None) draws its default, the same 32 bytes",
     "openbwv.auth.service.x_resolve_token__mutmut_5": _INFERRED_JOIN,
     "openbwv.auth.service.x_resolve_token__mutmut_7": _INFERRED_JOIN,

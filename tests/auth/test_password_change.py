@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openbwv.audit.models import AuditEvent
 from openbwv.auth import service as auth_service
+from openbwv.auth.models import LoginFailure, UserAccount
 from openbwv.clock import FixedClock
 from openbwv.db import transaction
-from openbwv.policy import Actor, Role
+from openbwv.errors import InvalidInput, NotFound, TooManyRequests
+from openbwv.policy import SYSTEM, Actor, Role
 from tests.builders import DEFAULT_PASSWORD, headers_for, make_user
 from tests.web.helpers import HTML, csrf, sign_in
 
@@ -55,7 +57,7 @@ class TestTemporaryPasswordOnTheApi:
         assert set_answer.status_code == 200
         assert set_answer.json()["must_change_password"] is True
         [reset] = _events(factory, "auth:password:reset")
-        assert (reset.actor_username, reset.target_id) == ("helpdesk", "forgot")
+        assert (reset.actor_username, reset.target_type, reset.target_id) == ("helpdesk", "user", "forgot")
         # The sessions and tokens the user held end with the reset.
         assert client.get("/api/v1/me", headers=old).status_code == 401
 
@@ -77,15 +79,27 @@ class TestTemporaryPasswordOnTheApi:
             headers=headers,
         )
         assert wrong.status_code == 409
-        assert wrong.json()["detail"]["rule"] == "current_password_wrong"
+        assert wrong.json()["detail"] == {
+            "rule": "current_password_wrong",
+            "message": "Your current password is not the one you typed.",
+        }
         [refusal] = _events(factory, "auth:password:change_refused")
-        assert refusal.actor_username == "forgot"
+        assert (refusal.actor_username, refusal.target_type, refusal.target_id, refusal.details) == (
+            "forgot",
+            "user",
+            "forgot",
+            {"refused": "current_password_wrong"},
+        )
         same = client.post(
             "/api/v1/me/password",
             json={"current_password": TEMPORARY, "new_password": TEMPORARY},
             headers=headers,
         )
-        assert (same.status_code, same.json()["detail"]["rule"]) == (409, "password_unchanged")
+        assert same.status_code == 409
+        assert same.json()["detail"] == {
+            "rule": "password_unchanged",
+            "message": "The new password must differ from the current one.",
+        }
 
         changed = client.post(
             "/api/v1/me/password",
@@ -95,8 +109,9 @@ class TestTemporaryPasswordOnTheApi:
         assert changed.status_code == 204
         assert client.get("/api/v1/officers", headers=headers).status_code == 200
         [event] = _events(factory, "auth:password:changed")
-        assert (event.actor_username, event.target_id, event.details) == (
+        assert (event.actor_username, event.target_type, event.target_id, event.details) == (
             "forgot",
+            "user",
             "forgot",
             {"was_temporary": True},
         )
@@ -115,7 +130,10 @@ class TestTemporaryPasswordOnTheApi:
             "/api/v1/users/selfish/temporary-password", json={"password": TEMPORARY}, headers=admin
         )
         assert answer.status_code == 409
-        assert answer.json()["detail"]["rule"] == "own_password"
+        assert answer.json()["detail"] == {
+            "rule": "own_password",
+            "message": "Change your own password with Change password, not as a temporary one.",
+        }
         assert _events(factory, "auth:password:reset") == []
 
     def test_only_account_writers_set_one(self, client: TestClient, factory: sessionmaker[Session]) -> None:
@@ -144,11 +162,116 @@ class TestGuessingTheCurrentPassword:
         assert [change(f"guess number {n}").status_code for n in range(5)] == [409] * 5
         locked = change(DEFAULT_PASSWORD)
         assert (locked.status_code, locked.headers["Retry-After"]) == (429, "900")
+        assert (
+            locked.json()["detail"] == "Too many failed sign-ins for this account; try again in 15 minutes."
+        )
         sign_in = client.post("/api/v1/auth/token", data={"username": "stolen", "password": DEFAULT_PASSWORD})
         assert sign_in.status_code == 429
         assert len(_events(factory, "auth:password:change_refused")) == 5
         clock.advance(timedelta(minutes=15, seconds=1))
         assert change(DEFAULT_PASSWORD).status_code == 204
+
+    def test_a_change_clears_the_accounts_failures_and_no_one_elses(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            make_user(db, username="fumbler", roles=[Role.AUDITOR])
+            make_user(db, username="neighbour", roles=[Role.AUDITOR])
+        headers = _bearer(client, "fumbler", DEFAULT_PASSWORD)
+        for n in range(5):
+            client.post("/api/v1/auth/token", data={"username": "neighbour", "password": f"wrong {n}"})
+
+        def change(current: str, new: str = CHOSEN) -> int:
+            body = {"current_password": current, "new_password": new}
+            return client.post("/api/v1/me/password", json=body, headers=headers).status_code
+
+        assert [change(f"guess number {n}") for n in range(4)] == [409] * 4
+        assert change(DEFAULT_PASSWORD) == 204
+        # The four failures went with the change: four more wrong guesses still do not lock it.
+        assert [change(f"second guess {n}") for n in range(4)] == [409] * 4
+        assert change(CHOSEN, new=DEFAULT_PASSWORD) == 204
+        neighbour = client.post(
+            "/api/v1/auth/token", data={"username": "neighbour", "password": DEFAULT_PASSWORD}
+        )
+        assert neighbour.status_code == 429
+
+
+class TestChangeRefusedByTheService:
+    """What the change refuses before it looks at the passwords."""
+
+    @pytest.fixture
+    def policy(self) -> auth_service.LoginPolicy:
+        return auth_service.LoginPolicy(
+            max_failures_per_account=5,
+            max_failures_per_address=3,
+            lockout=timedelta(minutes=15),
+            token_ttl=timedelta(hours=1),
+            secret_key=b"test-secret",
+        )
+
+    def _change(
+        self,
+        factory: sessionmaker[Session],
+        actor: Actor,
+        policy: auth_service.LoginPolicy,
+        new: str = CHOSEN,
+    ) -> None:
+        auth_service.change_password(
+            factory,
+            actor,
+            current_password=DEFAULT_PASSWORD,
+            new_password=new,
+            address="192.0.2.7",
+            policy=policy,
+        )
+
+    def test_a_short_new_password_is_refused_on_its_own_field(
+        self, factory: sessionmaker[Session], policy: auth_service.LoginPolicy
+    ) -> None:
+        with transaction(factory) as db:
+            user = make_user(db, username="shorty", roles=[Role.AUDITOR])
+            actor = auth_service.actor_for(user)
+        with pytest.raises(InvalidInput) as refused:
+            self._change(factory, actor, policy, new="short")
+        assert refused.value.field == "new_password"
+
+    def test_an_account_disabled_since_its_session_began_changes_nothing(
+        self, factory: sessionmaker[Session], policy: auth_service.LoginPolicy
+    ) -> None:
+        with transaction(factory) as db:
+            user = make_user(db, username="leaving", roles=[Role.AUDITOR])
+            actor = auth_service.actor_for(user)
+            auth_service.disable_user(db, SYSTEM, username="leaving")
+        with pytest.raises(NotFound, match=r"^No such user\.$"):
+            self._change(factory, actor, policy)
+        assert _events(factory, "auth:password:changed") == []
+
+    def test_an_actor_without_an_account_has_no_password_to_change(
+        self, factory: sessionmaker[Session], policy: auth_service.LoginPolicy
+    ) -> None:
+        with pytest.raises(NotFound, match=r"^No such user\.$"):
+            self._change(factory, SYSTEM, policy)
+
+    def test_a_busy_address_slows_guesses_at_the_current_password_as_it_slows_sign_ins(
+        self, factory: sessionmaker[Session], policy: auth_service.LoginPolicy
+    ) -> None:
+        """Three failed sign-ins from one address make it busy: a user who failed from it waits there
+        before their current password is checked again."""
+        with transaction(factory) as db:
+            user = make_user(db, username="sharing", roles=[Role.AUDITOR])
+            actor = auth_service.actor_for(user)
+            for typed in ("sharing", "someone", "another"):
+                db.add(
+                    LoginFailure(
+                        username=auth_service.typed_username_key(policy, typed), client_address="192.0.2.7"
+                    )
+                )
+        with pytest.raises(TooManyRequests) as refused:
+            self._change(factory, actor, policy)
+        assert str(refused.value) == "Too many failed sign-ins from this address; try again in 2 seconds."
+        assert refused.value.retry_after == 2
+        with factory() as db:
+            assert db.get(UserAccount, user.id).password_hash == user.password_hash  # type: ignore[union-attr]
 
 
 class TestPasswordPages:

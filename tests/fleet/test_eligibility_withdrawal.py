@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from openbwv import clock
 from openbwv.audit.models import AuditEvent
 from openbwv.db import transaction
 from openbwv.errors import Conflict, InvalidInput, NotFound
@@ -43,8 +44,14 @@ class TestWithdrawEligibility:
         withdrawn = training.withdraw_eligibility(
             db, HEAD, rule_id=rule.id, reason="Refresher funded again", today=TODAY
         )
-        assert (withdrawn.ends_on, withdrawn.withdrawn_by, withdrawn.withdrawal_reason) == (
+        assert (
+            withdrawn.ends_on,
+            withdrawn.withdrawn_at,
+            withdrawn.withdrawn_by,
+            withdrawn.withdrawal_reason,
+        ) == (
             TODAY,
+            clock.now(),
             "head.of.training",
             "Refresher funded again",
         )
@@ -71,7 +78,7 @@ class TestWithdrawEligibility:
         rule = _rule(db, rank="sergeant")
         with pytest.raises(InvalidInput) as no_reason:
             training.withdraw_eligibility(db, HEAD, rule_id=rule.id, reason="  ", today=TODAY)
-        assert no_reason.value.reason == "say why the rule is withdrawn"
+        assert (no_reason.value.field, no_reason.value.reason) == ("reason", "say why the rule is withdrawn")
         training.withdraw_eligibility(db, HEAD, rule_id=rule.id, reason="done", today=TODAY)
         with pytest.raises(Conflict) as again:
             training.withdraw_eligibility(db, HEAD, rule_id=rule.id, reason="again", today=TODAY)
@@ -79,7 +86,7 @@ class TestWithdrawEligibility:
         assert again.value.message == (
             "This rule was already withdrawn by head.of.training; it applied until 2026-11-26."
         )
-        with pytest.raises(NotFound):
+        with pytest.raises(NotFound, match=r"^No such eligibility rule\.$"):
             training.withdraw_eligibility(db, HEAD, rule_id=rule.id + 100, reason="x", today=TODAY)
         assert len(_events(db, "training:policy:withdrawn")) == 1
 
@@ -117,10 +124,22 @@ class TestSupersedeEligibility:
             training.supersede_eligibility(
                 db, HEAD, rule_id=old.id, eligible=True, effective_from=date(2026, 3, 1), reason="r"
             )
-        assert refused.value.reason == (
-            "the new rule must start on or after 2026-04-01, when the rule it replaces started"
+        assert (refused.value.field, refused.value.reason) == (
+            "effective_from",
+            "the new rule must start on or after 2026-04-01, when the rule it replaces started",
         )
         assert old.ends_on is None
+
+    def test_a_decision_corrected_on_the_day_it_took_effect_replaces_it_from_that_day(
+        self, db: Session
+    ) -> None:
+        sergeant = _officer(db, rank="sergeant")
+        old = _rule(db, rank="sergeant", effective_from=TODAY, reason="set in error")
+        new = training.supersede_eligibility(
+            db, HEAD, rule_id=old.id, eligible=True, effective_from=TODAY, reason="corrected"
+        )
+        assert (old.ends_on, old.superseded_by_id) == (TODAY, new.id)
+        assert _refusing(db, sergeant) is None
 
 
 class TestPassWarnings:
@@ -145,6 +164,40 @@ class TestPassWarnings:
                 f"A pass of Taser annual refresher by {sergeant.collar_number} on 2026-11-26 is already recorded.",
             ),
         ]
+
+    def test_a_rule_for_the_officers_unit_is_warned_of(self, db: Session) -> None:
+        officer = _officer(db, unit="ARV")
+        _rule(db, unit="ARV", reason="ARV trains its own")
+        [warning] = training.pass_warnings(
+            db, collar_number=officer.collar_number, course="taser_initial", passed_on=TODAY, today=TODAY
+        )
+        assert warning.rule == "officer_ineligible"
+        assert warning.message.endswith("from 2026-01-01: ARV trains its own")
+
+    def test_only_the_same_course_by_the_same_officer_on_the_same_day_is_a_repeat(self, db: Session) -> None:
+        officer, colleague = _officer(db), _officer(db)
+        make_pass(db, officer, "taser_initial", date(2026, 11, 20))
+        make_pass(db, officer, "bwv_user", TODAY)
+        make_pass(db, colleague, "taser_initial", TODAY)
+        assert (
+            training.pass_warnings(
+                db, collar_number=officer.collar_number, course="taser_initial", passed_on=TODAY, today=TODAY
+            )
+            == []
+        )
+
+    def test_an_unknown_officer_or_course_is_refused_with_what_was_typed(self, db: Session) -> None:
+        officer = _officer(db)
+        with pytest.raises(NotFound, match=r"^No such officer\.$"):
+            training.pass_warnings(db, collar_number="0000", course="bwv_user", passed_on=TODAY, today=TODAY)
+        with pytest.raises(InvalidInput) as refused:
+            training.pass_warnings(
+                db, collar_number=officer.collar_number, course="first_aid", passed_on=TODAY, today=TODAY
+            )
+        assert (refused.value.field, refused.value.reason) == (
+            "course",
+            "unknown course 'first_aid'; courses are bwv_user, taser_initial, taser_refresher",
+        )
 
 
 class TestEligibilityApi:

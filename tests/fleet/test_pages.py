@@ -66,6 +66,11 @@ class TestRecordsLinkToEachOther:
             make_device(db, serial="CAM-H1")
             make_device(db, serial="CAM-H2")
             make_device(db, kind="taser", serial="TAS-H1")
+            # CAM-H2 went out and came back: it is in stock, held by nobody.
+            earlier = issues.issue_device(
+                db, SYSTEM, device_serial="CAM-H2", collar_number="3301", kind="personal"
+            )
+            issues.return_issue(db, SYSTEM, issue_id=earlier.id)
             issues.issue_device(db, SYSTEM, device_serial="CAM-H1", collar_number="3301", kind="personal")
         headers = {**headers_for(factory, Role.EQUIPMENT_MANAGER), **HTML}
         page = client.get("/fleet/devices", params={"kind": "camera"}, headers=headers).text

@@ -225,6 +225,17 @@ class TestAuthorityOf:
         [status] = training.officer_training(db, officer.id, today=TODAY)
         assert (status.passed_on, status.in_date) == (date(2026, 5, 1), True)
 
+    def test_of_two_passes_on_one_day_the_one_recorded_last_stands(self, db: Session) -> None:
+        """A pass recorded again on the same day (after the warning) corrects the first: its trainer shows."""
+        officer = make_officer(db)
+        for trainer in ("PC Fox", "PC Wolfe", "Sgt Hart"):
+            training.record_pass(
+                db, TRAINER, collar_number=officer.collar_number, course="taser_initial",
+                passed_on=date(2026, 5, 1), trainer=trainer, today=TODAY,
+            )  # fmt: skip
+        [status] = training.officer_training(db, officer.id, today=TODAY)
+        assert (status.passed_on, status.trainer) == (date(2026, 5, 1), "Sgt Hart")
+
 
 def _officer(db: Session, *, rank: str = "constable", unit: str = "RESP") -> Officer:
     found = people.get_unit(db, unit)

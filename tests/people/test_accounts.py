@@ -29,7 +29,8 @@ class TestContradictoryAccounts:
             (
                 {"roles": ["officer"], "collar_number": "6101", "organisation": "CPS"},
                 "officer_and_organisation",
-                "either to a force member (a collar number) or to someone from an outside organisation",
+                "An account belongs either to a force member (a collar number) or to someone from an "
+                "outside organisation, not both: leave one of them empty.",
             ),
             (
                 {"roles": ["officer", "supervisor"]},
@@ -113,7 +114,7 @@ class TestEnableAccount:
         assert "Account enabled: it can sign in again." in page.text
         assert "Active." in page.text
         [event] = _events(factory, "auth:user:enabled")
-        assert (event.actor_username, event.target_id) == ("theadmin", "returner")
+        assert (event.actor_username, event.target_type, event.target_id) == ("theadmin", "user", "returner")
         token_answer = client.post(
             "/api/v1/auth/token", data={"username": "returner", "password": "correct horse battery"}
         )
@@ -135,3 +136,19 @@ class TestEnableAccount:
             "message": "Officer 6202 left the force on 2026-01-31; their account stays disabled.",
         }
         assert _events(factory, "auth:user:enabled") == []
+
+
+class TestAccountsThatDoNotExist:
+    @pytest.mark.parametrize(
+        ("path", "body"),
+        [
+            ("/api/v1/users/nobody/enable", None),
+            ("/api/v1/users/nobody/temporary-password", {"password": PASSWORD}),
+        ],
+    )
+    def test_an_unknown_username_is_not_found_and_nothing_is_audited(
+        self, client: TestClient, factory: sessionmaker[Session], path: str, body: dict[str, str] | None
+    ) -> None:
+        response = client.post(path, json=body, headers=headers_for(factory, Role.ADMIN))
+        assert (response.status_code, response.json()["detail"]) == (404, "No such user.")
+        assert _events(factory, "auth:user:enabled") == _events(factory, "auth:password:reset") == []
