@@ -91,6 +91,10 @@ EQUIVALENT: dict[str, str] = {
     **{f"openbwv.fleet.training.service.x_officer_training__mutmut_{n}": _SAME_DAY_PASSES for n in (4, 6)},
     **{f"openbwv.fleet.training.service.x_officer_training__mutmut_{n}": _INFERRED_JOIN for n in (9, 11)},
     **{f"openbwv.fleet.training.service.x_create_course__mutmut_{n}": _RACE for n in (36, 39)},
+    "openbwv.fleet.training.eligibility.x_describe_eligibility_rules__mutmut_20": "ranks.get(None) is None as the "
+    "guard's None is: no rank has an empty code",
+    "openbwv.fleet.training.service.x_authority_on__mutmut_3": "first() takes the first row with or without the "
+    "limit, which only stops the rest being read",
     "openbwv.fleet.training.eligibility.x__unit_code__mutmut_4": "a rule's unit is a foreign key to a unit, so it "
     "is always found and next() never falls back to its default",
     "openbwv.auth.service.x_issue_token__mutmut_4": "token_urlsafe(None) draws its default, the same 32 bytes",
@@ -172,6 +176,11 @@ EQUIVALENT: dict[str, str] = {
     "openbwv.fleet.training.service.x_create_course__mutmut_39": _RACE,
     "openbwv.policy.records.x__held_by__mutmut_1": _NO_USER,
     "openbwv.policy.records.x__redacted_shared_with__mutmut_3": _NO_USER,
+    "openbwv.policy.records.x__granted_to__mutmut_1": _NO_USER,
+    "openbwv.policy.records.x__supervised_unit__mutmut_3": "an empty set of units admits no clip, and a "
+    "supervisor's footage scope is never empty anyway: their account must have an officer record "
+    "(check_account_shape), so their own footage's condition is always there",
+    "openbwv.policy.records.x__granted_for_conduct__mutmut_1": _NO_USER,
     "openbwv.auth.service.x_list_users__mutmut_10": _SQLITE_LIKE,
     "openbwv.auth.service.x_list_users__mutmut_13": _SQLITE_LIKE,
     **{

@@ -142,6 +142,21 @@ class TestSupersedeEligibility:
         assert _refusing(db, sergeant) is None
 
 
+class TestThePolicyTable:
+    def test_each_rule_is_shown_with_whom_it_covers_by_name_and_where_it_stands(self, db: Session) -> None:
+        make_unit(db, code="ARV", name="Armed Response")
+        sergeants = _rule(db, rank="sergeant", effective_from=TODAY, reason="from today")
+        arv = _rule(db, unit="ARV", eligible=True, effective_from=date(2026, 12, 1), reason="from December")
+        lines = training.describe_eligibility_rules(db, today=TODAY)
+        assert [
+            (line.rule.id, line.rank_name, line.unit_code, line.unit_name, line.status, line.standing)
+            for line in lines
+        ] == [
+            (arv.id, None, "ARV", "Armed Response", "applies from 2026-12-01", True),
+            (sergeants.id, "Sergeant", None, None, "in force", True),
+        ]
+
+
 class TestPassWarnings:
     def test_an_ineligible_officer_and_a_repeated_pass_are_warned_of(self, db: Session) -> None:
         sergeant = _officer(db, rank="sergeant")
