@@ -93,8 +93,11 @@ EQUIVALENT: dict[str, str] = {
     **{f"openbwv.fleet.training.service.x_create_course__mutmut_{n}": _RACE for n in (36, 39)},
     "openbwv.fleet.training.eligibility.x_describe_eligibility_rules__mutmut_20": "ranks.get(None) is None as the "
     "guard's None is: no rank has an empty code",
-    "openbwv.fleet.training.service.x_authority_on__mutmut_3": "first() takes the first row with or without the "
-    "limit, which only stops the rest being read",
+    **{
+        f"openbwv.fleet.training.service.x_authority_on__mutmut_{n}": "first() takes the first row whatever the "
+        "limit, which only stops the rest being read"
+        for n in (3, 21)
+    },
     "openbwv.fleet.training.eligibility.x__unit_code__mutmut_4": "a rule's unit is a foreign key to a unit, so it "
     "is always found and next() never falls back to its default",
     "openbwv.auth.service.x_issue_token__mutmut_4": "token_urlsafe(None) draws its default, the same 32 bytes",
