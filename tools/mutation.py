@@ -88,8 +88,11 @@ EQUIVALENT: dict[str, str] = {
     "openbwv.auth.service.x__revoke_tokens_of__mutmut_6": "a token revoked already stays revoked: whether it is "
     "revoked is read, never when",
     **{f"openbwv.fleet.issues.x_list_issue_periods__mutmut_{n}": _INFERRED_JOIN for n in (14, 16)},
-    "openbwv.fleet.issues.x_check_issuable__mutmut_23": "a device becomes lost or stolen only through a movement "
-    "to that state (add_movement sets the state), so the report is always found",
+    **{
+        f"openbwv.fleet.issues.x_check_issuable__mutmut_{n}": "a device becomes lost or stolen only through a "
+        "movement to that state (add_movement sets the state), so the report is always found"
+        for n in (23, 29)
+    },
     **{f"openbwv.fleet.training.service.x_officer_training__mutmut_{n}": _SAME_DAY_PASSES for n in (4, 6)},
     **{f"openbwv.fleet.training.service.x_officer_training__mutmut_{n}": _INFERRED_JOIN for n in (9, 11)},
     **{f"openbwv.fleet.training.service.x_create_course__mutmut_{n}": _RACE for n in (36, 39)},
