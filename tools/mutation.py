@@ -152,7 +152,7 @@ EQUIVALENT: dict[str, str] = {
     **{f"openbwv.auth.service.x_create_user__mutmut_{n}": _RACE for n in (64, 67, 68, 69, 70)},
     **{
         f"openbwv.fleet.issues.x_issue_device__mutmut_{n}": _RACE
-        for n in (127, 128, 129, 130, 131, 133, 135, 136, 137, 138, 139, 143)
+        for n in (99, 100, 101, 102, 103, 105, 107, 108, 109, 110, 111, 115)
     },
     "openbwv.fleet.issues.x_issue_device__mutmut_20": _NO_LOCK,
     "openbwv.fleet.issues.x__label__mutmut_1": "'taser'.capitalize() is 'Taser' too",
