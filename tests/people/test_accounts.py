@@ -152,3 +152,27 @@ class TestAccountsThatDoNotExist:
         response = client.post(path, json=body, headers=headers_for(factory, Role.ADMIN))
         assert (response.status_code, response.json()["detail"]) == (404, "No such user.")
         assert _events(factory, "auth:user:enabled") == _events(factory, "auth:password:reset") == []
+
+
+class TestOneAccountPerOfficer:
+    def test_a_colleagues_account_does_not_stop_an_officer_getting_one(
+        self, client: TestClient, factory: sessionmaker[Session]
+    ) -> None:
+        with transaction(factory) as db:
+            first = make_officer(db, collar="6301")
+            make_officer(db, collar="6302")
+            make_user(db, username="first", roles=[Role.OFFICER], officer=first)
+        headers = headers_for(factory, Role.ADMIN)
+        body = {"password": PASSWORD, "roles": ["officer"]}
+        created = client.post(
+            "/api/v1/users", json={"username": "second", "collar_number": "6302", **body}, headers=headers
+        )
+        assert created.status_code == 201, created.text
+        again = client.post(
+            "/api/v1/users", json={"username": "another", "collar_number": "6301", **body}, headers=headers
+        )
+        assert again.status_code == 409
+        assert again.json()["detail"] == {
+            "rule": "officer_has_account",
+            "message": "That officer already has a user account.",
+        }
