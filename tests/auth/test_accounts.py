@@ -295,6 +295,10 @@ class TestDisableUser:
         with pytest.raises(NotFound, match=r"^No such user\.$"):
             auth.disable_user(db, _admin(db), username="ghost")
 
+    def test_an_unknown_user_is_not_enabled_either(self, db: Session) -> None:
+        with pytest.raises(NotFound, match=r"^No such user\.$"):
+            auth.enable_user(db, _admin(db), username="ghost")
+
 
 def _sign_in(
     factory: sessionmaker[Session], username: str, password: str = DEFAULT_PASSWORD, **kw: str
