@@ -128,6 +128,8 @@ def test_adding_devices_by_scanning_and_reporting_one_lost(
         expect(page.get_by_test_id("missing")).to_contain_text("Left on the 17 bus, 25 November")
         assert serious_violations(page) == []
         page.goto(f"{base}/fleet/counter")
+        # autofocus lands after the load event: keys typed before it went nowhere ("B4-0003").
+        expect(page.locator("#serial")).to_be_focused()
         page.keyboard.type("AB4-0003")
         page.keyboard.press("Enter")
         expect(page.get_by_role("alert")).to_contain_text("Camera AB4-0003 was reported lost on")
